@@ -1,0 +1,62 @@
+import { ConfigError, loadConfig } from './config';
+import type { Config } from './types';
+
+/** What each role does once it has a Config; modules load lazily so a role pays only for what it uses. */
+type RoleRunner = (config: Config) => Promise<void>;
+
+const CONFIG_ROLES: Record<string, () => Promise<RoleRunner>> = {
+  migrate: async () => (await import('./roles/migrate')).runMigrate,
+};
+
+/** Roles that take their own flags instead of a config file. */
+const FLAG_ROLES: Record<string, () => Promise<(args: string[]) => Promise<void>>> = {};
+
+const USAGE = `usage: batchiepatchie [ROLE] [config.toml | s3://bucket/key]
+
+Roles:
+  (none)       everything in one process: api + worker + scheduler
+  api          the HTTP API and UI
+  worker       pipeline workers (run as many as you like)
+  scheduler    registers the periodic job schedulers
+  migrate      apply database migrations
+  simulate     the AWS simulator  [--port N] [--seed S] [--scenario NAME]
+  demo         simulator + migrations + every role with demo data
+
+The config file may also be given by BATCHIEPATCHIE_CONFIG.`;
+
+export async function main(argv: string[]): Promise<void> {
+  const [first, ...rest] = argv;
+  if (first === '--help' || first === '-h' || first === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  const known = first !== undefined && (first in CONFIG_ROLES || first in FLAG_ROLES || isPlannedRole(first));
+  const role = known ? first : 'all';
+  const args = known ? rest : argv;
+  try {
+    if (role in FLAG_ROLES) {
+      await (await FLAG_ROLES[role]())(args);
+      return;
+    }
+    const runner = CONFIG_ROLES[role];
+    if (!runner) {
+      console.error(`batchiepatchie: role "${role}" is not implemented yet`);
+      process.exitCode = 1;
+      return;
+    }
+    const config = await loadConfig({ path: args[0], env: process.env });
+    await (await runner())(config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exitCode = 2;
+      return;
+    }
+    console.error(`batchiepatchie ${role}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    process.exitCode = 1;
+  }
+}
+
+function isPlannedRole(name: string): boolean {
+  return ['all', 'api', 'worker', 'scheduler', 'simulate', 'demo'].includes(name);
+}

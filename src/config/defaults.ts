@@ -1,0 +1,41 @@
+import type { Config } from '../types';
+
+/** Defaults of every key that has one (SPEC section 3). Database keys have none. */
+export const CONFIG_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 5454,
+  region: 'us-east-1',
+  frontend_assets: 'local',
+  frontend_assets_local_prefix: 'frontend/dist',
+  sync_period: 30,
+  scale_period: 30,
+  clean_period: 1800,
+  kill_stuck_jobs: false,
+  use_auto_scaler: true,
+  use_cleaner: false,
+  use_datadog_tracing: false,
+  redis_url: 'redis://127.0.0.1:6379',
+  redis_prefix: 'batchiepatchie',
+  gone_after_seconds: 300,
+  stuck_starting_seconds: 600,
+  retention_days: 30,
+  worker_concurrency: 8,
+  aws_calls_per_second: 20,
+  auth_mode: 'none',
+  auth_tokens: [],
+  auth_proxy_user_header: 'x-forwarded-user',
+  auth_proxy_groups_header: 'x-forwarded-groups',
+  auth_proxy_operator_groups: [],
+  log_level: 'info',
+} satisfies Partial<Config>;
+
+/** A complete Config for code paths (tests, demo) that build one without a file. */
+export function configWith(overrides: Partial<Config> & Pick<Config, 'database_name'>): Config {
+  return {
+    ...CONFIG_DEFAULTS,
+    database_host: '127.0.0.1',
+    database_port: 5432,
+    database_username: 'postgres',
+    ...overrides,
+  } as Config;
+}

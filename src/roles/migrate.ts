@@ -1,0 +1,12 @@
+import { createDb, migrateLatest } from '../store/db';
+import type { Config } from '../types';
+
+export async function runMigrate(config: Config): Promise<void> {
+  const db = createDb(config, { min: 0, max: 1 });
+  try {
+    const applied = await migrateLatest(db);
+    console.log(applied.length ? `applied ${applied.length} migration(s): ${applied.join(', ')}` : 'database is up to date');
+  } finally {
+    await db.destroy();
+  }
+}

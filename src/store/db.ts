@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import { types as pgTypes } from 'pg';
+import type { Config } from '../types';
+
+// BIGINT (count(*), sums) as numbers, not strings: our counts fit in 2^53.
+pgTypes.setTypeParser(20, (v: string) => Number(v));
+// NUMERIC as numbers for the same reason (stats sums).
+pgTypes.setTypeParser(1700, (v: string) => Number(v));
+
+export const MIGRATIONS_DIR = path.resolve(__dirname, '../../migrations');
+
+export type DbConfig = Pick<
+  Config,
+  | 'database_host'
+  | 'database_port'
+  | 'database_username'
+  | 'database_name'
+  | 'database_password'
+  | 'database_root_certificate'
+>;
+
+/** Knex settings for a Config: TLS with verify-full when a root certificate is set. */
+export function knexSettings(config: DbConfig, pool: { min: number; max: number } = { min: 0, max: 10 }): Knex.Config {
+  const ssl = config.database_root_certificate
+    ? { ca: readFileSync(config.database_root_certificate, 'utf8'), rejectUnauthorized: true }
+    : undefined;
+  return {
+    client: 'pg',
+    connection: {
+      host: config.database_host,
+      port: config.database_port,
+      user: config.database_username,
+      database: config.database_name,
+      password: config.database_password,
+      ssl,
+      application_name: 'batchiepatchie',
+    },
+    pool,
+    migrations: {
+      directory: MIGRATIONS_DIR,
+      extension: 'ts',
+      loadExtensions: ['.ts', '.js'],
+      tableName: 'knex_migrations',
+    },
+  };
+}
+
+export function createDb(config: DbConfig, pool?: { min: number; max: number }): Knex {
+  return knexFactory(knexSettings(config, pool));
+}
+
+/** Applies every pending migration; returns the names applied. */
+export async function migrateLatest(db: Knex): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest()) as [number, string[]];
+  return applied;
+}
