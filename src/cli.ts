@@ -5,11 +5,18 @@ import type { Config } from './types';
 type RoleRunner = (config: Config) => Promise<void>;
 
 const CONFIG_ROLES: Record<string, () => Promise<RoleRunner>> = {
+  all: async () => (await import('./roles/all')).runAll,
+  api: async () => (await import('./roles/api')).runApi,
+  worker: async () => (await import('./roles/worker')).runWorker,
+  scheduler: async () => (await import('./roles/scheduler')).runScheduler,
   migrate: async () => (await import('./roles/migrate')).runMigrate,
 };
 
 /** Roles that take their own flags instead of a config file. */
-const FLAG_ROLES: Record<string, () => Promise<(args: string[]) => Promise<void>>> = {};
+const FLAG_ROLES: Record<string, () => Promise<(args: string[]) => Promise<void>>> = {
+  simulate: async () => (await import('./roles/simulate')).runSimulate,
+  demo: async () => (await import('./roles/demo')).runDemo,
+};
 
 const USAGE = `usage: batchiepatchie [ROLE] [config.toml | s3://bucket/key]
 
@@ -30,7 +37,7 @@ export async function main(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const known = first !== undefined && (first in CONFIG_ROLES || first in FLAG_ROLES || isPlannedRole(first));
+  const known = first !== undefined && (first in CONFIG_ROLES || first in FLAG_ROLES);
   const role = known ? first : 'all';
   const args = known ? rest : argv;
   try {
@@ -39,11 +46,6 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     const runner = CONFIG_ROLES[role];
-    if (!runner) {
-      console.error(`batchiepatchie: role "${role}" is not implemented yet`);
-      process.exitCode = 1;
-      return;
-    }
     const config = await loadConfig({ path: args[0], env: process.env });
     await (await runner())(config);
   } catch (err) {
@@ -55,8 +57,4 @@ export async function main(argv: string[]): Promise<void> {
     console.error(`batchiepatchie ${role}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
     process.exitCode = 1;
   }
-}
-
-function isPlannedRole(name: string): boolean {
-  return ['all', 'api', 'worker', 'scheduler', 'simulate', 'demo'].includes(name);
 }
