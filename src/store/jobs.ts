@@ -1,0 +1,382 @@
+/**
+ * The `jobs` table: batched upserts from the pipeline, search and lookups for
+ * the API, and the bookkeeping queries of GONE, timeouts, scaling and cleaning.
+ */
+import type { Knex } from 'knex';
+import {
+  ACTIVE_STATUSES,
+  JOBS_PAGE_SIZE,
+  TERMINAL_STATUSES,
+  type DateRange,
+  type JobRow,
+  type JobSearch,
+  type JobStatus,
+  type JobSummaryCounts,
+  type JobWithInstance,
+  type MirroredJob,
+  type SortColumn,
+} from '../types';
+
+export type JobState = Pick<
+  JobRow,
+  | 'job_id'
+  | 'status'
+  | 'status_reason'
+  | 'stopped_at'
+  | 'run_started_at'
+  | 'exitcode'
+  | 'attempts'
+  | 'array_properties'
+  | 'termination_requested'
+>;
+
+/** Mirrored columns with their SQL types, in one place: the upsert derives everything from it. */
+const MIRRORED_COLUMNS: readonly (readonly [keyof MirroredJob, string])[] = [
+  ['job_id', 'varchar(64)'],
+  ['job_name', 'text'],
+  ['job_definition', 'text'],
+  ['job_queue', 'text'],
+  ['image', 'text'],
+  ['status', 'varchar(16)'],
+  ['created_at', 'timestamptz'],
+  ['stopped_at', 'timestamptz'],
+  ['vcpus', 'integer'],
+  ['vcpus_exact', 'double precision'],
+  ['memory', 'integer'],
+  ['timeout', 'integer'],
+  ['command_line', 'text'],
+  ['status_reason', 'text'],
+  ['run_started_at', 'timestamptz'],
+  ['exitcode', 'integer'],
+  ['log_stream_name', 'text'],
+  ['log_group_name', 'text'],
+  ['task_arn', 'text'],
+  ['array_properties', 'jsonb'],
+  ['array_parent_id', 'varchar(64)'],
+  ['array_index', 'integer'],
+  ['attempts', 'integer'],
+  ['platform', 'text'],
+  ['job_type', 'text'],
+];
+
+const COLUMN_NAMES = MIRRORED_COLUMNS.map(([c]) => c);
+const UPDATABLE = COLUMN_NAMES.filter((c) => c !== 'job_id');
+
+/**
+ * One statement per batch with a single bind parameter (the batch as JSON,
+ * expanded by jsonb_to_recordset), so batch size is never limited by
+ * Postgres' 65535 bind parameters. The WHERE of DO UPDATE skips rows whose
+ * mirrored fields are all unchanged: no new tuple, no trigger, no WAL.
+ * RETURNING yields only the rows actually inserted or updated.
+ */
+const UPSERT_SQL = `
+  INSERT INTO jobs (${COLUMN_NAMES.join(', ')}, last_updated, last_seen_at)
+  SELECT ${COLUMN_NAMES.map((c) => `r.${c}`).join(', ')}, now(), now()
+  FROM jsonb_to_recordset(?::jsonb) AS r(${MIRRORED_COLUMNS.map(([c, t]) => `${c} ${t}`).join(', ')})
+  ON CONFLICT (job_id) DO UPDATE SET
+    ${UPDATABLE.map((c) => `${c} = EXCLUDED.${c}`).join(',\n    ')},
+    last_updated = now(),
+    last_seen_at = now()
+  WHERE (${UPDATABLE.map((c) => `jobs.${c}`).join(', ')})
+    IS DISTINCT FROM (${UPDATABLE.map((c) => `EXCLUDED.${c}`).join(', ')})
+  RETURNING job_id`;
+
+export const DEFAULT_UPSERT_BATCH_SIZE = 1000;
+
+/** Keeps the last occurrence of each id: one statement may not touch a row twice. */
+function lastPerId(jobs: MirroredJob[]): MirroredJob[] {
+  const byId = new Map<string, MirroredJob>();
+  for (const job of jobs) {
+    byId.delete(job.job_id);
+    byId.set(job.job_id, job);
+  }
+  return [...byId.values()];
+}
+
+function toRecord(job: MirroredJob): Record<string, unknown> {
+  const record: Record<string, unknown> = {};
+  for (const c of COLUMN_NAMES) record[c] = job[c] ?? null;
+  return record;
+}
+
+export async function upsertJobs(
+  db: Knex,
+  jobs: MirroredJob[],
+  opts: { batchSize?: number } = {},
+): Promise<{ written: number; changedIds: string[] }> {
+  const batchSize = Math.max(1, opts.batchSize ?? DEFAULT_UPSERT_BATCH_SIZE);
+  const unique = lastPerId(jobs);
+  const changedIds: string[] = [];
+  for (let i = 0; i < unique.length; i += batchSize) {
+    const batch = unique.slice(i, i + batchSize).map(toRecord);
+    const result = await db.raw<{ rows: { job_id: string }[] }>(UPSERT_SQL, [JSON.stringify(batch)]);
+    for (const row of result.rows) changedIds.push(row.job_id);
+  }
+  return { written: changedIds.length, changedIds };
+}
+
+const JOB_STATE_COLUMNS = [
+  'job_id',
+  'status',
+  'status_reason',
+  'stopped_at',
+  'run_started_at',
+  'exitcode',
+  'attempts',
+  'array_properties',
+  'termination_requested',
+] as const;
+
+export async function getJobStates(db: Knex, ids: string[]): Promise<Map<string, JobState>> {
+  const states = new Map<string, JobState>();
+  if (ids.length === 0) return states;
+  const rows: JobState[] = await db('jobs')
+    .select(...JOB_STATE_COLUMNS)
+    .whereRaw('job_id = ANY(?::varchar[])', [ids]);
+  for (const row of rows) states.set(row.job_id, row);
+  return states;
+}
+
+/** Only non-terminal rows: a finished job needs no "still there" mark. */
+export async function touchLastSeen(db: Knex, ids: string[], at: Date): Promise<number> {
+  if (ids.length === 0) return 0;
+  return db('jobs')
+    .whereRaw('job_id = ANY(?::varchar[])', [ids])
+    .whereNotIn('status', TERMINAL_STATUSES)
+    .update({ last_seen_at: at });
+}
+
+export async function markGone(db: Knex, queues: string[], cutoff: Date): Promise<string[]> {
+  if (queues.length === 0) return [];
+  const rows: { job_id: string }[] = await db('jobs')
+    .whereRaw('job_queue = ANY(?::text[])', [queues])
+    .whereNotIn('status', TERMINAL_STATUSES)
+    .whereRaw('COALESCE(last_seen_at, last_updated) < ?', [cutoff])
+    .update({ status: 'GONE', last_updated: db.fn.now() }, ['job_id']);
+  return rows.map((r) => r.job_id).sort();
+}
+
+// ---------------------------------------------------------------- search
+
+const SORT_SQL: Record<SortColumn, string> = {
+  id: 'jobs.job_id',
+  name: 'jobs.job_name',
+  status: 'jobs.status',
+  stopped_at: 'jobs.stopped_at',
+  last_updated: 'jobs.last_updated',
+};
+
+const DATE_RANGE_INTERVAL: Record<DateRange, string> = {
+  '10m': '10 minutes',
+  '1h': '1 hour',
+  '1d': '1 day',
+  '2d': '2 days',
+  '3d': '3 days',
+  '7d': '7 days',
+  '30d': '30 days',
+};
+
+/** ILIKE treats `%`, `_` and `\` specially; a search token means them literally. */
+export function likeSubstring(token: string): string {
+  return `%${token.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+}
+
+const INSTANCE_JOIN = `
+  LEFT JOIN LATERAL (
+    SELECT t.instance_id, t.public_ip, t.private_ip
+    FROM task_arns_to_instance_info t
+    WHERE t.task_arn = jobs.task_arn
+    ORDER BY t.instance_id
+    LIMIT 1
+  ) inst ON TRUE`;
+
+const SELECT_WITH_INSTANCE = `SELECT jobs.*, inst.instance_id, inst.public_ip, inst.private_ip FROM jobs ${INSTANCE_JOIN}`;
+
+interface SqlPart {
+  sql: string;
+  bindings: Knex.RawBinding[];
+}
+
+/**
+ * A token must be a substring of one column. The concatenated expression is
+ * the trigram index's, so the planner can use trgm_idx_jobs; the per-column
+ * test then rejects matches that only exist across a column boundary.
+ */
+function tokenCondition(token: string): SqlPart {
+  const like = likeSubstring(token);
+  return {
+    sql:
+      '(jobs.job_id || jobs.job_name || jobs.job_queue || jobs.image) ILIKE ? ' +
+      'AND (jobs.job_id ILIKE ? OR jobs.job_name ILIKE ? OR jobs.job_queue ILIKE ? OR jobs.image ILIKE ?)',
+    bindings: [like, like, like, like, like],
+  };
+}
+
+function searchConditions(search: JobSearch): SqlPart {
+  const parts: SqlPart[] = search.tokens.filter((t) => t.length > 0).map(tokenCondition);
+  if (search.queues.length > 0) parts.push({ sql: 'jobs.job_queue = ANY(?::text[])', bindings: [search.queues] });
+  if (search.statuses.length > 0) parts.push({ sql: 'jobs.status = ANY(?::text[])', bindings: [search.statuses] });
+  parts.push({
+    sql: 'jobs.last_updated >= COALESCE(?::timestamptz, now()) - ?::interval',
+    bindings: [search.now ?? null, DATE_RANGE_INTERVAL[search.dateRange]],
+  });
+  return { sql: parts.map((p) => `(${p.sql})`).join(' AND '), bindings: parts.flatMap((p) => p.bindings) };
+}
+
+export async function searchJobs(db: Knex, search: JobSearch): Promise<JobWithInstance[]> {
+  const column = SORT_SQL[search.sortColumn];
+  const direction = search.sortDirection === 'ASC' ? 'ASC' : 'DESC';
+  if (!column) throw new Error(`unknown sort column: ${String(search.sortColumn)}`);
+  const page = Number.isInteger(search.page) && search.page >= 0 ? search.page : 0;
+  const where = searchConditions(search);
+  // Filter and page on `jobs` alone, then join the instance info for the 100 rows only.
+  const sql = `
+    WITH page AS (
+      SELECT jobs.* FROM jobs
+      WHERE ${where.sql}
+      ORDER BY ${column} ${direction}, jobs.job_id ${direction}
+      LIMIT ? OFFSET ?
+    )
+    SELECT jobs.*, inst.instance_id, inst.public_ip, inst.private_ip
+    FROM page AS jobs ${INSTANCE_JOIN}
+    ORDER BY ${column} ${direction}, jobs.job_id ${direction}`;
+  const result = await db.raw<{ rows: JobWithInstance[] }>(sql, [
+    ...where.bindings,
+    JOBS_PAGE_SIZE,
+    page * JOBS_PAGE_SIZE,
+  ]);
+  return result.rows;
+}
+
+export async function getJob(db: Knex, id: string): Promise<JobWithInstance | null> {
+  const result = await db.raw<{ rows: JobWithInstance[] }>(`${SELECT_WITH_INSTANCE} WHERE jobs.job_id = ?`, [id]);
+  return result.rows[0] ?? null;
+}
+
+export async function getJobStatus(db: Knex, id: string): Promise<{ id: string; status: JobStatus } | null> {
+  const row: { id: string; status: JobStatus } | undefined = await db('jobs')
+    .select('job_id as id', 'status')
+    .where({ job_id: id })
+    .first();
+  return row ?? null;
+}
+
+export async function getArrayChildren(db: Knex, parentId: string): Promise<JobRow[]> {
+  return db('jobs').where({ array_parent_id: parentId }).orderBy([{ column: 'array_index' }, { column: 'job_id' }]);
+}
+
+/** Array parents are rows with an array size and no parent of their own. */
+function whereArrayParent(q: Knex.QueryBuilder): Knex.QueryBuilder {
+  return q.whereRaw("(jobs.array_properties ->> 'size') IS NOT NULL").whereNull('jobs.array_parent_id');
+}
+
+export async function listOpenArrayParents(db: Knex, queues: string[]): Promise<string[]> {
+  if (queues.length === 0) return [];
+  const rows: { job_id: string }[] = await whereArrayParent(db('jobs').select('job_id'))
+    .whereRaw('job_queue = ANY(?::text[])', [queues])
+    .whereNotIn('status', TERMINAL_STATUSES)
+    .orderBy('job_id');
+  return rows.map((r) => r.job_id);
+}
+
+export async function markTerminationRequested(db: Knex, ids: string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  return db('jobs').whereRaw('job_id = ANY(?::varchar[])', [ids]).update({ termination_requested: true });
+}
+
+/** PYBATCH_TIMEOUT counts from creation; -1/NULL mean no timeout. */
+export async function findTimedOutJobs(
+  db: Knex,
+  now: Date,
+): Promise<Pick<JobRow, 'job_id' | 'job_queue' | 'timeout' | 'created_at'>[]> {
+  return db('jobs')
+    .select('job_id', 'job_queue', 'timeout', 'created_at')
+    .where('timeout', '>', 0)
+    .whereNotIn('status', TERMINAL_STATUSES)
+    .where('termination_requested', false)
+    .whereRaw("created_at + timeout * interval '1 second' < ?", [now])
+    .orderBy('created_at');
+}
+
+export async function findStuckStartingInstances(
+  db: Knex,
+  cutoff: Date,
+): Promise<{ instance_id: string; job_ids: string[] }[]> {
+  return db('jobs')
+    .join('task_arns_to_instance_info as t', 't.task_arn', 'jobs.task_arn')
+    .select('t.instance_id', db.raw('array_agg(DISTINCT jobs.job_id ORDER BY jobs.job_id) AS job_ids'))
+    .where('jobs.status', 'STARTING')
+    .where('jobs.last_updated', '<', cutoff)
+    .groupBy('t.instance_id')
+    .orderBy('t.instance_id');
+}
+
+/**
+ * vCPUs wanted per queue by jobs in SUBMITTED..RUNNING. Array parents are left
+ * out: their children are mirrored rows of their own and carry the demand.
+ */
+export async function activeVcpusByQueue(db: Knex, queues: string[]): Promise<Map<string, number>> {
+  const totals = new Map<string, number>(queues.map((q) => [q, 0]));
+  if (queues.length === 0) return totals;
+  const rows: { job_queue: string; vcpus: number | null }[] = await db('jobs')
+    .select('job_queue', db.raw('SUM(COALESCE(vcpus_exact, vcpus))::float8 AS vcpus'))
+    .whereRaw('job_queue = ANY(?::text[])', [queues])
+    .whereIn('status', ACTIVE_STATUSES)
+    .whereNot((q) => whereArrayParent(q))
+    .groupBy('job_queue');
+  for (const row of rows) totals.set(row.job_queue, Number(row.vcpus ?? 0));
+  return totals;
+}
+
+function emptyCounts(): JobSummaryCounts {
+  return { submitted: 0, pending: 0, runnable: 0, starting: 0, running: 0 };
+}
+
+export async function countActiveByQueue(db: Knex, queues: string[]): Promise<Map<string, JobSummaryCounts>> {
+  const counts = new Map<string, JobSummaryCounts>(queues.map((q) => [q, emptyCounts()]));
+  if (queues.length === 0) return counts;
+  const rows: { job_queue: string; status: string; n: number }[] = await db('jobs')
+    .select('job_queue', 'status', db.raw('COUNT(*)::int AS n'))
+    .whereRaw('job_queue = ANY(?::text[])', [queues])
+    .whereIn('status', ACTIVE_STATUSES)
+    .groupBy('job_queue', 'status');
+  for (const row of rows) {
+    const c = counts.get(row.job_queue) ?? emptyCounts();
+    c[row.status.toLowerCase() as keyof JobSummaryCounts] = Number(row.n);
+    counts.set(row.job_queue, c);
+  }
+  return counts;
+}
+
+const DELETE_BATCH = 5000;
+
+/**
+ * Deletes terminal jobs last updated before the cutoff, and the instance info
+ * of their tasks, in batches so the cleaner never holds long locks.
+ */
+export async function deleteJobsOlderThan(db: Knex, cutoff: Date): Promise<{ jobs: number; taskInfo: number }> {
+  let jobs = 0;
+  let taskInfo = 0;
+  for (;;) {
+    const result = await db.raw<{ rows: { jobs: number; task_info: number }[] }>(
+      `WITH doomed AS (
+         SELECT job_id FROM jobs
+         WHERE status = ANY(?::text[]) AND last_updated < ?
+         LIMIT ?
+       ), deleted AS (
+         DELETE FROM jobs WHERE job_id IN (SELECT job_id FROM doomed) RETURNING task_arn
+       ), deleted_info AS (
+         DELETE FROM task_arns_to_instance_info
+         WHERE task_arn IN (SELECT task_arn FROM deleted WHERE task_arn IS NOT NULL)
+         RETURNING 1
+       )
+       SELECT (SELECT COUNT(*) FROM deleted)::int AS jobs, (SELECT COUNT(*) FROM deleted_info)::int AS task_info`,
+      [[...TERMINAL_STATUSES], cutoff, DELETE_BATCH],
+    );
+    const row = result.rows[0] ?? { jobs: 0, task_info: 0 };
+    jobs += row.jobs;
+    taskInfo += row.task_info;
+    if (row.jobs < DELETE_BATCH) break;
+  }
+  return { jobs, taskInfo };
+}

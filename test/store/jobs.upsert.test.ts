@@ -1,0 +1,103 @@
+import { expect } from 'chai';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { getJob, getJobStates, upsertJobs } from '../../src/store/jobs';
+import { mirroredJob } from './fixtures';
+
+describe('store/jobs upsertJobs', () => {
+  let t: TestDatabase;
+  before(async () => {
+    t = await createTestDatabase();
+  });
+  after(async () => t.drop());
+  beforeEach(async () => {
+    await t.db('jobs').del();
+    await t.db('job_status_events').del();
+  });
+
+  it('inserts new jobs and reports them all as written', async () => {
+    const jobs = [mirroredJob(), mirroredJob({ vcpus_exact: 0.25, array_properties: { size: 3 } }), mirroredJob()];
+    const result = await upsertJobs(t.db, jobs);
+    expect(result.written).to.equal(3);
+    expect(result.changedIds.sort()).to.deep.equal(jobs.map((j) => j.job_id).sort());
+    const stored = await getJob(t.db, jobs[1].job_id);
+    expect(stored).to.include({ job_name: jobs[1].job_name, vcpus_exact: 0.25, termination_requested: false });
+    expect(stored?.array_properties).to.deep.equal({ size: 3 });
+    expect(stored?.created_at.toISOString()).to.equal(jobs[1].created_at.toISOString());
+    expect(stored?.last_seen_at).to.be.instanceOf(Date);
+  });
+
+  it('writes nothing when nothing changed: no new tuple, no status event, last_updated kept', async () => {
+    const jobs = [mirroredJob({ array_properties: { size: 2, statusSummary: { RUNNING: 1 } } }), mirroredJob()];
+    await upsertJobs(t.db, jobs);
+    await t.db('job_status_events').del();
+    const before = await t.db('jobs').select('job_id', 'last_updated', t.db.raw('xmin::text AS xmin')).orderBy('job_id');
+    // Same values again, in new objects (and a jsonb with keys in another order).
+    const again = jobs.map((j) => ({
+      ...j,
+      created_at: new Date(j.created_at.getTime()),
+      array_properties: j.array_properties ? { statusSummary: j.array_properties.statusSummary, size: j.array_properties.size } : null,
+    }));
+    const result = await upsertJobs(t.db, again);
+    expect(result).to.deep.equal({ written: 0, changedIds: [] });
+    const after = await t.db('jobs').select('job_id', 'last_updated', t.db.raw('xmin::text AS xmin')).orderBy('job_id');
+    expect(after).to.deep.equal(before);
+    expect(await t.db('job_status_events')).to.have.length(0);
+  });
+
+  it('rewrites only the rows whose mirrored fields changed and fires the status trigger once', async () => {
+    const [a, b, c] = [mirroredJob(), mirroredJob(), mirroredJob()];
+    await upsertJobs(t.db, [a, b, c]);
+    await t.db('job_status_events').del();
+    await t.db('jobs').where({ job_id: b.job_id }).update({ last_updated: new Date('2026-01-01T00:00:00Z') });
+    const result = await upsertJobs(t.db, [a, { ...b, status: 'RUNNING', run_started_at: new Date() }, { ...c, status_reason: 'x' }]);
+    expect(result.changedIds.sort()).to.deep.equal([b.job_id, c.job_id].sort());
+    const events = await t.db('job_status_events').select('job_id');
+    expect(events.map((e) => e.job_id)).to.deep.equal([b.job_id]);
+    const stored = await getJob(t.db, b.job_id);
+    expect(stored?.status).to.equal('RUNNING');
+    expect(stored?.last_updated.getTime()).to.be.greaterThan(new Date('2026-01-02T00:00:00Z').getTime());
+  });
+
+  it('detects a change in every mirrored field, including null <-> value', async () => {
+    const base = mirroredJob();
+    await upsertJobs(t.db, [base]);
+    const changes: Partial<typeof base>[] = [
+      { job_name: 'other' }, { job_definition: 'd2' }, { job_queue: 'q2' }, { image: 'img2' }, { status: 'FAILED' },
+      { created_at: new Date('2026-11-02T00:00:00Z') }, { stopped_at: new Date() }, { vcpus: 4 }, { vcpus_exact: 0.5 },
+      { memory: 1024 }, { timeout: 60 }, { command_line: '[]' }, { status_reason: 'r' }, { run_started_at: new Date() },
+      { exitcode: 0 }, { log_stream_name: 's' }, { log_group_name: 'g' }, { task_arn: 'arn' },
+      { array_properties: { size: 1 } }, { array_parent_id: 'p' }, { array_index: 0 }, { attempts: 1 },
+      { platform: null }, { job_type: 'multinode' },
+    ];
+    for (const change of changes) {
+      const r = await upsertJobs(t.db, [{ ...base, ...change }]);
+      expect(r.written, JSON.stringify(change)).to.equal(1);
+      const back = await upsertJobs(t.db, [base]);
+      expect(back.written, `back from ${JSON.stringify(change)}`).to.equal(1);
+    }
+  });
+
+  it('leaves termination_requested alone', async () => {
+    const a = mirroredJob();
+    await upsertJobs(t.db, [a]);
+    await t.db('jobs').where({ job_id: a.job_id }).update({ termination_requested: true });
+    await upsertJobs(t.db, [{ ...a, status: 'RUNNING' }]);
+    const states = await getJobStates(t.db, [a.job_id]);
+    expect(states.get(a.job_id)).to.include({ status: 'RUNNING', termination_requested: true });
+  });
+
+  it('handles duplicates within one call (last wins), 64-char ids, and many batches', async () => {
+    const longId = `${'f'.repeat(36)}:${'9'.repeat(27)}`;
+    expect(longId).to.have.length(64);
+    const first = mirroredJob({ job_id: longId, job_name: 'first' });
+    const jobs = [first, ...Array.from({ length: 250 }, () => mirroredJob()), { ...first, job_name: 'last' }];
+    const result = await upsertJobs(t.db, jobs, { batchSize: 7 });
+    expect(result.written).to.equal(251);
+    expect((await getJob(t.db, longId))?.job_name).to.equal('last');
+    expect(await upsertJobs(t.db, jobs.slice(0, -1), { batchSize: 100 })).to.deep.include({ written: 1 });
+  });
+
+  it('accepts an empty list', async () => {
+    expect(await upsertJobs(t.db, [])).to.deep.equal({ written: 0, changedIds: [] });
+  });
+});
