@@ -1,10 +1,14 @@
 import type { Config } from '../types';
 
-/** Defaults of every key that has one (SPEC section 3). Database keys have none. */
+/**
+ * Defaults of every key that has one (SPEC section 3). Database host, user and
+ * name have none; database_port defaults to PostgreSQL's own port.
+ */
 export const CONFIG_DEFAULTS = {
   host: '127.0.0.1',
   port: 5454,
   region: 'us-east-1',
+  database_port: 5432,
   frontend_assets: 'local',
   frontend_assets_local_prefix: 'frontend/dist',
   sync_period: 30,

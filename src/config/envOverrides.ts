@@ -1,0 +1,45 @@
+import { CONFIG_KEY_NAMES, CONFIG_KEYS, envVarFor, type ConfigKey, type KeyKind } from './keys';
+
+const INTEGER = /^[+-]?\d+$/;
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * Turns an environment string into the key's type. A value that does not fit
+ * is returned unchanged, so validation reports it with the key's expectation
+ * (e.g. "port: expected an integer from 1 to 65535, got "abc"").
+ */
+export function coerceEnvValue(kind: KeyKind, raw: string): unknown {
+  const text = raw.trim();
+  switch (kind) {
+    case 'integer':
+      return INTEGER.test(text) ? Number(text) : raw;
+    case 'number':
+      return NUMBER.test(text) ? Number(text) : raw;
+    case 'boolean': {
+      const lower = text.toLowerCase();
+      if (lower === 'true' || lower === '1') return true;
+      if (lower === 'false' || lower === '0') return false;
+      return raw;
+    }
+    // Lists and tokens stay strings: the schema splits them, the same way it
+    // splits a comma-separated string written in the file.
+    case 'list':
+    case 'tokens':
+    case 'string':
+      return raw;
+  }
+}
+
+/**
+ * Values of every `BATCHIEPATCHIE_<KEY>` variable that is set and not empty.
+ * Empty variables count as unset (compose files and shells leave them empty).
+ */
+export function envOverrides(env: NodeJS.ProcessEnv): Partial<Record<ConfigKey, unknown>> {
+  const values: Partial<Record<ConfigKey, unknown>> = {};
+  for (const key of CONFIG_KEY_NAMES) {
+    const raw = env[envVarFor(key)];
+    if (raw === undefined || raw === '') continue;
+    values[key] = coerceEnvValue(CONFIG_KEYS[key], raw);
+  }
+  return values;
+}

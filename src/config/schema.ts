@@ -1,0 +1,170 @@
+/**
+ * The zod schemas of the configuration. Every check carries the sentence that
+ * tells an operator what is expected; validate.ts adds the key and the value.
+ */
+import { z } from 'zod';
+import type { AuthToken } from '../types';
+import { parseTokenSpec, parseTokenTable, splitList } from './tokens';
+import { isPlainTable } from './substitute';
+
+/** The error option of a check: "expected <what>". */
+const expect = (what: string) => ({ error: `expected ${what}` });
+
+const nonEmpty = (what: string) => z.string(expect(what)).min(1, expect(what));
+
+const portNumber = () => {
+  const e = expect('an integer from 1 to 65535');
+  return z.int(e).min(1, e).max(65535, e);
+};
+
+const positiveSeconds = () => {
+  const e = expect('a positive number of seconds');
+  return z.number(e).positive(e);
+};
+
+const positiveNumber = (what: string) => z.number(expect(what)).positive(expect(what));
+
+const boolean = () => z.boolean(expect('true or false'));
+
+/** HTTP header names (RFC 9110 token characters); lower-cased as Node presents them. */
+const headerName = () => {
+  const e = expect('an HTTP header name (letters, digits, "-")');
+  return z
+    .string(e)
+    .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, e)
+    .transform((s) => s.toLowerCase());
+};
+
+/** A list written as a TOML array of strings or as one comma-separated string. */
+const stringList = (what: string) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' ? splitList(v) : v),
+    z.array(nonEmpty(what), expect(`an array of ${what}s or a comma-separated string`)),
+  );
+
+/**
+ * Tokens written as one comma-separated string, an array of "role:token" /
+ * "name=role:token" strings, or an array of { name, role, token } tables.
+ */
+const authTokens = () =>
+  z.unknown().transform((value, ctx): AuthToken[] => {
+    const entries: unknown[] = typeof value === 'string' ? splitList(value) : Array.isArray(value) ? value : [];
+    if (typeof value !== 'string' && !Array.isArray(value)) {
+      ctx.addIssue({ code: 'custom', message: 'expected "role:token,name=role:token" or an array of tokens' });
+      return [];
+    }
+    const tokens: AuthToken[] = [];
+    entries.forEach((entry, i) => {
+      const parsed =
+        typeof entry === 'string'
+          ? parseTokenSpec(entry)
+          : isPlainTable(entry)
+            ? parseTokenTable(entry)
+            : ({ ok: false, problem: 'expected "role:token" or a { name, role, token } table' } as const);
+      if (parsed.ok) tokens.push(parsed.token);
+      else ctx.addIssue({ code: 'custom', path: [i], message: parsed.problem });
+    });
+    const seen = new Set<string>();
+    tokens.forEach((t) => {
+      if (seen.has(t.token)) ctx.addIssue({ code: 'custom', message: 'the same token is listed more than once' });
+      seen.add(t.token);
+    });
+    return tokens;
+  });
+
+/** Per-key checks. Strict: an unknown key is a problem (typos matter in an ops tool). */
+export const fieldSchema = z.strictObject({
+  host: nonEmpty('a host name or address to listen on'),
+  port: portNumber(),
+  region: z
+    .string(expect('an AWS region such as "us-west-2"'))
+    .regex(/^[a-z0-9-]+$/, expect('an AWS region such as "us-west-2"')),
+  database_host: nonEmpty('the PostgreSQL host name'),
+  database_port: portNumber(),
+  database_username: nonEmpty('the PostgreSQL user name'),
+  database_name: nonEmpty('the PostgreSQL database name'),
+  // May legitimately be empty (trust or certificate authentication).
+  database_password: z.string(expect('a string')).optional(),
+  database_root_certificate: nonEmpty('the path of a PEM file').optional(),
+  password_bucket: nonEmpty('an S3 bucket name').optional(),
+  password_key: nonEmpty('an S3 object key').optional(),
+  frontend_assets: z.enum(['local', 's3'], expect('"local" or "s3"')),
+  frontend_assets_local_prefix: nonEmpty('the directory holding index.html').optional(),
+  frontend_assets_bucket: nonEmpty('an S3 bucket name').optional(),
+  frontend_assets_key: nonEmpty('the S3 key of index.html').optional(),
+  sync_period: positiveSeconds(),
+  scale_period: positiveSeconds(),
+  clean_period: positiveSeconds(),
+  kill_stuck_jobs: boolean(),
+  use_auto_scaler: boolean(),
+  use_cleaner: boolean(),
+  use_datadog_tracing: boolean(),
+  redis_url: z.url({ protocol: /^rediss?$/, ...expect('a redis:// or rediss:// URL') }),
+  redis_prefix: nonEmpty('a BullMQ key prefix'),
+  aws_endpoint: z.url({ protocol: /^https?$/, ...expect('an http:// or https:// URL') }).optional(),
+  gone_after_seconds: positiveSeconds(),
+  stuck_starting_seconds: positiveSeconds(),
+  retention_days: positiveNumber('a positive number of days'),
+  worker_concurrency: z.int(expect('a positive integer')).positive(expect('a positive integer')),
+  aws_calls_per_second: positiveNumber('a positive number of calls per second'),
+  auth_mode: z.enum(['none', 'tokens', 'proxy'], expect('"none", "tokens" or "proxy"')),
+  auth_tokens: authTokens(),
+  auth_proxy_user_header: headerName(),
+  auth_proxy_groups_header: headerName(),
+  auth_proxy_operator_groups: stringList('group name'),
+  notify_secret: nonEmpty('a non-empty shared secret').optional(),
+  log_level: z.enum(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    expect('one of fatal, error, warn, info, debug, trace, silent'),
+  ),
+});
+
+/** Set (present and not an empty string): how operators mean "given". */
+const isSet = (v: unknown) => v !== undefined && v !== '';
+const isEmptyList = (v: unknown) =>
+  v === undefined || (Array.isArray(v) && v.length === 0) || (typeof v === 'string' && splitList(v).length === 0);
+
+/**
+ * Rules between keys. They run on the merged input even when some fields have
+ * the wrong type, so that one run reports every problem.
+ */
+export const crossFieldRules = z.looseObject({}).superRefine((c, ctx) => {
+  const problem = (key: string, message: string) => ctx.addIssue({ code: 'custom', path: [key], message });
+
+  // Database password: inline, or from S3 — never both; bucket and key go together.
+  if (isSet(c.password_bucket) !== isSet(c.password_key)) {
+    const missing = isSet(c.password_bucket) ? 'password_key' : 'password_bucket';
+    problem(missing, 'expected password_bucket and password_key to be set together');
+  }
+  if (isSet(c.database_password) && (isSet(c.password_bucket) || isSet(c.password_key))) {
+    problem('database_password', 'must not be set together with password_bucket/password_key (choose one)');
+  }
+
+  // Frontend assets: the keys of the chosen source, and none of the other's.
+  if (c.frontend_assets === 'local') {
+    for (const key of ['frontend_assets_bucket', 'frontend_assets_key']) {
+      if (isSet(c[key])) problem(key, 'must not be set when frontend_assets = "local"');
+    }
+    if (!isSet(c.frontend_assets_local_prefix)) {
+      problem('frontend_assets_local_prefix', 'expected the directory holding index.html when frontend_assets = "local"');
+    }
+  } else if (c.frontend_assets === 's3') {
+    if (isSet(c.frontend_assets_local_prefix)) {
+      problem('frontend_assets_local_prefix', 'must not be set when frontend_assets = "s3"');
+    }
+    if (!isSet(c.frontend_assets_bucket)) problem('frontend_assets_bucket', 'expected an S3 bucket when frontend_assets = "s3"');
+    if (!isSet(c.frontend_assets_key)) problem('frontend_assets_key', 'expected the S3 key of index.html when frontend_assets = "s3"');
+  }
+
+  // Authentication: each mode needs its own keys.
+  if (c.auth_mode === 'tokens' && isEmptyList(c.auth_tokens)) {
+    problem('auth_tokens', 'expected at least one token when auth_mode = "tokens"');
+  }
+  if (c.auth_mode === 'proxy') {
+    for (const key of ['auth_proxy_user_header', 'auth_proxy_groups_header']) {
+      if (!isSet(c[key])) problem(key, 'expected a header name when auth_mode = "proxy"');
+    }
+  }
+});
+
+export type ParsedConfig = z.output<typeof fieldSchema>;
