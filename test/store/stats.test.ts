@@ -1,0 +1,73 @@
+import { expect } from 'chai';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { jobStats, statsInterval } from '../../src/store/stats';
+import { upsertJobs } from '../../src/store/jobs';
+import { upsertTaskInstanceInfo } from '../../src/store/instances';
+import { mirroredJob } from './fixtures';
+
+const T0 = new Date('2026-11-20T12:00:00.000Z'); // on an hour (and 5-minute) boundary
+const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+
+describe('store/stats', () => {
+  let t: TestDatabase;
+  before(async () => {
+    t = await createTestDatabase();
+    await upsertJobs(t.db, [
+      // Two EC2 jobs in the first 5-minute bucket of q1, one known to have run on an instance.
+      mirroredJob({ job_id: 's1', job_queue: 'q1', status: 'SUCCEEDED', vcpus: 2, memory: 1024,
+        run_started_at: at(10), stopped_at: at(110), task_arn: 'arn:t1' }),
+      mirroredJob({ job_id: 's2', job_queue: 'q1', status: 'SUCCEEDED', vcpus: 1, vcpus_exact: 0.5, memory: 512,
+        run_started_at: at(200), stopped_at: at(260) }),
+      // Next bucket, another status.
+      mirroredJob({ job_id: 's3', job_queue: 'q1', status: 'FAILED', vcpus: 4, memory: 100,
+        run_started_at: at(310), stopped_at: at(320) }),
+      mirroredJob({ job_id: 's4', job_queue: 'q2', status: 'SUCCEEDED', vcpus: 1, memory: 10,
+        run_started_at: at(20), stopped_at: at(30) }),
+      // Outside the window, and a job that never ran.
+      mirroredJob({ job_id: 's5', job_queue: 'q1', status: 'SUCCEEDED', run_started_at: at(-10), stopped_at: at(5) }),
+      mirroredJob({ job_id: 's6', job_queue: 'q1', status: 'FAILED', run_started_at: null }),
+    ]);
+    await upsertTaskInstanceInfo(t.db, [{ task_arn: 'arn:t1', instance_id: 'i-1', public_ip: '', private_ip: '' }]);
+  });
+  after(async () => t.drop());
+
+  it('picks the SPEC intervals at each boundary', () => {
+    const span = (s: number) => statsInterval(T0, at(s));
+    expect([span(HOUR - 1), span(HOUR), span(4 * HOUR - 1), span(4 * HOUR), span(3 * DAY - 1), span(3 * DAY),
+      span(30 * DAY - 1), span(30 * DAY)]).to.deep.equal([300, 900, 900, 3600, 3600, 21600, 21600, 86400]);
+  });
+
+  it('aggregates vCPU, memory and instance seconds per queue, status and run-start bucket', async () => {
+    const rows = await jobStats(t.db, { start: T0, end: at(1800), queues: [], statuses: [] });
+    const ts = T0.getTime() / 1000;
+    expect(rows).to.deep.equal([
+      { job_queue: 'q1', status: 'SUCCEEDED', timestamp: ts, vcpu_seconds: 2 * 100 + 0.5 * 60,
+        memory_seconds: 1024 * 100 + 512 * 60, instance_seconds: 100, job_count: 2, interval: 300 },
+      { job_queue: 'q2', status: 'SUCCEEDED', timestamp: ts, vcpu_seconds: 10, memory_seconds: 100,
+        instance_seconds: 0, job_count: 1, interval: 300 },
+      { job_queue: 'q1', status: 'FAILED', timestamp: ts + 300, vcpu_seconds: 40, memory_seconds: 1000,
+        instance_seconds: 0, job_count: 1, interval: 300 },
+    ]);
+  });
+
+  it('filters by queue and status, and uses wider buckets for longer spans', async () => {
+    const q1Failed = await jobStats(t.db, { start: T0, end: at(1800), queues: ['q1'], statuses: ['FAILED'] });
+    expect(q1Failed.map((r) => r.job_count)).to.deep.equal([1]);
+    const wide = await jobStats(t.db, { start: T0, end: at(2 * DAY), queues: ['q1'], statuses: [] });
+    expect(wide.map((r) => [r.status, r.job_count, r.interval, r.timestamp])).to.deep.equal([
+      ['FAILED', 1, 3600, T0.getTime() / 1000],
+      ['SUCCEEDED', 2, 3600, T0.getTime() / 1000],
+    ]);
+    expect(await jobStats(t.db, { start: at(10), end: at(10), queues: [], statuses: [] })).to.deep.equal([]);
+  });
+
+  it('counts a running job up to now', async () => {
+    const running = mirroredJob({ job_id: 's7', job_queue: 'q3', status: 'RUNNING', vcpus: 1, run_started_at: new Date(Date.now() - 60_000) });
+    await upsertJobs(t.db, [running]);
+    const rows = await jobStats(t.db, { start: new Date(Date.now() - 600_000), end: new Date(Date.now() + 1000), queues: ['q3'], statuses: [] });
+    expect(rows).to.have.length(1);
+    expect(rows[0].vcpu_seconds).to.be.within(59, 70);
+  });
+});
