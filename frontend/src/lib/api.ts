@@ -1,0 +1,115 @@
+/**
+ * The HTTP API of SPEC section 6, typed. Shapes come from the shared types so the
+ * UI and the server cannot drift apart silently.
+ */
+import type { DateRange, JobJson, JobStatus, SortColumn, SortDirection, StatsRow } from '../../../src/types';
+
+export type { DateRange, JobJson, JobStatus, SortColumn, SortDirection, StatsRow };
+
+/** An API answer that was not 2xx, with the server's own explanation when it gave one. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+async function explain(res: Response): Promise<string> {
+  const body = await res.text().catch(() => '');
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown; message?: unknown };
+    const msg = parsed.error ?? parsed.message;
+    if (typeof msg === 'string') return msg;
+    if (msg && typeof msg === 'object') return JSON.stringify(msg);
+  } catch {
+    /* not JSON: fall through to the raw text */
+  }
+  return body.trim() || `${res.status} ${res.statusText}`;
+}
+
+async function request(path: string, init?: RequestInit): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(path, { ...init, headers: { Accept: 'application/json', ...init?.headers } });
+  } catch (err) {
+    throw new ApiError(0, `Cannot reach the server (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (!res.ok) throw new ApiError(res.status, await explain(res));
+  return res;
+}
+
+async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  return (await request(path, { signal })).json() as Promise<T>;
+}
+
+async function postJson<T>(path: string, body?: unknown): Promise<T> {
+  const res = await request(path, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export interface JobsQuery {
+  q: string;
+  queues: string[];
+  statuses: string[];
+  dateRange: DateRange;
+  sortColumn: SortColumn;
+  sortDirection: SortDirection;
+  page: number;
+}
+
+export function jobsSearchParams(query: JobsQuery): URLSearchParams {
+  const p = new URLSearchParams();
+  if (query.q.trim()) p.set('q', query.q.trim());
+  if (query.queues.length) p.set('queue', query.queues.join(','));
+  if (query.statuses.length) p.set('status', query.statuses.join(','));
+  p.set('dateRange', query.dateRange);
+  p.set('sortColumn', query.sortColumn);
+  p.set('sortDirection', query.sortDirection);
+  p.set('page', String(query.page));
+  return p;
+}
+
+export const api = {
+  searchJobs: (query: JobsQuery, signal?: AbortSignal) =>
+    getJson<JobJson[]>(`/api/v1/jobs?${jobsSearchParams(query).toString()}`, signal),
+  getJob: (id: string, signal?: AbortSignal) => getJson<JobJson>(`/api/v1/jobs/${encodeURIComponent(id)}`, signal),
+  killJobs: (ids: string[]) => postJson<Record<string, string>>('/api/v1/jobs/kill', { ids }),
+  activeQueues: (signal?: AbortSignal) => getJson<string[]>('/api/v1/job_queues/active', signal),
+  allQueues: (signal?: AbortSignal) => getJson<string[]>('/api/v1/job_queues/all', signal),
+  activateQueue: (name: string) => postJson<unknown>(`/api/v1/job_queues/${encodeURIComponent(name)}/activate`),
+  deactivateQueue: (name: string) => postJson<unknown>(`/api/v1/job_queues/${encodeURIComponent(name)}/deactivate`),
+  stats: (params: { start: number; end: number; queues: string[]; statuses: string[] }, signal?: AbortSignal) => {
+    const p = new URLSearchParams({ start: String(params.start), end: String(params.end) });
+    if (params.queues.length) p.set('queue', params.queues.join(','));
+    if (params.statuses.length) p.set('status', params.statuses.join(','));
+    return getJson<StatsRow[]>(`/api/v1/jobs/stats?${p.toString()}`, signal);
+  },
+  /**
+   * Children of an array job (array_parent_id = parent), 100 a page in index order.
+   * Uses the search endpoint: child ids are `<parent>:<index>`, so q=<parent> finds them all.
+   */
+  arrayChildren: async (parentId: string, page: number, signal?: AbortSignal): Promise<JobJson[]> => {
+    const rows = await getJson<JobJson[]>(
+      `/api/v1/jobs?${jobsSearchParams({ q: parentId, queues: [], statuses: [], dateRange: '30d', sortColumn: 'id', sortDirection: 'ASC', page }).toString()}`,
+      signal,
+    );
+    return rows.filter((j) => j.array_parent_id === parentId).sort((a, b) => (a.array_index ?? 0) - (b.array_index ?? 0));
+  },
+  /** The job's log as text; '' when it has none. */
+  logText: async (id: string, signal?: AbortSignal): Promise<string> =>
+    (await request(`/api/v1/jobs/${encodeURIComponent(id)}/logs?format=text`, { signal, headers: { Accept: 'text/plain' } })).text(),
+};
+
+/** ws:// or wss:// URL of a job's live status socket, on the page's own host. */
+export function statusSocketUrl(id: string): string {
+  const proto = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${proto}//${window.location.host}/api/v1/jobs/${encodeURIComponent(id)}/status_websocket`;
+}

@@ -1,0 +1,225 @@
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { Link, useParams } from 'react-router';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { ApiError, api, type JobJson } from '../lib/api';
+import { useJobSocket, type SocketState } from '../lib/useJobSocket';
+import {
+  formatAgo,
+  formatCommand,
+  formatDuration,
+  formatMemory,
+  formatTime,
+  formatVcpus,
+  isTerminalStatus,
+  runtimeSeconds,
+  totalElapsedSeconds,
+} from '../lib/format';
+import { PlainStatusBadge, StatusBadge } from '../components/StatusBadge';
+import { ConfirmDialog } from '../components/ConfirmDialog';
+import { Empty, ErrorBox, Loading } from '../components/States';
+import { KillResults } from '../components/KillResults';
+import { ArrayChildren } from '../components/ArrayChildren';
+
+const LOG_POLL_MS = 3000;
+
+export function JobPage() {
+  const id = useParams().id ?? '';
+  const job = useQuery({ queryKey: ['job', id], queryFn: ({ signal }) => api.getJob(id, signal), retry: (n, err) => !(err instanceof ApiError && err.status === 404) && n < 2 });
+  const running = job.data ? !isTerminalStatus(job.data.status) : false;
+  const socket = useJobSocket(id, job.isSuccess);
+
+  if (job.isPending) return <Loading what={`job ${id}`} />;
+  if (job.isError) {
+    if (job.error instanceof ApiError && job.error.status === 404)
+      return (
+        <Empty title="No such job">
+          No job with id <span className="mono">{id}</span> is known. It may be in a queue that is not activated. <Link to="/">Back to jobs</Link>
+        </Empty>
+      );
+    return <ErrorBox error={job.error} retry={() => void job.refetch()} />;
+  }
+  return (
+    <section className="job-page">
+      <JobHeader job={job.data} socket={socket} />
+      <JobFields job={job.data} />
+      {job.data.array_properties?.size != null && !job.data.array_parent_id && <ArrayChildren parent={job.data} />}
+      <JobLog id={id} running={running} />
+    </section>
+  );
+}
+
+function LiveIndicator({ state }: { state: SocketState }) {
+  const text = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', closed: 'not live' }[state];
+  return (
+    <span className={`live live-${state}`} data-testid="live-indicator" title="Status updates over a WebSocket">
+      <span className="dot" aria-hidden="true" /> {text}
+    </span>
+  );
+}
+
+function JobHeader({ job, socket }: { job: JobJson; socket: SocketState }) {
+  const [confirming, setConfirming] = useState(false);
+  const qc = useQueryClient();
+  const kill = useMutation({
+    mutationFn: () => api.killJobs([job.id]),
+    onSuccess: () => {
+      setConfirming(false);
+      void qc.invalidateQueries({ queryKey: ['job', job.id] });
+      void qc.invalidateQueries({ queryKey: ['jobs'] });
+    },
+  });
+  const terminal = isTerminalStatus(job.status);
+  return (
+    <>
+      <div className="job-header">
+        <div>
+          <div className="crumbs">
+            <Link to="/">Jobs</Link> / <span className="mono">{job.id}</span>
+          </div>
+          <h1 className="job-title" data-testid="job-name">
+            {job.name}
+          </h1>
+        </div>
+        <div className="job-header-side">
+          <span data-testid="job-status">
+            <StatusBadge job={job} />
+          </span>
+          <LiveIndicator state={socket} />
+          <button type="button" className="danger" disabled={terminal} onClick={() => setConfirming(true)} data-testid="terminate-job">
+            {job.termination_requested && !terminal ? 'Terminate again' : 'Terminate'}
+          </button>
+        </div>
+      </div>
+      {job.termination_requested && !terminal && (
+        <div className="notice notice-warn">Termination was requested; waiting for AWS Batch to stop the job.</div>
+      )}
+      {kill.data && <KillResults results={kill.data} onClose={() => kill.reset()} />}
+      <ConfirmDialog
+        open={confirming}
+        title="Terminate this job?"
+        confirmLabel="Terminate"
+        danger
+        busy={kill.isPending}
+        onCancel={() => setConfirming(false)}
+        onConfirm={() => kill.mutate()}
+      >
+        <p>
+          AWS Batch will be asked to terminate <span className="mono">{job.id}</span> ({job.name}).
+        </p>
+        {kill.error && <ErrorBox error={kill.error} />}
+      </ConfirmDialog>
+    </>
+  );
+}
+
+function Field({ label, children, mono }: { label: string; children: ReactNode; mono?: boolean }) {
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd className={mono ? 'mono' : undefined}>{children ?? '—'}</dd>
+    </>
+  );
+}
+
+function JobFields({ job }: { job: JobJson }) {
+  const now = Date.now();
+  const summary = job.array_properties?.statusSummary;
+  return (
+    <div className="fields-grid">
+      <dl className="fields">
+        <Field label="Job id" mono>{job.id}</Field>
+        <Field label="Queue">
+          <Link to={`/?queue=${encodeURIComponent(job.job_queue)}`}>{job.job_queue}</Link>
+        </Field>
+        <Field label="Definition" mono>{job.desc}</Field>
+        <Field label="Image" mono>{job.image}</Field>
+        <Field label="Command line" mono>{formatCommand(job.command_line) || '—'}</Field>
+        <Field label="Status reason">{job.status_reason || '—'}</Field>
+        <Field label="Exit code">{job.exitcode ?? '—'}</Field>
+        <Field label="Attempts">{job.attempts}</Field>
+        <Field label="vCPUs">{formatVcpus(job)}</Field>
+        <Field label="Memory">{formatMemory(job.memory)}</Field>
+        <Field label="Timeout">{job.timeout > 0 ? formatDuration(job.timeout) : 'none'}</Field>
+        <Field label="Platform">{[job.platform, job.job_type].filter(Boolean).join(' · ') || '—'}</Field>
+      </dl>
+      <dl className="fields">
+        <Field label="Created">{formatTime(job.created_at)} <span className="muted">{formatAgo(job.created_at, now)}</span></Field>
+        <Field label="Started">{formatTime(job.run_start_time)}</Field>
+        <Field label="Stopped">{formatTime(job.stopped_at)}</Field>
+        <Field label="Runtime">{formatDuration(runtimeSeconds(job, now))}</Field>
+        <Field label="Total elapsed">{formatDuration(totalElapsedSeconds(job, now))}</Field>
+        <Field label="Last updated">{formatTime(job.last_updated)} <span className="muted">{formatAgo(job.last_updated, now)}</span></Field>
+        <Field label="Instance" mono>{job.instance_id ?? '—'}</Field>
+        <Field label="Private IP" mono>{job.private_ip ?? '—'}</Field>
+        <Field label="Public IP" mono>{job.public_ip ?? '—'}</Field>
+        <Field label="Task ARN" mono>{job.task_arn ?? '—'}</Field>
+        <Field label="Log stream" mono>{job.log_group_name ? `${job.log_group_name} · ` : ''}{job.log_stream_name ?? '—'}</Field>
+        {job.array_parent_id && (
+          <Field label="Array parent">
+            <Link to={`/job/${encodeURIComponent(job.array_parent_id)}`} className="mono">
+              {job.array_parent_id}
+            </Link>{' '}
+            (index {job.array_index ?? '?'})
+          </Field>
+        )}
+        {job.array_properties?.size != null && !job.array_parent_id && (
+          <Field label="Array">
+            {job.array_properties.size} children{' '}
+            {summary &&
+              Object.entries(summary).map(([s, n]) => (
+                <span key={s} className="summary-chip">
+                  <PlainStatusBadge status={s} /> {n}
+                </span>
+              ))}
+          </Field>
+        )}
+      </dl>
+    </div>
+  );
+}
+
+function JobLog({ id, running }: { id: string; running: boolean }) {
+  const [follow, setFollow] = useState(true);
+  const log = useQuery({
+    queryKey: ['log', id],
+    queryFn: ({ signal }) => api.logText(id, signal),
+    refetchInterval: running && follow ? LOG_POLL_MS : false,
+  });
+  const box = useRef<HTMLPreElement>(null);
+  useEffect(() => {
+    if (follow && box.current) box.current.scrollTop = box.current.scrollHeight;
+  }, [log.data, follow]);
+
+  const lines = log.data ? log.data.split('\n').length - (log.data.endsWith('\n') ? 1 : 0) : 0;
+  return (
+    <div className="log-panel">
+      <div className="log-head">
+        <h2>Log</h2>
+        <span className="muted">{log.data !== undefined && `${lines} line${lines === 1 ? '' : 's'}`}</span>
+        <span className="spacer" />
+        {running && (
+          <label className="inline toggle">
+            <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> Follow
+          </label>
+        )}
+        <button type="button" onClick={() => void log.refetch()} disabled={log.isFetching}>
+          {log.isFetching ? 'Loading…' : 'Reload'}
+        </button>
+        <a href={`/api/v1/jobs/${encodeURIComponent(id)}/logs?format=text`} target="_blank" rel="noreferrer">
+          Raw
+        </a>
+      </div>
+      {log.isPending ? (
+        <Loading what="log" />
+      ) : log.isError ? (
+        <ErrorBox error={log.error} retry={() => void log.refetch()} />
+      ) : log.data === '' ? (
+        <Empty title="No log yet">{running ? 'The job has written nothing yet; this follows it as it runs.' : 'This job wrote no log, or its log stream is gone.'}</Empty>
+      ) : (
+        <pre className="log" ref={box} data-testid="job-log">
+          {log.data}
+        </pre>
+      )}
+    </div>
+  );
+}

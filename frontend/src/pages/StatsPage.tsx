@@ -1,0 +1,152 @@
+import { useMemo } from 'react';
+import { useSearchParams } from 'react-router';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { api, type StatsRow } from '../lib/api';
+import { JOB_STATUS_OPTIONS } from '../lib/statuses';
+import { METRICS, STATS_RANGES, pivot, totals, type GroupBy, type MetricKey } from '../lib/stats';
+import { formatNumber } from '../lib/format';
+import { MultiSelect } from '../components/MultiSelect';
+import { Empty, ErrorBox, Loading } from '../components/States';
+
+const PALETTE = ['#2563eb', '#16a34a', '#dc2626', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777', '#4b5563', '#65a30d'];
+const STATUS_COLOURS: Record<string, string> = {
+  SUBMITTED: '#94a3b8',
+  PENDING: '#a78bfa',
+  RUNNABLE: '#f59e0b',
+  STARTING: '#38bdf8',
+  RUNNING: '#2563eb',
+  SUCCEEDED: '#16a34a',
+  FAILED: '#dc2626',
+  GONE: '#6b7280',
+};
+
+function colour(series: string, index: number, groupBy: GroupBy): string {
+  return (groupBy === 'status' && STATUS_COLOURS[series]) || PALETTE[index % PALETTE.length];
+}
+
+function tickTime(unix: number, rangeSeconds: number): string {
+  const d = new Date(unix * 1000);
+  const hm = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  return rangeSeconds <= 86400 ? hm : `${d.getMonth() + 1}/${d.getDate()} ${hm}`;
+}
+
+export default function StatsPage() {
+  const [params, setParams] = useSearchParams();
+  const rangeKey = STATS_RANGES.find((r) => r.key === params.get('range'))?.key ?? '1d';
+  const range = STATS_RANGES.find((r) => r.key === rangeKey)!;
+  const groupBy: GroupBy = params.get('group') === 'status' ? 'status' : 'queue';
+  const queues = params.get('queue')?.split(',').filter(Boolean) ?? [];
+  const statuses = params.get('status')?.split(',').filter(Boolean) ?? [];
+  const set = (k: string, v: string | null) => {
+    const next = new URLSearchParams(params);
+    if (v) next.set(k, v);
+    else next.delete(k);
+    setParams(next);
+  };
+
+  // The window ends "now", rounded to the minute so the query key is stable between renders.
+  const end = Math.floor(Date.now() / 60_000) * 60;
+  const start = end - range.seconds;
+  const stats = useQuery({
+    queryKey: ['stats', start, end, queues, statuses],
+    queryFn: ({ signal }) => api.stats({ start, end, queues, statuses }, signal),
+    placeholderData: keepPreviousData,
+  });
+  const activeQueues = useQuery({ queryKey: ['queues', 'active'], queryFn: ({ signal }) => api.activeQueues(signal) });
+
+  return (
+    <section className="stats-page">
+      <div className="toolbar">
+        <h1>Stats</h1>
+        <div className="segmented" role="group" aria-label="Time range">
+          {STATS_RANGES.map((r) => (
+            <button key={r.key} type="button" className={r.key === rangeKey ? 'on' : undefined} onClick={() => set('range', r.key)}>
+              {r.key}
+            </button>
+          ))}
+        </div>
+        <div className="segmented" role="group" aria-label="Group by">
+          {(['queue', 'status'] as const).map((g) => (
+            <button key={g} type="button" className={g === groupBy ? 'on' : undefined} onClick={() => set('group', g === 'queue' ? null : g)}>
+              by {g}
+            </button>
+          ))}
+        </div>
+        <MultiSelect label="Queue" options={activeQueues.data ?? []} selected={queues} onChange={(v) => set('queue', v.join(',') || null)} />
+        <MultiSelect label="Status" options={JOB_STATUS_OPTIONS} selected={statuses} onChange={(v) => set('status', v.join(',') || null)} />
+        {stats.isFetching && <span className="muted">loading…</span>}
+      </div>
+      <p className="muted">Usage of jobs by the time they started running, over the last {range.key}.</p>
+      <StatsBody rows={stats.data} error={stats.error} pending={stats.isPending} retry={() => void stats.refetch()} groupBy={groupBy} rangeSeconds={range.seconds} />
+    </section>
+  );
+}
+
+function StatsBody(props: { rows?: StatsRow[]; error: unknown; pending: boolean; retry: () => void; groupBy: GroupBy; rangeSeconds: number }) {
+  const { rows, groupBy, rangeSeconds } = props;
+  if (props.pending) return <Loading what="stats" />;
+  if (!rows) return <ErrorBox error={props.error} retry={props.retry} />;
+  if (rows.length === 0) return <Empty title="No jobs ran in this range">Pick a longer range or fewer filters.</Empty>;
+  return (
+    <>
+      <div className="charts">
+        {METRICS.map((m) => (
+          <MetricChart key={m.key} rows={rows} metric={m.key} title={m.title} groupBy={groupBy} rangeSeconds={rangeSeconds} />
+        ))}
+      </div>
+      <TotalsTable rows={rows} />
+    </>
+  );
+}
+
+function MetricChart(props: { rows: StatsRow[]; metric: MetricKey; title: string; groupBy: GroupBy; rangeSeconds: number }) {
+  const { points, series } = useMemo(() => pivot(props.rows, props.metric, props.groupBy), [props.rows, props.metric, props.groupBy]);
+  return (
+    <figure className="chart" data-testid={`chart-${props.metric}`}>
+      <figcaption>{props.title}</figcaption>
+      <ResponsiveContainer width="100%" height={240}>
+        <BarChart data={points} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
+          <CartesianGrid strokeDasharray="3 3" vertical={false} />
+          <XAxis dataKey="timestamp" tickFormatter={(t: number) => tickTime(t, props.rangeSeconds)} minTickGap={24} fontSize={11} />
+          <YAxis tickFormatter={(v: number) => formatNumber(v)} width={48} fontSize={11} />
+          <Tooltip labelFormatter={(t) => new Date(Number(t) * 1000).toLocaleString()} formatter={(v) => formatNumber(Number(v))} />
+          <Legend wrapperStyle={{ fontSize: 12 }} />
+          {series.map((s, i) => (
+            <Bar key={s} dataKey={s} stackId="a" fill={colour(s, i, props.groupBy)} isAnimationActive={false} />
+          ))}
+        </BarChart>
+      </ResponsiveContainer>
+    </figure>
+  );
+}
+
+function TotalsTable({ rows }: { rows: StatsRow[] }) {
+  const t = useMemo(() => totals(rows), [rows]);
+  return (
+    <table className="jobs-table totals" data-testid="stats-totals">
+      <thead>
+        <tr>
+          <th>Queue</th>
+          <th>Status</th>
+          <th className="num">Jobs</th>
+          <th className="num">vCPU-seconds</th>
+          <th className="num">Memory-seconds</th>
+          <th className="num">Instance-seconds</th>
+        </tr>
+      </thead>
+      <tbody>
+        {t.map((r) => (
+          <tr key={`${r.job_queue}/${r.status}`}>
+            <td>{r.job_queue}</td>
+            <td>{r.status}</td>
+            <td className="num">{formatNumber(r.job_count)}</td>
+            <td className="num">{formatNumber(r.vcpu_seconds)}</td>
+            <td className="num">{formatNumber(r.memory_seconds)}</td>
+            <td className="num">{formatNumber(r.instance_seconds)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
