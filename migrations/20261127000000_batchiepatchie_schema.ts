@@ -209,19 +209,9 @@ export async function up(knex: Knex): Promise<void> {
  * dropped, Go's kept with their rows); rolling back a fresh one drops it all.
  */
 export async function down(knex: Knex): Promise<void> {
-  const adopted = (await goVersion(knex)) !== null;
-  if (adopted) {
-    await knex.raw('DROP INDEX IF EXISTS jobs_array_parent_id');
-    await knex.raw('DROP INDEX IF EXISTS job_status_events_updated');
-    await knex.raw(`
-      ALTER TABLE jobs
-        DROP COLUMN IF EXISTS vcpus_exact,
-        DROP COLUMN IF EXISTS array_parent_id,
-        DROP COLUMN IF EXISTS array_index,
-        DROP COLUMN IF EXISTS attempts,
-        DROP COLUMN IF EXISTS platform,
-        DROP COLUMN IF EXISTS job_type,
-        DROP COLUMN IF EXISTS last_seen_at`);
+  const version = await goVersion(knex);
+  if (version !== null) {
+    await downToGoSchema(knex, version);
     return;
   }
   await knex.raw('DROP TRIGGER IF EXISTS job_status_update_trigger_insert ON jobs');
@@ -240,4 +230,44 @@ export async function down(knex: Knex): Promise<void> {
   ]) {
     await knex.schema.dropTableIfExists(table);
   }
+}
+
+/**
+ * Back to what Go-Batchiepatchie (at its goose version) expects: our columns
+ * and indexes dropped, the trigger functions without NOTIFY. Job ids stay
+ * VARCHAR(64): narrowing could fail on (or truncate) ids written since, and
+ * the Go code reads a wider column just the same.
+ */
+async function downToGoSchema(knex: Knex, version: number): Promise<void> {
+  await knex.raw('DROP INDEX IF EXISTS jobs_array_parent_id');
+  await knex.raw('DROP INDEX IF EXISTS job_status_events_updated');
+  await knex.raw(`
+    ALTER TABLE jobs
+      DROP COLUMN IF EXISTS vcpus_exact,
+      DROP COLUMN IF EXISTS array_parent_id,
+      DROP COLUMN IF EXISTS array_index,
+      DROP COLUMN IF EXISTS attempts,
+      DROP COLUMN IF EXISTS platform,
+      DROP COLUMN IF EXISTS job_type,
+      DROP COLUMN IF EXISTS last_seen_at`);
+  // Go added log_group_name in its version 24.
+  if (version < 24) await knex.raw('ALTER TABLE jobs DROP COLUMN IF EXISTS log_group_name');
+  await knex.raw(`
+    CREATE OR REPLACE FUNCTION job_status_update_insert() RETURNS trigger AS $body$
+    BEGIN
+      INSERT INTO job_status_events (job_id, updated) VALUES (NEW.job_id, now())
+        ON CONFLICT (job_id) DO UPDATE SET updated = now();
+      RETURN NEW;
+    END;
+    $body$ LANGUAGE plpgsql`);
+  await knex.raw(`
+    CREATE OR REPLACE FUNCTION job_status_update_update() RETURNS trigger AS $body$
+    BEGIN
+      IF NEW.status <> OLD.status THEN
+        INSERT INTO job_status_events (job_id, updated) VALUES (NEW.job_id, now())
+          ON CONFLICT (job_id) DO UPDATE SET updated = now();
+      END IF;
+      RETURN NEW;
+    END;
+    $body$ LANGUAGE plpgsql`);
 }
