@@ -152,7 +152,8 @@ function mergeLayers(file: Record<string, unknown>, env: Record<string, unknown>
   const values: Record<string, unknown> = {};
   const sources: Record<string, ValueSource> = {};
   const layers: [ValueSource, Record<string, unknown>][] = [
-    ['default', CONFIG_DEFAULTS],
+    // A copy: the defaults' arrays must never be shared with a loaded config.
+    ['default', structuredClone(CONFIG_DEFAULTS)],
     ['file', file],
     ['env', env],
   ];

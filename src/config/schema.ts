@@ -156,15 +156,12 @@ export const crossFieldRules = z.looseObject({}).superRefine((c, ctx) => {
     if (!isSet(c.frontend_assets_key)) problem('frontend_assets_key', 'expected the S3 key of index.html when frontend_assets = "s3"');
   }
 
-  // Authentication: each mode needs its own keys.
+  // Authentication: tokens mode needs tokens.
   if (c.auth_mode === 'tokens' && isEmptyList(c.auth_tokens)) {
     problem('auth_tokens', 'expected at least one token when auth_mode = "tokens"');
   }
-  if (c.auth_mode === 'proxy') {
-    for (const key of ['auth_proxy_user_header', 'auth_proxy_groups_header']) {
-      if (!isSet(c[key])) problem(key, 'expected a header name when auth_mode = "proxy"');
-    }
-  }
+  // Proxy mode's header names have defaults and the field checks reject empty
+  // ones, so that mode needs no rule here.
 });
 
 export type ParsedConfig = z.output<typeof fieldSchema>;

@@ -17,7 +17,11 @@ export function validateConfig(
 ): ValidationResult {
   const fields = fieldSchema.safeParse(input);
   const rules = crossFieldRules.safeParse(input);
-  const issues = [...(fields.success ? [] : fields.error.issues), ...(rules.success ? [] : rules.error.issues)];
+  const fieldIssues = fields.success ? [] : fields.error.issues;
+  // A key whose own value is wrong needs no second message from a rule about it.
+  const keysWithFieldIssues = new Set(fieldIssues.map((issue) => String(issue.path[0])));
+  const ruleIssues = (rules.success ? [] : rules.error.issues).filter((issue) => !keysWithFieldIssues.has(String(issue.path[0])));
+  const issues = [...fieldIssues, ...ruleIssues];
   if (issues.length > 0 || !fields.success) {
     const reportable = issues.filter((issue) => !skipKeys.has(String(issue.path[0])));
     const problems = reportable.flatMap((issue) => formatIssue(issue, input, sources));

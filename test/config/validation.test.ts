@@ -1,0 +1,167 @@
+import { expect } from 'chai';
+import { loadConfig } from '../../src/config';
+import { configError, MINIMAL_TOML, problemAbout, tempDir } from './helpers';
+
+describe('config: validation', () => {
+  const tmp = tempDir();
+  after(() => tmp.cleanup());
+
+  /** Loads MINIMAL_TOML plus `extra`; must fail; returns the error. */
+  async function failing(extra: string, base = MINIMAL_TOML) {
+    const file = tmp.write('bad.toml', `${base}\n${extra}\n`);
+    return configError(() => loadConfig({ path: file, env: {} }));
+  }
+
+  it('reports every problem of a file in one message, each naming its key', async () => {
+    const err = await failing(`
+port = 70000
+sync_period = 0
+frontend_assets = "ftp"
+log_level = "verbose"
+sync_perod = 10
+use_cleaner = "yes"
+aws_endpoint = "not a url"
+redis_url = "http://127.0.0.1:6379"
+`);
+    const keys = ['port', 'sync_period', 'frontend_assets', 'log_level', 'sync_perod', 'use_cleaner', 'aws_endpoint', 'redis_url'];
+    for (const key of keys) problemAbout(err, key);
+    expect(err.problems).to.have.length(keys.length);
+    // One line per problem, all in the one message the CLI prints.
+    for (const problem of err.problems) expect(err.message).to.contain(`  - ${problem}`);
+    expect(err.message).to.contain(`(${keys.length} problems)`);
+  });
+
+  const cases: { name: string; toml: string; key: string; expected: RegExp }[] = [
+    { name: 'port out of range (high)', toml: 'port = 65536', key: 'port', expected: /expected an integer from 1 to 65535, got 65536/ },
+    { name: 'port out of range (zero)', toml: 'port = 0', key: 'port', expected: /from 1 to 65535, got 0/ },
+    { name: 'port not an integer', toml: 'port = 80.5', key: 'port', expected: /from 1 to 65535, got 80.5/ },
+    { name: 'database_port of the wrong type', toml: 'database_port = "5432a"', key: 'database_port', expected: /from 1 to 65535, got "5432a"/ },
+    { name: 'negative period', toml: 'scale_period = -5', key: 'scale_period', expected: /positive number of seconds, got -5/ },
+    { name: 'zero clean period', toml: 'clean_period = 0', key: 'clean_period', expected: /positive number of seconds, got 0/ },
+    { name: 'string period', toml: 'sync_period = "30s"', key: 'sync_period', expected: /positive number of seconds, got "30s"/ },
+    { name: 'gone_after_seconds zero', toml: 'gone_after_seconds = 0', key: 'gone_after_seconds', expected: /positive number of seconds/ },
+    { name: 'retention_days negative', toml: 'retention_days = -1', key: 'retention_days', expected: /positive number of days, got -1/ },
+    { name: 'worker_concurrency fractional', toml: 'worker_concurrency = 1.5', key: 'worker_concurrency', expected: /positive integer, got 1.5/ },
+    { name: 'aws_calls_per_second zero', toml: 'aws_calls_per_second = 0', key: 'aws_calls_per_second', expected: /positive number of calls per second/ },
+    { name: 'boolean as string', toml: 'kill_stuck_jobs = "true"', key: 'kill_stuck_jobs', expected: /expected true or false, got "true"/ },
+    { name: 'boolean as number', toml: 'use_datadog_tracing = 1', key: 'use_datadog_tracing', expected: /expected true or false, got 1/ },
+    { name: 'frontend_assets unknown', toml: 'frontend_assets = "cdn"', key: 'frontend_assets', expected: /expected "local" or "s3", got "cdn"/ },
+    { name: 'log_level unknown', toml: 'log_level = "verbose"', key: 'log_level', expected: /one of fatal, error, warn, info, debug, trace, silent, got "verbose"/ },
+    { name: 'auth_mode unknown', toml: 'auth_mode = "ldap"', key: 'auth_mode', expected: /"none", "tokens" or "proxy", got "ldap"/ },
+    { name: 'aws_endpoint not a URL', toml: 'aws_endpoint = "localhost:4566"', key: 'aws_endpoint', expected: /http:\/\/ or https:\/\/ URL, got "localhost:4566"/ },
+    { name: 'aws_endpoint of another scheme', toml: 'aws_endpoint = "ftp://x.example"', key: 'aws_endpoint', expected: /http:\/\/ or https:\/\/ URL/ },
+    { name: 'redis_url of another scheme', toml: 'redis_url = "http://cache:6379"', key: 'redis_url', expected: /redis:\/\/ or rediss:\/\/ URL, got "http:\/\/cache:6379"/ },
+    { name: 'redis_url not a URL', toml: 'redis_url = "cache:6379"', key: 'redis_url', expected: /redis:\/\/ or rediss:\/\/ URL/ },
+    { name: 'region with spaces', toml: 'region = "US West 2"', key: 'region', expected: /AWS region such as "us-west-2", got "US West 2"/ },
+    { name: 'empty host', toml: 'host = ""', key: 'host', expected: /expected a host name or address to listen on, got ""/ },
+    { name: 'a table where a string belongs', toml: 'host = { name = "x" }', key: 'host', expected: /got a table/ },
+    { name: 'a date where a number belongs', toml: 'port = 2024-01-01T00:00:00Z', key: 'port', expected: /got a date/ },
+    { name: 'header name with a space', toml: 'auth_proxy_user_header = "X User"', key: 'auth_proxy_user_header', expected: /HTTP header name/ },
+    { name: 'operator groups of the wrong type', toml: 'auth_proxy_operator_groups = 5', key: 'auth_proxy_operator_groups', expected: /array of group names or a comma-separated string/ },
+    { name: 'an unknown key', toml: 'sync_perod = 10', key: 'sync_perod', expected: /unknown key \(did you mean sync_period\?\)/ },
+    { name: 'an unknown table', toml: '[database]\nhost = "x"', key: 'database', expected: /unknown key/ },
+    { name: 'an unknown key unlike any', toml: 'colour_scheme = "dark"', key: 'colour_scheme', expected: /^colour_scheme: unknown key; see docs\/configuration.md/ },
+  ];
+  for (const c of cases) {
+    it(`reports ${c.name}`, async () => {
+      const err = await failing(c.toml);
+      expect(problemAbout(err, c.key)).to.match(c.expected);
+    });
+  }
+
+  it('reports each missing database key', async () => {
+    const err = await failing('port = 5454', '');
+    for (const key of ['database_host', 'database_username', 'database_name']) {
+      expect(problemAbout(err, key)).to.match(/^database_\w+: missing, expected the PostgreSQL/);
+    }
+    expect(err.problems).to.have.length(3);
+  });
+
+  describe('frontend assets', () => {
+    it('local with bucket or key set', async () => {
+      const err = await failing('frontend_assets = "local"\nfrontend_assets_bucket = "b"\nfrontend_assets_key = "index.html"');
+      expect(problemAbout(err, 'frontend_assets_bucket')).to.contain('must not be set when frontend_assets = "local"');
+      expect(problemAbout(err, 'frontend_assets_key')).to.contain('must not be set when frontend_assets = "local"');
+    });
+
+    it('s3 without bucket and key', async () => {
+      const err = await failing('frontend_assets = "s3"');
+      expect(problemAbout(err, 'frontend_assets_bucket')).to.contain('expected an S3 bucket when frontend_assets = "s3"');
+      expect(problemAbout(err, 'frontend_assets_key')).to.contain('expected the S3 key');
+      expect(err.problems).to.have.length(2);
+    });
+
+    it('s3 with an explicit local prefix', async () => {
+      const err = await failing('frontend_assets = "s3"\nfrontend_assets_bucket = "b"\nfrontend_assets_key = "k"\nfrontend_assets_local_prefix = "dist"');
+      expect(problemAbout(err, 'frontend_assets_local_prefix')).to.contain('must not be set when frontend_assets = "s3"');
+      expect(err.problems).to.have.length(1);
+    });
+
+    it('s3 with bucket and key loads, without the default local prefix', async () => {
+      const file = tmp.write('s3-assets.toml', `${MINIMAL_TOML}\nfrontend_assets = "s3"\nfrontend_assets_bucket = "b"\nfrontend_assets_key = "ui/index.html"\n`);
+      const config = await loadConfig({ path: file, env: {} });
+      expect(config.frontend_assets_bucket).to.equal('b');
+      expect(config.frontend_assets_local_prefix).to.equal(undefined);
+    });
+
+    it('local with an empty prefix', async () => {
+      const err = await failing('frontend_assets_local_prefix = ""');
+      expect(problemAbout(err, 'frontend_assets_local_prefix')).to.contain('index.html');
+    });
+  });
+
+  describe('database password', () => {
+    it('database_password together with password_bucket/password_key', async () => {
+      const err = await failing('database_password = "pw"\npassword_bucket = "secrets"\npassword_key = "bp.toml"');
+      expect(problemAbout(err, 'database_password')).to.contain('must not be set together with password_bucket/password_key');
+      expect(err.problems).to.have.length(1);
+    });
+
+    it('password_bucket without password_key, and the other way round', async () => {
+      let err = await failing('password_bucket = "secrets"');
+      expect(problemAbout(err, 'password_key')).to.contain('set together');
+      err = await failing('password_key = "bp.toml"');
+      expect(problemAbout(err, 'password_bucket')).to.contain('set together');
+    });
+  });
+
+  describe('authentication', () => {
+    it('tokens mode with no token', async () => {
+      const err = await failing('auth_mode = "tokens"');
+      expect(problemAbout(err, 'auth_tokens')).to.contain('at least one token when auth_mode = "tokens"');
+    });
+
+    it('tokens mode with an empty list', async () => {
+      const err = await failing('auth_mode = "tokens"\nauth_tokens = []');
+      expect(problemAbout(err, 'auth_tokens')).to.contain('at least one token');
+    });
+
+    it('proxy mode with empty header names', async () => {
+      const err = await failing('auth_mode = "proxy"\nauth_proxy_user_header = ""\nauth_proxy_groups_header = ""');
+      expect(problemAbout(err, 'auth_proxy_user_header')).to.contain('expected an HTTP header name');
+      expect(problemAbout(err, 'auth_proxy_groups_header')).to.contain('expected an HTTP header name');
+      expect(err.problems, 'one problem per key').to.have.length(2);
+    });
+
+    it('malformed tokens, each by its position, without echoing token values', async () => {
+      const err = await failing(
+        'auth_mode = "tokens"\nauth_tokens = ["no-colon-secret1", "supersecret2:operator", "admin=viewer:", { role = "viewer" }, 7, "viewer:dup3", "viewer:dup3"]',
+      );
+      expect(problemAbout(err, 'auth_tokens[0]')).to.contain('"role:token"');
+      expect(problemAbout(err, 'auth_tokens[1]')).to.contain('"viewer" or "operator"');
+      expect(problemAbout(err, 'auth_tokens[2]')).to.contain('non-empty token');
+      expect(problemAbout(err, 'auth_tokens[3]')).to.contain('token to be a string');
+      expect(problemAbout(err, 'auth_tokens[4]')).to.contain('{ name, role, token }');
+      expect(err.problems).to.include('auth_tokens: the same token is listed more than once');
+      for (const secret of ['secret1', 'supersecret2', 'dup3']) expect(err.message).not.to.contain(secret);
+    });
+  });
+
+  it('never echoes a secret value in a problem', async () => {
+    const err = await failing('database_password = 12345678\nnotify_secret = 87654321\nredis_url = "http://user:hunter2@cache:6379"');
+    expect(problemAbout(err, 'database_password')).to.equal('database_password: expected a string');
+    expect(problemAbout(err, 'notify_secret')).to.equal('notify_secret: expected a non-empty shared secret');
+    expect(err.message).not.to.contain('12345678').and.not.to.contain('87654321').and.not.to.contain('hunter2');
+    expect(problemAbout(err, 'redis_url')).to.contain('http://user:redacted@cache:6379');
+  });
+});
