@@ -1,0 +1,166 @@
+/**
+ * The Koa app (createApp) and the HTTP server around it (startApi): routes,
+ * middleware order, WebSocket upgrade, and graceful shutdown.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Router from '@koa/router';
+import Koa, { type Context, type Next } from 'koa';
+import bodyParser from 'koa-bodyparser';
+import { Redis } from 'ioredis';
+import { createAwsClients } from '../aws/clients';
+import { startJobStatusFeed } from '../live/jobStatusFeed';
+import { createLogger } from '../log';
+import { createDb } from '../store/db';
+import type { Config } from '../types';
+import { requireRole, warnIfUnprotected } from './auth';
+import type { ApiDeps } from './deps';
+import { errorMiddleware } from './errors';
+import { ensureDefaultMetrics, httpMetricsMiddleware } from './metrics';
+import { requestLogger, securityHeaders } from './middleware';
+import { BULL_BOARD_PATH, bullBoard } from './routes/admin';
+import { jobRoutes } from './routes/jobs';
+import { killRoutes } from './routes/kill';
+import { logRoutes } from './routes/logs';
+import { notifyRoutes } from './routes/notify';
+import { opsRoutes } from './routes/ops';
+import { queueRoutes } from './routes/queues';
+import { statsRoutes } from './routes/stats';
+import { loadIndexPage, staticAssets, uiRoutes } from './routes/ui';
+import { attachStatusWebSocket } from './routes/websocket';
+
+export const JSON_BODY_LIMIT = '1mb';
+
+/** JSON bodies for our routes; notify and bull-board parse their own. */
+function jsonBodies() {
+  const parse = bodyParser({ enableTypes: ['json'], jsonLimit: JSON_BODY_LIMIT, strict: true });
+  return async function parseJson(ctx: Context, next: Next): Promise<void> {
+    if (ctx.path === '/api/v1/jobs/notify' || ctx.path.startsWith(BULL_BOARD_PATH)) return next();
+    await parse(ctx, next);
+  };
+}
+
+export function createApp(deps: ApiDeps): Koa {
+  const { config, logger } = deps;
+  ensureDefaultMetrics();
+  // Behind a trusted proxy, client addresses come from X-Forwarded-For.
+  const app = new Koa({ proxy: config.auth_mode === 'proxy' });
+  app.on('error', (err: unknown) => logger.warn({ err }, 'response error'));
+
+  const viewer = requireRole('viewer', config);
+  const operator = requireRole('operator', config);
+
+  // Public: operations and the UI shell (it carries no data).
+  const open = new Router();
+  opsRoutes(open, deps);
+  uiRoutes(open, deps);
+
+  // The API: every route needs at least a viewer; mutations an operator.
+  const api = new Router();
+  notifyRoutes(api, deps); // its own guard: the shared secret
+  api.use('/api', async (ctx, next) => {
+    if (ctx.path === '/api/v1/jobs/notify') return next();
+    return viewer(ctx, next);
+  });
+  statsRoutes(api, deps); // before /jobs/:id, which would match "stats"
+  killRoutes(api, deps, operator);
+  jobRoutes(api, deps);
+  logRoutes(api, deps);
+  queueRoutes(api, deps, operator);
+
+  app.use(requestLogger(logger));
+  app.use(httpMetricsMiddleware());
+  app.use(securityHeaders());
+  app.use(errorMiddleware(logger));
+  if (deps.pipeline?.queues.length) app.use(bullBoard(deps.pipeline.queues, operator));
+  app.use(jsonBodies());
+  app.use(open.routes());
+  app.use(api.routes());
+  app.use(api.allowedMethods({ throw: true }));
+  app.use(open.allowedMethods({ throw: true }));
+  app.use(staticAssets(config));
+  return app;
+}
+
+export interface ApiServer {
+  url: string;
+  server: http.Server;
+  close(): Promise<void>;
+}
+
+/** What startApi opens itself when not given; closed again by close(). */
+type Owned = { close(): Promise<void> | void }[];
+
+async function openDefaults(config: Config, given: Partial<ApiDeps>, owned: Owned): Promise<ApiDeps> {
+  const logger = given.logger ?? createLogger(config.log_level, { role: 'api' });
+  const db = given.db ?? createDb(config);
+  if (!given.db) owned.push({ close: () => db.destroy() });
+  let aws = given.aws;
+  if (!aws) {
+    const clients = createAwsClients(config);
+    owned.push({ close: () => clients.destroy() });
+    aws = clients;
+  }
+  let redis = given.redis;
+  if (!redis) {
+    const client = new Redis(config.redis_url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    client.on('error', () => undefined); // readiness reports it; no log flood
+    client.connect().catch(() => undefined);
+    owned.push({ close: () => void client.disconnect() });
+    redis = client;
+  }
+  let live = given.live;
+  if (!live) {
+    const feed = startJobStatusFeed(config, logger);
+    owned.push(feed);
+    live = feed;
+  }
+  const indexPage = given.indexPage ?? (await loadIndexPage(config, aws.s3, logger));
+  return { ...given, config, logger, db, aws, redis, live, indexPage };
+}
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * Listens on config.host:config.port (port 0 = any free port). close() stops
+ * accepting, lets in-flight requests finish (up to a grace period), closes
+ * WebSockets, then whatever startApi opened (pools, listener, clients).
+ */
+export async function startApi(config: Config, given: Partial<ApiDeps> = {}): Promise<ApiServer> {
+  const owned: Owned = [];
+  const deps = await openDefaults(config, given, owned);
+  warnIfUnprotected(config, deps.logger);
+  const app = createApp(deps);
+  const server = http.createServer(app.callback());
+  server.keepAliveTimeout = 65_000; // longer than typical load balancer idle timeouts
+  const sockets = attachStatusWebSocket(server, deps);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  deps.logger.info({ url, auth_mode: config.auth_mode }, 'API listening');
+
+  let closing: Promise<void> | null = null;
+  async function shutdown(): Promise<void> {
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await sockets.close();
+    const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    await stopped;
+    clearTimeout(grace);
+    for (const resource of owned.reverse()) {
+      try {
+        await resource.close();
+      } catch (err) {
+        deps.logger.warn({ err }, 'error while closing');
+      }
+    }
+  }
+  return { url, server, close: () => (closing ??= shutdown()) };
+}

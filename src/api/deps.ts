@@ -1,0 +1,32 @@
+import type { Knex } from 'knex';
+import type { Redis } from 'ioredis';
+import type { Queue } from 'bullmq';
+import type { AwsClients } from '../aws/clients';
+import type { JobStatusFeed } from '../live/jobStatusFeed';
+import type { Logger } from '../log';
+import type { Config } from '../types';
+import type { IndexPage } from './routes/ui';
+
+/** What the API needs from the pipeline: event ingestion and its queues for bull-board. */
+export interface PipelineIngest {
+  queues: Queue[];
+  enqueueJobEvents(events: unknown[]): Promise<number>;
+}
+
+/** Everything the app uses, injected so tests and roles decide what is real. */
+export interface ApiDeps {
+  config: Config;
+  db: Knex;
+  aws: Pick<AwsClients, 'batch' | 'logs' | 's3'>;
+  logger: Logger;
+  /** Cross-process job status changes (WebSocket pushes). */
+  live?: JobStatusFeed;
+  /** For /readyz. */
+  redis?: Redis;
+  /** For POST /api/v1/jobs/notify and bull-board; absent → 503 on notify. */
+  pipeline?: PipelineIngest;
+  /** The UI's index.html, loaded once at start-up (S3) or per request (local). */
+  indexPage?: IndexPage;
+  /** WebSocket heartbeat push period (SPEC: 5 s); tests shorten it. */
+  statusPushIntervalMs?: number;
+}

@@ -1,0 +1,43 @@
+/** Store rows to the Go original's job JSON (field names fixed by its clients). */
+import type { JobJson, JobWithInstance } from '../types';
+
+function iso(value: Date | string | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  const date = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+export function toJobJson(job: JobWithInstance): JobJson {
+  return {
+    id: job.job_id,
+    name: job.job_name,
+    status: job.status,
+    desc: job.job_definition,
+    last_updated: iso(job.last_updated) ?? '',
+    job_queue: job.job_queue,
+    image: job.image,
+    created_at: iso(job.created_at) ?? '',
+    stopped_at: iso(job.stopped_at),
+    vcpus: job.vcpus,
+    memory: job.memory,
+    timeout: job.timeout ?? -1,
+    command_line: job.command_line,
+    status_reason: job.status_reason ?? null,
+    run_start_time: iso(job.run_started_at),
+    exitcode: job.exitcode ?? null,
+    log_stream_name: job.log_stream_name ?? null,
+    termination_requested: job.termination_requested,
+    task_arn: job.task_arn ?? null,
+    instance_id: job.instance_id ?? null,
+    public_ip: job.public_ip ?? null,
+    private_ip: job.private_ip ?? null,
+    array_properties: job.array_properties ?? null,
+    vcpus_exact: job.vcpus_exact ?? null,
+    array_parent_id: job.array_parent_id ?? null,
+    array_index: job.array_index ?? null,
+    attempts: job.attempts ?? 0,
+    platform: job.platform ?? null,
+    job_type: job.job_type,
+    log_group_name: job.log_group_name ?? null,
+  };
+}

@@ -1,0 +1,53 @@
+/** Job search and lookups (reads: viewers and operators). */
+import type Router from '@koa/router';
+import { getArrayChildren, getJob, getJobStatus, searchJobs } from '../../store/jobs';
+import type { JobSearch, JobWithInstance } from '../../types';
+import type { ApiDeps } from '../deps';
+import { notFound } from '../errors';
+import { toJobJson } from '../jobJson';
+import { jobIdParam } from '../params';
+import { parseQueryOr400, searchQuerySchema, searchTokens } from '../validation';
+
+export function parseJobSearch(query: Record<string, string | string[] | undefined>): JobSearch {
+  const q = parseQueryOr400(searchQuerySchema, query);
+  return {
+    tokens: searchTokens(q.q),
+    queues: q.queue ?? [],
+    statuses: q.status ?? [],
+    dateRange: q.dateRange ?? '30d',
+    sortColumn: q.sortColumn ?? 'last_updated',
+    sortDirection: q.sortDirection ?? 'DESC',
+    page: q.page ?? 0,
+  };
+}
+
+export function jobRoutes(router: Router, deps: ApiDeps): void {
+  const { db } = deps;
+
+  router.get('/api/v1/jobs', async (ctx) => {
+    const jobs = await searchJobs(db, parseJobSearch(ctx.query));
+    ctx.body = jobs.map(toJobJson);
+  });
+
+  router.get('/api/v1/jobs/:id', async (ctx) => {
+    const id = jobIdParam(ctx);
+    const job = await getJob(db, id);
+    if (!job) throw notFound('job not found', { id });
+    ctx.body = toJobJson(job);
+  });
+
+  router.get('/api/v1/jobs/:id/status', async (ctx) => {
+    const id = jobIdParam(ctx);
+    const status = await getJobStatus(db, id);
+    if (!status) throw notFound('job not found', { id });
+    ctx.body = status;
+  });
+
+  // Addition: an array job's children (the Go original showed only the parent).
+  router.get('/api/v1/jobs/:id/children', async (ctx) => {
+    const id = jobIdParam(ctx);
+    if (!(await getJobStatus(db, id))) throw notFound('job not found', { id });
+    const children = await getArrayChildren(db, id);
+    ctx.body = children.map((row) => toJobJson({ ...row, instance_id: null, public_ip: null, private_ip: null } as JobWithInstance));
+  });
+}

@@ -1,0 +1,128 @@
+/**
+ * Input schemas of every endpoint (zod) and the one helper that turns a
+ * failed parse into a 400 naming the offending parameter.
+ */
+import { z } from 'zod';
+import { DATE_RANGES, JOB_STATUSES, SORT_COLUMNS, type JobStatus } from '../types';
+import { badRequest } from './errors';
+
+/** AWS job ids are UUIDs; array children are `<uuid>:<index>`; the column holds 64. */
+export const JOB_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+/** AWS: up to 128 letters, numbers, hyphens and underscores. */
+export const QUEUE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+export const MAX_KILL_IDS = 1000;
+export const MAX_NOTIFY_EVENTS = 1000;
+const MAX_LIST_ITEMS = 200;
+const MAX_SEARCH_LENGTH = 1000;
+const MAX_SEARCH_TOKENS = 20;
+
+export const jobIdSchema = z.string().regex(JOB_ID_PATTERN, 'not a job id');
+export const queueNameSchema = z.string().regex(QUEUE_NAME_PATTERN, 'not a job queue name');
+
+const commaList = <T extends z.ZodType<unknown, string>>(item: T) =>
+  z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
+    .pipe(z.array(item).max(MAX_LIST_ITEMS, `at most ${MAX_LIST_ITEMS} items`));
+
+const statusName = z
+  .string()
+  .transform((s) => s.toUpperCase())
+  .pipe(z.enum(JOB_STATUSES, { error: `must be one of ${JOB_STATUSES.join(', ')}` }));
+
+const statusList = commaList(statusName) as z.ZodType<JobStatus[], string>;
+const queueList = commaList(queueNameSchema);
+
+/** Unix seconds between 2000 and 2200: anything else is a mistake (milliseconds, say). */
+const unixSeconds = z
+  .string()
+  .regex(/^\d{1,10}$/, 'must be unix seconds')
+  .transform(Number)
+  .pipe(z.number().int().min(946_684_800, 'must be unix seconds after 2000').max(7_258_118_400, 'must be unix seconds before 2200'));
+
+export const searchQuerySchema = z.strictObject({
+  q: z.string().max(MAX_SEARCH_LENGTH, `at most ${MAX_SEARCH_LENGTH} characters`).optional(),
+  queue: queueList.optional(),
+  status: statusList.optional(),
+  dateRange: z.enum(DATE_RANGES, { error: `must be one of ${DATE_RANGES.join(', ')}` }).optional(),
+  sortColumn: z.enum(SORT_COLUMNS, { error: `must be one of ${SORT_COLUMNS.join(', ')}` }).optional(),
+  sortDirection: z
+    .string()
+    .transform((s) => s.toUpperCase())
+    .pipe(z.enum(['ASC', 'DESC'], { error: 'must be ASC or DESC' }))
+    .optional(),
+  page: z.string().regex(/^\d{1,6}$/, 'must be a whole number from 0').transform(Number).optional(),
+});
+
+/** Splits the free-text search into tokens; bounded so one request cannot build a huge query. */
+export function searchTokens(q: string | undefined): string[] {
+  const tokens = (q ?? '').split(/\s+/).filter((t) => t.length > 0);
+  if (tokens.length > MAX_SEARCH_TOKENS) throw badRequest(`q: at most ${MAX_SEARCH_TOKENS} words`, { parameter: 'q' });
+  return tokens;
+}
+
+export const statsQuerySchema = z
+  .strictObject({
+    start: unixSeconds,
+    end: unixSeconds,
+    queue: queueList.optional(),
+    status: statusList.optional(),
+  })
+  .refine((v) => v.start < v.end, { message: 'start must be before end', path: ['start'] });
+
+export const logsQuerySchema = z.strictObject({
+  format: z.literal('text', { error: 'only format=text is supported' }),
+});
+
+export const killBodySchema = z.strictObject({
+  ids: z
+    .array(jobIdSchema)
+    .min(1, 'give at least one job id')
+    .max(MAX_KILL_IDS, `at most ${MAX_KILL_IDS} ids a request`),
+});
+
+export const forcedScalingBodySchema = z.strictObject({ enabled: z.boolean() });
+
+/** The part of an EventBridge "Batch Job State Change" event we rely on; the rest passes through. */
+export const jobStateChangeEventSchema = z.looseObject({
+  'detail-type': z.literal('Batch Job State Change', { error: 'must be "Batch Job State Change"' }),
+  source: z.literal('aws.batch', { error: 'must be "aws.batch"' }),
+  detail: z.looseObject({
+    jobId: jobIdSchema,
+    jobName: z.string().max(1024).optional(),
+    jobQueue: z.string().min(1).max(2048),
+    status: z.enum(JOB_STATUSES.filter((s) => s !== 'GONE') as ['SUBMITTED'], {
+      error: 'must be an AWS Batch job status',
+    }),
+  }),
+});
+
+export const notifyBodySchema = z.union([
+  jobStateChangeEventSchema.transform((e) => [e]),
+  z.array(jobStateChangeEventSchema).min(1, 'no events').max(MAX_NOTIFY_EVENTS, `at most ${MAX_NOTIFY_EVENTS} events`),
+]);
+
+function describeIssue(issue: z.core.$ZodIssue, where: string): { message: string; parameter: string } {
+  const parameter = issue.path.length ? issue.path.map(String).join('.') : where;
+  if (issue.code === 'unrecognized_keys') {
+    return { message: `unknown ${where === 'body' ? 'field' : 'parameter'}: ${issue.keys.join(', ')}`, parameter: issue.keys.join(',') };
+  }
+  return { message: `${parameter}: ${issue.message}`, parameter };
+}
+
+/** A query parameter given twice arrives as an array; each is accepted only once. */
+export function parseQueryOr400<T extends z.ZodType>(schema: T, query: Record<string, string | string[] | undefined>): z.output<T> {
+  for (const [name, value] of Object.entries(query)) {
+    if (Array.isArray(value)) throw badRequest(`${name}: given more than once`, { parameter: name });
+  }
+  return parseOr400(schema, query, 'query');
+}
+
+/** Parses or throws a 400 `{ error, parameter }` naming the first thing that was wrong. */
+export function parseOr400<T extends z.ZodType>(schema: T, input: unknown, where: 'query' | 'body' | 'path'): z.output<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const { message, parameter } = issue ? describeIssue(issue, where) : { message: 'invalid input', parameter: where };
+  throw badRequest(message, { parameter });
+}
