@@ -12,12 +12,14 @@ const PAGE = 100;
 export function ArrayChildren({ parent }: { parent: JobJson }) {
   const [page, setPage] = useState(0);
   const children = useQuery({
-    queryKey: ['children', parent.id, page],
-    queryFn: ({ signal }) => api.arrayChildren(parent.id, page, signal),
+    queryKey: ['children', parent.id],
+    queryFn: ({ signal }) => api.arrayChildren(parent.id, signal),
     placeholderData: keepPreviousData,
     refetchInterval: ['SUCCEEDED', 'FAILED', 'GONE'].includes(parent.status) ? false : 5000,
   });
-  const rows = children.data ?? [];
+  const all = children.data ?? [];
+  const pages = Math.max(1, Math.ceil(all.length / PAGE));
+  const rows = all.slice(page * PAGE, (page + 1) * PAGE);
   return (
     <div className="children-panel" data-testid="array-children">
       <h2>Array children</h2>
@@ -63,8 +65,10 @@ export function ArrayChildren({ parent }: { parent: JobJson }) {
             <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)}>
               ← Previous
             </button>
-            <span>Page {page + 1}</span>
-            <button type="button" disabled={rows.length < PAGE} onClick={() => setPage(page + 1)}>
+            <span>
+              Page {page + 1} of {pages} · {all.length} children
+            </span>
+            <button type="button" disabled={page + 1 >= pages} onClick={() => setPage(page + 1)}>
               Next →
             </button>
           </div>

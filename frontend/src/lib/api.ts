@@ -2,9 +2,9 @@
  * The HTTP API of SPEC section 6, typed. Shapes come from the shared types so the
  * UI and the server cannot drift apart silently.
  */
-import type { DateRange, JobJson, JobStatus, SortColumn, SortDirection, StatsRow } from '../../../src/types';
+import type { ActivatedQueue, DateRange, JobJson, JobStatus, SortColumn, SortDirection, StatsRow } from '../../../src/types';
 
-export type { DateRange, JobJson, JobStatus, SortColumn, SortDirection, StatsRow };
+export type { ActivatedQueue, DateRange, JobJson, JobStatus, SortColumn, SortDirection, StatsRow };
 
 /** An API answer that was not 2xx, with the server's own explanation when it gave one. */
 export class ApiError extends Error {
@@ -92,17 +92,13 @@ export const api = {
     if (params.statuses.length) p.set('status', params.statuses.join(','));
     return getJson<StatsRow[]>(`/api/v1/jobs/stats?${p.toString()}`, signal);
   },
-  /**
-   * Children of an array job (array_parent_id = parent), 100 a page in index order.
-   * Uses the search endpoint: child ids are `<parent>:<index>`, so q=<parent> finds them all.
-   */
-  arrayChildren: async (parentId: string, page: number, signal?: AbortSignal): Promise<JobJson[]> => {
-    const rows = await getJson<JobJson[]>(
-      `/api/v1/jobs?${jobsSearchParams({ q: parentId, queues: [], statuses: [], dateRange: '30d', sortColumn: 'id', sortDirection: 'ASC', page }).toString()}`,
-      signal,
-    );
-    return rows.filter((j) => j.array_parent_id === parentId).sort((a, b) => (a.array_index ?? 0) - (b.array_index ?? 0));
-  },
+  /** Children of an array job (array_parent_id = parent), in index order. */
+  arrayChildren: (parentId: string, signal?: AbortSignal) =>
+    getJson<JobJson[]>(`/api/v1/jobs/${encodeURIComponent(parentId)}/children`, signal),
+  /** Activated queues with their forced-scaling flag. */
+  activatedQueues: (signal?: AbortSignal) => getJson<ActivatedQueue[]>('/api/v1/job_queues/activated', signal),
+  setForcedScaling: (name: string, enabled: boolean) =>
+    postJson<unknown>(`/api/v1/job_queues/${encodeURIComponent(name)}/forced_scaling`, { enabled }),
   /** The job's log as text; '' when it has none. */
   logText: async (id: string, signal?: AbortSignal): Promise<string> =>
     (await request(`/api/v1/jobs/${encodeURIComponent(id)}/logs?format=text`, { signal, headers: { Accept: 'text/plain' } })).text(),

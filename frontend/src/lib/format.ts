@@ -54,6 +54,25 @@ export function formatTime(iso: string | null | undefined): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+/** Table-sized time: the clock today, month-day and minutes this year, the full date otherwise. */
+export function formatShortTime(iso: string | null | undefined, now = Date.now()): string {
+  const t = ms(iso);
+  if (t === null) return '—';
+  const full = formatTime(iso);
+  const today = formatTime(new Date(now).toISOString()).slice(0, 10);
+  if (full.startsWith(today)) return full.slice(11);
+  if (full.slice(0, 4) === today.slice(0, 4)) return full.slice(5, 16);
+  return full.slice(0, 10);
+}
+
+/** An image without its registry host: `123.dkr.ecr.../team/report:1.2` shows as `team/report:1.2`. */
+export function shortImage(image: string): string {
+  const slash = image.indexOf('/');
+  if (slash < 0) return image;
+  const host = image.slice(0, slash);
+  return host.includes('.') || host.includes(':') || host === 'localhost' ? image.slice(slash + 1) : image;
+}
+
 export function formatAgo(iso: string | null | undefined, now = Date.now()): string {
   const t = ms(iso);
   if (t === null) return '';

@@ -24,9 +24,11 @@ import {
   formatCommand,
   formatDuration,
   formatMemory,
+  formatShortTime,
   formatTime,
   formatVcpus,
   runtimeSeconds,
+  shortImage,
   totalElapsedSeconds,
 } from '../lib/format';
 import { StatusBadge } from '../components/StatusBadge';
@@ -46,7 +48,7 @@ function jobColumns(now: number): ColumnDef<JobJson>[] {
       header: 'ID',
       accessorFn: (j) => j.id,
       cell: ({ row }) => (
-        <Link to={`/job/${encodeURIComponent(row.original.id)}`} className="mono">
+        <Link to={`/job/${encodeURIComponent(row.original.id)}`} className="mono" title={row.original.id}>
           {row.original.id}
         </Link>
       ),
@@ -57,24 +59,24 @@ function jobColumns(now: number): ColumnDef<JobJson>[] {
       header: 'Name',
       accessorFn: (j) => j.name,
       cell: ({ row }) => (
-        <Link to={`/job/${encodeURIComponent(row.original.id)}`} className="job-name">
+        <Link to={`/job/${encodeURIComponent(row.original.id)}`} className="job-name" title={row.original.name}>
           {row.original.name}
         </Link>
       ),
     },
-    { id: 'image', header: 'Image', accessorFn: (j) => j.image, cell: (c) => <span className="clip" title={c.getValue<string>()}>{c.getValue<string>()}</span> },
+    { id: 'image', header: 'Image', accessorFn: (j) => j.image, cell: (c) => <span title={c.getValue<string>()}>{shortImage(c.getValue<string>())}</span> },
     { id: 'runtime', header: 'Runtime', accessorFn: (j) => runtimeSeconds(j, now) ?? -1, cell: ({ row }) => formatDuration(runtimeSeconds(row.original, now)) },
     { id: 'total_elapsed', header: 'Total elapsed', accessorFn: (j) => totalElapsedSeconds(j, now) ?? -1, cell: ({ row }) => formatDuration(totalElapsedSeconds(row.original, now)) },
-    { id: 'stopped_at', header: 'Stopped at', accessorFn: (j) => j.stopped_at ?? '', cell: ({ row }) => formatTime(row.original.stopped_at) },
-    { id: 'queue', header: 'Queue', accessorFn: (j) => j.job_queue },
-    { id: 'last_updated', header: 'Last updated', accessorFn: (j) => j.last_updated, cell: ({ row }) => formatTime(row.original.last_updated) },
+    { id: 'stopped_at', header: 'Stopped at', accessorFn: (j) => j.stopped_at ?? '', cell: ({ row }) => <span title={formatTime(row.original.stopped_at)}>{formatShortTime(row.original.stopped_at, now)}</span> },
+    { id: 'queue', header: 'Queue', accessorFn: (j) => j.job_queue, cell: (c) => <span title={c.getValue<string>()}>{c.getValue<string>()}</span> },
+    { id: 'last_updated', header: 'Last updated', accessorFn: (j) => j.last_updated, cell: ({ row }) => <span title={formatTime(row.original.last_updated)}>{formatShortTime(row.original.last_updated, now)}</span> },
     { id: 'vcpus', header: 'CPUs', accessorFn: (j) => j.vcpus_exact ?? j.vcpus, cell: ({ row }) => formatVcpus(row.original), meta: { numeric: true } },
     { id: 'memory', header: 'Memory', accessorFn: (j) => j.memory, cell: ({ row }) => formatMemory(row.original.memory), meta: { numeric: true } },
     {
       id: 'command_line',
       header: 'Command line',
       accessorFn: (j) => formatCommand(j.command_line),
-      cell: (c) => <span className="clip mono" title={c.getValue<string>()}>{c.getValue<string>()}</span>,
+      cell: (c) => <span className="mono" title={c.getValue<string>()}>{c.getValue<string>()}</span>,
     },
   ];
 }
@@ -238,8 +240,10 @@ export function JobsPage() {
 
       {clientSorted && (
         <div className="notice" data-testid="client-sort-note">
-          Sorted by <b>{table.getColumn(state.sort)?.columnDef.header as string}</b> within this page only: the server sorts by
-          id, name, status, stopped at and last updated.
+          <span>
+            Sorted by <b>{table.getColumn(state.sort)?.columnDef.header as string}</b> within this page only: the server sorts all
+            matching jobs by id, name, status, stopped at and last updated.
+          </span>
         </div>
       )}
       {kill.data && <KillResults results={kill.data} onClose={() => kill.reset()} />}
@@ -298,7 +302,7 @@ function JobsTableBody(props: {
     <>
       {jobs.isError && <ErrorBox error={jobs.error} retry={() => void jobs.refetch()} />}
       <div className="table-wrap">
-        <table className="jobs-table" data-testid="jobs-table">
+        <table className="jobs-table jobs-grid" data-testid="jobs-table">
           <thead>
             {table.getHeaderGroups().map((hg) => (
               <tr key={hg.id}>
@@ -312,10 +316,15 @@ function JobsTableBody(props: {
                       aria-sort={active ? (state.dir === 'asc' ? 'ascending' : 'descending') : undefined}
                     >
                       {sortable ? (
-                        <button type="button" className="th-sort" onClick={() => sortBy(h.column.id)} data-col={h.column.id}>
+                        <button
+                          type="button"
+                          className="th-sort"
+                          onClick={() => sortBy(h.column.id)}
+                          data-col={h.column.id}
+                          title={isServerSorted(h.column.id) ? 'Sort all matching jobs' : 'Sort the jobs on this page'}
+                        >
                           {flexRender(h.column.columnDef.header, h.getContext())}
                           <span className="sort-arrow">{active ? (state.dir === 'asc' ? '▲' : '▼') : ''}</span>
-                          {!isServerSorted(h.column.id) && <span className="page-only" title="Sorts this page only">·</span>}
                         </button>
                       ) : (
                         flexRender(h.column.columnDef.header, h.getContext())
