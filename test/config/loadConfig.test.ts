@@ -103,6 +103,13 @@ auth_tokens = ["viewer:v-token", "ci=operator:b64token==", { name = "grafana", r
     ]);
   });
 
+  it('loads the sample files the README and docker-compose use', async () => {
+    const local = await loadConfig({ path: 'config/local.toml', env: {} });
+    expect(local.aws_endpoint).to.be.a('string');
+    const docker = await loadConfig({ path: 'config/docker.toml', env: { DATABASE_PASSWORD: 'pw' } });
+    expect(docker.database_password).to.equal('pw');
+  });
+
   it('falls back to BATCHIEPATCHIE_CONFIG when no path is given', async () => {
     const file = tmp.write('from-env.toml', `${MINIMAL_TOML}\nport = 6001\n`);
     const config = await loadConfig({ env: { BATCHIEPATCHIE_CONFIG: file } });
