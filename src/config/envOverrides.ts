@@ -1,4 +1,4 @@
-import { CONFIG_KEY_NAMES, CONFIG_KEYS, envVarFor, type ConfigKey, type KeyKind } from './keys';
+import { CONFIG_KEY_NAMES, CONFIG_KEYS, envVarFor, isConfigKey, type ConfigKey, type KeyKind } from './keys';
 
 const INTEGER = /^[+-]?\d+$/;
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -42,4 +42,18 @@ export function envOverrides(env: NodeJS.ProcessEnv): Partial<Record<ConfigKey, 
     values[key] = coerceEnvValue(CONFIG_KEYS[key], raw);
   }
   return values;
+}
+
+/** Variables that are not configuration keys but name the file (never a typo). */
+const NON_KEY_VARIABLES = new Set(['BATCHIEPATCHIE_CONFIG']);
+
+/**
+ * `BATCHIEPATCHIE_*` variables that override nothing, e.g. a misspelt key.
+ * Only a warning: other tools may use the prefix for their own variables.
+ */
+export function unusedEnvVariables(env: NodeJS.ProcessEnv): string[] {
+  return Object.keys(env).filter(
+    (name) =>
+      name.startsWith('BATCHIEPATCHIE_') && !NON_KEY_VARIABLES.has(name) && !isConfigKey(name.slice('BATCHIEPATCHIE_'.length).toLowerCase()),
+  );
 }

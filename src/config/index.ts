@@ -10,12 +10,12 @@ import { createS3Client } from '../aws/clients';
 import type { Config } from '../types';
 import { checkRootCertificate } from './certificate';
 import { CONFIG_DEFAULTS } from './defaults';
-import { coerceEnvValue, envOverrides } from './envOverrides';
-import { CONFIG_KEYS, isConfigKey, OBSOLETE_KEYS } from './keys';
+import { coerceEnvValue, envOverrides, unusedEnvVariables } from './envOverrides';
+import { CONFIG_KEYS, envVarFor, isConfigKey, OBSOLETE_KEYS } from './keys';
 import { parsePasswordObject } from './password';
 import { isS3Path, parseS3Path, readLocalText, readS3Text, type S3Location } from './source';
 import { substituteEnv } from './substitute';
-import { validateConfig, type ValueSource } from './validate';
+import { closestKey, validateConfig, type ValueSource } from './validate';
 
 export { CONFIG_DEFAULTS, configWith } from './defaults';
 export { describeConfig } from './describe';
@@ -40,7 +40,7 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
   /** S3 client for s3:// paths and password_bucket; built from region/aws_endpoint when absent. */
   s3?: S3Client;
-  /** Non-fatal notes (obsolete keys); defaults to stderr. */
+  /** Non-fatal notes (obsolete keys, BATCHIEPATCHIE_* variables that set nothing); defaults to stderr. */
   onWarning?: (message: string) => void;
 }
 
@@ -57,6 +57,10 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
   const table = parseTomlTable(await readConfigText(path, env, opts.s3), path);
   const file = prepareFileValues(table, env, warn);
   const { values, sources } = mergeLayers(file.values, envOverrides(env));
+  for (const name of unusedEnvVariables(env)) {
+    const guess = closestKey(name.slice('BATCHIEPATCHIE_'.length));
+    warn(`${name} is not a configuration key and is ignored${guess ? ` (did you mean ${envVarFor(guess)}?)` : ''}`);
+  }
 
   const validation = validateConfig(values, sources, file.badKeys);
   const problems = [...file.problems, ...(validation.ok ? [] : validation.problems)];

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { loadConfig } from '../../src/config';
 import { substituteString } from '../../src/config/substitute';
-import { configError, MINIMAL_TOML, problemAbout, tempDir } from './helpers';
+import { configError, MINIMAL_TOML, problemAbout, tempDir, warnings } from './helpers';
 
 describe('config: environment', () => {
   const tmp = tempDir();
@@ -120,6 +120,21 @@ auth_tokens = ["ci=operator:\${CI_TOKEN}"]
         BATCHIEPATCHIE_DATABASE_PORT: '6543',
       });
       expect(config).to.include({ database_host: 'h', database_username: 'u', database_name: 'n', database_port: 6543 });
+    });
+
+    it('warns about a BATCHIEPATCHIE_ variable that sets no key, suggesting the key meant', async () => {
+      const w = warnings();
+      const file = tmp.write('warn.toml', MINIMAL_TOML);
+      const config = await loadConfig({
+        path: file,
+        env: { BATCHIEPATCHIE_SYNC_PERIDO: '5', BATCHIEPATCHIE_CONFIG: file, BATCHIEPATCHIE_PORT: '6100' },
+        onWarning: w.onWarning,
+      });
+      expect(config.sync_period).to.equal(30);
+      expect(config.port).to.equal(6100);
+      expect(w.seen).to.deep.equal([
+        'BATCHIEPATCHIE_SYNC_PERIDO is not a configuration key and is ignored (did you mean BATCHIEPATCHIE_SYNC_PERIOD?)',
+      ]);
     });
 
     it('treats an empty variable as unset', async () => {
