@@ -57,18 +57,12 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
   const table = parseTomlTable(await readConfigText(path, env, opts.s3), path);
   const file = prepareFileValues(table, env, warn);
   const { values, sources } = mergeLayers(file.values, envOverrides(env));
-  for (const name of unusedEnvVariables(env)) {
-    const guess = closestKey(name.slice('BATCHIEPATCHIE_'.length));
-    warn(`${name} is not a configuration key and is ignored${guess ? ` (did you mean ${envVarFor(guess)}?)` : ''}`);
-  }
+  warnAboutUnusedEnv(env, warn);
 
   const validation = validateConfig(values, sources, file.badKeys);
   const problems = [...file.problems, ...(validation.ok ? [] : validation.problems)];
-  const certificate = values.database_root_certificate;
-  if (typeof certificate === 'string' && certificate !== '') {
-    const problem = await checkRootCertificate(certificate);
-    if (problem) problems.push(`database_root_certificate: ${problem}`);
-  }
+  const certificateProblem = await checkCertificateValue(values.database_root_certificate);
+  if (certificateProblem) problems.push(`database_root_certificate: ${certificateProblem}`);
   if (problems.length > 0 || !validation.ok) throw new ConfigError(problems, path);
 
   const config = validation.config;
@@ -76,6 +70,18 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
     config.database_password = await fetchDatabasePassword(config, { bucket: config.password_bucket, key: config.password_key }, opts.s3, path);
   }
   return config;
+}
+
+function warnAboutUnusedEnv(env: NodeJS.ProcessEnv, warn: (message: string) => void): void {
+  for (const name of unusedEnvVariables(env)) {
+    const guess = closestKey(name.slice('BATCHIEPATCHIE_'.length));
+    warn(`${name} is not a configuration key and is ignored${guess ? ` (did you mean ${envVarFor(guess)}?)` : ''}`);
+  }
+}
+
+/** The file check runs on the raw value, so it is reported with the other problems. */
+async function checkCertificateValue(value: unknown): Promise<string | undefined> {
+  return typeof value === 'string' && value !== '' ? checkRootCertificate(value) : undefined;
 }
 
 /** Reads the file's text; S3 paths use the region/endpoint of the environment (the file is not read yet). */
