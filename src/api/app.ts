@@ -18,7 +18,7 @@ import type { ApiDeps } from './deps';
 import { errorMiddleware } from './errors';
 import { ensureDefaultMetrics, httpMetricsMiddleware } from './metrics';
 import { requestLogger, securityHeaders } from './middleware';
-import { BULL_BOARD_PATH, bullBoard } from './routes/admin';
+import { BULL_BOARD_PATH, adminArea } from './routes/admin';
 import { jobRoutes } from './routes/jobs';
 import { killRoutes } from './routes/kill';
 import { logRoutes } from './routes/logs';
@@ -72,7 +72,7 @@ export function createApp(deps: ApiDeps): Koa {
   app.use(httpMetricsMiddleware());
   app.use(securityHeaders());
   app.use(errorMiddleware(logger));
-  if (deps.pipeline?.queues.length) app.use(bullBoard(deps.pipeline.queues, operator));
+  app.use(adminArea(deps.pipeline?.queues, operator));
   app.use(jsonBodies());
   app.use(open.routes());
   app.use(api.routes());

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { startApi, type ApiServer } from '../../src/api/app';
 import type { ApiDeps } from '../../src/api/deps';
+import { createAwsClients } from '../../src/aws/clients';
 import { createLogger } from '../../src/log';
 import { upsertJobs } from '../../src/store/jobs';
 import type { Config, MirroredJob } from '../../src/types';
@@ -75,7 +76,9 @@ export async function startTestApi(
     ...opts.config,
   };
   const logger = createLogger(process.env.BATCHIEPATCHIE_LOG_LEVEL ?? 'silent');
-  const api = await startApi(config, { db: tdb.db, logger, ...opts.deps });
+  // One attempt per AWS call: tests that expect AWS failures should not sit through SDK back-off.
+  const aws = createAwsClients({ ...config, maxAttempts: 1 });
+  const api = await startApi(config, { db: tdb.db, logger, aws, ...opts.deps });
   return {
     url: api.url,
     api,
@@ -84,6 +87,7 @@ export async function startTestApi(
     config,
     async close() {
       await api.close();
+      aws.destroy();
       if (!opts.tdb) await tdb.drop();
     },
   };
