@@ -4,6 +4,8 @@
  */
 import type { ActivatedQueue, DateRange, JobJson, JobStatus, SortColumn, SortDirection, StatsRow } from '../../../src/types';
 
+import { authHeaders, getToken } from './auth';
+
 export type { ActivatedQueue, DateRange, JobJson, JobStatus, SortColumn, SortDirection, StatsRow };
 
 /** An API answer that was not 2xx, with the server's own explanation when it gave one. */
@@ -33,7 +35,7 @@ async function explain(res: Response): Promise<string> {
 async function request(path: string, init?: RequestInit): Promise<Response> {
   let res: Response;
   try {
-    res = await fetch(path, { ...init, headers: { Accept: 'application/json', ...init?.headers } });
+    res = await fetch(path, { ...init, headers: { Accept: 'application/json', ...authHeaders(), ...init?.headers } });
   } catch (err) {
     throw new ApiError(0, `Cannot reach the server (${err instanceof Error ? err.message : String(err)})`);
   }
@@ -107,5 +109,7 @@ export const api = {
 /** ws:// or wss:// URL of a job's live status socket, on the page's own host. */
 export function statusSocketUrl(id: string): string {
   const proto = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${proto}//${window.location.host}/api/v1/jobs/${encodeURIComponent(id)}/status_websocket`;
+  const token = getToken();
+  const query = token ? `?access_token=${encodeURIComponent(token)}` : '';
+  return `${proto}//${window.location.host}/api/v1/jobs/${encodeURIComponent(id)}/status_websocket${query}`;
 }

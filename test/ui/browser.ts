@@ -1,0 +1,38 @@
+/**
+ * The browser for the UI tests and the UI benchmark: Debian's chromium driven by
+ * playwright-core. Never downloads a browser; a missing one is a clear failure.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env.BP_CHROMIUM ?? '/usr/bin/chromium';
+export const ARTIFACTS_DIR = path.resolve(__dirname, '../../test-artifacts/ui');
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(
+      `UI tests need Chromium at ${CHROMIUM_PATH} and it is missing. Install it with ` +
+        '`apt-get install -y chromium` (CI\'s .ci/run does), or set BP_CHROMIUM to a Chromium binary.',
+    );
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
+
+/** A page that fails the test on any uncaught page error (a script running that should not, a crash). */
+export async function newPage(browser: Browser, width = 1280, height = 800): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width, height } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return { page, errors };
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  const file = path.join(ARTIFACTS_DIR, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: false });
+  return file;
+}
