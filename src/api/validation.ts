@@ -40,7 +40,7 @@ const unixSeconds = z
   .transform(Number)
   .pipe(z.number().int().min(946_684_800, 'must be unix seconds after 2000').max(7_258_118_400, 'must be unix seconds before 2200'));
 
-export const searchQuerySchema = z.strictObject({
+export const searchQuerySchema = z.object({
   q: z.string().max(MAX_SEARCH_LENGTH, `at most ${MAX_SEARCH_LENGTH} characters`).optional(),
   queue: queueList.optional(),
   status: statusList.optional(),
@@ -62,7 +62,7 @@ export function searchTokens(q: string | undefined): string[] {
 }
 
 export const statsQuerySchema = z
-  .strictObject({
+  .object({
     start: unixSeconds,
     end: unixSeconds,
     queue: queueList.optional(),
@@ -70,7 +70,7 @@ export const statsQuerySchema = z
   })
   .refine((v) => v.start < v.end, { message: 'start must be before end', path: ['start'] });
 
-export const logsQuerySchema = z.strictObject({
+export const logsQuerySchema = z.object({
   format: z.literal('text', { error: 'only format=text is supported' }),
 });
 
@@ -103,14 +103,18 @@ export const notifyBodySchema = z.union([
 ]);
 
 function describeIssue(issue: z.core.$ZodIssue, where: string): { message: string; parameter: string } {
-  const parameter = issue.path.length ? issue.path.map(String).join('.') : where;
   if (issue.code === 'unrecognized_keys') {
     return { message: `unknown ${where === 'body' ? 'field' : 'parameter'}: ${issue.keys.join(', ')}`, parameter: issue.keys.join(',') };
   }
-  return { message: `${parameter}: ${issue.message}`, parameter };
+  // The parameter is the top-level name; deeper paths (list items, nested fields) go in the message.
+  const parameter = issue.path.length ? String(issue.path[0]) : where;
+  const at = issue.path.length > 1 ? ` (at ${issue.path.map(String).join('.')})` : '';
+  return { message: `${parameter}: ${issue.message}${at}`, parameter };
 }
 
-/** A query parameter given twice arrives as an array; each is accepted only once. */
+/**
+ * Unknown query parameters are ignored (cache-busters and old clients send
+ * extras); bodies are strict. A query parameter given twice arrives as an array; each is accepted only once. */
 export function parseQueryOr400<T extends z.ZodType>(schema: T, query: Record<string, string | string[] | undefined>): z.output<T> {
   for (const [name, value] of Object.entries(query)) {
     if (Array.isArray(value)) throw badRequest(`${name}: given more than once`, { parameter: name });
