@@ -1,0 +1,178 @@
+import { expect } from 'chai';
+import { WebSocket } from 'ws';
+import { CLOSE_BAD_ID, CLOSE_NOT_FOUND } from '../../src/api/routes/websocket';
+import { startJobStatusFeed, type JobStatusFeed } from '../../src/live/jobStatusFeed';
+import { createLogger } from '../../src/log';
+import type { JobJson } from '../../src/types';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { insertJobs, job, startTestApi, type TestApi } from './helpers';
+
+const JOB_ID = 'beef0000-0000-4000-8000-000000000001';
+const logger = createLogger('silent');
+
+/** A WebSocket client that queues what it receives. */
+class Client {
+  readonly messages: unknown[] = [];
+  private waiters: (() => void)[] = [];
+  closed: { code: number; reason: string } | null = null;
+  readonly ws: WebSocket;
+  readonly opened: Promise<void>;
+
+  constructor(url: string, headers: Record<string, string> = {}) {
+    this.ws = new WebSocket(url, { headers });
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once('open', () => resolve());
+      this.ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      this.ws.once('error', reject);
+    });
+    this.ws.on('message', (data) => {
+      this.messages.push(JSON.parse(String(data)));
+      this.wake();
+    });
+    this.ws.on('close', (code, reason) => {
+      this.closed = { code, reason: String(reason) };
+      this.wake();
+    });
+  }
+
+  private wake() {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  async until<T>(predicate: () => T | undefined | null | false, ms = 5000): Promise<T> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const value = predicate();
+      if (value) return value;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out; got ${JSON.stringify(this.messages)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => (clearTimeout(timer), resolve()));
+      });
+    }
+  }
+
+  statusSeen(status: string) {
+    return this.until(() => (this.messages as JobJson[]).find((m) => m.status === status));
+  }
+
+  close() {
+    this.ws.close();
+    return this.until(() => this.closed);
+  }
+}
+
+const wsUrl = (t: TestApi, id: string, query = '') => `${t.url.replace('http', 'ws')}/api/v1/jobs/${id}/status_websocket${query}`;
+
+describe('API: status WebSocket and live status across replicas', function () {
+  this.timeout(20_000);
+  let tdb: TestDatabase;
+  let feedA: JobStatusFeed;
+  let a: TestApi;
+  let b: TestApi;
+
+  before(async () => {
+    tdb = await createTestDatabase();
+    await insertJobs(tdb.db, [job({ job_id: JOB_ID, status: 'RUNNABLE' })]);
+    feedA = startJobStatusFeed(tdb.config, logger, { maxBackoffMs: 200 });
+    await feedA.ready();
+    // Two API processes' worth on one database; pushes every minute, so what arrives sooner is the live path.
+    a = await startTestApi({ tdb, deps: { live: feedA, statusPushIntervalMs: 60_000 } });
+    b = await startTestApi({ tdb, deps: { statusPushIntervalMs: 60_000 } });
+  });
+  after(async () => {
+    await a.close();
+    await b.close();
+    await feedA.close();
+    await tdb.drop();
+  });
+
+  it('sends the job JSON at once', async () => {
+    const c = new Client(wsUrl(a, JOB_ID));
+    await c.opened;
+    const first = (await c.until(() => c.messages[0])) as JobJson;
+    expect(first).to.include({ id: JOB_ID, status: 'RUNNABLE', termination_requested: false });
+    expect(first).to.have.property('desc');
+    await c.close();
+  });
+
+  it('tells clients of both replicas when the status changes in the database', async () => {
+    const ca = new Client(wsUrl(a, JOB_ID));
+    const cb = new Client(wsUrl(b, JOB_ID));
+    await Promise.all([ca.opened, cb.opened]);
+    await Promise.all([ca.statusSeen('RUNNABLE'), cb.statusSeen('RUNNABLE')]);
+    const started = Date.now();
+    await tdb.db('jobs').where({ job_id: JOB_ID }).update({ status: 'RUNNING' });
+    await Promise.all([ca.statusSeen('RUNNING'), cb.statusSeen('RUNNING')]);
+    expect(Date.now() - started).to.be.below(2000);
+    await tdb.db('jobs').where({ job_id: JOB_ID }).update({ status: 'STARTING' });
+    await Promise.all([ca.statusSeen('STARTING'), cb.statusSeen('STARTING')]);
+    await Promise.all([ca.close(), cb.close()]);
+  });
+
+  it('unsubscribes on disconnect', async () => {
+    const c = new Client(wsUrl(a, JOB_ID));
+    await c.opened;
+    await c.until(() => c.messages[0]);
+    expect(feedA.subscriberCount()).to.equal(1);
+    await c.close();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(feedA.subscriberCount()).to.equal(0);
+  });
+
+  it('unknown ids get an error and close 4404; malformed ids close 4400', async () => {
+    const unknown = new Client(wsUrl(a, 'ffff0000-0000-4000-8000-00000000ffff'));
+    const closed = await unknown.until(() => unknown.closed);
+    expect(closed.code).to.equal(CLOSE_NOT_FOUND);
+    expect(unknown.messages).to.deep.equal([{ error: 'job not found', id: 'ffff0000-0000-4000-8000-00000000ffff' }]);
+    const bad = new Client(wsUrl(a, encodeURIComponent("x' OR 1=1")));
+    expect((await bad.until(() => bad.closed)).code).to.equal(CLOSE_BAD_ID);
+    expect(feedA.subscriberCount()).to.equal(0);
+  });
+
+  it('pushes periodically even without changes', async () => {
+    const t = await startTestApi({ tdb, deps: { statusPushIntervalMs: 100 } });
+    try {
+      const c = new Client(wsUrl(t, JOB_ID));
+      await c.until(() => c.messages.length >= 4, 3000);
+      await c.close();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('the live feed survives losing its connection, and re-notifies subscribers', async () => {
+    const c = new Client(wsUrl(a, JOB_ID));
+    await c.until(() => c.messages[0]);
+    const before = c.messages.length;
+    await tdb.db.raw(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'batchiepatchie-live' AND datname = ?`, [tdb.name]);
+    // The reconnect tells subscribers something may have changed: one more push.
+    await c.until(() => c.messages.length > before, 5000);
+    await tdb.db('jobs').where({ job_id: JOB_ID }).update({ status: 'SUCCEEDED' });
+    await c.statusSeen('SUCCEEDED');
+    await c.close();
+  });
+
+  it('with auth on: refused without credentials, accepted with a token (header or access_token)', async () => {
+    const t = await startTestApi({ tdb, config: { auth_mode: 'tokens', auth_tokens: [{ token: 'view-token-123', role: 'viewer' }] } });
+    try {
+      const anonymous = new Client(wsUrl(t, JOB_ID));
+      let refused = '';
+      await anonymous.opened.catch((err: Error) => (refused = err.message));
+      expect(refused).to.equal('HTTP 401');
+      const viaHeader = new Client(wsUrl(t, JOB_ID), { authorization: 'Bearer view-token-123' });
+      await viaHeader.until(() => viaHeader.messages[0]);
+      await viaHeader.close();
+      const viaQuery = new Client(wsUrl(t, JOB_ID, '?access_token=view-token-123'));
+      await viaQuery.until(() => viaQuery.messages[0]);
+      await viaQuery.close();
+      const otherOrigin = new Client(wsUrl(t, JOB_ID, '?access_token=view-token-123'), { origin: 'https://evil.example' });
+      let forbidden = '';
+      await otherOrigin.opened.catch((err: Error) => (forbidden = err.message));
+      expect(forbidden).to.equal('HTTP 403');
+    } finally {
+      await t.close();
+    }
+  });
+});
