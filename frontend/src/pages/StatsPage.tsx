@@ -31,6 +31,12 @@ function tickTime(unix: number, rangeSeconds: number): string {
   return rangeSeconds <= 86400 ? hm : `${d.getMonth() + 1}/${d.getDate()} ${hm}`;
 }
 
+function fixedWindow(params: URLSearchParams): { start: number; end: number } | null {
+  const start = Number(params.get('from'));
+  const end = Number(params.get('to'));
+  return params.has('from') && params.has('to') && Number.isFinite(start) && Number.isFinite(end) && end > start ? { start, end } : null;
+}
+
 export default function StatsPage() {
   const [params, setParams] = useSearchParams();
   const rangeKey = STATS_RANGES.find((r) => r.key === params.get('range'))?.key ?? '1d';
@@ -44,10 +50,19 @@ export default function StatsPage() {
     else next.delete(k);
     setParams(next);
   };
+  const selectRange = (key: string) => {
+    const next = new URLSearchParams(params);
+    next.set('range', key);
+    next.delete('from');
+    next.delete('to');
+    setParams(next);
+  };
 
-  // The window ends "now", rounded to the minute so the query key is stable between renders.
-  const end = Math.floor(Date.now() / 60_000) * 60;
-  const start = end - range.seconds;
+  // A fixed window from the URL (?from=&to=, unix seconds) or the last `range`, ending at the
+  // next whole minute so the query key is stable between renders.
+  const fixed = fixedWindow(params);
+  const end = fixed?.end ?? Math.ceil(Date.now() / 60_000) * 60;
+  const start = fixed?.start ?? end - range.seconds;
   const stats = useQuery({
     queryKey: ['stats', start, end, queues, statuses],
     queryFn: ({ signal }) => api.stats({ start, end, queues, statuses }, signal),
@@ -61,7 +76,7 @@ export default function StatsPage() {
         <h1>Stats</h1>
         <div className="segmented" role="group" aria-label="Time range">
           {STATS_RANGES.map((r) => (
-            <button key={r.key} type="button" className={r.key === rangeKey ? 'on' : undefined} onClick={() => set('range', r.key)}>
+            <button key={r.key} type="button" className={!fixed && r.key === rangeKey ? 'on' : undefined} onClick={() => selectRange(r.key)}>
               {r.key}
             </button>
           ))}
@@ -77,8 +92,11 @@ export default function StatsPage() {
         <MultiSelect label="Status" options={JOB_STATUS_OPTIONS} selected={statuses} onChange={(v) => set('status', v.join(',') || null)} />
         {stats.isFetching && <span className="muted">loading…</span>}
       </div>
-      <p className="muted">Usage of jobs by the time they started running, over the last {range.key}.</p>
-      <StatsBody rows={stats.data} error={stats.error} pending={stats.isPending} retry={() => void stats.refetch()} groupBy={groupBy} rangeSeconds={range.seconds} />
+      <p className="muted">
+        Usage of jobs by the time they started running,{' '}
+        {fixed ? `from ${new Date(start * 1000).toLocaleString()} to ${new Date(end * 1000).toLocaleString()}` : `over the last ${range.key}`}.
+      </p>
+      <StatsBody rows={stats.data} error={stats.error} pending={stats.isPending} retry={() => void stats.refetch()} groupBy={groupBy} rangeSeconds={end - start} />
     </section>
   );
 }
