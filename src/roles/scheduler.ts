@@ -1,7 +1,17 @@
+import { createLogger } from '../log';
+import { startScheduler } from '../pipeline/scheduler';
 import type { Config } from '../types';
+import { untilSignal } from '../pipeline/shutdown';
 
-// STUB: replaced when this role is built.
-export async function runScheduler(_config: Config): Promise<void> {
-  console.error('batchiepatchie scheduler: not implemented yet');
-  process.exitCode = 1;
+/**
+ * `batchiepatchie scheduler`: registers the job schedulers (idempotently) and
+ * stays up so an orchestrator sees it healthy; BullMQ itself produces the
+ * periodic jobs, so stopping it stops nothing.
+ */
+export async function runScheduler(config: Config): Promise<void> {
+  const logger = createLogger(config.log_level, { role: 'scheduler' });
+  const scheduler = await startScheduler(config, { logger });
+  const signal = await untilSignal();
+  logger.info({ signal }, 'scheduler shutting down');
+  await scheduler.close();
 }

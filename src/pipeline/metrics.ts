@@ -1,0 +1,45 @@
+/** Prometheus metrics of the pipeline, on prom-client's default register (the API's /metrics shows them). */
+import { Counter, Histogram, register } from 'prom-client';
+
+function counter(name: string, help: string, labelNames: string[] = []): Counter<string> {
+  const existing = register.getSingleMetric(name);
+  return (existing as Counter<string> | undefined) ?? new Counter({ name, help, labelNames });
+}
+
+function histogram(name: string, help: string, labelNames: string[], buckets: number[]): Histogram<string> {
+  const existing = register.getSingleMetric(name);
+  return (existing as Histogram<string> | undefined) ?? new Histogram({ name, help, labelNames, buckets });
+}
+
+const SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
+
+export const metrics = {
+  awsCalls: counter('batchiepatchie_aws_calls_total', 'AWS API calls made by the pipeline', ['operation']),
+  awsThrottleWaits: counter(
+    'batchiepatchie_aws_rate_limit_waits_total',
+    'Times an AWS call waited for the shared per-operation rate limit',
+    ['operation'],
+  ),
+  jobsListed: counter('batchiepatchie_sync_jobs_listed_total', 'Job summaries listed by sync tasks', ['queue']),
+  jobsDescribed: counter('batchiepatchie_sync_jobs_described_total', 'Jobs described by sync tasks', ['queue']),
+  jobsChanged: counter('batchiepatchie_sync_jobs_changed_total', 'Job rows written by sync tasks', ['queue']),
+  jobsGone: counter('batchiepatchie_sync_jobs_gone_total', 'Jobs marked GONE', ['queue']),
+  syncTaskDuration: histogram(
+    'batchiepatchie_sync_task_duration_seconds',
+    'Duration of one sync task (a queue or an array parent)',
+    ['task', 'result'],
+    SECONDS,
+  ),
+  rounds: counter('batchiepatchie_sync_rounds_total', 'Sync rounds by outcome', ['result']),
+  tasks: counter('batchiepatchie_pipeline_tasks_total', 'Maintenance task runs by outcome', ['task', 'result']),
+  taskDuration: histogram('batchiepatchie_pipeline_task_duration_seconds', 'Duration of maintenance tasks', ['task'], SECONDS),
+  eventsEnqueued: counter('batchiepatchie_job_events_enqueued_total', 'Job state change events accepted'),
+  eventsApplied: counter('batchiepatchie_job_events_applied_total', 'Job state change events applied (written or superseded)'),
+  eventsWritten: counter('batchiepatchie_job_events_written_total', 'Job rows written by events'),
+  eventBatchDuration: histogram(
+    'batchiepatchie_job_event_batch_duration_seconds',
+    'Duration of applying one batch of job events',
+    [],
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2],
+  ),
+};

@@ -1,0 +1,46 @@
+/**
+ * Round bookkeeping in Redis: per-queue locks (two rounds of one queue never
+ * overlap) and per-queue creation marks (where the AFTER_CREATED_AT listing
+ * starts next round).
+ */
+import type { Redis } from 'ioredis';
+import type { Config } from '../types';
+import { pipelineKey } from './connection';
+
+type KeyConfig = Pick<Config, 'redis_prefix'>;
+
+/** Deletes the key only while it still holds our value. */
+const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+
+/**
+ * Takes the queue's lock for a round, or confirms the round already holds it
+ * (a retried round job). The TTL frees it if everything holding it died.
+ */
+export async function tryLockQueue(redis: Redis, config: KeyConfig, queue: string, roundId: string, ttlMs: number): Promise<boolean> {
+  const key = pipelineKey(config, 'lock', 'queue', queue);
+  const ok = await redis.set(key, roundId, 'PX', ttlMs, 'NX');
+  if (ok === 'OK') return true;
+  return (await redis.get(key)) === roundId;
+}
+
+export async function releaseQueueLocks(redis: Redis, config: KeyConfig, queues: string[], roundId: string): Promise<void> {
+  for (const queue of queues) {
+    await redis.eval(RELEASE_LUA, 1, pipelineKey(config, 'lock', 'queue', queue), roundId);
+  }
+}
+
+/** Highest createdAt (AWS ms) seen in a successful listing of the queue; null before the first. */
+export async function getCreatedMark(redis: Redis, config: KeyConfig, queue: string): Promise<number | null> {
+  const v = await redis.hget(pipelineKey(config, 'created-mark'), queue);
+  return v === null ? null : Number(v);
+}
+
+/** Only moves forward, atomically, whatever order concurrent writers finish in. */
+const RAISE_MARK_LUA = `
+local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]))
+if cur == nil or cur < tonumber(ARGV[2]) then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+return 1`;
+
+export async function raiseCreatedMark(redis: Redis, config: KeyConfig, queue: string, mark: number): Promise<void> {
+  await redis.eval(RAISE_MARK_LUA, 1, pipelineKey(config, 'created-mark'), queue, String(mark));
+}

@@ -1,0 +1,134 @@
+/**
+ * applyJobEvents — drains the job event stream in batches (up to 1000 events
+ * per statement) and applies them with the ordering guard of
+ * store/jobEvents.ts: a newer event (more attempts, further status, later
+ * time) never loses to an older one.
+ *
+ * Schedule: continuous — every worker process runs one consumer of the
+ * stream's consumer group, blocking up to half a second for new events, so an
+ * event is applied well within a second. Retry: a batch is acknowledged only
+ * after it is written; on a database error it stays pending and is re-read
+ * after a back-off; entries left pending by a dead worker are claimed by
+ * another after 30 s (XAUTOCLAIM).
+ */
+import type { Redis } from 'ioredis';
+import { applyJobEventRows, type JobEventRow } from '../../store/jobEvents';
+import type { TaskContext } from '../context';
+import { JOB_EVENT_GROUP, jobEventStreamKey, type StoredJobEvent } from '../jobEvents';
+import { JobMappingError, mapJobDetail } from '../mapping';
+import { metrics } from '../metrics';
+
+export const EVENT_BATCH_SIZE = 1000;
+export const EVENT_BLOCK_MS = 500;
+export const EVENT_CLAIM_IDLE_MS = 30_000;
+
+type StreamEntry = [id: string, fields: string[]];
+type StreamReply = [key: string, entries: StreamEntry[]][] | null;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function decode(ctx: TaskContext, entries: StreamEntry[]): JobEventRow[] {
+  const rows: JobEventRow[] = [];
+  for (const [id, fields] of entries) {
+    const raw = fields[fields.indexOf('e') + 1];
+    try {
+      const event = JSON.parse(raw) as StoredJobEvent;
+      rows.push({ job: mapJobDetail(event.d), eventTime: event.t });
+    } catch (err) {
+      // Validated on the way in; anything unreadable here is dropped loudly rather than retried forever.
+      if (!(err instanceof JobMappingError) && !(err instanceof SyntaxError)) throw err;
+      ctx.logger.error({ entryId: id, err: (err as Error).message }, 'dropping an unreadable job event');
+    }
+  }
+  return rows;
+}
+
+export interface JobEventConsumer {
+  close(): Promise<void>;
+}
+
+export function startJobEventConsumer(ctx: TaskContext, blocking: Redis, consumerName: string): JobEventConsumer {
+  const key = jobEventStreamKey(ctx.config);
+  let stopping = false;
+  let failures = 0;
+  let lastClaim = 0;
+  let groupReady = false;
+
+  const ensureGroup = async () => {
+    try {
+      await blocking.xgroup('CREATE', key, JOB_EVENT_GROUP, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+    }
+  };
+
+  const apply = async (entries: StreamEntry[]) => {
+    if (entries.length === 0) return;
+    const end = metrics.eventBatchDuration.startTimer();
+    const written = await applyJobEventRows(ctx.db, decode(ctx, entries));
+    const ids = entries.map(([id]) => id);
+    await blocking.multi().xack(key, JOB_EVENT_GROUP, ...ids).xdel(key, ...ids).exec();
+    end();
+    metrics.eventsApplied.inc(entries.length);
+    metrics.eventsWritten.inc(written.length);
+    ctx.logger.debug({ task: 'applyJobEvents', events: entries.length, written: written.length }, 'applied job events');
+  };
+
+  const ensureGroupOnce = async () => {
+    if (groupReady) return;
+    await ensureGroup();
+    groupReady = true;
+  };
+
+  const readOnce = async () => {
+    if (Date.now() - lastClaim > EVENT_CLAIM_IDLE_MS / 3) {
+      lastClaim = Date.now();
+      const claimed = (await blocking.xautoclaim(key, JOB_EVENT_GROUP, consumerName, EVENT_CLAIM_IDLE_MS, '0', 'COUNT', EVENT_BATCH_SIZE)) as [
+        string,
+        StreamEntry[],
+      ];
+      await apply(claimed[1].filter((e) => e[1] !== null));
+    }
+    // Our own pending entries first (a batch whose write failed), then new ones.
+    const pending = (await blocking.xreadgroup('GROUP', JOB_EVENT_GROUP, consumerName, 'COUNT', EVENT_BATCH_SIZE, 'STREAMS', key, '0')) as StreamReply;
+    const mine = pending?.[0]?.[1] ?? [];
+    if (mine.length > 0) return apply(mine);
+    const fresh = (await blocking.xreadgroup(
+      'GROUP',
+      JOB_EVENT_GROUP,
+      consumerName,
+      'COUNT',
+      EVENT_BATCH_SIZE,
+      'BLOCK',
+      EVENT_BLOCK_MS,
+      'STREAMS',
+      key,
+      '>',
+    )) as StreamReply;
+    await apply(fresh?.[0]?.[1] ?? []);
+  };
+
+  const loop = (async () => {
+    while (!stopping) {
+      try {
+        await ensureGroupOnce();
+        await readOnce();
+        failures = 0;
+      } catch (err) {
+        const message = (err as Error).message ?? String(err);
+        if (message.includes('NOGROUP')) groupReady = false; // Redis lost the stream (restart): recreate it.
+        if (stopping) break;
+        failures++;
+        ctx.logger.warn({ task: 'applyJobEvents', err: message, failures }, 'applying job events failed; retrying');
+        await sleep(Math.min(5000, 100 * 2 ** Math.min(failures, 6)) * (0.5 + Math.random() / 2));
+      }
+    }
+  })();
+
+  return {
+    async close() {
+      stopping = true;
+      await loop;
+    },
+  };
+}

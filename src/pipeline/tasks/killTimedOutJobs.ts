@@ -1,0 +1,41 @@
+/**
+ * killTimedOutJobs — a job whose PYBATCH_TIMEOUT has passed since it was
+ * created, not terminal and not already asked to terminate, is terminated
+ * with TerminateJob and marked termination_requested.
+ *
+ * Schedule: every scale_period seconds. Retry: MAINTENANCE_RETRY (the next
+ * period retries anything left anyway).
+ */
+import { TerminateJobCommand } from '@aws-sdk/client-batch';
+import { findTimedOutJobs, markTerminationRequested } from '../../store/jobs';
+import type { Config } from '../../types';
+import type { TaskContext } from '../context';
+import { MAINTENANCE_JOBS, MAINTENANCE_QUEUE } from '../names';
+
+export const killTimedOutJobsSchedule = (config: Config) => ({
+  id: 'kill-timed-out-jobs',
+  queue: MAINTENANCE_QUEUE,
+  name: MAINTENANCE_JOBS.killTimedOutJobs,
+  everyMs: config.scale_period * 1000,
+  enabled: true,
+});
+
+export const TIMEOUT_REASON = 'Terminated by batchiepatchie: PYBATCH_TIMEOUT exceeded';
+
+export async function killTimedOutJobs(ctx: TaskContext): Promise<{ terminated: string[]; failed: string[] }> {
+  const jobs = await findTimedOutJobs(ctx.db, ctx.now());
+  const terminated: string[] = [];
+  const failed: string[] = [];
+  for (const job of jobs) {
+    try {
+      await ctx.aws.batch.send(new TerminateJobCommand({ jobId: job.job_id, reason: TIMEOUT_REASON }));
+      terminated.push(job.job_id);
+    } catch (err) {
+      failed.push(job.job_id);
+      ctx.logger.warn({ jobId: job.job_id, err: (err as Error).message }, 'TerminateJob failed for a timed-out job');
+    }
+  }
+  await markTerminationRequested(ctx.db, terminated);
+  if (failed.length > 0 && terminated.length === 0) throw new Error(`TerminateJob failed for ${failed.length} timed-out job(s)`);
+  return { terminated, failed };
+}

@@ -1,0 +1,163 @@
+/**
+ * reconcileEcsInstances — from the activated queues' compute environments to
+ * their ECS clusters, the clusters' tasks and container instances, and the
+ * EC2 instances under them: upserts `instances` (disappeared_at for those
+ * gone), appends instance_event_log (which task ARNs run where) and fills
+ * task_arns_to_instance_info so a job shows the instance and IPs it ran on.
+ * Any failed call aborts the run before anything is marked disappeared.
+ *
+ * Schedule: every scale_period seconds. Retry: MAINTENANCE_RETRY.
+ */
+import { DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
+import {
+  DescribeContainerInstancesCommand,
+  DescribeTasksCommand,
+  ListContainerInstancesCommand,
+  ListTasksCommand,
+  type ECSClient,
+} from '@aws-sdk/client-ecs';
+import {
+  appendInstanceEventLog,
+  markInstancesDisappeared,
+  upsertInstances,
+  upsertTaskInstanceInfo,
+  type InstanceInput,
+} from '../../store/instances';
+import { listActivatedQueues } from '../../store/queues';
+import type { Config, TaskInstanceInfo } from '../../types';
+import { computeEnvironmentsByQueue, describeComputeEnvironments } from '../computeEnvironments';
+import type { TaskContext } from '../context';
+import { MAINTENANCE_JOBS, MAINTENANCE_QUEUE } from '../names';
+
+export const reconcileEcsInstancesSchedule = (config: Config) => ({
+  id: 'reconcile-ecs-instances',
+  queue: MAINTENANCE_QUEUE,
+  name: MAINTENANCE_JOBS.reconcileEcsInstances,
+  everyMs: config.scale_period * 1000,
+  enabled: true,
+});
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+interface ClusterState {
+  clusterArn: string;
+  computeEnvironmentArn: string;
+  /** EC2 instance id -> task ARNs running on it. */
+  tasksByInstance: Map<string, string[]>;
+}
+
+async function listAll(first: (token?: string) => Promise<{ arns: string[]; next?: string }>): Promise<string[]> {
+  const out: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await first(token);
+    out.push(...page.arns);
+    token = page.next;
+  } while (token);
+  return out;
+}
+
+async function readCluster(ecs: ECSClient, clusterArn: string, computeEnvironmentArn: string): Promise<ClusterState> {
+  const taskArns = await listAll(async (nextToken) => {
+    const r = await ecs.send(new ListTasksCommand({ cluster: clusterArn, nextToken }));
+    return { arns: r.taskArns ?? [], next: r.nextToken };
+  });
+  const taskToContainerInstance = new Map<string, string>();
+  for (const part of chunks(taskArns, 100)) {
+    const r = await ecs.send(new DescribeTasksCommand({ cluster: clusterArn, tasks: part }));
+    for (const t of r.tasks ?? []) {
+      if (t.taskArn && t.containerInstanceArn) taskToContainerInstance.set(t.taskArn, t.containerInstanceArn);
+    }
+  }
+  const containerInstances = new Set(
+    await listAll(async (nextToken) => {
+      const r = await ecs.send(new ListContainerInstancesCommand({ cluster: clusterArn, nextToken }));
+      return { arns: r.containerInstanceArns ?? [], next: r.nextToken };
+    }),
+  );
+  for (const ci of taskToContainerInstance.values()) containerInstances.add(ci);
+
+  const ec2ByContainerInstance = new Map<string, string>();
+  for (const part of chunks([...containerInstances], 100)) {
+    const r = await ecs.send(new DescribeContainerInstancesCommand({ cluster: clusterArn, containerInstances: part }));
+    for (const ci of r.containerInstances ?? []) {
+      if (ci.containerInstanceArn && ci.ec2InstanceId) ec2ByContainerInstance.set(ci.containerInstanceArn, ci.ec2InstanceId);
+    }
+  }
+  const tasksByInstance = new Map<string, string[]>([...ec2ByContainerInstance.values()].map((id) => [id, []]));
+  for (const [task, ci] of taskToContainerInstance) {
+    const ec2 = ec2ByContainerInstance.get(ci);
+    if (ec2) tasksByInstance.get(ec2)!.push(task);
+  }
+  return { clusterArn, computeEnvironmentArn, tasksByInstance };
+}
+
+async function describeInstances(ctx: TaskContext, ids: string[]): Promise<Instance[]> {
+  const out: Instance[] = [];
+  for (const part of chunks(ids, 100)) {
+    let NextToken: string | undefined;
+    do {
+      const r = await ctx.aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: part, NextToken }));
+      for (const res of r.Reservations ?? []) out.push(...(res.Instances ?? []));
+      NextToken = r.NextToken;
+    } while (NextToken);
+  }
+  return out;
+}
+
+export interface ReconcileResult {
+  clusters: number;
+  instances: number;
+  disappeared: string[];
+  tasks: number;
+}
+
+export async function reconcileEcsInstances(ctx: TaskContext): Promise<ReconcileResult> {
+  const queues = (await listActivatedQueues(ctx.db)).map((q) => q.job_queue);
+  const ces = queues.length ? [...new Set([...(await computeEnvironmentsByQueue(ctx.aws.batch, queues)).values()].flat())] : [];
+  const details = ces.length ? await describeComputeEnvironments(ctx.aws.batch, ces) : [];
+  const clusters = new Map<string, string>();
+  for (const d of details) if (d.ecsClusterArn) clusters.set(d.ecsClusterArn, d.computeEnvironmentArn ?? '');
+
+  const states: ClusterState[] = [];
+  for (const [clusterArn, ceArn] of clusters) states.push(await readCluster(ctx.aws.ecs, clusterArn, ceArn));
+
+  const where = new Map<string, ClusterState>();
+  for (const s of states) for (const id of s.tasksByInstance.keys()) where.set(id, s);
+  const instances = await describeInstances(ctx, [...where.keys()]);
+
+  const now = new Date();
+  const rows: InstanceInput[] = [];
+  const taskInfo: TaskInstanceInfo[] = [];
+  const eventLog: { instance_id: string; active_jobs: string[] }[] = [];
+  for (const i of instances) {
+    if (!i.InstanceId) continue;
+    const cluster = where.get(i.InstanceId)!;
+    rows.push({
+      instance_id: i.InstanceId,
+      launched_at: i.LaunchTime ?? null,
+      ami: i.ImageId ?? '',
+      instance_type: i.InstanceType ?? '',
+      compute_environment_arn: cluster.computeEnvironmentArn,
+      ecs_cluster_arn: cluster.clusterArn,
+      availability_zone: i.Placement?.AvailabilityZone ?? '',
+      spot_instance_request_id: i.SpotInstanceRequestId ?? null,
+      private_ip_address: i.PrivateIpAddress ?? null,
+      public_ip_address: i.PublicIpAddress ?? null,
+    });
+    const tasks = cluster.tasksByInstance.get(i.InstanceId) ?? [];
+    eventLog.push({ instance_id: i.InstanceId, active_jobs: [...tasks].sort() });
+    for (const task_arn of tasks) {
+      taskInfo.push({ task_arn, instance_id: i.InstanceId, public_ip: i.PublicIpAddress ?? '', private_ip: i.PrivateIpAddress ?? '' });
+    }
+  }
+  await upsertInstances(ctx.db, rows, now);
+  const disappeared = await markInstancesDisappeared(ctx.db, rows.map((r) => r.instance_id), now);
+  await appendInstanceEventLog(ctx.db, eventLog, now);
+  await upsertTaskInstanceInfo(ctx.db, taskInfo);
+  return { clusters: clusters.size, instances: rows.length, disappeared, tasks: taskInfo.length };
+}

@@ -1,0 +1,63 @@
+/**
+ * scaleComputeEnvironments — the scaling hack (use_auto_scaler, queues with
+ * forced_scaling): sum the vCPUs of jobs in SUBMITTED..RUNNING per queue, add
+ * them up per the queue's first compute environment, cap at its maxvCpus, and
+ * set its minvCpus to that when different — only for MANAGED compute
+ * environments that are VALID and ENABLED.
+ *
+ * Schedule: every scale_period seconds, only with use_auto_scaler. Retry: MAINTENANCE_RETRY.
+ */
+import { UpdateComputeEnvironmentCommand } from '@aws-sdk/client-batch';
+import { activeVcpusByQueue } from '../../store/jobs';
+import { listActivatedQueues } from '../../store/queues';
+import type { Config } from '../../types';
+import { computeEnvironmentsByQueue, describeComputeEnvironments, matchesComputeEnvironment } from '../computeEnvironments';
+import type { TaskContext } from '../context';
+import { MAINTENANCE_JOBS, MAINTENANCE_QUEUE } from '../names';
+
+export const scaleComputeEnvironmentsSchedule = (config: Config) => ({
+  id: 'scale-compute-environments',
+  queue: MAINTENANCE_QUEUE,
+  name: MAINTENANCE_JOBS.scaleComputeEnvironments,
+  everyMs: config.scale_period * 1000,
+  enabled: config.use_auto_scaler,
+});
+
+export interface ScalingChange {
+  computeEnvironment: string;
+  from: number;
+  to: number;
+}
+
+export async function scaleComputeEnvironments(ctx: TaskContext): Promise<{ changes: ScalingChange[]; skipped: string[] }> {
+  const queues = (await listActivatedQueues(ctx.db)).filter((q) => q.forced_scaling).map((q) => q.job_queue);
+  if (queues.length === 0) return { changes: [], skipped: [] };
+  const vcpus = await activeVcpusByQueue(ctx.db, queues);
+  const cesByQueue = await computeEnvironmentsByQueue(ctx.aws.batch, queues);
+
+  const wanted = new Map<string, number>();
+  for (const queue of queues) {
+    const first = cesByQueue.get(queue)?.[0];
+    if (!first) continue;
+    wanted.set(first, (wanted.get(first) ?? 0) + (vcpus.get(queue) ?? 0));
+  }
+  const details = await describeComputeEnvironments(ctx.aws.batch, [...wanted.keys()]);
+  const changes: ScalingChange[] = [];
+  const skipped: string[] = [];
+  for (const [ref, sum] of wanted) {
+    const ce = details.find((d) => matchesComputeEnvironment(d, ref));
+    const res = ce?.computeResources;
+    if (!ce || ce.type !== 'MANAGED' || ce.status !== 'VALID' || ce.state !== 'ENABLED' || !res || res.maxvCpus === undefined) {
+      skipped.push(ref);
+      continue;
+    }
+    const target = Math.min(Math.ceil(sum), res.maxvCpus);
+    const current = res.minvCpus ?? 0;
+    if (target === current) continue;
+    await ctx.aws.batch.send(
+      new UpdateComputeEnvironmentCommand({ computeEnvironment: ce.computeEnvironmentArn ?? ref, computeResources: { minvCpus: target } }),
+    );
+    changes.push({ computeEnvironment: ce.computeEnvironmentName ?? ref, from: current, to: target });
+  }
+  return { changes, skipped };
+}

@@ -1,0 +1,161 @@
+/**
+ * syncQueue — one activated queue, once per sync round (fanned out by
+ * syncRound). Lists what AWS reports as active (plus, with AFTER_CREATED_AT,
+ * everything created since the last round, so jobs that started and finished
+ * between two rounds are caught), describes only jobs that are new or whose
+ * summary differs from our row, describes once the jobs we believe active
+ * that AWS no longer lists (to learn how they ended), upserts in batches and
+ * marks as seen every job AWS still reports active.
+ *
+ * Schedule: per sync round (sync_period). Retry: SYNC_TASK_RETRY below; the
+ * round marks nothing GONE unless every task of the round succeeded.
+ */
+import type { JobSummary } from '@aws-sdk/client-batch';
+import { getJobStates, touchLastSeen, upsertJobs } from '../../store/jobs';
+import { listNonTerminalTopLevelJobIds, progressOf } from '../../store/jobEvents';
+import { ACTIVE_STATUSES, AWS_JOB_STATUSES, isTerminal, type AwsJobStatus, type MirroredJob } from '../../types';
+import { describeJobs, listAllJobs, type ListJobsQuery } from '../batchCalls';
+import type { TaskContext } from '../context';
+import { JobMappingError, isAwsJobStatus, mapJobDetail } from '../mapping';
+import { metrics } from '../metrics';
+import { getCreatedMark, raiseCreatedMark } from '../roundState';
+import { summaryChanged } from '../summaryDiff';
+import { syncArrayChildren } from './syncArrayChildren';
+
+/** Retries with exponential back-off and jitter (throttling storms, DB blips). */
+export const SYNC_TASK_RETRY = {
+  attempts: 5,
+  backoff: { type: 'exponential' as const, delay: 500, jitter: 0.5 },
+};
+
+/** AFTER_CREATED_AT starts this long before the newest job seen last round (ListJobs is eventually consistent). */
+export const CREATED_MARK_MARGIN_MS = 60_000;
+
+export interface ReconcileStats {
+  listed: number;
+  described: number;
+  changed: number;
+  missingDescribed: number;
+  changedIds: string[];
+  /** Array parents this reconcile saw reach a terminal status. */
+  finishedParents: string[];
+}
+
+/** Keeps the most advanced summary of a job listed twice (it moved between two list calls). */
+export function mergeSummaries(lists: JobSummary[][]): Map<string, JobSummary> {
+  const byId = new Map<string, JobSummary>();
+  for (const list of lists) {
+    for (const s of list) {
+      if (!s.jobId) continue;
+      const prev = byId.get(s.jobId);
+      if (!prev || rankOf(s) >= rankOf(prev)) byId.set(s.jobId, s);
+    }
+  }
+  return byId;
+}
+
+function rankOf(s: JobSummary): number {
+  return isAwsJobStatus(s.status) ? progressOf({ attempts: 0, status: s.status })[1] : 0;
+}
+
+export async function listQueries(ctx: TaskContext, queries: ListJobsQuery[]): Promise<Map<string, JobSummary>> {
+  const lists = await Promise.all(queries.map((q) => listAllJobs(ctx.aws.batch, q)));
+  return mergeSummaries(lists);
+}
+
+/**
+ * The common half of queue and array-children sync: diff listed summaries
+ * against our rows, describe what changed plus what we believe active but
+ * AWS did not list, write, and mark seen.
+ */
+export async function reconcileListing(
+  ctx: TaskContext,
+  label: Record<string, string>,
+  summaries: Map<string, JobSummary>,
+  believedActive: string[],
+): Promise<ReconcileStats> {
+  const ids = [...summaries.keys()];
+  const states = await getJobStates(ctx.db, ids);
+  const toDescribe = ids.filter((id) => summaryChanged(summaries.get(id)!, states.get(id)));
+  const missing = believedActive.filter((id) => !summaries.has(id));
+  const details = await describeJobs(ctx.aws.batch, [...toDescribe, ...missing]);
+
+  const mapped: MirroredJob[] = [];
+  for (const d of details) {
+    try {
+      mapped.push(mapJobDetail(d));
+    } catch (err) {
+      if (!(err instanceof JobMappingError)) throw err;
+      ctx.logger.warn({ ...label, jobId: err.jobId, err: err.message }, 'skipping a job description that cannot be mirrored');
+    }
+  }
+  const { changedIds } = await upsertJobs(ctx.db, mapped, { batchSize: 500 });
+
+  // Everything AWS reports active right now counts as seen (written rows got last_seen_at already).
+  const activeNow = new Set<string>();
+  for (const [id, s] of summaries) if (s.status && !isTerminal(s.status)) activeNow.add(id);
+  for (const job of mapped) {
+    if (isTerminal(job.status)) activeNow.delete(job.job_id);
+    else activeNow.add(job.job_id);
+  }
+  await touchLastSeen(ctx.db, [...activeNow], new Date());
+
+  const changed = new Set(changedIds);
+  const finishedParents = mapped
+    .filter((j) => j.array_properties?.size !== undefined && !j.array_parent_id && isTerminal(j.status) && changed.has(j.job_id))
+    .map((j) => j.job_id);
+  return {
+    listed: summaries.size,
+    described: details.length,
+    changed: changedIds.length,
+    missingDescribed: missing.length,
+    changedIds,
+    finishedParents,
+  };
+}
+
+function maxCreatedAt(summaries: Map<string, JobSummary>): number | null {
+  let max: number | null = null;
+  for (const s of summaries.values()) {
+    if (typeof s.createdAt === 'number' && (max === null || s.createdAt > max)) max = s.createdAt;
+  }
+  return max;
+}
+
+/** Active statuses always; the first round of a queue also lists finished ones (bootstrap), later rounds use AFTER_CREATED_AT. */
+export function queueListQueries(queue: string, mark: number | null): ListJobsQuery[] {
+  const statuses: readonly AwsJobStatus[] = mark === null ? AWS_JOB_STATUSES : ACTIVE_STATUSES;
+  const queries: ListJobsQuery[] = statuses.map((jobStatus) => ({ jobQueue: queue, jobStatus }));
+  if (mark !== null) queries.push({ jobQueue: queue, afterCreatedAt: Math.max(0, mark - CREATED_MARK_MARGIN_MS) });
+  return queries;
+}
+
+export interface SyncQueueResult extends Omit<ReconcileStats, 'changedIds' | 'finishedParents'> {
+  queue: string;
+  bootstrap: boolean;
+  childrenSynced: number;
+}
+
+export async function syncQueue(ctx: TaskContext, queue: string): Promise<SyncQueueResult> {
+  const mark = await getCreatedMark(ctx.redis, ctx.config, queue);
+  const summaries = await listQueries(ctx, queueListQueries(queue, mark));
+  const believed = await listNonTerminalTopLevelJobIds(ctx.db, queue);
+  const stats = await reconcileListing(ctx, { queue }, summaries, believed);
+  // A parent that just finished will not be "open" next round: sync its children one last time now.
+  for (const parentId of stats.finishedParents) await syncArrayChildren(ctx, parentId);
+  const newest = maxCreatedAt(summaries);
+  if (newest !== null) await raiseCreatedMark(ctx.redis, ctx.config, queue, newest);
+
+  metrics.jobsListed.inc({ queue }, stats.listed);
+  metrics.jobsDescribed.inc({ queue }, stats.described);
+  metrics.jobsChanged.inc({ queue }, stats.changed);
+  return {
+    queue,
+    bootstrap: mark === null,
+    listed: stats.listed,
+    described: stats.described,
+    changed: stats.changed,
+    missingDescribed: stats.missingDescribed,
+    childrenSynced: stats.finishedParents.length,
+  };
+}

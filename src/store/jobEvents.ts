@@ -1,0 +1,130 @@
+/**
+ * Pipeline-side writes to `jobs` that the generic upsert does not cover:
+ * applying job state change events with an ordering guard, and the
+ * "which jobs do we still believe are active" lookup of the sync tasks.
+ */
+import type { Knex } from 'knex';
+import { TERMINAL_STATUSES, type MirroredJob } from '../types';
+
+/** Columns written from an event, with their SQL types (same set as the sync upsert). */
+const COLUMNS: readonly (readonly [keyof MirroredJob, string])[] = [
+  ['job_id', 'varchar(64)'],
+  ['job_name', 'text'],
+  ['job_definition', 'text'],
+  ['job_queue', 'text'],
+  ['image', 'text'],
+  ['status', 'varchar(16)'],
+  ['created_at', 'timestamptz'],
+  ['stopped_at', 'timestamptz'],
+  ['vcpus', 'integer'],
+  ['vcpus_exact', 'double precision'],
+  ['memory', 'integer'],
+  ['timeout', 'integer'],
+  ['command_line', 'text'],
+  ['status_reason', 'text'],
+  ['run_started_at', 'timestamptz'],
+  ['exitcode', 'integer'],
+  ['log_stream_name', 'text'],
+  ['log_group_name', 'text'],
+  ['task_arn', 'text'],
+  ['array_properties', 'jsonb'],
+  ['array_parent_id', 'varchar(64)'],
+  ['array_index', 'integer'],
+  ['attempts', 'integer'],
+  ['platform', 'text'],
+  ['job_type', 'text'],
+];
+const NAMES = COLUMNS.map(([c]) => c);
+const UPDATABLE = NAMES.filter((c) => c !== 'job_id');
+
+/**
+ * How far a job has progressed: attempts first (a retry moves a job from
+ * RUNNING back to RUNNABLE but adds an attempt), then its status. GONE (or
+ * anything unknown) ranks lowest: an event proves AWS still knows the job.
+ */
+export const STATUS_RANK_SQL = (col: string) => `(CASE ${col}
+    WHEN 'SUBMITTED' THEN 1 WHEN 'PENDING' THEN 2 WHEN 'RUNNABLE' THEN 3 WHEN 'STARTING' THEN 4
+    WHEN 'RUNNING' THEN 5 WHEN 'SUCCEEDED' THEN 6 WHEN 'FAILED' THEN 6 ELSE 0 END)`;
+
+const STATUS_RANK: Record<string, number> = {
+  SUBMITTED: 1,
+  PENDING: 2,
+  RUNNABLE: 3,
+  STARTING: 4,
+  RUNNING: 5,
+  SUCCEEDED: 6,
+  FAILED: 6,
+};
+
+export function progressOf(job: Pick<MirroredJob, 'attempts' | 'status'>): [number, number] {
+  return [job.attempts, STATUS_RANK[job.status] ?? 0];
+}
+
+/**
+ * Events for jobs of activated queues only (others would never be reconciled).
+ * An existing row is rewritten only when the event is at least as far along
+ * and something mirrored differs; termination_requested is left alone.
+ */
+const GUARDED_UPSERT_SQL = `
+  INSERT INTO jobs (${NAMES.join(', ')}, last_updated, last_seen_at)
+  SELECT ${NAMES.map((c) => `r.${c}`).join(', ')}, now(), now()
+  FROM jsonb_to_recordset(?::jsonb) AS r(${COLUMNS.map(([c, t]) => `${c} ${t}`).join(', ')})
+  WHERE r.job_queue IN (SELECT job_queue FROM activated_job_queues)
+  ON CONFLICT (job_id) DO UPDATE SET
+    ${UPDATABLE.map((c) => `${c} = EXCLUDED.${c}`).join(',\n    ')},
+    last_updated = now(),
+    last_seen_at = now()
+  WHERE (EXCLUDED.attempts, ${STATUS_RANK_SQL('EXCLUDED.status')}) >= (jobs.attempts, ${STATUS_RANK_SQL('jobs.status')})
+    AND (${UPDATABLE.map((c) => `jobs.${c}`).join(', ')})
+      IS DISTINCT FROM (${UPDATABLE.map((c) => `EXCLUDED.${c}`).join(', ')})
+  RETURNING job_id`;
+
+export interface JobEventRow {
+  job: MirroredJob;
+  /** The event's own time (EventBridge `time`), breaks ties inside one batch. */
+  eventTime: number;
+}
+
+/** Keeps, per job, the most advanced event (ties: the latest event time, then the later one received). */
+export function latestPerJob(rows: JobEventRow[]): MirroredJob[] {
+  const best = new Map<string, JobEventRow>();
+  for (const row of rows) {
+    const prev = best.get(row.job.job_id);
+    if (!prev || compareEvents(row, prev) >= 0) best.set(row.job.job_id, row);
+  }
+  return [...best.values()].map((r) => r.job);
+}
+
+function compareEvents(a: JobEventRow, b: JobEventRow): number {
+  const [aa, ar] = progressOf(a.job);
+  const [ba, br] = progressOf(b.job);
+  return aa - ba || ar - br || a.eventTime - b.eventTime;
+}
+
+function toRecord(job: MirroredJob): Record<string, unknown> {
+  const record: Record<string, unknown> = {};
+  for (const c of NAMES) record[c] = job[c] ?? null;
+  return record;
+}
+
+/** Applies a batch of events in one statement; returns the ids of rows written. */
+export async function applyJobEventRows(db: Knex, rows: JobEventRow[]): Promise<string[]> {
+  const jobs = latestPerJob(rows);
+  if (jobs.length === 0) return [];
+  const result = await db.raw<{ rows: { job_id: string }[] }>(GUARDED_UPSERT_SQL, [JSON.stringify(jobs.map(toRecord))]);
+  return result.rows.map((r) => r.job_id);
+}
+
+/**
+ * Ids of the jobs of a queue our mirror still believes are active: top-level
+ * jobs (array parents included, array children excluded), for a sync task to
+ * describe those AWS no longer lists as active.
+ */
+export async function listNonTerminalTopLevelJobIds(db: Knex, queue: string): Promise<string[]> {
+  const rows: { job_id: string }[] = await db('jobs')
+    .select('job_id')
+    .where('job_queue', queue)
+    .whereNull('array_parent_id')
+    .whereNotIn('status', TERMINAL_STATUSES);
+  return rows.map((r) => r.job_id);
+}
