@@ -47,6 +47,10 @@ export async function up(knex: Knex): Promise<void> {
       command_line   TEXT NOT NULL,
       last_updated   TIMESTAMP WITH TIME ZONE NOT NULL
     )`);
+  // Dropped here and re-created at the end: the update trigger's WHEN clause
+  // references `status`, whose type is altered below.
+  await knex.raw('DROP TRIGGER IF EXISTS job_status_update_trigger_insert ON jobs');
+  await knex.raw('DROP TRIGGER IF EXISTS job_status_update_trigger_update ON jobs');
   // Columns the Go migrations added one by one (present on an adopted database).
   await knex.raw(`
     ALTER TABLE jobs
@@ -169,7 +173,8 @@ export async function up(knex: Knex): Promise<void> {
       updated TIMESTAMP WITH TIME ZONE NOT NULL
     )`);
   await knex.raw('ALTER TABLE job_status_events ALTER COLUMN job_id TYPE VARCHAR(64)');
-  await knex.raw('CREATE INDEX IF NOT EXISTS job_status_events_updated ON job_status_events (updated)');
+  // No index on `updated`: every status change rewrites its job's row here, and
+  // without an index on the changed column that rewrite is a cheap HOT update.
 
   // Status-change triggers (same function names as the Go original, so an
   // adopted database keeps exactly one pair). They also NOTIFY, so a listener
@@ -199,9 +204,11 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
     CREATE TRIGGER job_status_update_trigger_insert AFTER INSERT ON jobs
       FOR EACH ROW EXECUTE PROCEDURE job_status_update_insert()`);
+  // WHEN: updates that leave the status alone (last_seen_at, termination
+  // flags, other fields) do not even call the function.
   await knex.raw(`
     CREATE TRIGGER job_status_update_trigger_update AFTER UPDATE ON jobs
-      FOR EACH ROW EXECUTE PROCEDURE job_status_update_update()`);
+      FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE PROCEDURE job_status_update_update()`);
 }
 
 /**
@@ -270,4 +277,8 @@ async function downToGoSchema(knex: Knex, version: number): Promise<void> {
       RETURN NEW;
     END;
     $body$ LANGUAGE plpgsql`);
+  await knex.raw('DROP TRIGGER IF EXISTS job_status_update_trigger_update ON jobs');
+  await knex.raw(`
+    CREATE TRIGGER job_status_update_trigger_update AFTER UPDATE ON jobs
+      FOR EACH ROW EXECUTE PROCEDURE job_status_update_update()`);
 }

@@ -351,8 +351,9 @@ export async function countActiveByQueue(db: Knex, queues: string[]): Promise<Ma
 const DELETE_BATCH = 5000;
 
 /**
- * Deletes terminal jobs last updated before the cutoff, and the instance info
- * of their tasks, in batches so the cleaner never holds long locks.
+ * Deletes terminal jobs last updated before the cutoff, with the instance info
+ * of their tasks and their job_status_events rows, in batches so the cleaner
+ * never holds long locks.
  */
 export async function deleteJobsOlderThan(db: Knex, cutoff: Date): Promise<{ jobs: number; taskInfo: number }> {
   let jobs = 0;
@@ -364,7 +365,9 @@ export async function deleteJobsOlderThan(db: Knex, cutoff: Date): Promise<{ job
          WHERE status = ANY(?::text[]) AND last_updated < ?
          LIMIT ?
        ), deleted AS (
-         DELETE FROM jobs WHERE job_id IN (SELECT job_id FROM doomed) RETURNING task_arn
+         DELETE FROM jobs WHERE job_id IN (SELECT job_id FROM doomed) RETURNING job_id, task_arn
+       ), deleted_events AS (
+         DELETE FROM job_status_events WHERE job_id IN (SELECT job_id FROM deleted)
        ), deleted_info AS (
          DELETE FROM task_arns_to_instance_info
          WHERE task_arn IN (SELECT task_arn FROM deleted WHERE task_arn IS NOT NULL)

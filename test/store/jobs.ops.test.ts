@@ -28,6 +28,7 @@ describe('store/jobs bookkeeping operations', () => {
   after(async () => t.drop());
   beforeEach(async () => {
     await t.db('jobs').del();
+    await t.db('job_status_events').del();
     await t.db('task_arns_to_instance_info').del();
   });
 
@@ -171,5 +172,6 @@ describe('store/jobs bookkeeping operations', () => {
     expect(await deleteJobsOlderThan(t.db, at(-10))).to.deep.equal({ jobs: 5200, taskInfo: 3 });
     expect((await t.db('jobs').pluck('job_id')).sort()).to.deep.equal([oldActive.job_id, recent.job_id].sort());
     expect((await t.db('task_arns_to_instance_info').pluck('task_arn')).sort()).to.deep.equal(['arn:old-active', 'arn:recent']);
+    expect((await t.db('job_status_events').pluck('job_id')).sort()).to.deep.equal([oldActive.job_id, recent.job_id].sort());
   });
 });
