@@ -149,10 +149,13 @@ export async function startApi(config: Config, given: Partial<ApiDeps> = {}): Pr
   let closing: Promise<void> | null = null;
   async function shutdown(): Promise<void> {
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
     await sockets.close();
+    // Keep-alive connections go as soon as they are idle (their request done); stragglers after the grace period.
+    const reap = setInterval(() => server.closeIdleConnections(), 50);
+    server.closeIdleConnections();
     const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
     await stopped;
+    clearInterval(reap);
     clearTimeout(grace);
     for (const resource of owned.reverse()) {
       try {
