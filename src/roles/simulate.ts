@@ -1,5 +1,89 @@
-// STUB: replaced when this role is built.
-export async function runSimulate(_args: string[]): Promise<void> {
-  console.error('batchiepatchie simulate: not implemented yet');
-  process.exitCode = 1;
+import { parseArgs } from 'node:util';
+import { SCENARIOS, startSimulator } from '../simulator';
+import type { ScenarioName } from '../simulator';
+
+const USAGE = `usage: batchiepatchie simulate [--port N] [--host H] [--seed S] [--scenario ${SCENARIOS.join('|')}] [--speed X] [--retention-seconds N]
+
+  --port               port to listen on (default 4566; 0 = any free port)
+  --host               address to bind (default 127.0.0.1)
+  --seed               seed of the simulated world (default 1)
+  --scenario           what the account holds and keeps doing (default demo)
+  --speed              simulated seconds per real second (default 1)
+  --retention-seconds  how long finished jobs stay visible (default 86400)`;
+
+class UsageError extends Error {}
+
+function numberFlag(value: string | undefined, name: string, fallback: number, check: (n: number) => boolean): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || !check(n)) throw new UsageError(`--${name}: invalid value ${JSON.stringify(value)}`);
+  return n;
+}
+
+function parse(args: string[]) {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      seed: { type: 'string' },
+      scenario: { type: 'string' },
+      speed: { type: 'string' },
+      'retention-seconds': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  const scenario = (values.scenario ?? 'demo') as ScenarioName;
+  if (!SCENARIOS.includes(scenario)) throw new UsageError(`--scenario: expected one of ${SCENARIOS.join(', ')}, got ${JSON.stringify(values.scenario)}`);
+  return {
+    help: values.help ?? false,
+    port: numberFlag(values.port, 'port', 4566, (n) => Number.isInteger(n) && n >= 0 && n <= 65535),
+    host: values.host ?? '127.0.0.1',
+    seed: numberFlag(values.seed, 'seed', 1, Number.isInteger),
+    speed: numberFlag(values.speed, 'speed', 1, (n) => n > 0 && n <= 10_000),
+    retentionSeconds: numberFlag(values['retention-seconds'], 'retention-seconds', 86_400, (n) => n > 0),
+    scenario,
+  };
+}
+
+/** `batchiepatchie simulate`: the AWS simulator as a process of its own, until SIGINT/SIGTERM. */
+export async function runSimulate(args: string[]): Promise<void> {
+  let opts: ReturnType<typeof parse>;
+  try {
+    opts = parse(args);
+  } catch (err) {
+    console.error(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (opts.help) {
+    console.log(USAGE);
+    return;
+  }
+  const sim = await startSimulator({ ...opts, clock: 'real' });
+  const e = sim.endpoint;
+  console.log(`AWS simulator (scenario ${opts.scenario}, seed ${opts.seed}, speed ${opts.speed}x) listening on ${e}
+
+Point any AWS SDK or the AWS CLI at it, with any region and dummy credentials:
+  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
+  aws --endpoint-url ${e} batch describe-job-queues
+  aws --endpoint-url ${e} batch list-jobs --job-queue etl-prod --job-status RUNNING
+  aws --endpoint-url ${e} logs describe-log-streams --log-group-name /aws/batch/job
+Batchiepatchie: set aws_endpoint = "${e}" in the config (or BATCHIEPATCHIE_AWS_ENDPOINT=${e}).
+Admin: ${e}/_sim/state  ${e}/_sim/counters  ${e}/_sim/faults   (see docs/simulator.md)`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      console.log(`\n${signal}: stopping the simulator`);
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve();
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
+  await sim.stop();
 }

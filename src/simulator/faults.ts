@@ -1,0 +1,63 @@
+/** Fault injection and per-operation call counters. */
+import { Rng } from './rng';
+import type { FaultSettings } from './types';
+
+const NO_FAULTS: FaultSettings = { throttleRate: 0, errorRate: 0, delayMs: 0 };
+
+export type FaultDecision = { delayMs: number; kind: 'throttle' | 'error' | null };
+
+export class Faults {
+  private settings: FaultSettings = { ...NO_FAULTS };
+  private readonly rng: Rng;
+
+  constructor(seed: number, initial?: Partial<FaultSettings>) {
+    this.rng = new Rng(seed ^ 0x5f3759df);
+    if (initial) this.set(initial);
+  }
+
+  set(f: Partial<FaultSettings>): void {
+    const next = { ...this.settings, ...f };
+    for (const key of ['throttleRate', 'errorRate'] as const) {
+      const v = next[key];
+      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new RangeError(`${key} must be a number between 0 and 1`);
+    }
+    if (typeof next.delayMs !== 'number' || !(next.delayMs >= 0 && next.delayMs <= 600_000)) throw new RangeError('delayMs must be a number between 0 and 600000');
+    if (next.operations !== undefined && (!Array.isArray(next.operations) || next.operations.some((o) => typeof o !== 'string'))) {
+      throw new RangeError('operations must be a list of "Service.Operation" keys');
+    }
+    this.settings = next;
+  }
+
+  get(): FaultSettings {
+    return { ...this.settings, ...(this.settings.operations ? { operations: [...this.settings.operations] } : {}) };
+  }
+
+  clear(): void {
+    this.settings = { ...NO_FAULTS };
+  }
+
+  /** What happens to this call ("Batch.ListJobs"). */
+  decide(key: string): FaultDecision {
+    const s = this.settings;
+    if (s.operations && s.operations.length > 0 && !s.operations.includes(key)) return { delayMs: 0, kind: null };
+    const r = this.rng.next();
+    const kind = r < s.throttleRate ? 'throttle' : r < s.throttleRate + s.errorRate ? 'error' : null;
+    return { delayMs: s.delayMs, kind };
+  }
+}
+
+export class Counters {
+  private counts = new Map<string, number>();
+
+  increment(key: string): void {
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+  }
+
+  get(): Record<string, number> {
+    return Object.fromEntries([...this.counts.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  reset(): void {
+    this.counts.clear();
+  }
+}

@@ -1,0 +1,870 @@
+/**
+ * The moving model behind the simulator: job queues → compute environments →
+ * ECS clusters → container instances → EC2 instances, and jobs moving through
+ * SUBMITTED → … → SUCCEEDED/FAILED as simulated time passes.
+ *
+ * Time only moves in `sync()`: events (job transitions) are applied at their
+ * due time, and once per simulated second a tick places RUNNABLE jobs on
+ * capacity, scales managed compute environments and writes log lines.
+ */
+import type { ComputeEnvironmentDetail, JobDetail, JobQueueDetail } from '@aws-sdk/client-batch';
+import { AWS_JOB_STATUSES, type AwsJobStatus } from '../types';
+import { SimClock } from './clock';
+import {
+  type AttemptRecord,
+  type JobSpec,
+  SimCluster,
+  SimComputeEnvironment,
+  SimContainerInstance,
+  SimInstance,
+  SimJob,
+  SimQueue,
+  SimTask,
+  STATUS_INDEX,
+} from './entities';
+import { TimeHeap } from './heap';
+import { LogStore } from './logStore';
+import { Rng } from './rng';
+import { S3Store } from './s3Store';
+import { ChunkedSortedList } from './sortedList';
+import type {
+  BulkLoadInput,
+  CreateComputeEnvironmentInput,
+  CreateJobQueueInput,
+  JobPlan,
+  SimJobInput,
+  StatusCounts,
+} from './types';
+import { computeEnvironmentDetail, jobDetail, jobQueueDetail } from './views';
+
+export const ACCOUNT_ID = '123456789012';
+export const JOB_LOG_GROUP = '/aws/batch/job';
+
+/** Simulated durations (ms). */
+export const TIMING = {
+  tick: 1_000,
+  submittedToPending: 1_000,
+  pendingToRunnable: 2_000,
+  startingToRunning: 5_000,
+  /** The scheduler looks at a RUNNABLE job no sooner than this. */
+  minRunnable: 2_000,
+  defaultRunSeconds: 30,
+  instanceBoot: 20_000,
+  instanceShutdown: 5_000,
+  idleBeforeScaleDown: 120_000,
+  /** Terminated instances and stopped tasks stay visible this long, as in AWS. */
+  stoppedVisibility: 3_600_000,
+  requestedDesiredHold: 600_000,
+};
+
+const INSTANCE_TYPES: { type: string; vcpus: number; memory: number }[] = [
+  { type: 'm5.large', vcpus: 2, memory: 8192 },
+  { type: 'm5.xlarge', vcpus: 4, memory: 16384 },
+  { type: 'm5.2xlarge', vcpus: 8, memory: 32768 },
+  { type: 'm5.4xlarge', vcpus: 16, memory: 65536 },
+  { type: 'm5.8xlarge', vcpus: 32, memory: 131072 },
+  { type: 'm5.12xlarge', vcpus: 48, memory: 196608 },
+  { type: 'm5.16xlarge', vcpus: 64, memory: 262144 },
+  { type: 'm5.24xlarge', vcpus: 96, memory: 393216 },
+];
+
+export class SimError extends Error {
+  constructor(
+    readonly code: 'ClientException' | 'NotFound',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface SimModelOptions {
+  seed?: number;
+  clock?: 'real' | 'manual';
+  speed?: number;
+  retentionSeconds?: number;
+  region?: string;
+  /** Start of simulated time (ms); default: now. */
+  origin?: number;
+}
+
+type Listener = () => void;
+
+export class SimModel {
+  readonly region: string;
+  readonly clock: SimClock;
+  readonly rng: Rng;
+  readonly retentionMs: number;
+  readonly logs = new LogStore();
+  readonly s3 = new S3Store();
+
+  readonly queues = new Map<string, SimQueue>();
+  readonly computeEnvironments = new Map<string, SimComputeEnvironment>();
+  readonly clusters = new Map<string, SimCluster>();
+  readonly instances = new Map<string, SimInstance>();
+  readonly jobs = new Map<string, SimJob>();
+  private readonly specs = new Map<string, JobSpec>();
+
+  private time: number;
+  private seq = 0;
+  private nextTickAt: number;
+  private readonly events = new TimeHeap<SimJob>();
+  /** Finished top-level jobs by stop time: the retention queue. */
+  private readonly finished = new ChunkedSortedList<SimJob>((a, b) => (a.stoppedAt ?? 0) - (b.stoppedAt ?? 0) || a.seq - b.seq);
+  private readonly logWriters = new Set<SimJob>();
+  private readonly stoppedTasks: SimTask[] = [];
+  private readonly tickListeners: Listener[] = [];
+  private ipCounter = 10;
+
+  constructor(opts: SimModelOptions = {}) {
+    this.region = opts.region ?? 'us-east-1';
+    const origin = opts.origin ?? Date.now();
+    this.clock = new SimClock(opts.clock ?? 'real', opts.speed ?? 1, origin);
+    this.rng = new Rng(opts.seed ?? 1);
+    this.retentionMs = (opts.retentionSeconds ?? 86_400) * 1000;
+    this.time = origin;
+    this.nextTickAt = origin + TIMING.tick;
+  }
+
+  // ---------------------------------------------------------------- time
+
+  now(): number {
+    return this.time;
+  }
+
+  /** Moves simulated time forward by `ms` (manual clock, or a jump on the real one) and applies what happened. */
+  advance(ms: number): void {
+    if (!(ms >= 0)) throw new SimError('ClientException', 'advance: ms must be a non-negative number');
+    this.clock.advance(ms);
+    this.sync();
+  }
+
+  /** Catches the model up with the clock. */
+  sync(): void {
+    const target = this.clock.now();
+    while (this.time < target) {
+      const next = Math.min(this.events.peekTime(), this.nextTickAt, this.nextExpiry(), target);
+      this.time = Math.max(this.time, next);
+      this.applyDueEvents();
+      this.forgetExpired();
+      if (this.time >= this.nextTickAt) {
+        this.tick();
+        this.nextTickAt = this.time + TIMING.tick;
+      }
+    }
+    this.applyDueEvents();
+  }
+
+  /** Called after each simulated second (scenarios hook their trickle of jobs here). */
+  onTick(listener: Listener): void {
+    this.tickListeners.push(listener);
+  }
+
+  private nextExpiry(): number {
+    const oldest = this.finished.first();
+    return oldest ? (oldest.stoppedAt ?? 0) + this.retentionMs : Infinity;
+  }
+
+  private applyDueEvents(): void {
+    while (this.events.peekTime() <= this.time) {
+      const at = this.events.peekTime();
+      const job = this.events.pop() as SimJob;
+      if (job.forgotten || job.nextAt !== at) continue; // superseded
+      job.nextAt = NaN;
+      this.advanceJob(job);
+    }
+  }
+
+  private tick(): void {
+    for (const l of this.tickListeners) l();
+    this.updateInstances();
+    this.scaleComputeEnvironments();
+    this.placeRunnableJobs();
+    this.writeLogLines();
+    this.dropOldStoppedTasks();
+  }
+
+  // ---------------------------------------------------------------- infrastructure
+
+  createComputeEnvironment(input: CreateComputeEnvironmentInput): { arn: string; ecsClusterArn: string } {
+    if (this.computeEnvironments.has(input.name)) throw new SimError('ClientException', `Object already exists: ${input.name}`);
+    const uuid = this.rng.uuid();
+    const clusterName = `${input.name}_Batch_${uuid}`;
+    const cluster = new SimCluster(clusterName, `arn:aws:ecs:${this.region}:${ACCOUNT_ID}:cluster/${clusterName}`);
+    const instanceVcpus = input.instanceVcpus ?? 4;
+    const initialInstances = input.instances ?? 0;
+    const ce = new SimComputeEnvironment(
+      input.name,
+      `arn:aws:batch:${this.region}:${ACCOUNT_ID}:compute-environment/${input.name}`,
+      uuid,
+      input.type ?? 'MANAGED',
+      input.state ?? 'ENABLED',
+      input.minvCpus ?? 0,
+      input.maxvCpus ?? 256,
+      input.desiredvCpus ?? initialInstances * instanceVcpus,
+      input.fargate ?? false,
+      instanceVcpus,
+      cluster,
+      `arn:aws:iam::${ACCOUNT_ID}:role/aws-service-role/batch.amazonaws.com/AWSServiceRoleForBatch`,
+    );
+    this.computeEnvironments.set(ce.name, ce);
+    this.clusters.set(cluster.arn, cluster);
+    if (!ce.fargate) {
+      const type = instanceTypeFor(instanceVcpus);
+      for (let i = 0; i < initialInstances; i++) this.launchInstance(ce, type, true);
+    }
+    return { arn: ce.arn, ecsClusterArn: cluster.arn };
+  }
+
+  createJobQueue(input: CreateJobQueueInput): { arn: string } {
+    if (this.queues.has(input.name)) throw new SimError('ClientException', `Object already exists: ${input.name}`);
+    const ces = input.computeEnvironments.map((n) => this.findComputeEnvironment(n));
+    const q = new SimQueue(
+      input.name,
+      `arn:aws:batch:${this.region}:${ACCOUNT_ID}:job-queue/${input.name}`,
+      input.priority ?? 1,
+      input.state ?? 'ENABLED',
+      ces,
+    );
+    this.queues.set(q.name, q);
+    return { arn: q.arn };
+  }
+
+  findComputeEnvironment(nameOrArn: string): SimComputeEnvironment {
+    const name = nameOrArn.startsWith('arn:') ? nameOrArn.slice(nameOrArn.lastIndexOf('/') + 1) : nameOrArn;
+    const ce = this.computeEnvironments.get(name);
+    if (!ce) throw new SimError('ClientException', `computeEnvironment ${nameOrArn} does not exist`);
+    return ce;
+  }
+
+  findQueue(nameOrArn: string): SimQueue {
+    const name = nameOrArn.startsWith('arn:') ? nameOrArn.slice(nameOrArn.lastIndexOf('/') + 1) : nameOrArn;
+    const q = this.queues.get(name);
+    if (!q) throw new SimError('ClientException', `jobQueue ${nameOrArn} does not exist`);
+    return q;
+  }
+
+  computeEnvironment(name: string): ComputeEnvironmentDetail | undefined {
+    const ce = this.computeEnvironments.get(name);
+    return ce && computeEnvironmentDetail(ce);
+  }
+
+  jobQueues(): JobQueueDetail[] {
+    return [...this.queues.values()].map(jobQueueDetail);
+  }
+
+  updateComputeEnvironment(
+    nameOrArn: string,
+    update: { state?: 'ENABLED' | 'DISABLED'; minvCpus?: number; maxvCpus?: number; desiredvCpus?: number; serviceRole?: string },
+  ): SimComputeEnvironment {
+    const ce = this.findComputeEnvironment(nameOrArn);
+    const min = update.minvCpus ?? ce.minvCpus;
+    const max = update.maxvCpus ?? ce.maxvCpus;
+    if (min < 0 || max < 0) throw new SimError('ClientException', 'vCPU values must not be negative');
+    if (min > max) throw new SimError('ClientException', `minvCpus (${min}) cannot be greater than maxvCpus (${max})`);
+    if (update.desiredvCpus !== undefined && (update.desiredvCpus < min || update.desiredvCpus > max)) {
+      throw new SimError('ClientException', `desiredvCpus (${update.desiredvCpus}) must be between minvCpus (${min}) and maxvCpus (${max})`);
+    }
+    if (ce.type === 'UNMANAGED' && (update.minvCpus !== undefined || update.maxvCpus !== undefined)) {
+      throw new SimError('ClientException', 'computeResources cannot be updated for an UNMANAGED compute environment');
+    }
+    ce.minvCpus = min;
+    ce.maxvCpus = max;
+    if (update.desiredvCpus !== undefined) {
+      ce.desiredvCpus = update.desiredvCpus;
+      ce.requestedDesired = { vcpus: update.desiredvCpus, until: this.time + TIMING.requestedDesiredHold };
+    }
+    if (update.state) ce.state = update.state;
+    if (update.serviceRole) ce.serviceRole = update.serviceRole;
+    return ce;
+  }
+
+  private nextIp(): number {
+    return this.ipCounter++;
+  }
+
+  private launchInstance(ce: SimComputeEnvironment, type: { type: string; vcpus: number; memory: number }, immediately: boolean): SimInstance {
+    const n = this.nextIp();
+    const az = `${this.region}${'abc'[n % 3]}`;
+    const inst = new SimInstance(
+      `i-${this.rng.hex(17)}`,
+      type.type,
+      type.vcpus,
+      type.memory,
+      'ami-0a1b2c3d4e5f60718',
+      az,
+      `10.0.${(n >> 8) & 255}.${n & 255}`,
+      `3.80.${(n >> 8) & 255}.${n & 255}`,
+      this.rng.chance(0.5) ? `sir-${this.rng.hex(8)}` : undefined,
+      this.time,
+      ce,
+    );
+    this.instances.set(inst.id, inst);
+    ce.instances.add(inst);
+    inst.stateUntil = this.time + TIMING.instanceBoot;
+    if (immediately) this.bootInstance(inst);
+    return inst;
+  }
+
+  private bootInstance(inst: SimInstance): void {
+    inst.state = 'running';
+    inst.idleSince = this.time;
+    const cluster = inst.ce.cluster;
+    const ci = new SimContainerInstance(
+      `arn:aws:ecs:${this.region}:${ACCOUNT_ID}:container-instance/${cluster.name}/${this.rng.hex(32)}`,
+      inst,
+      cluster,
+      this.time,
+    );
+    inst.containerInstance = ci;
+    cluster.containerInstances.set(ci.arn, ci);
+  }
+
+  /** TerminateInstances: the instance shuts down and the jobs on it fail (or retry). */
+  terminateInstance(id: string, reason = 'User initiated'): { previous: string; current: string } | undefined {
+    const inst = this.instances.get(id);
+    if (!inst) return undefined;
+    const previous = inst.state;
+    if (previous === 'shutting-down' || previous === 'terminated') return { previous, current: previous };
+    inst.state = 'shutting-down';
+    inst.stateReason = reason;
+    inst.stateUntil = this.time + TIMING.instanceShutdown;
+    const ci = inst.containerInstance;
+    if (ci) {
+      ci.status = 'INACTIVE';
+      for (const task of [...ci.tasks]) {
+        this.endAttempt(task.job, {
+          failed: true,
+          exitCode: undefined,
+          containerReason: `Host EC2 (instance ${inst.id}) terminated.`,
+          statusReason: `Host EC2 (instance ${inst.id}) terminated.`,
+        });
+      }
+    }
+    return { previous, current: 'shutting-down' };
+  }
+
+  private updateInstances(): void {
+    for (const inst of this.instances.values()) {
+      if (inst.state === 'pending' && this.time >= inst.stateUntil) this.bootInstance(inst);
+      else if (inst.state === 'shutting-down' && this.time >= inst.stateUntil) {
+        inst.state = 'terminated';
+        inst.stateUntil = this.time + TIMING.stoppedVisibility;
+        inst.ce.instances.delete(inst);
+      } else if (inst.state === 'terminated' && this.time >= inst.stateUntil) {
+        this.instances.delete(inst.id);
+        if (inst.containerInstance) inst.ce.cluster.containerInstances.delete(inst.containerInstance.arn);
+      }
+    }
+  }
+
+  /** Managed EC2 environments follow demand between minvCpus and maxvCpus, as Batch does. */
+  private scaleComputeEnvironments(): void {
+    const waiting = new Map<SimComputeEnvironment, { vcpus: number; largest: number }>();
+    for (const q of this.queues.values()) {
+      const ce = q.computeEnvironments.find((c) => c.state === 'ENABLED' && !c.fargate);
+      if (!ce || q.runnable.size === 0) continue;
+      const w = waiting.get(ce) ?? { vcpus: 0, largest: 0 };
+      w.vcpus += q.runnableVcpus;
+      let seen = 0;
+      for (const job of q.runnable) {
+        if (!job.spec.fargate) w.largest = Math.max(w.largest, job.vcpusNeeded);
+        if (++seen >= 100) break;
+      }
+      waiting.set(ce, w);
+    }
+    for (const ce of this.computeEnvironments.values()) {
+      if (ce.type !== 'MANAGED' || ce.fargate) continue;
+      if (ce.requestedDesired && this.time > ce.requestedDesired.until) ce.requestedDesired = null;
+      let used = 0;
+      let capacity = 0;
+      for (const inst of ce.instances) {
+        if (inst.state === 'pending' || inst.state === 'running') capacity += inst.vcpus;
+        used += inst.containerInstance?.usedVcpus ?? 0;
+      }
+      const w = ce.state === 'ENABLED' ? waiting.get(ce) : undefined;
+      const demand = used + (w?.vcpus ?? 0);
+      const target = Math.min(ce.maxvCpus, Math.max(ce.minvCpus, demand, ce.requestedDesired?.vcpus ?? 0));
+      ce.desiredvCpus = target;
+      if (capacity < target) {
+        const type = instanceTypeFor(Math.max(ce.instanceVcpus, w?.largest ?? 0));
+        while (capacity < target) {
+          this.launchInstance(ce, type, false);
+          capacity += type.vcpus;
+        }
+      } else if (capacity > target) {
+        for (const inst of ce.instances) {
+          const ci = inst.containerInstance;
+          const idle = inst.state === 'running' && ci !== null && ci.tasks.size === 0;
+          if (idle && this.time - inst.idleSince >= TIMING.idleBeforeScaleDown && capacity - inst.vcpus >= target) {
+            capacity -= inst.vcpus;
+            this.terminateInstance(inst.id, 'Scaled down by AWS Batch');
+          }
+        }
+      }
+    }
+  }
+
+  private placeRunnableJobs(): void {
+    const queues = [...this.queues.values()].filter((q) => q.state === 'ENABLED' && q.runnable.size > 0);
+    queues.sort((a, b) => b.priority - a.priority);
+    for (const q of queues) {
+      let tried = 0;
+      for (const job of q.runnable) {
+        if (++tried > 2000) break; // bounded work per tick
+        if (this.time - job.statusSince < TIMING.minRunnable) continue;
+        const placement = this.findCapacity(q, job);
+        if (placement) this.startJob(job, placement.ce, placement.ci);
+      }
+    }
+  }
+
+  private findCapacity(q: SimQueue, job: SimJob): { ce: SimComputeEnvironment; ci: SimContainerInstance | null } | undefined {
+    const need = job.vcpusNeeded;
+    for (const ce of q.computeEnvironments) {
+      if (ce.state !== 'ENABLED' || ce.fargate !== job.spec.fargate) continue;
+      if (ce.fargate) {
+        if (ce.fargateUsedVcpus + need <= ce.maxvCpus) return { ce, ci: null };
+        continue;
+      }
+      for (const inst of ce.instances) {
+        const ci = inst.containerInstance;
+        if (inst.state === 'running' && ci && ci.status === 'ACTIVE' && ci.usedVcpus + need <= inst.vcpus) return { ce, ci };
+      }
+    }
+    return undefined;
+  }
+
+  private dropOldStoppedTasks(): void {
+    let i = 0;
+    while (i < this.stoppedTasks.length && (this.stoppedTasks[i].stoppedAt ?? 0) + TIMING.stoppedVisibility <= this.time) {
+      const t = this.stoppedTasks[i];
+      t.cluster.tasks.delete(t.arn);
+      i++;
+    }
+    if (i > 0) this.stoppedTasks.splice(0, i);
+  }
+
+  // ---------------------------------------------------------------- jobs
+
+  private specFor(input: SimJobInput, queue: SimQueue): JobSpec {
+    const [defName, revText] = (input.jobDefinition ?? input.jobName.replace(/[^A-Za-z0-9_-]/g, '-')).replace(/^arn:.*:job-definition\//, '').split(':');
+    const revision = Number(revText) > 0 ? Number(revText) : 1;
+    const fargate = input.fargate ?? queue.computeEnvironments[0]?.fargate ?? false;
+    const req = (type: string) => input.resourceRequirements?.find((r) => r.type === type)?.value;
+    const vcpus = Number(req('VCPU') ?? input.vcpus ?? (fargate ? 0.25 : 1));
+    const memory = Number(req('MEMORY') ?? input.memory ?? (fargate ? 512 : 2048));
+    const registered = this.specs.get(`${defName}:${revision}`);
+    const spec: JobSpec = {
+      definitionName: defName,
+      revision,
+      definitionArn: `arn:aws:batch:${this.region}:${ACCOUNT_ID}:job-definition/${defName}:${revision}`,
+      image: input.image ?? registered?.image ?? 'public.ecr.aws/docker/library/busybox:latest',
+      command: input.command ?? registered?.command ?? ['echo', 'hello'],
+      vcpus: vcpus > 0 ? vcpus : 1,
+      memory: memory > 0 ? memory : 2048,
+      useResourceRequirements: fargate || input.resourceRequirements !== undefined,
+      fargate,
+      numNodes: input.multiNode ? Math.max(2, input.numNodes ?? 2) : 0,
+      environment: input.environment ?? registered?.environment ?? [],
+      retryAttempts: Math.min(10, Math.max(1, input.retryAttempts ?? 1)),
+    };
+    if (!registered) this.specs.set(`${defName}:${revision}`, spec);
+    return spec;
+  }
+
+  submitJob(input: SimJobInput): { jobId: string; jobArn: string; jobName: string } {
+    if (!input.jobName || !/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(input.jobName)) {
+      throw new SimError('ClientException', `jobName ${JSON.stringify(input.jobName)} is invalid: up to 128 letters, numbers, hyphens and underscores, starting with a letter or number`);
+    }
+    const queue = this.findQueue(input.jobQueue);
+    if (input.arraySize !== undefined && (input.arraySize < 2 || input.arraySize > 10_000 || !Number.isInteger(input.arraySize))) {
+      throw new SimError('ClientException', 'arrayProperties.size must be an integer between 2 and 10000');
+    }
+    if (input.arraySize !== undefined && input.multiNode) {
+      throw new SimError('ClientException', 'Array jobs are not supported for multi-node parallel jobs');
+    }
+    const spec = this.specFor(input, queue);
+    const job = this.addJob(this.rng.uuid(), input.jobName, queue, spec, this.time, input.plan ?? {}, null, -1, input.arraySize ?? 0);
+    if (input.arraySize) {
+      job.children = [];
+      job.statusSummary = [0, 0, 0, 0, 0, 0, 0];
+      for (let i = 0; i < input.arraySize; i++) {
+        const child = this.addJob(`${job.id}:${i}`, job.name, queue, spec, this.time, job.plan, job, i, input.arraySize);
+        job.children.push(child);
+        job.statusSummary[0]++;
+        this.schedule(child, this.time + TIMING.submittedToPending);
+      }
+    }
+    this.schedule(job, this.time + TIMING.submittedToPending);
+    return { jobId: job.id, jobArn: jobArn(this, job.id), jobName: job.name };
+  }
+
+  private addJob(id: string, name: string, queue: SimQueue, spec: JobSpec, createdAt: number, plan: JobPlan, parent: SimJob | null, index: number, size: number): SimJob {
+    const job = new SimJob(++this.seq, id, name, queue, spec, createdAt, plan, parent, index, size);
+    this.jobs.set(id, job);
+    if (!parent) {
+      queue.all.insert(job);
+      queue.byStatus[0].insert(job);
+    }
+    return job;
+  }
+
+  private schedule(job: SimJob, at: number): void {
+    job.nextAt = at;
+    this.events.push(at, job);
+  }
+
+  private setStatus(job: SimJob, status: AwsJobStatus): void {
+    const from = job.status;
+    if (from === status) return;
+    job.status = status;
+    job.statusSince = this.time;
+    if (!job.parent) {
+      job.queue.byStatus[STATUS_INDEX[from]].remove(job);
+      job.queue.byStatus[STATUS_INDEX[status]].insert(job);
+    } else if (job.parent.statusSummary) {
+      job.parent.statusSummary[STATUS_INDEX[from]]--;
+      job.parent.statusSummary[STATUS_INDEX[status]]++;
+    }
+    if (from === 'RUNNABLE') {
+      if (job.queue.runnable.delete(job)) job.queue.runnableVcpus -= job.vcpusNeeded;
+    }
+    if (status === 'RUNNABLE') {
+      job.queue.runnable.add(job);
+      job.queue.runnableVcpus += job.vcpusNeeded;
+    }
+    if (status === 'SUCCEEDED' || status === 'FAILED') {
+      job.nextAt = NaN;
+      if (!job.parent) this.finished.insert(job);
+      else this.childFinished(job.parent);
+    }
+  }
+
+  private advanceJob(job: SimJob): void {
+    switch (job.status) {
+      case 'SUBMITTED':
+        this.setStatus(job, 'PENDING');
+        // Array parents wait in PENDING for their children.
+        if (!job.isArrayParent) this.schedule(job, this.time + TIMING.pendingToRunnable);
+        break;
+      case 'PENDING':
+        this.setStatus(job, 'RUNNABLE');
+        break;
+      case 'STARTING':
+        this.setStatus(job, 'RUNNING');
+        job.startedAt = this.time;
+        if (job.task) {
+          job.task.lastStatus = 'RUNNING';
+          job.task.startedAt = this.time;
+        }
+        this.beginLogging(job);
+        if (job.parent && job.parent.startedAt === undefined) job.parent.startedAt = this.time;
+        this.schedule(job, this.time + this.runMs(job));
+        break;
+      case 'RUNNING':
+        this.finishRun(job);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private runMs(job: SimJob): number {
+    const seconds = job.plan.runSeconds;
+    return Math.max(1, Number.isFinite(seconds) ? (seconds as number) : TIMING.defaultRunSeconds) * 1000;
+  }
+
+  private startJob(job: SimJob, ce: SimComputeEnvironment, ci: SimContainerInstance | null): void {
+    const cluster = ce.cluster;
+    const task = new SimTask(
+      `arn:aws:ecs:${this.region}:${ACCOUNT_ID}:task/${cluster.name}/${this.rng.hex(32)}`,
+      cluster,
+      ci,
+      job,
+      this.time,
+      job.vcpusNeeded,
+      job.spec.memory,
+    );
+    cluster.tasks.set(task.arn, task);
+    if (ci) {
+      ci.tasks.add(task);
+      ci.usedVcpus += task.vcpus;
+      ci.usedMemory += task.memory;
+    } else {
+      ce.fargateUsedVcpus += task.vcpus;
+    }
+    job.task = task;
+    job.tries++;
+    job.logStreamName = `${job.spec.definitionName}/default/${task.id}`;
+    this.setStatus(job, 'STARTING');
+    this.schedule(job, this.time + TIMING.startingToRunning);
+  }
+
+  private releaseTask(job: SimJob, exitCode: number | undefined, reason: string | undefined): void {
+    const task = job.task;
+    if (!task) return;
+    task.lastStatus = 'STOPPED';
+    task.desiredStatus = 'STOPPED';
+    task.stoppedAt = this.time;
+    task.exitCode = exitCode;
+    task.stoppedReason = reason ?? 'Essential container in task exited';
+    const ci = task.containerInstance;
+    if (ci) {
+      ci.tasks.delete(task);
+      ci.usedVcpus -= task.vcpus;
+      ci.usedMemory -= task.memory;
+      if (ci.tasks.size === 0) ci.instance.idleSince = this.time;
+    } else {
+      const ce = [...this.computeEnvironments.values()].find((c) => c.cluster === task.cluster);
+      if (ce) ce.fargateUsedVcpus -= task.vcpus;
+    }
+    this.stoppedTasks.push(task);
+    job.task = null;
+  }
+
+  private finishRun(job: SimJob): void {
+    const plan = job.plan;
+    const childFails = job.parent !== null && (plan.failChildren ?? []).includes(job.arrayIndex);
+    const failed = job.tries <= (plan.failAttempts ?? 0) || plan.outcome === 'FAILED' || childFails;
+    const exitCode = failed ? (plan.exitCode && plan.exitCode !== 0 ? plan.exitCode : 1) : 0;
+    this.endAttempt(job, {
+      failed,
+      exitCode,
+      containerReason: undefined,
+      statusReason: failed ? (plan.reason ?? 'Essential container in task exited') : 'Essential container in task exited',
+    });
+  }
+
+  /**
+   * Ends the current try of a job (run finished, killed, or its host went
+   * away): retry while attempts remain, else SUCCEEDED/FAILED.
+   */
+  private endAttempt(
+    job: SimJob,
+    r: { failed: boolean; exitCode: number | undefined; containerReason: string | undefined; statusReason: string; noRetry?: boolean },
+  ): void {
+    this.flushLog(job);
+    const task = job.task;
+    const attempt: AttemptRecord = {
+      taskArn: task?.arn,
+      containerInstanceArn: task?.containerInstance?.arn,
+      logStreamName: job.logStreamName,
+      exitCode: r.exitCode,
+      reason: r.containerReason,
+      startedAt: job.status === 'RUNNING' ? job.startedAt : undefined,
+      stoppedAt: this.time,
+      statusReason: r.statusReason,
+    };
+    this.releaseTask(job, r.exitCode, r.containerReason);
+    (job.attempts ??= []).push(attempt);
+    job.exitCode = r.exitCode;
+    job.containerReason = r.containerReason;
+    if (r.failed && !r.noRetry && job.tries < job.spec.retryAttempts) {
+      job.statusReason = r.statusReason;
+      this.setStatus(job, 'RUNNABLE');
+      return;
+    }
+    job.statusReason = r.statusReason;
+    job.stoppedAt = this.time;
+    this.setStatus(job, r.failed ? 'FAILED' : 'SUCCEEDED');
+  }
+
+  private childFinished(parent: SimJob): void {
+    const s = parent.statusSummary;
+    if (!s || parent.status === 'SUCCEEDED' || parent.status === 'FAILED') return;
+    if (s[5] + s[6] < parent.arraySize) return;
+    parent.stoppedAt = this.time;
+    parent.statusReason = s[6] > 0 ? 'Array Child Job failed' : undefined;
+    this.setStatus(parent, s[6] > 0 ? 'FAILED' : 'SUCCEEDED');
+  }
+
+  /** TerminateJob: not yet running → FAILED with the reason; running → killed (exit 137). */
+  terminateJob(id: string, reason: string): void {
+    const job = this.jobs.get(id);
+    if (!job) throw new SimError('ClientException', `Job ${id} not found`);
+    if (job.status === 'SUCCEEDED' || job.status === 'FAILED') return;
+    if (job.children) {
+      for (const child of job.children) this.terminateJob(child.id, reason);
+      if ((job.status as AwsJobStatus) === 'FAILED') job.statusReason = reason;
+      return;
+    }
+    if (job.status === 'STARTING' || job.status === 'RUNNING') {
+      this.endAttempt(job, { failed: true, exitCode: 137, containerReason: undefined, statusReason: reason, noRetry: true });
+      return;
+    }
+    job.statusReason = reason;
+    job.stoppedAt = this.time;
+    job.nextAt = NaN;
+    this.setStatus(job, 'FAILED');
+  }
+
+  /** AWS stops reporting the job (and its children) from now on. */
+  forgetJob(id: string): boolean {
+    const job = this.jobs.get(id);
+    if (!job) return false;
+    if (job.task) this.releaseTask(job, undefined, 'Job forgotten');
+    this.logWriters.delete(job);
+    job.forgotten = true;
+    this.jobs.delete(id);
+    if (job.queue.runnable.delete(job)) job.queue.runnableVcpus -= job.vcpusNeeded;
+    if (!job.parent) {
+      job.queue.all.remove(job);
+      job.queue.byStatus[STATUS_INDEX[job.status]].remove(job);
+      this.finished.remove(job);
+    }
+    for (const child of job.children ?? []) this.forgetJob(child.id);
+    return true;
+  }
+
+  private forgetExpired(): void {
+    for (;;) {
+      const oldest = this.finished.first();
+      if (!oldest || (oldest.stoppedAt ?? 0) + this.retentionMs > this.time) return;
+      this.forgetJob(oldest.id);
+    }
+  }
+
+  getJob(id: string): JobDetail | undefined {
+    const job = this.lookupJob(id);
+    return job && jobDetail(this, job.job, job.node);
+  }
+
+  /** A job, or a node of a multi-node job (`id#n`). */
+  lookupJob(id: string): { job: SimJob; node: number } | undefined {
+    const job = this.jobs.get(id);
+    if (job) return { job, node: -1 };
+    const hash = id.lastIndexOf('#');
+    if (hash < 0) return undefined;
+    const parent = this.jobs.get(id.slice(0, hash));
+    const node = Number(id.slice(hash + 1));
+    if (!parent || !parent.spec.numNodes || !Number.isInteger(node) || node < 0 || node >= parent.spec.numNodes) return undefined;
+    return { job: parent, node };
+  }
+
+  statusCounts(queueName: string): StatusCounts {
+    const q = this.findQueue(queueName);
+    const out = {} as StatusCounts;
+    for (const s of AWS_JOB_STATUSES) out[s] = q.byStatus[STATUS_INDEX[s]].size;
+    return out;
+  }
+
+  // ---------------------------------------------------------------- logs
+
+  private beginLogging(job: SimJob): void {
+    if (!job.logStreamName) return;
+    const lines = job.plan.logLines ?? defaultLogLines(job);
+    this.logs.group(JOB_LOG_GROUP, this.time).stream(job.logStreamName, this.time);
+    if (lines.length === 0) return;
+    job.pendingLog = lines.slice();
+    job.logStep = Math.max(1, Math.floor(this.runMs(job) / (lines.length + 1)));
+    job.logNextAt = this.time + job.logStep;
+    this.logWriters.add(job);
+  }
+
+  private writeLogLines(): void {
+    for (const job of this.logWriters) {
+      const lines = job.pendingLog;
+      if (!lines || !job.logStreamName) {
+        this.logWriters.delete(job);
+        continue;
+      }
+      while (lines.length > 0 && job.logNextAt <= this.time) {
+        this.logs.append(JOB_LOG_GROUP, job.logStreamName, job.logNextAt, lines.shift() as string, this.time);
+        job.logNextAt += job.logStep;
+      }
+      if (lines.length === 0) {
+        job.pendingLog = null;
+        this.logWriters.delete(job);
+      }
+    }
+  }
+
+  /** A run that ends writes what it had left to say (a killed one writes nothing more). */
+  private flushLog(job: SimJob): void {
+    const lines = job.pendingLog;
+    if (lines && job.logStreamName && job.status === 'RUNNING') {
+      for (const line of lines) this.logs.append(JOB_LOG_GROUP, job.logStreamName, this.time, line, this.time);
+    }
+    job.pendingLog = null;
+    this.logWriters.delete(job);
+  }
+
+  // ---------------------------------------------------------------- S3
+
+  putObject(bucket: string, key: string, body: string | Buffer | Uint8Array, contentType?: string): void {
+    this.s3.putObject(bucket, key, body, this.time, contentType);
+  }
+
+  // ---------------------------------------------------------------- bulk
+
+  /**
+   * Fills a queue fast (benchmarks): `finished` jobs already SUCCEEDED/FAILED,
+   * spread over the retention window, and `active` jobs spread over the
+   * active statuses, moving on from there.
+   */
+  bulkLoad(input: BulkLoadInput): { loaded: number } {
+    const queue = this.findQueue(input.queue);
+    const specs = BULK_FAMILIES.map((f, i) =>
+      this.specFor({ jobName: f.name, jobQueue: queue.name, jobDefinition: `${f.name}:${1 + (i % 3)}`, image: f.image, command: f.command, vcpus: f.vcpus, memory: f.memory, environment: f.env }, queue),
+    );
+    const plan: JobPlan = {};
+    const window = Math.max(60_000, Math.floor(this.retentionMs * 0.9));
+    const start = this.time - window;
+    const step = input.finished > 0 ? window / input.finished : 0;
+    for (let i = 0; i < input.finished; i++) {
+      const family = i % specs.length;
+      const createdAt = Math.floor(start + i * step) - 90_000;
+      const job = this.addJob(this.rng.uuid(), `${BULK_FAMILIES[family].name}-${i}`, queue, specs[family], createdAt, plan, null, -1, 0);
+      const failed = i % 10 === 7;
+      job.startedAt = createdAt + 30_000;
+      job.stoppedAt = createdAt + 90_000;
+      job.tries = 1;
+      job.exitCode = failed ? 1 : 0;
+      job.statusReason = 'Essential container in task exited';
+      job.logStreamName = `${specs[family].definitionName}/default/${job.id.replace(/-/g, '')}`;
+      this.setStatus(job, failed ? 'FAILED' : 'SUCCEEDED');
+    }
+    const activeStatuses: AwsJobStatus[] = ['SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING'];
+    for (let i = 0; i < input.active; i++) {
+      const family = i % specs.length;
+      const job = this.addJob(this.rng.uuid(), `${BULK_FAMILIES[family].name}-active-${i}`, queue, specs[family], this.time - 1000, plan, null, -1, 0);
+      const status = activeStatuses[i % activeStatuses.length];
+      if (status === 'STARTING' || status === 'RUNNING') {
+        // Already placed before the load: no instance is modelled for them.
+        job.tries = 1;
+        job.startedAt = status === 'RUNNING' ? this.time - 1000 : undefined;
+        this.setStatus(job, status);
+        this.schedule(job, this.time + (status === 'STARTING' ? TIMING.startingToRunning : this.runMs(job)));
+      } else {
+        this.setStatus(job, status);
+        if (status !== 'RUNNABLE') this.schedule(job, this.time + TIMING.submittedToPending);
+      }
+    }
+    return { loaded: input.finished + input.active };
+  }
+}
+
+export function jobArn(model: SimModel, id: string): string {
+  return `arn:aws:batch:${model.region}:${ACCOUNT_ID}:job/${id}`;
+}
+
+function instanceTypeFor(vcpus: number): { type: string; vcpus: number; memory: number } {
+  return INSTANCE_TYPES.find((t) => t.vcpus >= vcpus) ?? INSTANCE_TYPES[INSTANCE_TYPES.length - 1];
+}
+
+function defaultLogLines(job: SimJob): string[] {
+  const cmd = job.spec.command.join(' ');
+  return [
+    `+ ${cmd}`,
+    `[${job.name}] starting on ${job.spec.fargate ? 'FARGATE' : 'EC2'} with ${job.spec.vcpus} vCPU, ${job.spec.memory} MiB`,
+    `[${job.name}] working...`,
+    job.plan.outcome === 'FAILED' ? `[${job.name}] error: ${job.plan.reason ?? 'process exited with a non-zero status'}` : `[${job.name}] done`,
+  ];
+}
+
+const BULK_FAMILIES = [
+  { name: 'etl-daily-orders', image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/etl:2.4.1', command: ['python', '-m', 'etl.run', '--table', 'orders'], vcpus: 2, memory: 4096, env: [{ name: 'PYBATCH_TIMEOUT', value: '3600' }] },
+  { name: 'train-model', image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/trainer:1.9.0', command: ['python', 'train.py', '--epochs', '10'], vcpus: 8, memory: 30720, env: [] },
+  { name: 'render-report', image: 'public.ecr.aws/docker/library/node:20-slim', command: ['node', 'render.js'], vcpus: 1, memory: 2048, env: [] },
+  { name: 'bid-log-compaction', image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/compactor:0.7.3', command: ['compact', '--hour', 'Ref::hour'], vcpus: 4, memory: 8192, env: [{ name: 'PYBATCH_TIMEOUT', value: '7200' }] },
+];

@@ -1,0 +1,117 @@
+/**
+ * Scenarios: what the simulated account holds at start and what keeps
+ * happening. `empty` has nothing; `demo` has a few queues and compute
+ * environments and a steady trickle of varied jobs.
+ */
+import type { SimModel } from './model';
+import type { Rng } from './rng';
+import type { ScenarioName, SimJobInput } from './types';
+
+export const SCENARIOS: readonly ScenarioName[] = ['empty', 'demo'];
+
+export function startScenario(model: SimModel, name: ScenarioName): void {
+  switch (name) {
+    case 'empty':
+      return;
+    case 'demo':
+      startDemo(model);
+      return;
+    default:
+      throw new Error(`unknown scenario ${String(name)}: expected one of ${SCENARIOS.join(', ')}`);
+  }
+}
+
+interface Template {
+  name: string;
+  queue: string;
+  def: string;
+  image: string;
+  command: string[];
+  vcpus: number;
+  memory: number;
+  /** Relative frequency. */
+  weight: number;
+  make?: (rng: Rng, base: SimJobInput) => SimJobInput;
+}
+
+const ECR = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+
+const TEMPLATES: Template[] = [
+  { name: 'etl-orders-hourly', queue: 'etl-prod', def: 'etl-runner:14', image: `${ECR}/etl-runner:2024.11.3`, command: ['python', '-m', 'etl.run', '--table', 'orders', '--hour', 'Ref::hour'], vcpus: 2, memory: 4096, weight: 6,
+    make: (rng, b) => ({ ...b, environment: [{ name: 'PYBATCH_TIMEOUT', value: String(rng.pick([600, 1800, 3600])) }, { name: 'ENV', value: 'prod' }] }) },
+  { name: 'etl-clicks-compaction', queue: 'etl-prod', def: 'compactor:7', image: `${ECR}/compactor:0.9.2`, command: ['compact', '--source', 's3://logs/clicks/', '--date', 'today'], vcpus: 4, memory: 8192, weight: 3,
+    make: (rng, b) => ({ ...b, arraySize: rng.int(3, 12), plan: { ...b.plan, failChildren: rng.chance(0.3) ? [rng.int(0, 2)] : [] } }) },
+  { name: 'train-ctr-model', queue: 'ml-training', def: 'trainer-gpu:3', image: `${ECR}/trainer:1.9.0-cuda12`, command: ['python', 'train.py', '--model', 'ctr', '--epochs', '20'], vcpus: 8, memory: 30720, weight: 1,
+    make: (rng, b) => ({ ...b, multiNode: rng.chance(0.5), numNodes: rng.int(2, 4) }) },
+  { name: 'feature-backfill', queue: 'ml-training', def: 'feature-store:22', image: `${ECR}/feature-store:4.2.0`, command: ['backfill', '--features', 'user_ctr,segment'], vcpus: 2, memory: 7168, weight: 2,
+    make: (rng, b) => ({ ...b, retryAttempts: 3, plan: { ...b.plan, failAttempts: rng.chance(0.4) ? 1 : 0 } }) },
+  { name: 'report-render', queue: 'reports-fargate', def: 'report-render:5', image: 'public.ecr.aws/docker/library/node:20-slim', command: ['node', 'render.js', '--report', 'daily-spend'], vcpus: 0.5, memory: 1024, weight: 4,
+    make: (rng, b) => ({ ...b, fargate: true, resourceRequirements: [{ type: 'VCPU', value: String(rng.pick([0.25, 0.5, 1])) }, { type: 'MEMORY', value: String(rng.pick([512, 1024, 2048])) }] }) },
+  { name: 'email-digest', queue: 'reports-fargate', def: 'digest-mailer:11', image: `${ECR}/digest-mailer:3.1.4`, command: ['sh', '-c', 'send-digest --segment all'], vcpus: 0.25, memory: 512, weight: 2,
+    make: (_rng, b) => ({ ...b, fargate: true, resourceRequirements: [{ type: 'VCPU', value: '0.25' }, { type: 'MEMORY', value: '512' }] }) },
+  { name: 'bid-simulation', queue: 'etl-prod', def: 'bidsim:2', image: `${ECR}/bidsim:0.3.0`, command: ['bidsim', '--scenario', 'holiday'], vcpus: 1, memory: 2048, weight: 2,
+    make: (rng, b) => ({ ...b, environment: [{ name: 'PYBATCH_TIMEOUT', value: '120' }], plan: { ...b.plan, runSeconds: rng.int(200, 400) } }) },
+];
+
+const FAILURE_REASONS = [
+  'Essential container in task exited',
+  'CannotPullContainerError: pull image manifest has been retried 5 time(s): not found',
+  'OutOfMemoryError: Container killed due to memory usage',
+];
+
+function logLinesFor(rng: Rng, name: string, failed: boolean, reason: string): string[] {
+  const lines = [`INFO  ${name}: starting (pid ${rng.int(10, 99999)})`, `INFO  reading input partition ${rng.int(0, 255)}`];
+  const steps = rng.int(2, 8);
+  for (let i = 1; i <= steps; i++) lines.push(`INFO  processed ${i * rng.int(1000, 50_000)} records (${Math.round((i / steps) * 100)}%)`);
+  if (failed) lines.push(`ERROR ${reason}`, 'Traceback (most recent call last):', '  File "main.py", line 42, in <module>', 'RuntimeError: job failed');
+  else lines.push(`INFO  ${name}: finished OK`);
+  return lines;
+}
+
+function submitFromTemplate(model: SimModel, t: Template, serial: number): void {
+  const rng = model.rng;
+  const failed = rng.chance(0.12);
+  const reason = rng.pick(FAILURE_REASONS);
+  const base: SimJobInput = {
+    jobName: `${t.name}-${serial}`,
+    jobQueue: t.queue,
+    jobDefinition: t.def,
+    image: t.image,
+    command: t.command,
+    vcpus: t.vcpus,
+    memory: t.memory,
+    plan: {
+      outcome: failed ? 'FAILED' : 'SUCCEEDED',
+      exitCode: failed ? rng.pick([1, 2, 137]) : 0,
+      reason: failed ? reason : undefined,
+      runSeconds: rng.int(20, 240),
+      logLines: logLinesFor(rng, t.name, failed, reason),
+    },
+  };
+  model.submitJob(t.make ? t.make(rng, base) : base);
+}
+
+function startDemo(model: SimModel): void {
+  model.createComputeEnvironment({ name: 'etl-spot-ce', minvCpus: 0, maxvCpus: 128, instances: 2, instanceVcpus: 8 });
+  model.createComputeEnvironment({ name: 'etl-ondemand-ce', minvCpus: 0, maxvCpus: 64 });
+  model.createComputeEnvironment({ name: 'ml-gpu-ce', minvCpus: 0, maxvCpus: 96, instanceVcpus: 16 });
+  model.createComputeEnvironment({ name: 'fargate-ce', fargate: true, maxvCpus: 32 });
+  model.createComputeEnvironment({ name: 'legacy-unmanaged-ce', type: 'UNMANAGED', instances: 1 });
+  model.createJobQueue({ name: 'etl-prod', computeEnvironments: ['etl-spot-ce', 'etl-ondemand-ce'], priority: 10 });
+  model.createJobQueue({ name: 'ml-training', computeEnvironments: ['ml-gpu-ce'], priority: 5 });
+  model.createJobQueue({ name: 'reports-fargate', computeEnvironments: ['fargate-ce'], priority: 1 });
+  model.createJobQueue({ name: 'legacy', computeEnvironments: ['legacy-unmanaged-ce'], priority: 1, state: 'DISABLED' });
+
+  const totalWeight = TEMPLATES.reduce((s, t) => s + t.weight, 0);
+  let serial = 1000;
+  const pickTemplate = () => {
+    let r = model.rng.next() * totalWeight;
+    for (const t of TEMPLATES) if ((r -= t.weight) < 0) return t;
+    return TEMPLATES[0];
+  };
+  // A first batch so the UI has something to show at once, then ~1 job every 4 simulated seconds.
+  for (let i = 0; i < 12; i++) submitFromTemplate(model, pickTemplate(), serial++);
+  model.onTick(() => {
+    if (model.rng.chance(0.25)) submitFromTemplate(model, pickTemplate(), serial++);
+  });
+}

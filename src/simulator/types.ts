@@ -1,0 +1,106 @@
+/** Public shapes of the AWS simulator (the cross-area contract in the brief). */
+import type { AwsJobStatus } from '../types';
+import type { SimModel } from './model';
+
+export type ScenarioName = 'empty' | 'demo';
+
+export interface SimulatorOptions {
+  /** 0 = a free port. Default 4566. */
+  port?: number;
+  host?: string;
+  seed?: number;
+  scenario?: ScenarioName;
+  clock?: 'real' | 'manual';
+  /** Simulated milliseconds per real millisecond (real clock only). */
+  speed?: number;
+  /** How long AWS keeps finished jobs (simulated seconds). Default 24 h. */
+  retentionSeconds?: number;
+  region?: string;
+  faults?: Partial<FaultSettings>;
+}
+
+export interface FaultSettings {
+  /** Share (0..1) of calls answered with the service's throttling error. */
+  throttleRate: number;
+  /** Share (0..1) of calls answered with a 500. */
+  errorRate: number;
+  /** Delay added to every (selected) call. */
+  delayMs: number;
+  /** Limit faults to these keys ("Batch.ListJobs"); all operations when absent/empty. */
+  operations?: string[];
+}
+
+export interface SimulatorHandle {
+  endpoint: string;
+  port: number;
+  model: SimModel;
+  faults: { set(f: Partial<FaultSettings>): void; get(): FaultSettings; clear(): void };
+  counters: { get(): Record<string, number>; reset(): void };
+  stop(): Promise<void>;
+}
+
+export interface ResourceRequirement {
+  type: 'VCPU' | 'MEMORY' | 'GPU';
+  value: string;
+}
+
+export interface JobPlan {
+  outcome?: 'SUCCEEDED' | 'FAILED';
+  exitCode?: number;
+  reason?: string;
+  runSeconds?: number;
+  logLines?: string[];
+  /** Simulator extension: the first N attempts fail, later ones follow `outcome`. */
+  failAttempts?: number;
+  /** Simulator extension: array children with these indexes fail. */
+  failChildren?: number[];
+}
+
+export interface SimJobInput {
+  jobName: string;
+  jobQueue: string;
+  jobDefinition?: string;
+  image?: string;
+  command?: string[];
+  vcpus?: number;
+  memory?: number;
+  resourceRequirements?: ResourceRequirement[];
+  arraySize?: number;
+  environment?: { name: string; value: string }[];
+  multiNode?: boolean;
+  /** Nodes of a multi-node job (default 2). Simulator extension. */
+  numNodes?: number;
+  fargate?: boolean;
+  retryAttempts?: number;
+  plan?: JobPlan;
+}
+
+export interface CreateComputeEnvironmentInput {
+  name: string;
+  type?: 'MANAGED' | 'UNMANAGED';
+  state?: 'ENABLED' | 'DISABLED';
+  minvCpus?: number;
+  maxvCpus?: number;
+  desiredvCpus?: number;
+  fargate?: boolean;
+  /** Instances running from the start. */
+  instances?: number;
+  /** vCPUs of each instance launched (default 4; bigger jobs get bigger instances). */
+  instanceVcpus?: number;
+}
+
+export interface CreateJobQueueInput {
+  name: string;
+  computeEnvironments: string[];
+  priority?: number;
+  state?: 'ENABLED' | 'DISABLED';
+}
+
+export interface BulkLoadInput {
+  queue: string;
+  finished: number;
+  active: number;
+  /** Array parents among the finished jobs, every Nth (0 = none). */
+}
+
+export type StatusCounts = Record<AwsJobStatus, number>;
