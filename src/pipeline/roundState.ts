@@ -29,10 +29,24 @@ export async function releaseQueueLocks(redis: Redis, config: KeyConfig, queues:
   }
 }
 
-/** Highest createdAt (AWS ms) seen in a successful listing of the queue; null before the first. */
+/**
+ * Where AFTER_CREATED_AT may start (before the margin): the later of the
+ * newest createdAt seen and the (wall-clock) start of the last successful
+ * sync of the queue — every job created after that start is newer than both.
+ * Null before the first successful sync (the bootstrap round lists all statuses).
+ */
 export async function getCreatedMark(redis: Redis, config: KeyConfig, queue: string): Promise<number | null> {
-  const v = await redis.hget(pipelineKey(config, 'created-mark'), queue);
-  return v === null ? null : Number(v);
+  const [created, synced] = await Promise.all([
+    redis.hget(pipelineKey(config, 'created-mark'), queue),
+    redis.hget(pipelineKey(config, 'synced-at'), queue),
+  ]);
+  if (created === null && synced === null) return null;
+  return Math.max(Number(created ?? 0), Number(synced ?? 0));
+}
+
+/** Records the start time of a successful sync of the queue. */
+export async function recordSyncedAt(redis: Redis, config: KeyConfig, queue: string, startedAt: number): Promise<void> {
+  await redis.eval(RAISE_MARK_LUA, 1, pipelineKey(config, 'synced-at'), queue, String(startedAt));
 }
 
 /** Only moves forward, atomically, whatever order concurrent writers finish in. */

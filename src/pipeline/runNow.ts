@@ -25,11 +25,12 @@ export class PipelineJobFailed extends Error {
 export async function waitForJob<T>(queue: Queue, jobId: string, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const job = await Job.fromId(queue, jobId);
-    if (job) {
-      const state = await job.getState();
-      if (state === 'completed') return job.returnvalue as T;
-      if (state === 'failed') throw new PipelineJobFailed(jobId, job.failedReason ?? 'unknown');
+    const state = await queue.getJobState(jobId);
+    if (state === 'completed' || state === 'failed') {
+      // Read after the state is final, so the return value is there.
+      const job = await Job.fromId(queue, jobId);
+      if (state === 'completed') return job?.returnvalue as T;
+      throw new PipelineJobFailed(jobId, job?.failedReason ?? 'unknown');
     }
     await sleep(20);
   }

@@ -18,7 +18,7 @@ import { describeJobs, listAllJobs, type ListJobsQuery } from '../batchCalls';
 import type { TaskContext } from '../context';
 import { JobMappingError, isAwsJobStatus, mapJobDetail } from '../mapping';
 import { metrics } from '../metrics';
-import { getCreatedMark, raiseCreatedMark } from '../roundState';
+import { getCreatedMark, raiseCreatedMark, recordSyncedAt } from '../roundState';
 import { summaryChanged } from '../summaryDiff';
 import { syncArrayChildren } from './syncArrayChildren';
 
@@ -137,6 +137,7 @@ export interface SyncQueueResult extends Omit<ReconcileStats, 'changedIds' | 'fi
 }
 
 export async function syncQueue(ctx: TaskContext, queue: string): Promise<SyncQueueResult> {
+  const startedAt = Date.now();
   const mark = await getCreatedMark(ctx.redis, ctx.config, queue);
   const summaries = await listQueries(ctx, queueListQueries(queue, mark));
   const believed = await listNonTerminalTopLevelJobIds(ctx.db, queue);
@@ -145,6 +146,7 @@ export async function syncQueue(ctx: TaskContext, queue: string): Promise<SyncQu
   for (const parentId of stats.finishedParents) await syncArrayChildren(ctx, parentId);
   const newest = maxCreatedAt(summaries);
   if (newest !== null) await raiseCreatedMark(ctx.redis, ctx.config, queue, newest);
+  await recordSyncedAt(ctx.redis, ctx.config, queue, startedAt);
 
   metrics.jobsListed.inc({ queue }, stats.listed);
   metrics.jobsDescribed.inc({ queue }, stats.described);

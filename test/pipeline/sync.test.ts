@@ -1,0 +1,125 @@
+import { expect } from 'chai';
+import { mapJobDetail } from '../../src/pipeline/mapping';
+import { getJob } from '../../src/store/jobs';
+import { deactivateQueue } from '../../src/store/queues';
+import type { JobRow } from '../../src/types';
+import { awsCounters, startHarness, type Harness } from './harness';
+
+const MIRRORED_FIELDS = [
+  'job_id', 'job_name', 'job_definition', 'job_queue', 'image', 'status', 'created_at', 'stopped_at', 'vcpus',
+  'vcpus_exact', 'memory', 'timeout', 'command_line', 'status_reason', 'run_started_at', 'exitcode', 'log_stream_name',
+  'log_group_name', 'task_arn', 'array_properties', 'array_parent_id', 'array_index', 'attempts', 'platform', 'job_type',
+] as const;
+
+/** The mirror equals what AWS (the simulator) reports, field for field. */
+async function expectMirrored(h: Harness, jobId: string): Promise<JobRow> {
+  const detail = h.sim.model.getJob(jobId);
+  expect(detail, `simulator knows ${jobId}`).to.not.equal(undefined);
+  const want = mapJobDetail(detail!);
+  const row = await getJob(h.db, jobId);
+  expect(row, `row of ${jobId}`).to.not.equal(null);
+  for (const f of MIRRORED_FIELDS) {
+    expect(row![f], `${jobId}.${f}`).to.deep.equal(want[f]);
+  }
+  return row!;
+}
+
+describe('pipeline sync rounds (simulator + Redis + Postgres)', function () {
+  this.timeout(120_000);
+  let h: Harness;
+
+  before(async () => {
+    h = await startHarness();
+    await h.queue('q-main');
+  });
+  after(async () => h?.close());
+
+  it('mirrors submitted jobs with every field, then follows their status changes', async () => {
+    const { jobId: plain } = h.sim.model.submitJob({
+      jobName: 'plain',
+      jobQueue: 'q-main',
+      image: 'busybox:1',
+      command: ['echo', 'hi'],
+      vcpus: 2,
+      memory: 1024,
+      environment: [{ name: 'PYBATCH_TIMEOUT', value: '3600' }],
+      plan: { outcome: 'SUCCEEDED', runSeconds: 30 },
+    });
+    const { jobId: fargate } = h.sim.model.submitJob({
+      jobName: 'fargate',
+      jobQueue: 'q-main',
+      fargate: true,
+      resourceRequirements: [
+        { type: 'VCPU', value: '0.25' },
+        { type: 'MEMORY', value: '512' },
+      ],
+    });
+    const { jobId: failing } = h.sim.model.submitJob({
+      jobName: 'failing',
+      jobQueue: 'q-main',
+      resourceRequirements: [
+        { type: 'VCPU', value: '1' },
+        { type: 'MEMORY', value: '2048' },
+      ],
+      plan: { outcome: 'FAILED', exitCode: 3, reason: 'boom', runSeconds: 20 },
+    });
+    const { jobId: multi } = h.sim.model.submitJob({ jobName: 'mnp', jobQueue: 'q-main', multiNode: true, vcpus: 1, memory: 256 });
+    const { jobId: array } = h.sim.model.submitJob({ jobName: 'arr', jobQueue: 'q-main', arraySize: 3, vcpus: 1, memory: 128 });
+
+    const r1 = await h.round();
+    expect(r1.status).to.equal('completed');
+    for (const id of [plain, fargate, failing, multi, array]) await expectMirrored(h, id);
+    expect((await getJob(h.db, plain))!.status).to.equal('SUBMITTED');
+    expect((await getJob(h.db, fargate))!.vcpus_exact).to.equal(0.25);
+
+    // Let them run to the end, checking the mirror at each round.
+    for (let i = 0; i < 12; i++) {
+      h.sim.model.advance(10_000);
+      expect((await h.round()).status).to.equal('completed');
+      for (const id of [plain, fargate, failing, multi, array]) await expectMirrored(h, id);
+    }
+    expect((await getJob(h.db, plain))!.status).to.equal('SUCCEEDED');
+    const failed = await expectMirrored(h, failing);
+    expect(failed.status).to.equal('FAILED');
+    expect(failed.exitcode).to.equal(3);
+    expect((await getJob(h.db, multi))!.status).to.equal('SUCCEEDED');
+    expect((await getJob(h.db, array))!.status).to.equal('SUCCEEDED');
+    // Array children are mirrored too, each equal to AWS.
+    for (let i = 0; i < 3; i++) await expectMirrored(h, `${array}:${i}`);
+  });
+
+  it('catches a short job created and finished between two rounds', async () => {
+    await h.round();
+    const { jobId } = h.sim.model.submitJob({ jobName: 'blink', jobQueue: 'q-main', plan: { runSeconds: 1 } });
+    h.sim.model.advance(120_000);
+    expect(h.sim.model.getJob(jobId)!.status).to.equal('SUCCEEDED');
+    expect((await h.round()).status).to.equal('completed');
+    const row = await expectMirrored(h, jobId);
+    expect(row.status).to.equal('SUCCEEDED');
+  });
+
+  it('describes only new or changed jobs in a steady round', async () => {
+    for (let i = 0; i < 30; i++) h.sim.model.submitJob({ jobName: `steady-${i}`, jobQueue: 'q-main', plan: { runSeconds: 100_000 } });
+    h.sim.model.advance(60_000);
+    await h.round();
+    h.sim.counters.reset();
+    const r = await h.round();
+    expect(r.status).to.equal('completed');
+    const calls = awsCounters(h.sim);
+    expect(calls['Batch.DescribeJobs'] ?? 0).to.equal(0);
+    // 5 active statuses + the AFTER_CREATED_AT listing, one page each.
+    expect(calls['Batch.ListJobs']).to.equal(6);
+  });
+
+  it('stops syncing a deactivated queue', async () => {
+    await h.queue('q-off');
+    const { jobId } = h.sim.model.submitJob({ jobName: 'off', jobQueue: 'q-off' });
+    await h.round();
+    expect((await getJob(h.db, jobId))!.status).to.equal('SUBMITTED');
+    await deactivateQueue(h.db, 'q-off');
+    h.sim.model.advance(60_000);
+    const r = await h.round();
+    expect(r.queues).to.not.include('q-off');
+    expect((await getJob(h.db, jobId))!.status).to.equal('SUBMITTED');
+  });
+});
