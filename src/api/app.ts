@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import { createAwsClients } from '../aws/clients';
 import { startJobStatusFeed } from '../live/jobStatusFeed';
 import { createLogger } from '../log';
+import { openPipelineQueues } from '../pipeline/queues';
 import { createDb } from '../store/db';
 import type { Config } from '../types';
 import { requireRole, warnIfUnprotected } from './auth';
@@ -115,8 +116,14 @@ async function openDefaults(config: Config, given: Partial<ApiDeps>, owned: Owne
     owned.push(feed);
     live = feed;
   }
+  let pipeline = given.pipeline;
+  if (!pipeline) {
+    const queues = openPipelineQueues(config);
+    owned.push(queues);
+    pipeline = queues;
+  }
   const indexPage = given.indexPage ?? (await loadIndexPage(config, aws.s3, logger));
-  return { ...given, config, logger, db, aws, redis, live, indexPage };
+  return { ...given, config, logger, db, aws, redis, live, pipeline, indexPage };
 }
 
 const SHUTDOWN_GRACE_MS = 10_000;

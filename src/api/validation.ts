@@ -85,8 +85,9 @@ export const forcedScalingBodySchema = z.strictObject({ enabled: z.boolean() });
 
 /** The part of an EventBridge "Batch Job State Change" event we rely on; the rest passes through. */
 export const jobStateChangeEventSchema = z.looseObject({
-  'detail-type': z.literal('Batch Job State Change', { error: 'must be "Batch Job State Change"' }),
-  source: z.literal('aws.batch', { error: 'must be "aws.batch"' }),
+  // EventBridge always sends these; hand-written posts may leave them out, but never with other values.
+  'detail-type': z.literal('Batch Job State Change', { error: 'must be "Batch Job State Change"' }).optional(),
+  source: z.literal('aws.batch', { error: 'must be "aws.batch"' }).optional(),
   detail: z.looseObject({
     jobId: jobIdSchema,
     jobName: z.string().max(1024).optional(),

@@ -8,6 +8,7 @@ import { createLogger } from '../../src/log';
 import { upsertJobs } from '../../src/store/jobs';
 import type { Config, MirroredJob } from '../../src/types';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { testRedisPrefix } from '../helpers/redis';
 
 let counter = 0;
 
@@ -68,11 +69,13 @@ export async function startTestApi(
   opts: { config?: Partial<Config>; deps?: Partial<ApiDeps>; tdb?: TestDatabase } = {},
 ): Promise<TestApi> {
   const tdb = opts.tdb ?? (await createTestDatabase());
+  const redis = testRedisPrefix();
   const config: Config = {
     ...tdb.config,
     host: '127.0.0.1',
     port: 0,
     aws_endpoint: 'http://127.0.0.1:9',
+    redis_prefix: redis.prefix,
     ...opts.config,
   };
   const logger = createLogger(process.env.BATCHIEPATCHIE_LOG_LEVEL ?? 'silent');
@@ -88,6 +91,7 @@ export async function startTestApi(
     async close() {
       await api.close();
       aws.destroy();
+      await redis.cleanup();
       if (!opts.tdb) await tdb.drop();
     },
   };

@@ -10,7 +10,8 @@ import type { Context, Middleware, Next } from 'koa';
 import bodyParser from 'koa-bodyparser';
 import type { ApiDeps } from '../deps';
 import { assertAllowed, authRequired, identify, sameSecret } from '../auth';
-import { HttpError } from '../errors';
+import { InvalidJobEventError } from '../../pipeline/jobEvents';
+import { HttpError, badRequest } from '../errors';
 import { notifyBodySchema, parseOr400 } from '../validation';
 
 export const NOTIFY_SECRET_HEADER = 'x-batchiepatchie-notify-secret';
@@ -38,7 +39,14 @@ export function notifyRoutes(router: Router, deps: ApiDeps): void {
     async (ctx) => {
       const events = parseOr400(notifyBodySchema, (ctx.request as { body?: unknown }).body, 'body');
       if (!deps.pipeline) throw new HttpError(503, 'event ingestion is not available (the pipeline queues are not connected)');
-      const accepted = await deps.pipeline.enqueueJobEvents(events);
+      let accepted: number;
+      try {
+        accepted = await deps.pipeline.enqueueJobEvents(events);
+      } catch (err) {
+        // The pipeline's own check (it knows what it can apply) refuses the whole batch.
+        if (err instanceof InvalidJobEventError) throw badRequest(err.message, { parameter: 'body', index: err.index });
+        throw err;
+      }
       ctx.status = 202;
       ctx.body = { accepted };
     },

@@ -1,0 +1,101 @@
+/**
+ * POST /api/v1/jobs/notify end to end: the API validates and hands events to
+ * the real pipeline queues (Redis), a real worker applies them to Postgres,
+ * and the job shows up through the API and its WebSocket.
+ */
+import { expect } from 'chai';
+import { createLogger } from '../../src/log';
+import { startWorkers } from '../../src/pipeline/worker';
+import { getJson, postJson, startTestApi, type TestApi } from './helpers';
+
+const logger = createLogger(process.env.NOTIFY_DEBUG ? 'debug' : 'silent');
+
+function stateChange(jobId: string, status: string, extra: Record<string, unknown> = {}) {
+  const createdAt = Date.now() - 60_000;
+  return {
+    version: '0',
+    id: `evt-${jobId}-${status}`,
+    'detail-type': 'Batch Job State Change',
+    source: 'aws.batch',
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources: [`arn:aws:batch:us-east-1:123456789012:job/${jobId}`],
+    detail: {
+      jobArn: `arn:aws:batch:us-east-1:123456789012:job/${jobId}`,
+      jobName: `notified-${jobId.slice(0, 8)}`,
+      jobId,
+      jobQueue: 'arn:aws:batch:us-east-1:123456789012:job-queue/notify-q',
+      status,
+      attempts: [],
+      createdAt,
+      startedAt: status === 'RUNNING' ? createdAt + 1000 : undefined,
+      dependsOn: [],
+      jobDefinition: 'arn:aws:batch:us-east-1:123456789012:job-definition/notify-def:3',
+      parameters: {},
+      container: { image: 'busybox:1', vcpus: 2, memory: 1024, command: ['sleep', '60'], environment: [] },
+      ...extra,
+    },
+  };
+}
+
+async function eventually<T>(probe: () => Promise<T | undefined | null>, ms = 5000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('API: notify (EventBridge job state changes into the pipeline)', function () {
+  this.timeout(30_000);
+  let t: TestApi;
+  let workers: { close(): Promise<void> };
+
+  before(async () => {
+    t = await startTestApi({ config: { notify_secret: 'hook-secret' } });
+    // The pipeline applies events of activated queues only.
+    await t.db('activated_job_queues').insert({ job_queue: 'notify-q' });
+    workers = await startWorkers(t.config, { db: t.db, logger });
+  });
+  after(async () => {
+    await workers.close();
+    await t.close();
+  });
+
+  const notify = (body: unknown) => postJson(`${t.url}/api/v1/jobs/notify`, body, { 'x-batchiepatchie-notify-secret': 'hook-secret' });
+
+  it('accepts one event, answers 202 with the count, and the job is applied within a second or so', async () => {
+    const id = '11111111-aaaa-4000-8000-000000000001';
+    const started = Date.now();
+    const res = await notify(stateChange(id, 'RUNNING'));
+    expect(res.status).to.equal(202);
+    expect(res.body).to.deep.equal({ accepted: 1 });
+    const row = await eventually(async () => t.db('jobs').where({ job_id: id }).first());
+    expect(Date.now() - started).to.be.below(3000);
+    expect(row).to.include({ status: 'RUNNING', job_queue: 'notify-q', vcpus: 2, memory: 1024 });
+    const api = await getJson(`${t.url}/api/v1/jobs/${id}`);
+    expect(api.body).to.include({ id, status: 'RUNNING', image: 'busybox:1' });
+  });
+
+  it('accepts an array of events', async () => {
+    const ids = ['22222222-aaaa-4000-8000-000000000001', '22222222-aaaa-4000-8000-000000000002'];
+    const res = await notify(ids.map((id) => stateChange(id, 'RUNNABLE')));
+    expect(res.status).to.equal(202);
+    expect(res.body).to.deep.equal({ accepted: 2 });
+    await eventually(async () => (await t.db('jobs').whereIn('job_id', ids)).length === 2);
+  });
+
+  it('an event the pipeline cannot apply is a 400 naming it, and nothing of the batch is enqueued', async () => {
+    const good = stateChange('33333333-aaaa-4000-8000-000000000001', 'RUNNING');
+    const bad = stateChange('33333333-aaaa-4000-8000-000000000002', 'RUNNING', { createdAt: undefined });
+    const res = await notify([good, bad]);
+    expect(res.status).to.equal(400);
+    expect(res.body.error).to.match(/^event 1: /);
+    expect(res.body.index).to.equal(1);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await t.db('jobs').where('job_id', 'like', '33333333-%')).to.deep.equal([]);
+  });
+});
