@@ -1,0 +1,146 @@
+import { expect } from 'chai';
+import pg from 'pg';
+import type { JobDetail } from '@aws-sdk/client-batch';
+import { InvalidJobEventError } from '../../src/pipeline/jobEvents';
+import { getJob } from '../../src/store/jobs';
+import { activateQueue } from '../../src/store/queues';
+import { PG } from '../helpers/db';
+import { startHarness, type Harness } from './harness';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function event(detail: JobDetail, time: number) {
+  return { version: '0', 'detail-type': 'Batch Job State Change', source: 'aws.batch', time: new Date(time).toISOString(), detail };
+}
+
+async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v) || Date.now() > deadline) return v;
+    await sleep(20);
+  }
+}
+
+describe('pipeline job events', function () {
+  this.timeout(60_000);
+  let h: Harness;
+
+  before(async () => {
+    h = await startHarness();
+    await h.queue('q-ev');
+  });
+  after(async () => h?.close());
+
+  /** Snapshots of one job's description as it moves, from the simulator. */
+  function lifeOf(plan = { runSeconds: 30 }): { id: string; snapshots: JobDetail[] } {
+    const { jobId } = h.sim.model.submitJob({ jobName: 'ev', jobQueue: 'q-ev', plan });
+    const snapshots: JobDetail[] = [h.sim.model.getJob(jobId)!];
+    for (let i = 0; i < 12; i++) {
+      h.sim.model.advance(5_000);
+      const d = h.sim.model.getJob(jobId)!;
+      if (d.status !== snapshots[snapshots.length - 1].status) snapshots.push(d);
+    }
+    return { id: jobId, snapshots };
+  }
+
+  it('applies an event within a second, the mirror equal to the event', async () => {
+    const { id, snapshots } = lifeOf();
+    const running = snapshots.find((s) => s.status === 'RUNNING')!;
+    const t0 = Date.now();
+    expect(await h.pq.enqueueJobEvents([event(running, h.sim.model.now())])).to.equal(1);
+    const row = await waitFor(() => getJob(h.db, id), (r) => r?.status === 'RUNNING');
+    expect(row?.status).to.equal('RUNNING');
+    expect(Date.now() - t0).to.be.below(1000);
+  });
+
+  it('never lets an older event win over a newer one, in one batch or across batches', async () => {
+    const a = lifeOf();
+    const b = lifeOf();
+    expect(a.snapshots.map((s) => s.status)).to.include.members(['SUBMITTED', 'RUNNING', 'SUCCEEDED']);
+    const now = h.sim.model.now();
+    // One call, newest first.
+    await h.pq.enqueueJobEvents([...a.snapshots].reverse().map((s, i) => event(s, now - i * 1000)));
+    // Separate calls, newest first, each applied before the next arrives.
+    const reversed = [...b.snapshots].reverse();
+    await h.pq.enqueueJobEvents([event(reversed[0], now)]);
+    await waitFor(() => getJob(h.db, b.id), (r) => r?.status === 'SUCCEEDED');
+    for (const s of reversed.slice(1)) {
+      await h.pq.enqueueJobEvents([event(s, now - 5000)]);
+    }
+    await sleep(700);
+    expect((await getJob(h.db, a.id))?.status).to.equal('SUCCEEDED');
+    expect((await getJob(h.db, b.id))?.status).to.equal('SUCCEEDED');
+    expect((await getJob(h.db, b.id))?.stopped_at).to.not.equal(null);
+  });
+
+  it('applies a retry (a new attempt moves RUNNING back to RUNNABLE)', async () => {
+    const { jobId } = h.sim.model.submitJob({ jobName: 'retry', jobQueue: 'q-ev', retryAttempts: 2, plan: { failAttempts: 1, runSeconds: 10 } });
+    const seen: JobDetail[] = [];
+    for (let i = 0; i < 20; i++) {
+      h.sim.model.advance(2_000);
+      seen.push(h.sim.model.getJob(jobId)!);
+    }
+    const firstRun = seen.find((s) => s.status === 'RUNNING' && (s.attempts?.length ?? 0) === 0);
+    const retried = seen.find((s) => s.status === 'RUNNABLE' && (s.attempts?.length ?? 0) === 1);
+    expect(firstRun && retried, 'simulator produced a retry').to.be.ok;
+    await h.pq.enqueueJobEvents([event(firstRun!, 1)]);
+    await waitFor(() => getJob(h.db, jobId), (r) => r?.status === 'RUNNING');
+    await h.pq.enqueueJobEvents([event(retried!, 2)]);
+    const row = await waitFor(() => getJob(h.db, jobId), (r) => r?.status === 'RUNNABLE');
+    expect(row?.status).to.equal('RUNNABLE');
+    expect(row?.attempts).to.equal(1);
+  });
+
+  it('ignores events of queues that are not activated', async () => {
+    await h.queue('q-not-active', { activate: false });
+    const { jobId } = h.sim.model.submitJob({ jobName: 'x', jobQueue: 'q-not-active' });
+    await h.pq.enqueueJobEvents([event(h.sim.model.getJob(jobId)!, 1)]);
+    await sleep(700);
+    expect(await getJob(h.db, jobId)).to.equal(null);
+    await activateQueue(h.db, 'q-not-active');
+  });
+
+  it('rejects invalid events with a clear error and enqueues none of the call', async () => {
+    const { jobId } = h.sim.model.submitJob({ jobName: 'valid', jobQueue: 'q-ev' });
+    const good = event(h.sim.model.getJob(jobId)!, 1);
+    for (const [bad, message] of [
+      [{ detail: { jobId: 'x' } }, /event 1: detail\.jobName/],
+      [{ ...good, detail: { ...good.detail, status: 'EXPLODED' } }, /event 1: detail\.status/],
+      [{ ...good, 'detail-type': 'EC2 Instance State-change Notification' }, /event 1: detail-type/],
+      ['nonsense', /event 1/],
+    ] as const) {
+      let error: unknown;
+      try {
+        await h.pq.enqueueJobEvents([good, bad]);
+      } catch (err) {
+        error = err;
+      }
+      expect(error).to.be.instanceOf(InvalidJobEventError);
+      expect((error as Error).message).to.match(message);
+    }
+    await sleep(700);
+    expect(await getJob(h.db, jobId)).to.equal(null);
+  });
+
+  it('a pipeline write notifies job_status_events listeners (live status)', async () => {
+    const client = new pg.Client({ host: PG.database_host, port: PG.database_port, user: PG.database_username, password: PG.database_password, database: h.tdb.name });
+    await client.connect();
+    try {
+      const heard: string[] = [];
+      client.on('notification', (n) => n.payload && heard.push(n.payload));
+      await client.query('LISTEN job_status_events');
+      const { jobId } = h.sim.model.submitJob({ jobName: 'live', jobQueue: 'q-ev', plan: { runSeconds: 1000 } });
+      expect((await h.round()).status).to.equal('completed');
+      await waitFor(async () => heard, (x) => x.includes(jobId));
+      expect(heard).to.include(jobId);
+      heard.length = 0;
+      h.sim.model.advance(30_000);
+      await h.round();
+      await waitFor(async () => heard, (x) => x.includes(jobId));
+      expect(heard, 'status change notified').to.include(jobId);
+    } finally {
+      await client.end();
+    }
+  });
+});
