@@ -420,6 +420,12 @@ export class SimModel {
 
   private findCapacity(q: SimQueue, job: SimJob): { ce: SimComputeEnvironment; ci: SimContainerInstance | null } | undefined {
     const need = job.vcpusNeeded;
+    if (job.spec.fargate && !q.computeEnvironments.some((c) => c.fargate)) {
+      // A Fargate-shaped job in a queue without a Fargate environment (lenient: AWS
+      // would refuse the submission) runs instance-less on the first enabled one.
+      const ce = q.computeEnvironments.find((c) => c.state === 'ENABLED');
+      return ce && ce.fargateUsedVcpus + need <= ce.maxvCpus ? { ce, ci: null } : undefined;
+    }
     for (const ce of q.computeEnvironments) {
       if (ce.state !== 'ENABLED' || ce.fargate !== job.spec.fargate) continue;
       if (ce.fargate) {
