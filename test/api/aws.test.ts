@@ -1,0 +1,281 @@
+/**
+ * The endpoints that call AWS, against the simulator through the real SDK
+ * clients: logs (new-style stream, custom group, old-style prefix, none,
+ * 100,000 lines streamed with back-pressure), kill, queue listing, and the
+ * UI's index.html from S3.
+ */
+import http from 'node:http';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { expect } from 'chai';
+import { DescribeJobsCommand } from '@aws-sdk/client-batch';
+import { createAwsClients, type AwsClients } from '../../src/aws/clients';
+import { mapJobDetail } from '../../src/pipeline/mapping';
+import { startSimulator, type SimulatorHandle } from '../../src/simulator';
+import { getJob } from '../../src/store/jobs';
+import { getJson, insertJobs, job, postJson, startTestApi, type TestApi } from './helpers';
+
+const LOG_GROUP = '/aws/batch/job';
+
+/** A real full GC without restarting node with --expose-gc. */
+function exposeGc(): () => void {
+  v8.setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+describe('API: endpoints backed by AWS (simulator)', function () {
+  this.timeout(60_000);
+  let sim: SimulatorHandle;
+  let t: TestApi;
+  let aws: AwsClients;
+
+  const counter = (op: string) =>
+    Object.entries(sim.counters.get())
+      .filter(([k]) => k.endsWith(`.${op}`))
+      .reduce((n, [, v]) => n + v, 0);
+
+  /** Mirrors jobs the way the pipeline does: DescribeJobs → mapJobDetail → upsert. */
+  async function mirror(ids: string[]): Promise<void> {
+    const out = await aws.batch.send(new DescribeJobsCommand({ jobs: ids }));
+    await insertJobs(t.db, (out.jobs ?? []).map(mapJobDetail));
+  }
+
+  before(async () => {
+    sim = await startSimulator({ port: 0, clock: 'manual', scenario: 'empty' });
+    sim.model.createComputeEnvironment({ name: 'ce-api', instances: 2 });
+    sim.model.createJobQueue({ name: 'q-api', computeEnvironments: ['ce-api'] });
+    t = await startTestApi({ config: { aws_endpoint: sim.endpoint } });
+    aws = createAwsClients({ region: 'us-east-1', aws_endpoint: sim.endpoint, maxAttempts: 1 });
+  });
+  after(async () => {
+    aws.destroy();
+    await t.close();
+    await sim.stop();
+  });
+
+  const logsOf = async (id: string) => {
+    const res = await fetch(`${t.url}/api/v1/jobs/${id}/logs?format=text`);
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-type')).to.equal('text/plain; charset=utf-8');
+    return res.text();
+  };
+
+  describe('GET /api/v1/jobs/:id/logs?format=text', () => {
+    it('follows the job log_stream_name, one event per line', async () => {
+      const { jobId } = sim.model.submitJob({
+        jobName: 'logger',
+        jobQueue: 'q-api',
+        plan: { runSeconds: 10, logLines: ['first line', 'second line', 'third: ünïcødé ✓'] },
+      });
+      sim.model.advance(120_000);
+      await mirror([jobId]);
+      const row = await getJob(t.db, jobId);
+      expect(row?.status).to.equal('SUCCEEDED');
+      expect(row?.log_stream_name).to.be.a('string');
+      expect(await logsOf(jobId)).to.equal('first line\nsecond line\nthird: ünïcødé ✓\n');
+    });
+
+    it('reads from log_group_name when the job names its own group', async () => {
+      const id = 'a0000000-0000-4000-8000-00000000c001';
+      sim.model.logs.append('/custom/group', 'custom/stream/1', sim.model.now(), 'from the custom group', sim.model.now());
+      await insertJobs(t.db, [job({ job_id: id, log_group_name: '/custom/group', log_stream_name: 'custom/stream/1' })]);
+      expect(await logsOf(id)).to.equal('from the custom group\n');
+    });
+
+    it('falls back to the old `<name cut to 50>/<id>/` prefix without a stream name', async () => {
+      const id = 'a0000000-0000-4000-8000-00000000c002';
+      const name = `a-very-long-job-name-${'x'.repeat(60)}`;
+      const now = sim.model.now();
+      sim.model.logs.append(LOG_GROUP, `${name.slice(0, 50)}/${id}/0123abcd`, now, 'old style 1', now);
+      sim.model.logs.append(LOG_GROUP, `${name.slice(0, 50)}/${id}/0123abcd`, now, 'old style 2', now);
+      await insertJobs(t.db, [job({ job_id: id, job_name: name, log_stream_name: null })]);
+      expect(await logsOf(id)).to.equal('old style 1\nold style 2\n');
+    });
+
+    it('answers an empty body when there is no log', async () => {
+      const none = 'a0000000-0000-4000-8000-00000000c003';
+      const missing = 'a0000000-0000-4000-8000-00000000c004';
+      await insertJobs(t.db, [
+        job({ job_id: none, job_name: 'never-logged' }),
+        job({ job_id: missing, log_stream_name: 'def/default/does-not-exist' }),
+      ]);
+      expect(await logsOf(none)).to.equal('');
+      expect(await logsOf(missing)).to.equal('');
+    });
+
+    it('a CloudWatch failure before the first byte is a JSON 502', async () => {
+      const id = 'a0000000-0000-4000-8000-00000000c005';
+      await insertJobs(t.db, [job({ job_id: id, log_stream_name: 'custom/stream/1', log_group_name: '/custom/group' })]);
+      sim.faults.set({ errorRate: 1, operations: ['Logs.GetLogEvents'] });
+      try {
+        const res = await getJson(`${t.url}/api/v1/jobs/${id}/logs?format=text`);
+        expect(res.status).to.equal(502);
+        expect(res.body.error).to.match(/^CloudWatch Logs GetLogEvents failed/);
+      } finally {
+        sim.faults.clear();
+      }
+    });
+
+    it('streams 100,000 lines page by page with back-pressure and bounded memory', async () => {
+      const id = 'a0000000-0000-4000-8000-00000000c100';
+      const stream = 'big/default/100k';
+      const now = sim.model.now();
+      const LINES = 100_000;
+      for (let i = 0; i < LINES; i++) sim.model.logs.append(LOG_GROUP, stream, now + i, `line ${String(i).padStart(6, '0')} ${'x'.repeat(90)}`, now);
+      await insertJobs(t.db, [job({ job_id: id, log_stream_name: stream })]);
+      const pages = Math.ceil(LINES / 10_000) + 1; // the last call returns the same token: the end
+      sim.counters.reset();
+      const gc = exposeGc();
+      gc();
+      const heapBefore = process.memoryUsage().heapUsed;
+      let heapWhilePaused = 0;
+
+      const result = await new Promise<{ lines: number; callsAtFirstByte: number; callsWhilePaused: number; ordered: boolean }>((resolve, reject) => {
+        http.get(`${t.url}/api/v1/jobs/${id}/logs?format=text`, (res) => {
+          let lines = 0;
+          let tail = '';
+          let expected = 0;
+          let ordered = true;
+          let callsAtFirstByte = -1;
+          let callsWhilePaused = -1;
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            if (callsAtFirstByte < 0) {
+              callsAtFirstByte = counter('GetLogEvents');
+              // Stop reading for a while: a streaming server stops fetching pages.
+              res.pause();
+              setTimeout(() => {
+                callsWhilePaused = counter('GetLogEvents');
+                gc();
+                heapWhilePaused = process.memoryUsage().heapUsed;
+                res.resume();
+              }, 500);
+            }
+            const parts = (tail + chunk).split('\n');
+            tail = parts.pop() ?? '';
+            for (const line of parts) {
+              if (!line.startsWith(`line ${String(expected).padStart(6, '0')} `)) ordered = false;
+              expected += 1;
+              lines += 1;
+            }
+          });
+          res.on('end', () => resolve({ lines, callsAtFirstByte, callsWhilePaused, ordered }));
+          res.on('error', reject);
+        }).on('error', reject);
+      });
+
+      if (process.env.LOGS_DEBUG) console.log(result, counter('GetLogEvents'), (heapWhilePaused - heapBefore) / 1e6);
+      expect(result.lines).to.equal(LINES);
+      expect(result.ordered, 'lines in order, none lost').to.equal(true);
+      expect(counter('GetLogEvents')).to.equal(pages);
+      expect(result.callsAtFirstByte, 'first bytes before the last page is fetched').to.be.below(pages);
+      expect(result.callsWhilePaused, 'no page fetched far ahead of the reader').to.be.below(pages - 2);
+      // Live heap mid-stream (after a GC): the log is ~10 MB of text, more as SDK objects; a
+      // server holding it all would show that here. The simulator, API and client share this heap.
+      expect(heapWhilePaused - heapBefore, 'live heap growth mid-stream').to.be.below(12 * 1024 * 1024);
+    });
+  });
+
+  describe('POST /api/v1/jobs/kill', () => {
+    it('terminates each job, answers OK or the real error per id, marks only the successes', async () => {
+      const running = sim.model.submitJob({ jobName: 'to-kill-running', jobQueue: 'q-api', plan: { runSeconds: 3600 } }).jobId;
+      sim.model.advance(60_000);
+      const queued = sim.model.submitJob({ jobName: 'to-kill-queued', jobQueue: 'q-api' }).jobId;
+      await mirror([running, queued]);
+      expect((await getJob(t.db, running))?.status).to.equal('RUNNING');
+      // Known to us, forgotten by AWS: TerminateJob fails for it.
+      const forgotten = sim.model.submitJob({ jobName: 'forgotten', jobQueue: 'q-api' }).jobId;
+      await mirror([forgotten]);
+      sim.model.forgetJob(forgotten);
+      const unknown = 'b0000000-0000-4000-8000-0000000000ff';
+
+      const res = await postJson(`${t.url}/api/v1/jobs/kill`, { ids: [running, queued, forgotten, unknown] });
+      expect(res.status).to.equal(200);
+      expect(res.body[running]).to.equal('OK');
+      expect(res.body[queued]).to.equal('OK');
+      expect(res.body[forgotten]).to.equal(`Job ${forgotten} not found`);
+      expect(res.body[unknown]).to.equal(`Job ${unknown} not found`);
+      expect(Object.keys(res.body)).to.have.length(4);
+
+      expect((await getJob(t.db, running))?.termination_requested).to.equal(true);
+      expect((await getJob(t.db, queued))?.termination_requested).to.equal(true);
+      expect((await getJob(t.db, forgotten))?.termination_requested).to.equal(false);
+      expect(await getJob(t.db, unknown)).to.equal(null);
+      sim.model.advance(5_000);
+      expect(sim.model.getJob(running)?.status).to.equal('FAILED');
+      expect(sim.model.getJob(running)?.statusReason).to.match(/^Terminated from Batchiepatchie/);
+    });
+
+    it('calls TerminateJob a few at a time, not one by one and not all at once', async () => {
+      const ids = Array.from({ length: 40 }, (_, i) => sim.model.submitJob({ jobName: `bulk-${i}`, jobQueue: 'q-api' }).jobId);
+      sim.faults.set({ delayMs: 100, operations: ['Batch.TerminateJob'] });
+      try {
+        const started = Date.now();
+        const res = await postJson(`${t.url}/api/v1/jobs/kill`, { ids });
+        const ms = Date.now() - started;
+        expect(Object.values(res.body).every((v) => v === 'OK')).to.equal(true);
+        expect(ms, 'bounded concurrency (8): about 5 rounds of 100 ms').to.be.within(450, 2500);
+      } finally {
+        sim.faults.clear();
+      }
+    });
+  });
+
+  describe('job queues', () => {
+    it('all: every queue AWS knows, across pages', async () => {
+      for (let i = 0; i < 130; i++) sim.model.createJobQueue({ name: `many-${String(i).padStart(3, '0')}`, computeEnvironments: ['ce-api'] });
+      sim.counters.reset();
+      const res = await getJson(`${t.url}/api/v1/job_queues/all`);
+      expect(res.status).to.equal(200);
+      expect(res.body).to.have.length(131);
+      expect(res.body).to.include('q-api');
+      expect(res.body).to.include('many-129');
+      expect(counter('DescribeJobQueues')).to.equal(2);
+    });
+
+    it('all: an AWS failure is a JSON 502', async () => {
+      sim.faults.set({ errorRate: 1, operations: ['Batch.DescribeJobQueues'] });
+      try {
+        const res = await getJson(`${t.url}/api/v1/job_queues/all`);
+        expect(res.status).to.equal(502);
+        expect(res.body.error).to.match(/^Batch DescribeJobQueues failed/);
+      } finally {
+        sim.faults.clear();
+      }
+    });
+
+    it('activate, deactivate, forced scaling, active and activated lists', async () => {
+      const post = (path: string, body?: unknown) => postJson(`${t.url}/api/v1/job_queues/${path}`, body ?? {});
+      expect((await post('q-api/activate')).body).to.deep.equal([]);
+      expect((await post('q-api/activate')).status).to.equal(200); // idempotent
+      expect((await post('many-001/activate')).status).to.equal(200);
+      expect((await getJson(`${t.url}/api/v1/job_queues/active`)).body).to.deep.equal(['many-001', 'q-api']);
+      expect((await post('q-api/forced_scaling', { enabled: true })).body).to.deep.equal({ job_queue: 'q-api', forced_scaling: true });
+      expect((await getJson(`${t.url}/api/v1/job_queues/activated`)).body).to.deep.equal([
+        { job_queue: 'many-001', forced_scaling: false },
+        { job_queue: 'q-api', forced_scaling: true },
+      ]);
+      expect((await post('q-api/deactivate')).body).to.deep.equal([]);
+      expect((await getJson(`${t.url}/api/v1/job_queues/active`)).body).to.deep.equal(['many-001']);
+      expect((await post('q-api/forced_scaling', { enabled: false })).status).to.equal(404);
+    });
+  });
+
+  describe('UI from S3', () => {
+    it('fetches index.html from frontend_assets_bucket/key at start-up', async () => {
+      sim.model.putObject('ui-bucket', 'releases/index.html', '<!doctype html><title>UI from S3</title>', 'text/html');
+      const s3api = await startTestApi({
+        config: { aws_endpoint: sim.endpoint, frontend_assets: 's3', frontend_assets_bucket: 'ui-bucket', frontend_assets_key: 'releases/index.html' },
+      });
+      try {
+        for (const p of ['/', '/job/x', '/stats']) {
+          const res = await fetch(`${s3api.url}${p}`);
+          expect(await res.text()).to.equal('<!doctype html><title>UI from S3</title>');
+        }
+        expect((await fetch(`${s3api.url}/assets/app-12345678.js`)).status).to.equal(404); // no local assets in s3 mode
+      } finally {
+        await s3api.close();
+      }
+    });
+  });
+});
