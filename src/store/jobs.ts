@@ -99,19 +99,41 @@ function toRecord(job: MirroredJob): Record<string, unknown> {
   return record;
 }
 
+export const DEFAULT_UPSERT_CONCURRENCY = 2;
+
+/**
+ * Batches run on up to `concurrency` connections at once (1 inside a
+ * transaction). Ids are distinct and sorted, so concurrent batches never touch
+ * the same row and every statement locks rows in the same order as any other
+ * caller's: no deadlocks between workers.
+ */
 export async function upsertJobs(
   db: Knex,
   jobs: MirroredJob[],
-  opts: { batchSize?: number } = {},
+  opts: { batchSize?: number; concurrency?: number } = {},
 ): Promise<{ written: number; changedIds: string[] }> {
-  const batchSize = Math.max(1, opts.batchSize ?? DEFAULT_UPSERT_BATCH_SIZE);
-  const unique = lastPerId(jobs);
-  const changedIds: string[] = [];
-  for (let i = 0; i < unique.length; i += batchSize) {
-    const batch = unique.slice(i, i + batchSize).map(toRecord);
-    const result = await db.raw<{ rows: { job_id: string }[] }>(UPSERT_SQL, [JSON.stringify(batch)]);
-    for (const row of result.rows) changedIds.push(row.job_id);
-  }
+  const batchSize = Math.max(1, Math.floor(opts.batchSize ?? DEFAULT_UPSERT_BATCH_SIZE));
+  const concurrency = db.isTransaction ? 1 : Math.max(1, Math.floor(opts.concurrency ?? DEFAULT_UPSERT_CONCURRENCY));
+  const unique = lastPerId(jobs).sort((a, b) => (a.job_id < b.job_id ? -1 : a.job_id > b.job_id ? 1 : 0));
+  const batches: MirroredJob[][] = [];
+  for (let i = 0; i < unique.length; i += batchSize) batches.push(unique.slice(i, i + batchSize));
+  const changedPerBatch: string[][] = new Array(batches.length);
+  let next = 0;
+  const runner = async (): Promise<void> => {
+    while (next < batches.length) {
+      const index = next++;
+      const payload = JSON.stringify(batches[index].map(toRecord));
+      try {
+        const result = await db.raw<{ rows: { job_id: string }[] }>(UPSERT_SQL, [payload]);
+        changedPerBatch[index] = result.rows.map((r) => r.job_id);
+      } catch (err) {
+        next = batches.length; // stop the other runners too
+        throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, runner));
+  const changedIds = changedPerBatch.flat();
   return { written: changedIds.length, changedIds };
 }
 
@@ -229,16 +251,18 @@ export async function searchJobs(db: Knex, search: JobSearch): Promise<JobWithIn
   if (!column) throw new Error(`unknown sort column: ${String(search.sortColumn)}`);
   const page = Number.isInteger(search.page) && search.page >= 0 ? search.page : 0;
   const where = searchConditions(search);
-  // Filter and page on `jobs` alone, then join the instance info for the 100 rows only.
+  // Two steps: the page's ids first (an index-only scan of the sort column's
+  // covering index when no token needs the text columns), then the 100 rows
+  // and their instance info.
   const sql = `
     WITH page AS (
-      SELECT jobs.* FROM jobs
+      SELECT jobs.job_id FROM jobs
       WHERE ${where.sql}
       ORDER BY ${column} ${direction}, jobs.job_id ${direction}
       LIMIT ? OFFSET ?
     )
     SELECT jobs.*, inst.instance_id, inst.public_ip, inst.private_ip
-    FROM page AS jobs ${INSTANCE_JOIN}
+    FROM page JOIN jobs ON jobs.job_id = page.job_id ${INSTANCE_JOIN}
     ORDER BY ${column} ${direction}, jobs.job_id ${direction}`;
   const result = await db.raw<{ rows: JobWithInstance[] }>(sql, [
     ...where.bindings,

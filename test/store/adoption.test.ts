@@ -238,6 +238,15 @@ describe('adoption of a Go-Batchiepatchie database (goose version 23)', () => {
     await t.db('job_status_events').del();
     await t.db('jobs').where({ job_id: ID36 }).update({ status: 'FAILED' });
     expect(await t.db('job_status_events').pluck('job_id')).to.deep.equal([ID36]);
+    const indexes = await t.db.raw("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'jobs' ORDER BY indexname");
+    const defs = Object.fromEntries(indexes.rows.map((r: { indexname: string; indexdef: string }) => [r.indexname, r.indexdef]));
+    expect(defs.jobs_status).to.match(/\(status\)$/);
+    expect(defs.jobs_stopped_at_timestamp).to.match(/\(stopped_at\)$/);
+    expect(defs.jobs_last_updated_timestamp).to.match(/\(last_updated\)$/);
+    expect(Object.keys(defs).sort()).to.deep.equal([
+      'job_queue_timestamp_jobs', 'jobs_created_at_timestamp', 'jobs_last_updated_timestamp', 'jobs_pkey',
+      'jobs_status', 'jobs_stopped_at_timestamp', 'trgm_idx_jobs',
+    ]);
     const fn = await t.db.raw("SELECT prosrc FROM pg_proc WHERE proname = 'job_status_update_insert'");
     expect(fn.rows[0].prosrc).to.not.match(/pg_notify/);
   });

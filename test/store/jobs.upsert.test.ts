@@ -97,6 +97,31 @@ describe('store/jobs upsertJobs', () => {
     expect(await upsertJobs(t.db, jobs.slice(0, -1), { batchSize: 100 })).to.deep.include({ written: 1 });
   });
 
+  it('runs inside a caller transaction (one connection) and rolls back with it', async () => {
+    const jobs = Array.from({ length: 30 }, () => mirroredJob());
+    await t.db
+      .transaction(async (trx) => {
+        const r = await upsertJobs(trx, jobs, { batchSize: 4, concurrency: 3 });
+        expect(r.written).to.equal(30);
+        throw new Error('roll back');
+      })
+      .catch((e: Error) => expect(e.message).to.equal('roll back'));
+    expect(await t.db('jobs').count<{ n: number }[]>('* as n')).to.deep.equal([{ n: 0 }]);
+  });
+
+  it('reports a bad row as an error and writes nothing of its batch', async () => {
+    const good = mirroredJob();
+    const bad = mirroredJob({ job_id: 'x'.repeat(65) });
+    let error: unknown;
+    try {
+      await upsertJobs(t.db, [good, bad], { batchSize: 10 });
+    } catch (e) {
+      error = e;
+    }
+    expect(String(error)).to.match(/too long/);
+    expect(await getJob(t.db, good.job_id)).to.equal(null);
+  });
+
   it('accepts an empty list', async () => {
     expect(await upsertJobs(t.db, [])).to.deep.equal({ written: 0, changedIds: [] });
   });

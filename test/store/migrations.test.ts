@@ -25,6 +25,12 @@ describe('migrations', () => {
     expect(ext.rows).to.have.length(1);
     const idx = await t.db.raw("SELECT indexdef FROM pg_indexes WHERE indexname = 'trgm_idx_jobs'");
     expect(idx.rows[0].indexdef).to.match(/gin_trgm_ops/);
+    // Every sortable column has an index ordered by (column, job_id).
+    const sortIndexes = await t.db.raw("SELECT indexdef FROM pg_indexes WHERE tablename = 'jobs'");
+    const defs: string[] = sortIndexes.rows.map((r: { indexdef: string }) => r.indexdef);
+    for (const column of ['job_name', 'status', 'stopped_at', 'last_updated']) {
+      expect(defs.some((d) => d.includes(`(${column}, job_id)`)), column).to.equal(true);
+    }
   });
 
   it('records status changes in job_status_events through the triggers', async () => {

@@ -1,0 +1,316 @@
+/**
+ * Store benchmark (npm run bench:store).
+ *
+ * 1. Upserts on BENCH_STORE_JOBS jobs (default 100,000): our batched upsert vs
+ *    the Go original's way (one INSERT .. ON CONFLICT statement per job),
+ *    measured on the same jobs in the same run, as changed jobs per second.
+ * 2. Search latency (p50/p95) of a fixed mix of GET /api/v1/jobs queries on
+ *    BENCH_STORE_SEARCH_JOBS generated jobs (default 1,000,000).
+ *
+ * Uses a database of its own (dropped at the end). Env: BENCH_STORE_JOBS,
+ * BENCH_STORE_SEARCH_JOBS, BENCH_STORE_RUNS (timed runs per query, default 20),
+ * PGHOST/PGPORT/PGUSER/PGPASSWORD.
+ */
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import type { Knex } from 'knex';
+import { createDb, migrateLatest } from '../src/store/db';
+import { searchJobs, upsertJobs } from '../src/store/jobs';
+import type { JobSearch, MirroredJob } from '../src/types';
+
+const JOBS = Number(process.env.BENCH_STORE_JOBS ?? 100_000);
+const SEARCH_JOBS = Number(process.env.BENCH_STORE_SEARCH_JOBS ?? 1_000_000);
+const RUNS = Number(process.env.BENCH_STORE_RUNS ?? 20);
+const BATCH_SIZES = [250, 1000, 5000];
+
+const PG = {
+  database_host: process.env.PGHOST ?? '127.0.0.1',
+  database_port: Number(process.env.PGPORT ?? 5432),
+  database_username: process.env.PGUSER ?? 'postgres',
+  database_password: process.env.PGPASSWORD,
+};
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const start = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - start, value };
+}
+
+const perSecond = (n: number, ms: number) => Math.round((n / ms) * 1000);
+
+// ------------------------------------------------------------------ upserts
+
+function benchJob(i: number, round: number): MirroredJob {
+  const running = round % 2 === 1;
+  return {
+    job_id: `bench-${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`.slice(0, 36),
+    job_name: `bench-job-${i % 5000}`,
+    job_definition: 'arn:aws:batch:us-east-1:123456789012:job-definition/bench:1',
+    job_queue: `queue-${i % 10}`,
+    image: `registry.example.com/bench:${i % 7}`,
+    status: running ? 'RUNNING' : 'RUNNABLE',
+    created_at: new Date(1_790_000_000_000 + i * 1000),
+    stopped_at: null,
+    vcpus: 1 + (i % 4),
+    vcpus_exact: null,
+    memory: 1024,
+    timeout: -1,
+    command_line: '["python","main.py","--flag"]',
+    status_reason: null,
+    run_started_at: running ? new Date(1_790_000_000_000 + i * 1000 + round * 60_000) : null,
+    exitcode: null,
+    log_stream_name: running ? `bench/default/${i}-${round}` : null,
+    log_group_name: '/aws/batch/job',
+    task_arn: running ? `arn:aws:ecs:us-east-1:123456789012:task/bench/${i}-${round}` : null,
+    array_properties: null,
+    array_parent_id: null,
+    array_index: null,
+    attempts: 0,
+    platform: 'EC2',
+    job_type: 'container',
+  };
+}
+
+const PER_ROW_COLUMNS = [
+  'job_id', 'job_name', 'job_definition', 'job_queue', 'image', 'status', 'created_at', 'stopped_at', 'vcpus',
+  'vcpus_exact', 'memory', 'timeout', 'command_line', 'status_reason', 'run_started_at', 'exitcode',
+  'log_stream_name', 'log_group_name', 'task_arn', 'array_properties', 'array_parent_id', 'array_index',
+  'attempts', 'platform', 'job_type',
+] as const;
+
+/** The Go original's write path: one INSERT .. ON CONFLICT DO UPDATE per job, no change check. */
+const PER_ROW_SQL = `
+  INSERT INTO jobs (${PER_ROW_COLUMNS.join(', ')}, last_updated, last_seen_at)
+  VALUES (${PER_ROW_COLUMNS.map(() => '?').join(', ')}, now(), now())
+  ON CONFLICT (job_id) DO UPDATE SET
+    ${PER_ROW_COLUMNS.filter((c) => c !== 'job_id').map((c) => `${c} = EXCLUDED.${c}`).join(', ')},
+    last_updated = now(), last_seen_at = now()`;
+
+async function upsertPerRow(db: Knex, jobs: MirroredJob[]): Promise<number> {
+  await db.transaction(async (trx) => {
+    for (const job of jobs) {
+      const values = PER_ROW_COLUMNS.map((c) => (c === 'array_properties' ? JSON.stringify(job[c]) : job[c]));
+      await trx.raw(PER_ROW_SQL, values as Knex.RawBinding[]);
+    }
+  });
+  return jobs.length;
+}
+
+interface UpsertFigures {
+  insertPerSec: number;
+  changedPerSec: Record<number, number>;
+  unchangedPerSec: number;
+  perRowChangedPerSec: number;
+  perRowMs: number;
+  batchedMs: number;
+}
+
+async function benchUpserts(db: Knex): Promise<UpsertFigures> {
+  log(`\n## Upserts on ${JOBS.toLocaleString('en-US')} jobs`);
+  let round = 0;
+  const jobsOf = (r: number) => Array.from({ length: JOBS }, (_, i) => benchJob(i, r));
+
+  const insert = await timed(() => upsertJobs(db, jobsOf(round)));
+  if (insert.value.written !== JOBS) throw new Error(`insert wrote ${insert.value.written}, expected ${JOBS}`);
+  log(`batched insert of new jobs:         ${perSecond(JOBS, insert.ms)} jobs/s (${insert.ms.toFixed(0)} ms)`);
+
+  const changedPerSec: Record<number, number> = {};
+  let batchedMs = 0;
+  for (const batchSize of BATCH_SIZES) {
+    round += 1;
+    const jobs = jobsOf(round);
+    await db.raw('VACUUM jobs');
+    const r = await timed(() => upsertJobs(db, jobs, { batchSize }));
+    if (r.value.written !== JOBS) throw new Error(`changed upsert wrote ${r.value.written}, expected ${JOBS}`);
+    changedPerSec[batchSize] = perSecond(JOBS, r.ms);
+    if (batchSize === 1000) batchedMs = r.ms;
+    log(`batched upsert, all changed, batch ${String(batchSize).padStart(4)}: ${changedPerSec[batchSize]} changed jobs/s (${r.ms.toFixed(0)} ms)`);
+  }
+
+  const same = jobsOf(round);
+  const unchanged = await timed(() => upsertJobs(db, same));
+  if (unchanged.value.written !== 0) throw new Error(`unchanged upsert wrote ${unchanged.value.written}`);
+  const unchangedPerSec = perSecond(JOBS, unchanged.ms);
+  log(`batched upsert, nothing changed:    ${unchangedPerSec} jobs/s checked, 0 written (${unchanged.ms.toFixed(0)} ms)`);
+
+  round += 1;
+  const perRowJobs = jobsOf(round);
+  await db.raw('VACUUM jobs');
+  const perRow = await timed(() => upsertPerRow(db, perRowJobs));
+  const perRowChangedPerSec = perSecond(JOBS, perRow.ms);
+  log(`per-row INSERT..ON CONFLICT (Go):   ${perRowChangedPerSec} changed jobs/s (${perRow.ms.toFixed(0)} ms)`);
+  log(`ratio batched(1000) / per-row:      ${(changedPerSec[1000] / perRowChangedPerSec).toFixed(1)}x`);
+  return {
+    insertPerSec: perSecond(JOBS, insert.ms),
+    changedPerSec,
+    unchangedPerSec,
+    perRowChangedPerSec,
+    perRowMs: perRow.ms,
+    batchedMs,
+  };
+}
+
+// ------------------------------------------------------------------ search
+
+/**
+ * Generates jobs in SQL: 20 queues, 30 images, 8 name stems, statuses in
+ * realistic proportions, last_updated spread over 60 days (half inside the
+ * default 30-day range). Triggers are off: this is bulk loading, not mirroring.
+ */
+export async function generateJobs(db: Knex, n: number): Promise<void> {
+  await db.raw('TRUNCATE jobs, job_status_events, task_arns_to_instance_info');
+  // Bulk load without the secondary indexes, then build them exactly as the
+  // migrations defined them: much faster than maintaining them row by row.
+  const indexes = (
+    await db.raw<{ rows: { indexname: string; indexdef: string }[] }>(
+      "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = 'jobs' AND indexname <> 'jobs_pkey'",
+    )
+  ).rows;
+  for (const ix of indexes) await db.raw('DROP INDEX ??', [ix.indexname]);
+  await db.raw('ALTER TABLE jobs DISABLE TRIGGER USER');
+  await db.raw(
+    `INSERT INTO jobs (job_id, job_name, job_definition, job_queue, image, status, created_at, stopped_at,
+       vcpus, memory, timeout, command_line, last_updated, status_reason, run_started_at, exitcode,
+       log_stream_name, task_arn, attempts, platform, job_type, last_seen_at)
+     SELECT
+       md5(g::text)::uuid::text,
+       (ARRAY['etl','report','train','ingest','export','backfill','score','sync'])[1 + h.a % 8]
+         || '-' || (ARRAY['daily','hourly','adhoc','weekly'])[1 + h.b % 4] || '-' || (h.c % 5000),
+       'arn:aws:batch:us-east-1:123456789012:job-definition/def-' || (h.a % 40) || ':1',
+       'queue-' || (h.b % 20),
+       'registry.example.com/team-' || (h.c % 30) || '/app:' || (h.a % 7),
+       s.status,
+       t.updated - interval '20 minutes',
+       CASE WHEN s.status IN ('SUCCEEDED','FAILED','GONE') THEN t.updated END,
+       1 + h.a % 8, 512 * (1 + h.b % 8), CASE WHEN h.c % 10 = 0 THEN 3600 ELSE -1 END,
+       '["python","main.py","' || g || '"]',
+       t.updated,
+       CASE WHEN s.status = 'FAILED' THEN 'Essential container in task exited' END,
+       CASE WHEN s.status IN ('RUNNING','SUCCEEDED','FAILED') THEN t.updated - interval '15 minutes' END,
+       CASE WHEN s.status = 'SUCCEEDED' THEN 0 WHEN s.status = 'FAILED' THEN 1 END,
+       'def/default/' || md5(g::text),
+       'arn:aws:ecs:us-east-1:123456789012:task/c/' || md5(g::text),
+       1, 'EC2', 'container', t.updated
+     FROM generate_series(1, ?::int) AS g
+     CROSS JOIN LATERAL (SELECT abs(hashint4(g)) AS a, abs(hashint4(g + 7919)) AS b, abs(hashint4(g + 104729)) AS c) h
+     CROSS JOIN LATERAL (SELECT now() - (h.c % 5184000) * interval '1 second' AS updated) t
+     CROSS JOIN LATERAL (SELECT CASE
+         WHEN h.a % 100 < 70 THEN 'SUCCEEDED' WHEN h.a % 100 < 80 THEN 'FAILED'
+         WHEN h.a % 100 < 85 THEN 'RUNNING' WHEN h.a % 100 < 88 THEN 'RUNNABLE'
+         WHEN h.a % 100 < 90 THEN 'STARTING' WHEN h.a % 100 < 93 THEN 'PENDING'
+         WHEN h.a % 100 < 95 THEN 'SUBMITTED' ELSE 'GONE' END AS status) s`,
+    [n],
+  );
+  await db.raw('ALTER TABLE jobs ENABLE TRIGGER USER');
+  await db.raw("SET maintenance_work_mem = '256MB'");
+  for (const ix of indexes) await db.raw(ix.indexdef);
+  await db.raw('VACUUM ANALYZE jobs');
+}
+
+function search(overrides: Partial<JobSearch>): JobSearch {
+  return {
+    tokens: [],
+    queues: [],
+    statuses: [],
+    dateRange: '30d',
+    sortColumn: 'last_updated',
+    sortDirection: 'DESC',
+    page: 0,
+    ...overrides,
+  };
+}
+
+/** The fixed query mix: what the UI sends most, plus each filter, sort and range. */
+export function queryMix(rareIdPrefix: string): [string, JobSearch][] {
+  const mix: [string, JobSearch][] = [
+    ['default (30d, last_updated DESC)', search({})],
+    ['token common "etl"', search({ tokens: ['etl'] })],
+    ['token rare (id prefix)', search({ tokens: [rareIdPrefix] })],
+    ['two tokens "report team-7"', search({ tokens: ['report', 'team-7'] })],
+    ['token without match', search({ tokens: ['zzqqxx'] })],
+    ['token + sort name ASC', search({ tokens: ['ingest'], sortColumn: 'name', sortDirection: 'ASC' })],
+    ['queue filter', search({ queues: ['queue-3'] })],
+    ['status FAILED', search({ statuses: ['FAILED'] })],
+    ['status RUNNING (5%)', search({ statuses: ['RUNNING'] })],
+    ['queues + statuses', search({ queues: ['queue-3', 'queue-4'], statuses: ['RUNNING', 'RUNNABLE'] })],
+    ['queue + status + token', search({ queues: ['queue-5'], statuses: ['SUCCEEDED'], tokens: ['daily'] })],
+  ];
+  for (const sortColumn of ['id', 'name', 'status', 'stopped_at', 'last_updated'] as const) {
+    for (const sortDirection of ['ASC', 'DESC'] as const) {
+      mix.push([`sort ${sortColumn} ${sortDirection}`, search({ sortColumn, sortDirection })]);
+    }
+  }
+  for (const dateRange of ['10m', '1h', '1d', '7d'] as const) mix.push([`dateRange ${dateRange}`, search({ dateRange })]);
+  mix.push(['deep page 50 (offset 5000)', search({ page: 50 })]);
+  mix.push(['deep page 20, sort name DESC', search({ page: 20, sortColumn: 'name', sortDirection: 'DESC' })]);
+  mix.push(['status + sort stopped_at DESC', search({ statuses: ['SUCCEEDED'], sortColumn: 'stopped_at', sortDirection: 'DESC' })]);
+  return mix;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+interface SearchFigure {
+  name: string;
+  p50: number;
+  p95: number;
+  rows: number;
+}
+
+async function benchSearch(db: Knex): Promise<{ figures: SearchFigure[]; generateMs: number }> {
+  log(`\n## Search on ${SEARCH_JOBS.toLocaleString('en-US')} generated jobs (${RUNS} timed runs per query)`);
+  const gen = await timed(() => generateJobs(db, SEARCH_JOBS));
+  log(`generated + VACUUM ANALYZE in ${(gen.ms / 1000).toFixed(1)} s`);
+  const rare = ((await db.raw<{ rows: { id: string }[] }>('SELECT md5(?::text)::uuid::text AS id', [String(Math.floor(SEARCH_JOBS / 3))])).rows[0].id).slice(0, 8);
+  const figures: SearchFigure[] = [];
+  for (const [name, q] of queryMix(rare)) {
+    const rows = (await searchJobs(db, q)).length; // warm-up
+    const times: number[] = [];
+    for (let i = 0; i < RUNS; i += 1) times.push((await timed(() => searchJobs(db, q))).ms);
+    times.sort((a, b) => a - b);
+    const f = { name, p50: percentile(times, 50), p95: percentile(times, 95), rows };
+    figures.push(f);
+    log(`${name.padEnd(34)} p50 ${f.p50.toFixed(1).padStart(7)} ms  p95 ${f.p95.toFixed(1).padStart(7)} ms  (${rows} rows)`);
+  }
+  return { figures, generateMs: gen.ms };
+}
+
+// ------------------------------------------------------------------ main
+
+async function main(): Promise<void> {
+  const name = `bp_bench_store_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const admin = createDb({ ...PG, database_name: 'postgres' }, { min: 0, max: 1 });
+  await admin.raw(`CREATE DATABASE ${name}`);
+  const db = createDb({ ...PG, database_name: name }, { min: 1, max: 4 });
+  try {
+    await migrateLatest(db);
+    const version = (await db.raw<{ rows: { server_version: string }[] }>('SHOW server_version')).rows[0].server_version;
+    log(`# bench:store — PostgreSQL ${version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+    const up = await benchUpserts(db);
+    const { figures } = await benchSearch(db);
+
+    const worstP95 = Math.max(...figures.map((f) => f.p95));
+    const ratio = up.changedPerSec[1000] / up.perRowChangedPerSec;
+    log('\n## Summary');
+    log(`batched changed jobs/s: ${up.changedPerSec[1000]} (target >= 20000) ${up.changedPerSec[1000] >= 20_000 ? 'OK' : 'MISSED'}`);
+    log(`vs per-row (Go way):   ${ratio.toFixed(1)}x (target >= 10x) ${ratio >= 10 ? 'OK' : 'MISSED'}`);
+    log(`worst search p95:      ${worstP95.toFixed(1)} ms (target <= 100 ms) ${worstP95 <= 100 ? 'OK' : 'MISSED'}`);
+  } finally {
+    await db.destroy();
+    await admin.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.destroy();
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`bench:store failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}
