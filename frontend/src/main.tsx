@@ -1,50 +1,5 @@
-import { StrictMode, Suspense, lazy } from 'react';
-import { createRoot } from 'react-dom/client';
-import { BrowserRouter, Link, Route, Routes } from 'react-router';
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { Layout } from './components/Layout';
-import { JobsPage } from './pages/JobsPage';
-import { JobPage } from './pages/JobPage';
-import { QueuesPage } from './pages/QueuesPage';
-import { Empty, Loading } from './components/States';
-import './styles.css';
+// Entry point kept tiny: kick off the Jobs page's first request, then load the app.
+import { startJobsPrefetch } from './lib/prefetch';
 
-// The charting library is heavy; only the Stats page pays for it.
-const StatsPage = lazy(() => import('./pages/StatsPage'));
-
-const queryClient = new QueryClient({
-  defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false, staleTime: 2000 } },
-});
-
-function NotFound() {
-  return (
-    <Empty title="Page not found">
-      <Link to="/">Go to the jobs</Link>
-    </Empty>
-  );
-}
-
-createRoot(document.getElementById('root')!).render(
-  <StrictMode>
-    <QueryClientProvider client={queryClient}>
-      <BrowserRouter>
-        <Routes>
-          <Route element={<Layout />}>
-            <Route index element={<JobsPage />} />
-            <Route path="job/:id" element={<JobPage />} />
-            <Route path="job_queues" element={<QueuesPage />} />
-            <Route
-              path="stats"
-              element={
-                <Suspense fallback={<Loading what="charts" />}>
-                  <StatsPage />
-                </Suspense>
-              }
-            />
-            <Route path="*" element={<NotFound />} />
-          </Route>
-        </Routes>
-      </BrowserRouter>
-    </QueryClientProvider>
-  </StrictMode>,
-);
+startJobsPrefetch();
+void import('./app');

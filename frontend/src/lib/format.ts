@@ -73,6 +73,13 @@ export function shortImage(image: string): string {
   return host.includes('.') || host.includes(':') || host === 'localhost' ? image.slice(slash + 1) : image;
 }
 
+/** Keeps both ends of a long id visible (array children differ only in their `:index` suffix). */
+export function middleEllipsis(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const tail = Math.floor((max - 1) / 2);
+  return `${text.slice(0, max - 1 - tail)}…${text.slice(-tail)}`;
+}
+
 export function formatAgo(iso: string | null | undefined, now = Date.now()): string {
   const t = ms(iso);
   if (t === null) return '';

@@ -185,6 +185,12 @@ function JobLog({ id, running }: { id: string; running: boolean }) {
     queryFn: ({ signal }) => api.logText(id, signal),
     refetchInterval: running && follow ? LOG_POLL_MS : false,
   });
+  // When the job stops, read the log once more: its last lines arrive after the last poll.
+  const wasRunning = useRef(running);
+  useEffect(() => {
+    if (wasRunning.current && !running) void log.refetch();
+    wasRunning.current = running;
+  }, [running, log]);
   const box = useRef<HTMLPreElement>(null);
   useEffect(() => {
     if (follow && box.current) box.current.scrollTop = box.current.scrollHeight;

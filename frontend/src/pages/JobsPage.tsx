@@ -11,6 +11,7 @@ import {
 } from '@tanstack/react-table';
 import { api, type JobJson } from '../lib/api';
 import { JOB_STATUS_OPTIONS } from '../lib/statuses';
+import { searchJobsOnce } from '../lib/prefetch';
 import {
   DATE_RANGE_OPTIONS,
   apiQuery,
@@ -27,6 +28,7 @@ import {
   formatShortTime,
   formatTime,
   formatVcpus,
+  middleEllipsis,
   runtimeSeconds,
   shortImage,
   totalElapsedSeconds,
@@ -49,7 +51,7 @@ function jobColumns(now: number): ColumnDef<JobJson>[] {
       accessorFn: (j) => j.id,
       cell: ({ row }) => (
         <Link to={`/job/${encodeURIComponent(row.original.id)}`} className="mono" title={row.original.id}>
-          {row.original.id}
+          {middleEllipsis(row.original.id, 26)}
         </Link>
       ),
     },
@@ -129,7 +131,7 @@ export function JobsPage() {
   const query = apiQuery(state);
   const jobs = useQuery({
     queryKey: ['jobs', query],
-    queryFn: ({ signal }) => api.searchJobs(query, signal),
+    queryFn: ({ signal }) => searchJobsOnce(query, signal),
     placeholderData: keepPreviousData,
     refetchInterval: state.autoRefresh ? REFRESH_MS : false,
   });
