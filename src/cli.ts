@@ -1,21 +1,24 @@
 import { ConfigError, loadConfig } from './config';
 import type { Config } from './types';
 
-/** What each role does once it has a Config; modules load lazily so a role pays only for what it uses. */
+/**
+ * What each role does once it has a Config. Modules load lazily (require, so
+ * that tsx's CommonJS hook serves them) and a role pays only for what it uses.
+ */
 type RoleRunner = (config: Config) => Promise<void>;
 
 const CONFIG_ROLES: Record<string, () => Promise<RoleRunner>> = {
-  all: async () => (await import('./roles/all')).runAll,
-  api: async () => (await import('./roles/api')).runApi,
-  worker: async () => (await import('./roles/worker')).runWorker,
-  scheduler: async () => (await import('./roles/scheduler')).runScheduler,
-  migrate: async () => (await import('./roles/migrate')).runMigrate,
+  all: async () => (require('./roles/all') as typeof import('./roles/all')).runAll,
+  api: async () => (require('./roles/api') as typeof import('./roles/api')).runApi,
+  worker: async () => (require('./roles/worker') as typeof import('./roles/worker')).runWorker,
+  scheduler: async () => (require('./roles/scheduler') as typeof import('./roles/scheduler')).runScheduler,
+  migrate: async () => (require('./roles/migrate') as typeof import('./roles/migrate')).runMigrate,
 };
 
 /** Roles that take their own flags instead of a config file. */
 const FLAG_ROLES: Record<string, () => Promise<(args: string[]) => Promise<void>>> = {
-  simulate: async () => (await import('./roles/simulate')).runSimulate,
-  demo: async () => (await import('./roles/demo')).runDemo,
+  simulate: async () => (require('./roles/simulate') as typeof import('./roles/simulate')).runSimulate,
+  demo: async () => (require('./roles/demo') as typeof import('./roles/demo')).runDemo,
 };
 
 const USAGE = `usage: batchiepatchie [ROLE] [config.toml | s3://bucket/key]
