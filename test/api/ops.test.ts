@@ -3,7 +3,9 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { expect } from 'chai';
+import pino from 'pino';
 import { createAwsClients } from '../../src/aws/clients';
 import { loadIndexPage } from '../../src/api/routes/ui';
 import { createLogger } from '../../src/log';
@@ -155,6 +157,23 @@ describe('API: operations endpoints, headers, UI serving, shutdown', function ()
       expect(html).to.include('s3://ui-bucket/ui/index.html');
     } finally {
       aws.destroy();
+    }
+  });
+
+  it('request logs: one JSON line per request, without the query string', async () => {
+    const lines: string[] = [];
+    const recording = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) }));
+    const s = await startTestApi({ tdb, deps: { logger: recording } });
+    try {
+      await fetch(`${s.url}/api/v1/jobs?q=secret-search&access_token=tok`, { headers: { 'x-request-id': 'req-42' } });
+      await new Promise((r) => setTimeout(r, 20));
+      const entry = lines.map((l) => JSON.parse(l)).find((e) => e.msg === 'request' && e.path === '/api/v1/jobs');
+      expect(entry).to.include({ method: 'GET', path: '/api/v1/jobs', status: 200, requestId: 'req-42', level: 30 });
+      expect(entry.ms).to.be.a('number');
+      expect(lines.join('')).to.not.include('secret-search');
+      expect(lines.join('')).to.not.include('tok&');
+    } finally {
+      await s.close();
     }
   });
 
