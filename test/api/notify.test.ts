@@ -98,4 +98,15 @@ describe('API: notify (EventBridge job state changes into the pipeline)', functi
     await new Promise((r) => setTimeout(r, 500));
     expect(await t.db('jobs').where('job_id', 'like', '33333333-%')).to.deep.equal([]);
   });
+
+  it('bull-board at /admin/queues shows the pipeline queues', async () => {
+    const page = await fetch(`${t.url}/admin/queues`);
+    expect(page.status).to.equal(200);
+    expect(page.headers.get('content-type')).to.match(/^text\/html/);
+    expect(await page.text()).to.include('__UI_CONFIG__');
+    const api = await getJson(`${t.url}/admin/queues/api/queues`);
+    expect(api.status).to.equal(200);
+    const names = (api.body.queues as { name: string }[]).map((q) => q.name);
+    expect(names.length).to.be.greaterThan(0);
+  });
 });
