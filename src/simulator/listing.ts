@@ -32,7 +32,7 @@ export interface ListJobsOutput {
 const MAX_BY_STATUS = 1000;
 const MAX_WITH_FILTER = 100;
 /** Jobs a filtered page may examine before answering with what it found and a token (as AWS does). */
-const FILTER_SCAN_BUDGET = 100_000;
+const FILTER_SCAN_BUDGET = 50_000;
 
 interface Cursor {
   scope: string;

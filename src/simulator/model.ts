@@ -505,14 +505,36 @@ export class SimModel {
     return { jobId: job.id, jobArn: jobArn(this, job.id), jobName: job.name };
   }
 
-  private addJob(id: string, name: string, queue: SimQueue, spec: JobSpec, createdAt: number, plan: JobPlan, parent: SimJob | null, index: number, size: number): SimJob {
+  private addJob(
+    id: string,
+    name: string,
+    queue: SimQueue,
+    spec: JobSpec,
+    createdAt: number,
+    plan: JobPlan,
+    parent: SimJob | null,
+    index: number,
+    size: number,
+    status: AwsJobStatus = 'SUBMITTED',
+  ): SimJob {
     const job = new SimJob(++this.seq, id, name, queue, spec, createdAt, plan, parent, index, size);
+    job.status = status;
+    job.statusSince = this.time;
     this.jobs.set(id, job);
     if (!parent) {
       queue.all.insert(job);
-      queue.byStatus[0].insert(job);
+      queue.byStatus[STATUS_INDEX[status]].insert(job);
     }
     return job;
+  }
+
+  /** Bulk-loaded jobs enter their status directly (no walk through SUBMITTED). */
+  private enterStatusDirectly(job: SimJob): void {
+    if (job.status === 'SUCCEEDED' || job.status === 'FAILED') this.finished.insert(job);
+    if (job.status === 'RUNNABLE') {
+      job.queue.runnable.add(job);
+      job.queue.runnableVcpus += job.vcpusNeeded;
+    }
   }
 
   private schedule(job: SimJob, at: number): void {
@@ -820,30 +842,29 @@ export class SimModel {
     for (let i = 0; i < input.finished; i++) {
       const family = i % specs.length;
       const createdAt = Math.floor(start + i * step) - 90_000;
-      const job = this.addJob(this.rng.uuid(), `${BULK_FAMILIES[family].name}-${i}`, queue, specs[family], createdAt, plan, null, -1, 0);
       const failed = i % 10 === 7;
+      const job = this.addJob(this.rng.uuid(), `${BULK_FAMILIES[family].name}-${i}`, queue, specs[family], createdAt, plan, null, -1, 0, failed ? 'FAILED' : 'SUCCEEDED');
       job.startedAt = createdAt + 30_000;
       job.stoppedAt = createdAt + 90_000;
       job.tries = 1;
       job.exitCode = failed ? 1 : 0;
       job.statusReason = 'Essential container in task exited';
       job.logStreamName = `${specs[family].definitionName}/default/${job.id.replace(/-/g, '')}`;
-      this.setStatus(job, failed ? 'FAILED' : 'SUCCEEDED');
+      this.enterStatusDirectly(job);
     }
     const activeStatuses: AwsJobStatus[] = ['SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING'];
     for (let i = 0; i < input.active; i++) {
       const family = i % specs.length;
-      const job = this.addJob(this.rng.uuid(), `${BULK_FAMILIES[family].name}-active-${i}`, queue, specs[family], this.time - 1000, plan, null, -1, 0);
       const status = activeStatuses[i % activeStatuses.length];
+      const job = this.addJob(this.rng.uuid(), `${BULK_FAMILIES[family].name}-active-${i}`, queue, specs[family], this.time - 1000, plan, null, -1, 0, status);
+      this.enterStatusDirectly(job);
       if (status === 'STARTING' || status === 'RUNNING') {
         // Already placed before the load: no instance is modelled for them.
         job.tries = 1;
         job.startedAt = status === 'RUNNING' ? this.time - 1000 : undefined;
-        this.setStatus(job, status);
         this.schedule(job, this.time + (status === 'STARTING' ? TIMING.startingToRunning : this.runMs(job)));
-      } else {
-        this.setStatus(job, status);
-        if (status !== 'RUNNABLE') this.schedule(job, this.time + TIMING.submittedToPending);
+      } else if (status !== 'RUNNABLE') {
+        this.schedule(job, this.time + TIMING.submittedToPending);
       }
     }
     return { loaded: input.finished + input.active };

@@ -27,16 +27,30 @@ export class Rng {
     return this.next() < p;
   }
 
+  /** 32 random bits. */
+  u32(): number {
+    return (this.next() * 4294967296) >>> 0;
+  }
+
   hex(length: number): string {
     let out = '';
-    while (out.length < length) out += ((this.next() * 4294967296) >>> 0).toString(16).padStart(8, '0');
-    return out.slice(0, length);
+    while (out.length < length) out += hex8(this.u32());
+    return out.length === length ? out : out.slice(0, length);
   }
 
   /** A version-4-shaped UUID. */
   uuid(): string {
-    const h = this.hex(32);
-    const variant = '89ab'[parseInt(h[16], 16) & 3];
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+    const a = hex8(this.u32());
+    const b = hex8(this.u32());
+    const c = hex8(this.u32());
+    const d = hex8(this.u32());
+    const variant = '89ab'[parseInt(c[0], 16) & 3];
+    return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-${variant}${c.slice(1, 4)}-${c.slice(4, 8)}${d}`;
   }
+}
+
+const BYTE_HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+function hex8(v: number): string {
+  return BYTE_HEX[v >>> 24] + BYTE_HEX[(v >>> 16) & 255] + BYTE_HEX[(v >>> 8) & 255] + BYTE_HEX[v & 255];
 }
