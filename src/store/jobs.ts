@@ -62,23 +62,35 @@ const MIRRORED_COLUMNS: readonly (readonly [keyof MirroredJob, string])[] = [
 const COLUMN_NAMES = MIRRORED_COLUMNS.map(([c]) => c);
 const UPDATABLE = COLUMN_NAMES.filter((c) => c !== 'job_id');
 
+const differs = (left: string, right: string) =>
+  `(${UPDATABLE.map((c) => `${left}.${c}`).join(', ')}) IS DISTINCT FROM (${UPDATABLE.map((c) => `${right}.${c}`).join(', ')})`;
+
 /**
  * One statement per batch with a single bind parameter (the batch as JSON,
  * expanded by jsonb_to_recordset), so batch size is never limited by
- * Postgres' 65535 bind parameters. The WHERE of DO UPDATE skips rows whose
- * mirrored fields are all unchanged: no new tuple, no trigger, no WAL.
+ * Postgres' 65535 bind parameters.
+ *
+ * `changed` drops rows equal to what is stored before the INSERT sees them:
+ * ON CONFLICT DO UPDATE would otherwise lock (and so write to) every
+ * conflicting row even when its WHERE then skips the update. The same test in
+ * DO UPDATE's WHERE covers a row changed by someone else in between.
  * RETURNING yields only the rows actually inserted or updated.
  */
 const UPSERT_SQL = `
+  WITH input AS (
+    SELECT * FROM jsonb_to_recordset(?::jsonb) AS r(${MIRRORED_COLUMNS.map(([c, t]) => `${c} ${t}`).join(', ')})
+  ), changed AS (
+    SELECT input.* FROM input LEFT JOIN jobs ON jobs.job_id = input.job_id
+    WHERE jobs.job_id IS NULL OR ${differs('jobs', 'input')}
+  )
   INSERT INTO jobs (${COLUMN_NAMES.join(', ')}, last_updated, last_seen_at)
-  SELECT ${COLUMN_NAMES.map((c) => `r.${c}`).join(', ')}, now(), now()
-  FROM jsonb_to_recordset(?::jsonb) AS r(${MIRRORED_COLUMNS.map(([c, t]) => `${c} ${t}`).join(', ')})
+  SELECT ${COLUMN_NAMES.map((c) => `changed.${c}`).join(', ')}, now(), now()
+  FROM changed
   ON CONFLICT (job_id) DO UPDATE SET
     ${UPDATABLE.map((c) => `${c} = EXCLUDED.${c}`).join(',\n    ')},
     last_updated = now(),
     last_seen_at = now()
-  WHERE (${UPDATABLE.map((c) => `jobs.${c}`).join(', ')})
-    IS DISTINCT FROM (${UPDATABLE.map((c) => `EXCLUDED.${c}`).join(', ')})
+  WHERE ${differs('jobs', 'EXCLUDED')}
   RETURNING job_id`;
 
 export const DEFAULT_UPSERT_BATCH_SIZE = 1000;

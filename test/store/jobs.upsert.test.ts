@@ -26,11 +26,11 @@ describe('store/jobs upsertJobs', () => {
     expect(stored?.last_seen_at).to.be.instanceOf(Date);
   });
 
-  it('writes nothing when nothing changed: no new tuple, no status event, last_updated kept', async () => {
+  it('writes nothing when nothing changed: no new tuple, no row lock, no status event, last_updated kept', async () => {
     const jobs = [mirroredJob({ array_properties: { size: 2, statusSummary: { RUNNING: 1 } } }), mirroredJob()];
     await upsertJobs(t.db, jobs);
     await t.db('job_status_events').del();
-    const before = await t.db('jobs').select('job_id', 'last_updated', t.db.raw('xmin::text AS xmin')).orderBy('job_id');
+    const before = await t.db('jobs').select('job_id', 'last_updated', t.db.raw('xmin::text AS xmin'), t.db.raw('xmax::text AS xmax')).orderBy('job_id');
     // Same values again, in new objects (and a jsonb with keys in another order).
     const again = jobs.map((j) => ({
       ...j,
@@ -39,7 +39,7 @@ describe('store/jobs upsertJobs', () => {
     }));
     const result = await upsertJobs(t.db, again);
     expect(result).to.deep.equal({ written: 0, changedIds: [] });
-    const after = await t.db('jobs').select('job_id', 'last_updated', t.db.raw('xmin::text AS xmin')).orderBy('job_id');
+    const after = await t.db('jobs').select('job_id', 'last_updated', t.db.raw('xmin::text AS xmin'), t.db.raw('xmax::text AS xmax')).orderBy('job_id');
     expect(after).to.deep.equal(before);
     expect(await t.db('job_status_events')).to.have.length(0);
   });
