@@ -13,14 +13,11 @@ interface Run {
   stderr: string;
 }
 
-/**
- * Runs bin/batchiepatchie as an operator would; BATCHIEPATCHIE_* of this
- * process are not inherited. `nodeFlags` go before the script.
- */
-function runCli(args: string[], env: NodeJS.ProcessEnv = {}, nodeFlags: string[] = []): Promise<Run> {
+/** Runs bin/batchiepatchie as an operator would; BATCHIEPATCHIE_* of this process are not inherited. */
+function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('BATCHIEPATCHIE_')));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeFlags, BIN, ...args], { cwd: ROOT, env: { ...inherited, ...env } });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...inherited, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -86,18 +83,11 @@ database_username = "${PG.database_username}"
 database_name = "\${BP_TEST_DB}"
 `,
       );
-      // `--import tsx`: src/cli.ts loads roles with import(), which bin's
-      // require('tsx/cjs') does not hook (ERR_MODULE_NOT_FOUND for src/roles/migrate);
-      // reported to the CLI's owner. The config path under test is the same either way.
-      const run = await runCli(
-        ['migrate'],
-        {
-          BATCHIEPATCHIE_CONFIG: good,
-          BP_TEST_DB: database.name,
-          ...(PG.database_password ? { BATCHIEPATCHIE_DATABASE_PASSWORD: PG.database_password } : {}),
-        },
-        ['--import', 'tsx'],
-      );
+      const run = await runCli(['migrate'], {
+        BATCHIEPATCHIE_CONFIG: good,
+        BP_TEST_DB: database.name,
+        ...(PG.database_password ? { BATCHIEPATCHIE_DATABASE_PASSWORD: PG.database_password } : {}),
+      });
       expect(run.code, run.stderr).to.equal(0);
       expect(run.stdout).to.match(/applied \d+ migration/);
       const tables = await database.db('pg_tables').where({ schemaname: 'public', tablename: 'jobs' }).count<{ count: number }[]>('* as count');
