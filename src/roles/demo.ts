@@ -233,7 +233,8 @@ export async function runDemo(args: string[]): Promise<void> {
     if (!existsSync(path.join(FRONTEND_DIST, 'index.html'))) {
       throw new PreflightError(`The UI is not built (${FRONTEND_DIST}/index.html is missing).\nFix: run \`npm run build\` once, then \`batchiepatchie demo\` again.`);
     }
-    const config = await demoConfig(flags.port);
+    const config = await demoConfig(flags.port === 0 ? 5454 : flags.port);
+    if (flags.port === 0) config.port = 0; // any free port: the demo's own option, not a config value
     await checkRedis(config);
     const admin = await checkPostgres(config);
     try {
