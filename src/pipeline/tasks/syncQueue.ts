@@ -37,7 +37,7 @@ export interface ReconcileStats {
   changed: number;
   missingDescribed: number;
   changedIds: string[];
-  /** Array parents this reconcile saw reach a terminal status. */
+  /** Array parents this reconcile saw reach a terminal status (their children were synced first). */
   finishedParents: string[];
 }
 
@@ -89,6 +89,12 @@ export async function reconcileListing(
       ctx.logger.warn({ ...label, jobId: err.jobId, err: err.message }, 'skipping a job description that cannot be mirrored');
     }
   }
+  // An array parent that is about to be stored as finished will not be "open" next round: mirror its
+  // children first, so a failure here leaves the parent open and the next round tries again.
+  const finishing = mapped.filter(
+    (j) => j.array_properties?.size !== undefined && !j.array_parent_id && isTerminal(j.status) && !isTerminal(states.get(j.job_id)?.status ?? 'SUBMITTED'),
+  );
+  for (const parent of finishing) await syncArrayChildren(ctx, parent.job_id, parent.array_properties?.statusSummary);
   const { changedIds } = await upsertJobs(ctx.db, mapped, { batchSize: 500 });
 
   // Everything AWS reports active right now counts as seen (written rows got last_seen_at already).
@@ -100,10 +106,7 @@ export async function reconcileListing(
   }
   await touchLastSeen(ctx.db, [...activeNow], new Date());
 
-  const changed = new Set(changedIds);
-  const finishedParents = mapped
-    .filter((j) => j.array_properties?.size !== undefined && !j.array_parent_id && isTerminal(j.status) && changed.has(j.job_id))
-    .map((j) => j.job_id);
+  const finishedParents = finishing.map((j) => j.job_id);
   return {
     listed: summaries.size,
     described: details.length,
@@ -142,8 +145,6 @@ export async function syncQueue(ctx: TaskContext, queue: string): Promise<SyncQu
   const summaries = await listQueries(ctx, queueListQueries(queue, mark));
   const believed = await listNonTerminalTopLevelJobIds(ctx.db, queue);
   const stats = await reconcileListing(ctx, { queue }, summaries, believed);
-  // A parent that just finished will not be "open" next round: sync its children one last time now.
-  for (const parentId of stats.finishedParents) await syncArrayChildren(ctx, parentId);
   const newest = maxCreatedAt(summaries);
   if (newest !== null) await raiseCreatedMark(ctx.redis, ctx.config, queue, newest);
   await recordSyncedAt(ctx.redis, ctx.config, queue, startedAt);

@@ -1,0 +1,170 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { getJob } from '../../src/store/jobs';
+import { PG } from '../helpers/db';
+import { createDb } from '../../src/store/db';
+import { expectConverged } from './converge';
+import { startHarness, type Harness } from './harness';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function submitMix(h: Harness, queue: string, n: number): void {
+  for (let i = 0; i < n; i++) {
+    h.sim.model.submitJob({
+      jobName: `mix-${i}`,
+      jobQueue: queue,
+      vcpus: 1,
+      memory: 128,
+      arraySize: i % 25 === 0 ? 4 : undefined,
+      plan: { outcome: i % 7 === 0 ? 'FAILED' : 'SUCCEEDED', exitCode: i % 7 === 0 ? 2 : 0, runSeconds: 5 + (i % 40) },
+    });
+  }
+}
+
+describe('pipeline under faults: the mirror converges', function () {
+  this.timeout(240_000);
+
+  it('with 30% of AWS calls throttled', async () => {
+    const h = await startHarness({ workers: 2 });
+    try {
+      await h.queue('f-throttle', { instances: 4 });
+      h.sim.faults.set({ throttleRate: 0.3 });
+      let completed = 0;
+      for (let r = 0; r < 8; r++) {
+        submitMix(h, 'f-throttle', 40);
+        h.sim.model.advance(15_000);
+        if ((await h.round()).status === 'completed') completed++;
+      }
+      const final = await h.round();
+      expect(final.status).to.equal('completed');
+      expect(completed, 'rounds complete despite throttling').to.be.greaterThan(5);
+      const throttled = h.sim.counters.get();
+      h.sim.faults.clear();
+      expect(await expectConverged(h, ['f-throttle'])).to.be.greaterThan(300);
+      expect(throttled['Batch.ListJobs']).to.be.greaterThan(0);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('with Postgres connections killed mid-upsert', async () => {
+    const h = await startHarness({ workers: 2 });
+    const admin = createDb({ ...PG, database_name: 'postgres' }, { min: 0, max: 1 });
+    try {
+      await h.queue('f-pg', { instances: 4 });
+      await h.round();
+      let kills = 0;
+      for (let r = 0; r < 4; r++) {
+        submitMix(h, 'f-pg', 1500);
+        h.sim.model.advance(20_000);
+        const round = h.round();
+        // Kill every backend of the test database while the round writes.
+        for (let k = 0; k < 3; k++) {
+          await sleep(40 + k * 60);
+          const res = await admin.raw(
+            'SELECT pg_terminate_backend(pid) AS t FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid()',
+            [h.tdb.name],
+          );
+          kills += res.rows.length;
+        }
+        await round.catch(() => undefined);
+      }
+      expect(kills).to.be.greaterThan(0);
+      h.sim.model.advance(60_000);
+      let final = await h.round();
+      if (final.status !== 'completed') final = await h.round();
+      expect(final.status).to.equal('completed');
+      expect(await expectConverged(h, ['f-pg'])).to.be.greaterThan(6000);
+    } finally {
+      await admin.destroy();
+      await h.close();
+    }
+  });
+
+  describe('with Redis restarted mid-round', () => {
+    let server: ChildProcess | null = null;
+    let port = 0;
+
+    async function freePort(): Promise<number> {
+      return new Promise((resolve, reject) => {
+        const s = createServer();
+        s.listen(0, '127.0.0.1', () => {
+          const p = (s.address() as { port: number }).port;
+          s.close(() => resolve(p));
+        });
+        s.on('error', reject);
+      });
+    }
+
+    async function startRedis(): Promise<void> {
+      server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on('error', () => undefined);
+      for (let i = 0; i < 100; i++) {
+        try {
+          await probe.connect();
+          await probe.ping();
+          probe.disconnect();
+          return;
+        } catch {
+          await sleep(50);
+        }
+      }
+      throw new Error('own redis-server did not start');
+    }
+
+    async function stopRedis(): Promise<void> {
+      const s = server;
+      server = null;
+      if (!s || s.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        s.once('exit', () => resolve());
+        s.kill('SIGKILL');
+      });
+    }
+
+    after(async () => stopRedis());
+
+    it('loses nothing: the next rounds and events catch up', async () => {
+      port = await freePort();
+      await startRedis();
+      const h = await startHarness({ workers: 2, redisUrl: `redis://127.0.0.1:${port}` });
+      try {
+        await h.queue('f-redis', { instances: 4 });
+        await h.round();
+        submitMix(h, 'f-redis', 800);
+        h.sim.model.advance(20_000);
+        h.sim.faults.set({ delayMs: 30 }); // a slower AWS keeps the round in flight
+        const inFlight = h.round().catch(() => undefined);
+        await sleep(150);
+        await stopRedis();
+        await sleep(500);
+        await startRedis();
+        h.sim.faults.clear();
+        await Promise.race([inFlight, sleep(3000)]);
+
+        h.sim.model.advance(30_000);
+        let outcome = await h.round();
+        for (let i = 0; i < 3 && outcome.status !== 'completed'; i++) outcome = await h.round();
+        expect(outcome.status).to.equal('completed');
+        expect(await expectConverged(h, ['f-redis'])).to.be.greaterThan(800);
+
+        // Events still flow after the restart (the stream and its group are recreated).
+        const { jobId } = h.sim.model.submitJob({ jobName: 'after-restart', jobQueue: 'f-redis', plan: { runSeconds: 100 } });
+        h.sim.model.advance(20_000);
+        const detail = h.sim.model.getJob(jobId)!;
+        await h.pq.enqueueJobEvents([{ 'detail-type': 'Batch Job State Change', time: new Date().toISOString(), detail }]);
+        let row = await getJob(h.db, jobId);
+        for (let i = 0; i < 150 && row?.status !== detail.status; i++) {
+          await sleep(20);
+          row = await getJob(h.db, jobId);
+        }
+        expect(row?.status).to.equal(detail.status);
+      } finally {
+        await h.close();
+      }
+    });
+  });
+});
