@@ -1,20 +1,27 @@
 /**
  * Scenarios: what the simulated account holds at start and what keeps
  * happening. `empty` has nothing; `demo` has a few queues and compute
- * environments and a steady trickle of varied jobs.
+ * environments and a steady trickle of varied jobs; `bulkLoad` has one queue
+ * holding a million retained jobs (benchmarks).
  */
 import type { SimModel } from './model';
 import type { Rng } from './rng';
 import type { ScenarioName, SimJobInput } from './types';
 
-export const SCENARIOS: readonly ScenarioName[] = ['empty', 'demo'];
+export const SCENARIOS: readonly ScenarioName[] = ['empty', 'demo', 'bulkLoad'];
 
-export function startScenario(model: SimModel, name: ScenarioName): void {
+export function startScenario(model: SimModel, name: ScenarioName, bulk: { finished?: number; active?: number } = {}): void {
   switch (name) {
     case 'empty':
       return;
     case 'demo':
       startDemo(model);
+      return;
+    case 'bulkLoad':
+      // Benchmarks: one big queue already holding a retention window's worth of jobs.
+      model.createComputeEnvironment({ name: 'bulk-ce', instances: 4, maxvCpus: 1024, instanceVcpus: 16 });
+      model.createJobQueue({ name: 'bulk-queue', computeEnvironments: ['bulk-ce'] });
+      model.bulkLoad({ queue: 'bulk-queue', finished: bulk.finished ?? 1_000_000, active: bulk.active ?? 1_000 });
       return;
     default:
       throw new Error(`unknown scenario ${String(name)}: expected one of ${SCENARIOS.join(', ')}`);

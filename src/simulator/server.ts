@@ -71,7 +71,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   });
   const faults = new Faults(seed, opts.faults);
   const counters = new Counters();
-  startScenario(model, opts.scenario ?? 'empty');
+  startScenario(model, opts.scenario ?? 'empty', opts.bulk);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let wire: WireRequest | undefined;

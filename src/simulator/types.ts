@@ -2,7 +2,7 @@
 import type { AwsJobStatus } from '../types';
 import type { SimModel } from './model';
 
-export type ScenarioName = 'empty' | 'demo';
+export type ScenarioName = 'empty' | 'demo' | 'bulkLoad';
 
 export interface SimulatorOptions {
   /** 0 = a free port. Default 4566. */
@@ -17,6 +17,8 @@ export interface SimulatorOptions {
   retentionSeconds?: number;
   region?: string;
   faults?: Partial<FaultSettings>;
+  /** Size of the `bulkLoad` scenario (default 1,000,000 finished + 1,000 active). */
+  bulk?: { finished?: number; active?: number };
 }
 
 export interface FaultSettings {
@@ -100,7 +102,6 @@ export interface BulkLoadInput {
   queue: string;
   finished: number;
   active: number;
-  /** Array parents among the finished jobs, every Nth (0 = none). */
 }
 
 export type StatusCounts = Record<AwsJobStatus, number>;
