@@ -12,6 +12,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -155,12 +156,12 @@ interface Figures {
   errors: number;
 }
 
-async function cannon(url: string, paths: string[]): Promise<Figures> {
+async function cannon(url: string, paths: string[], seconds = SECONDS): Promise<Figures> {
   let i = 0;
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
-    duration: SECONDS,
+    duration: seconds,
     requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length] }) }],
   });
   return {
@@ -196,6 +197,32 @@ async function rawStore(calls: (() => Promise<unknown>)[]): Promise<Figures> {
   return { rps: latencies.length / SECONDS, p50: at(0.5), p99: at(0.99), errors };
 }
 
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+/** One request on a kept-alive connection, body read to the end. */
+function httpGet(url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: keepAlive }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+      })
+      .on('error', reject);
+  });
+}
+
+/** Median of `runs` timed calls, after one untimed warm-up call. */
+async function medianMs(call: () => Promise<unknown>, runs = 9): Promise<number> {
+  await call();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await call();
+    times.push(performance.now() - t0);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
+}
+
 const ms = (v: number) => `${v.toFixed(1)} ms`;
 
 function report(name: string, api: Figures, raw: Figures): string {
@@ -215,8 +242,9 @@ async function main(): Promise<void> {
     const api = await startApiProcess(dir);
     child = api.child;
     // Warm both paths (connections, plans, JIT) before measuring.
-    await cannon(api.url, ids.slice(0, 50).map((id) => `/api/v1/jobs/${id}`));
     const searches = SEARCHES.map((q) => parseJobSearch(Object.fromEntries(new URLSearchParams(q))));
+    await cannon(api.url, [...ids.slice(0, 50).map((id) => `/api/v1/jobs/${id}`), ...SEARCHES.map((q) => `/api/v1/jobs?${q}`)], 3);
+    for (const search of searches) await searchJobs(db, search);
 
     const detailApi = await cannon(api.url, ids.map((id) => `/api/v1/jobs/${id}`));
     const detailRaw = await rawStore(ids.map((id) => () => getJob(db, id)));
@@ -231,6 +259,12 @@ async function main(): Promise<void> {
       report('job detail (random ids)', detailApi, detailRaw),
       report(`search mix (${SEARCHES.length} shapes)`, searchApi, searchRaw),
     ];
+    lines.push('', 'per search shape, one request at a time (median of 9, after a warm-up): API vs raw store', '', '| search | API | raw store |', '|---|---|---|');
+    for (const [i, q] of SEARCHES.entries()) {
+      const viaApi = await medianMs(() => httpGet(`${api.url}/api/v1/jobs?${q}`));
+      const viaStore = await medianMs(() => searchJobs(db, searches[i]));
+      lines.push(`| \`${q || '(none)'}\` | ${ms(viaApi)} | ${ms(viaStore)} |`);
+    }
     console.log(lines.join('\n'));
   } finally {
     child?.kill('SIGTERM');
