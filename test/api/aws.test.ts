@@ -176,6 +176,38 @@ describe('API: endpoints backed by AWS (simulator)', function () {
     });
   });
 
+  describe('GET /api/v1/jobs/:id/logs: failure mid-stream', () => {
+    it('cuts the connection so the client sees an incomplete body, not a clean end', async () => {
+      const id = 'a0000000-0000-4000-8000-00000000c200';
+      const stream = 'broken/default/30k';
+      const now = sim.model.now();
+      for (let i = 0; i < 30_000; i++) sim.model.logs.append(LOG_GROUP, stream, now + i, `row ${i} ${'y'.repeat(200)}`, now);
+      await insertJobs(t.db, [job({ job_id: id, log_stream_name: stream })]);
+      try {
+        const outcome = await new Promise<{ lines: number; clean: boolean }>((resolve) => {
+          http.get(`${t.url}/api/v1/jobs/${id}/logs?format=text`, (res) => {
+            let lines = 0;
+            let clean = false;
+            let faulted = false;
+            res.on('data', (chunk: Buffer) => {
+              if (!faulted) {
+                faulted = true;
+                sim.faults.set({ errorRate: 1, operations: ['Logs.GetLogEvents'] });
+              }
+              for (const b of chunk) if (b === 10) lines += 1;
+            });
+            res.on('end', () => (clean = true));
+            res.on('close', () => resolve({ lines, clean: clean && res.complete }));
+          });
+        });
+        expect(outcome.lines).to.be.below(30_000);
+        expect(outcome.clean, 'a truncated log must not look complete').to.equal(false);
+      } finally {
+        sim.faults.clear();
+      }
+    });
+  });
+
   describe('POST /api/v1/jobs/kill', () => {
     it('terminates each job, answers OK or the real error per id, marks only the successes', async () => {
       const running = sim.model.submitJob({ jobName: 'to-kill-running', jobQueue: 'q-api', plan: { runSeconds: 3600 } }).jobId;
