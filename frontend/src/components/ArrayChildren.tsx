@@ -56,7 +56,11 @@ export function ArrayChildren({ parent }: { parent: JobJson }) {
                   </td>
                   <td>{formatDuration(runtimeSeconds(c))}</td>
                   <td>{formatTime(c.stopped_at)}</td>
-                  <td className="clip">{c.status_reason ?? ''}</td>
+                  <td>
+                    <span className="clip" title={c.status_reason ?? undefined}>
+                      {c.status_reason ?? ''}
+                    </span>
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -42,10 +42,18 @@ export function JobPage() {
     <section className="job-page">
       <JobHeader job={job.data} socket={socket} />
       <JobFields job={job.data} />
-      {job.data.array_properties?.size != null && !job.data.array_parent_id && <ArrayChildren parent={job.data} />}
-      <JobLog id={id} running={running} />
+      {isArrayParent(job.data) && <ArrayChildren parent={job.data} />}
+      {isArrayParent(job.data) ? (
+        <p className="muted">An array job writes no log of its own: open a child to read its log.</p>
+      ) : (
+        <JobLog id={id} running={running} />
+      )}
     </section>
   );
+}
+
+function isArrayParent(job: JobJson): boolean {
+  return job.array_properties?.size != null && !job.array_parent_id;
 }
 
 function LiveIndicator({ state }: { state: SocketState }) {
@@ -166,7 +174,9 @@ function JobFields({ job }: { job: JobJson }) {
           <Field label="Array">
             {job.array_properties.size} children{' '}
             {summary &&
-              Object.entries(summary).map(([s, n]) => (
+              Object.entries(summary)
+                .filter(([, n]) => (n ?? 0) > 0)
+                .map(([s, n]) => (
                 <span key={s} className="summary-chip">
                   <PlainStatusBadge status={s} /> {n}
                 </span>
