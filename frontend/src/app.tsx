@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Link, Route, Routes } from 'react-router';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { Layout } from './components/Layout';
+import { ApiError } from './lib/api';
 import { JobsPage } from './pages/JobsPage';
 import { JobPage } from './pages/JobPage';
 import { QueuesPage } from './pages/QueuesPage';
@@ -13,7 +14,14 @@ import './styles.css';
 const StatsPage = lazy(() => import('./pages/StatsPage'));
 
 const queryClient = new QueryClient({
-  defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false, staleTime: 2000 } },
+  defaultOptions: {
+    queries: {
+      // A 4xx will not change on retry (bad input, unknown job, no rights); network and 5xx might.
+      retry: (failures, err) => !(err instanceof ApiError && err.status >= 400 && err.status < 500) && failures < 2,
+      refetchOnWindowFocus: false,
+      staleTime: 2000,
+    },
+  },
 });
 
 function NotFound() {

@@ -89,6 +89,38 @@ describe('UI: Jobs page', function () {
     await page.close();
   });
 
+  it('fits the job grid in 1280 px and in a 1366x768 laptop screen without horizontal scrolling', async () => {
+    for (const [w, h] of [
+      [1280, 800],
+      [1366, 768],
+    ]) {
+      const { page } = await newPage(s.browser, w, h);
+      await page.goto(`${s.url}/`);
+      await waitRows(page, (n) => n.length === 7, 'all jobs');
+      const overflow = await page.evaluate(() => {
+        const wrap = document.querySelector('.table-wrap') as HTMLElement;
+        return { table: wrap.scrollWidth - wrap.clientWidth, page: document.documentElement.scrollWidth - window.innerWidth };
+      });
+      expect(overflow, `${w}x${h}`).to.deep.equal({ table: 0, page: 0 });
+      await screenshot(page, `jobs-${w}x${h}`);
+      await page.close();
+    }
+  });
+
+  it('explains an empty result, a refused query and an unknown job instead of showing a blank page', async () => {
+    const { page } = await newPage(s.browser);
+    await page.goto(`${s.url}/?q=no-such-job-anywhere`);
+    await page.waitForSelector('.state-empty:has-text("No jobs match")');
+
+    await page.goto(`${s.url}/?status=BOGUS`); // the API answers 400; the page shows why
+    await page.waitForSelector('.state-error', { timeout: 10_000 });
+    expect(await page.textContent('.state-error')).to.match(/status/i);
+
+    await page.goto(`${s.url}/job/no-such-job-id`);
+    await page.waitForSelector('.state-empty:has-text("No such job")');
+    await page.close();
+  });
+
   it('"/" focuses the search box', async () => {
     const { page } = await newPage(s.browser);
     await page.goto(`${s.url}/`);

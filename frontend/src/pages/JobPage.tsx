@@ -24,7 +24,7 @@ const LOG_POLL_MS = 3000;
 
 export function JobPage() {
   const id = useParams().id ?? '';
-  const job = useQuery({ queryKey: ['job', id], queryFn: ({ signal }) => api.getJob(id, signal), retry: (n, err) => !(err instanceof ApiError && err.status === 404) && n < 2 });
+  const job = useQuery({ queryKey: ['job', id], queryFn: ({ signal }) => api.getJob(id, signal) });
   const running = job.data ? !isTerminalStatus(job.data.status) : false;
   const socket = useJobSocket(id, job.isSuccess);
 
