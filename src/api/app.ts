@@ -104,7 +104,8 @@ async function openDefaults(config: Config, given: Partial<ApiDeps>, owned: Owne
   }
   let redis = given.redis;
   if (!redis) {
-    const client = new Redis(config.redis_url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    // Commands wait for the connection (a probe right after start-up must not fail); /readyz bounds the wait.
+    const client = new Redis(config.redis_url, { lazyConnect: true, maxRetriesPerRequest: 1 });
     client.on('error', () => undefined); // readiness reports it; no log flood
     client.connect().catch(() => undefined);
     owned.push({ close: () => void client.disconnect() });

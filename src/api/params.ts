@@ -10,7 +10,7 @@ function param(ctx: Context, name: string): string {
 
 export function jobIdParam(ctx: Context): string {
   const id = param(ctx, 'id');
-  if (!JOB_ID_PATTERN.test(id)) throw badRequest('id: not a job id (letters, digits, - _ . : up to 64)', { parameter: 'id' });
+  if (!JOB_ID_PATTERN.test(id)) throw badRequest('id: not a job id (letters, digits, - _ . : # up to 64)', { parameter: 'id' });
   return id;
 }
 

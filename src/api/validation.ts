@@ -6,10 +6,10 @@ import { z } from 'zod';
 import { DATE_RANGES, JOB_STATUSES, SORT_COLUMNS, type JobStatus } from '../types';
 import { badRequest } from './errors';
 
-/** AWS job ids are UUIDs; array children are `<uuid>:<index>`; the column holds 64. */
-export const JOB_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+/** AWS job ids are UUIDs; array children are `<uuid>:<index>`, multi-node nodes `<uuid>#<node>`; the column holds 64. */
+export const JOB_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:#-]{0,63}$/;
 /** AWS: up to 128 letters, numbers, hyphens and underscores. */
-export const QUEUE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+export const QUEUE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 export const MAX_KILL_IDS = 1000;
 export const MAX_NOTIFY_EVENTS = 1000;
 const MAX_LIST_ITEMS = 200;

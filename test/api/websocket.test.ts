@@ -100,25 +100,29 @@ describe('API: status WebSocket and live status across replicas', function () {
   it('tells clients of both replicas when the status changes in the database', async () => {
     const ca = new Client(wsUrl(a, JOB_ID));
     const cb = new Client(wsUrl(b, JOB_ID));
-    await Promise.all([ca.opened, cb.opened]);
-    await Promise.all([ca.statusSeen('RUNNABLE'), cb.statusSeen('RUNNABLE')]);
-    const started = Date.now();
-    await tdb.db('jobs').where({ job_id: JOB_ID }).update({ status: 'RUNNING' });
-    await Promise.all([ca.statusSeen('RUNNING'), cb.statusSeen('RUNNING')]);
-    expect(Date.now() - started).to.be.below(2000);
-    await tdb.db('jobs').where({ job_id: JOB_ID }).update({ status: 'STARTING' });
-    await Promise.all([ca.statusSeen('STARTING'), cb.statusSeen('STARTING')]);
-    await Promise.all([ca.close(), cb.close()]);
+    try {
+      await Promise.all([ca.opened, cb.opened]);
+      await Promise.all([ca.statusSeen('RUNNABLE'), cb.statusSeen('RUNNABLE')]);
+      // Periodic pushes come every 60 s here: what arrives within seconds came through LISTEN/NOTIFY.
+      await tdb.db('jobs').where({ job_id: JOB_ID }).update({ status: 'RUNNING' });
+      await Promise.all([ca.statusSeen('RUNNING'), cb.statusSeen('RUNNING')]);
+      await tdb.db('jobs').where({ job_id: JOB_ID }).update({ status: 'STARTING' });
+      await Promise.all([ca.statusSeen('STARTING'), cb.statusSeen('STARTING')]);
+    } finally {
+      await Promise.all([ca.close(), cb.close()]);
+    }
   });
 
   it('unsubscribes on disconnect', async () => {
+    const before = feedA.subscriberCount();
     const c = new Client(wsUrl(a, JOB_ID));
     await c.opened;
     await c.until(() => c.messages[0]);
-    expect(feedA.subscriberCount()).to.equal(1);
+    expect(feedA.subscriberCount()).to.equal(before + 1);
     await c.close();
-    await new Promise((r) => setTimeout(r, 50));
-    expect(feedA.subscriberCount()).to.equal(0);
+    const deadline = Date.now() + 2000;
+    while (feedA.subscriberCount() !== before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(feedA.subscriberCount()).to.equal(before);
   });
 
   it('unknown ids get an error and close 4404; malformed ids close 4400', async () => {
