@@ -94,6 +94,7 @@ describe('API: operations endpoints, headers, UI serving, shutdown', function ()
       expect(res.headers.get('x-content-type-options'), p).to.equal('nosniff');
       expect(res.headers.get('referrer-policy'), p).to.equal('no-referrer');
       expect(res.headers.get('x-frame-options'), p).to.equal('DENY');
+      if (p.startsWith('/api/')) expect(res.headers.get('cache-control'), p).to.equal('no-store');
     }
   });
 
