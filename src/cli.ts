@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, describeConfig, loadConfig } from './config';
+import { createLogger } from './log';
 import type { Config } from './types';
 
 /**
@@ -50,6 +51,8 @@ export async function main(argv: string[]): Promise<void> {
     }
     const runner = CONFIG_ROLES[role];
     const config = await loadConfig({ path: args[0], env: process.env });
+    // Secrets redacted: what an operator checking a deployment needs to see.
+    createLogger(config.log_level, { role }).info({ config: describeConfig(config) }, 'configuration loaded');
     await (await runner())(config);
   } catch (err) {
     if (err instanceof ConfigError) {
