@@ -179,4 +179,19 @@ describe('API: status WebSocket and live status across replicas', function () {
       await t.close();
     }
   });
+
+  it('with proxy auth: the proxy identity headers admit the upgrade', async () => {
+    const t = await startTestApi({ tdb, config: { auth_mode: 'proxy', auth_proxy_operator_groups: ['ops'] } });
+    try {
+      const anonymous = new Client(wsUrl(t, JOB_ID));
+      let refused = '';
+      await anonymous.opened.catch((err: Error) => (refused = err.message));
+      expect(refused).to.equal('HTTP 401');
+      const viewer = new Client(wsUrl(t, JOB_ID), { 'x-forwarded-user': 'vera@example.com' });
+      await viewer.until(() => viewer.messages[0]);
+      await viewer.close();
+    } finally {
+      await t.close();
+    }
+  });
 });
