@@ -357,46 +357,67 @@ export class SimModel {
     }
   }
 
-  /** Managed EC2 environments follow demand between minvCpus and maxvCpus, as Batch does. */
+  /**
+   * Managed compute environments follow demand between minvCpus and maxvCpus,
+   * as Batch does: a queue's waiting vCPUs go to its first environment with
+   * headroom, overflowing to the next ones in order.
+   */
   private scaleComputeEnvironments(): void {
+    const used = new Map<SimComputeEnvironment, number>();
+    const capacity = new Map<SimComputeEnvironment, number>();
+    for (const ce of this.computeEnvironments.values()) {
+      let u = 0;
+      let c = 0;
+      for (const inst of ce.instances) {
+        if (inst.state === 'pending' || inst.state === 'running') c += inst.vcpus;
+        u += inst.containerInstance?.usedVcpus ?? 0;
+      }
+      used.set(ce, u);
+      capacity.set(ce, c);
+    }
     const waiting = new Map<SimComputeEnvironment, { vcpus: number; largest: number }>();
     for (const q of this.queues.values()) {
-      const ce = q.computeEnvironments.find((c) => c.state === 'ENABLED' && !c.fargate);
-      if (!ce || q.runnable.size === 0) continue;
-      const w = waiting.get(ce) ?? { vcpus: 0, largest: 0 };
-      w.vcpus += q.runnableVcpus;
+      if (q.runnable.size === 0 || q.state !== 'ENABLED') continue;
+      let remaining = q.runnableVcpus;
+      let largest = 0;
       let seen = 0;
       for (const job of q.runnable) {
-        if (!job.spec.fargate) w.largest = Math.max(w.largest, job.vcpusNeeded);
+        if (!job.spec.fargate) largest = Math.max(largest, job.vcpusNeeded);
         if (++seen >= 100) break;
       }
-      waiting.set(ce, w);
+      for (const ce of q.computeEnvironments) {
+        if (remaining <= 0) break;
+        if (ce.state !== 'ENABLED' || ce.fargate || ce.type !== 'MANAGED') continue;
+        const w = waiting.get(ce) ?? { vcpus: 0, largest: 0 };
+        const room = Math.max(0, ce.maxvCpus - (used.get(ce) ?? 0) - w.vcpus);
+        const take = Math.min(room, remaining);
+        if (take <= 0) continue;
+        w.vcpus += take;
+        w.largest = Math.max(w.largest, largest);
+        waiting.set(ce, w);
+        remaining -= take;
+      }
     }
     for (const ce of this.computeEnvironments.values()) {
       if (ce.type !== 'MANAGED' || ce.fargate) continue;
       if (ce.requestedDesired && this.time > ce.requestedDesired.until) ce.requestedDesired = null;
-      let used = 0;
-      let capacity = 0;
-      for (const inst of ce.instances) {
-        if (inst.state === 'pending' || inst.state === 'running') capacity += inst.vcpus;
-        used += inst.containerInstance?.usedVcpus ?? 0;
-      }
-      const w = ce.state === 'ENABLED' ? waiting.get(ce) : undefined;
-      const demand = used + (w?.vcpus ?? 0);
-      const target = Math.min(ce.maxvCpus, Math.max(ce.minvCpus, demand, ce.requestedDesired?.vcpus ?? 0));
+      const w = waiting.get(ce);
+      const demand = (used.get(ce) ?? 0) + (w?.vcpus ?? 0);
+      const target = Math.min(ce.maxvCpus, Math.max(ce.minvCpus, Math.ceil(demand), ce.requestedDesired?.vcpus ?? 0));
       ce.desiredvCpus = target;
-      if (capacity < target) {
+      let cap = capacity.get(ce) ?? 0;
+      if (cap < target) {
         const type = instanceTypeFor(Math.max(ce.instanceVcpus, w?.largest ?? 0));
-        while (capacity < target) {
+        while (cap < target) {
           this.launchInstance(ce, type, false);
-          capacity += type.vcpus;
+          cap += type.vcpus;
         }
-      } else if (capacity > target) {
+      } else if (cap > target) {
         for (const inst of ce.instances) {
           const ci = inst.containerInstance;
           const idle = inst.state === 'running' && ci !== null && ci.tasks.size === 0;
-          if (idle && this.time - inst.idleSince >= TIMING.idleBeforeScaleDown && capacity - inst.vcpus >= target) {
-            capacity -= inst.vcpus;
+          if (idle && this.time - inst.idleSince >= TIMING.idleBeforeScaleDown && cap - inst.vcpus >= target) {
+            cap -= inst.vcpus;
             this.terminateInstance(inst.id, 'Scaled down by AWS Batch');
           }
         }
@@ -404,16 +425,35 @@ export class SimModel {
     }
   }
 
+  /** vCPUs free for new jobs in a queue's environments right now. */
+  private freeVcpus(q: SimQueue): number {
+    let free = 0;
+    for (const ce of q.computeEnvironments) {
+      if (ce.state !== 'ENABLED') continue;
+      if (ce.fargate) free += Math.max(0, ce.maxvCpus - ce.fargateUsedVcpus);
+      for (const inst of ce.instances) {
+        const ci = inst.containerInstance;
+        if (inst.state === 'running' && ci && ci.status === 'ACTIVE') free += inst.vcpus - ci.usedVcpus;
+      }
+    }
+    return free;
+  }
+
   private placeRunnableJobs(): void {
     const queues = [...this.queues.values()].filter((q) => q.state === 'ENABLED' && q.runnable.size > 0);
     queues.sort((a, b) => b.priority - a.priority);
     for (const q of queues) {
+      let free = this.freeVcpus(q);
       let tried = 0;
       for (const job of q.runnable) {
-        if (++tried > 2000) break; // bounded work per tick
+        // Bounded work per tick: stop when nothing more can fit or enough was examined.
+        if (free < 0.25 || ++tried > 500) break;
         if (this.time - job.statusSince < TIMING.minRunnable) continue;
         const placement = this.findCapacity(q, job);
-        if (placement) this.startJob(job, placement.ce, placement.ci);
+        if (placement) {
+          this.startJob(job, placement.ce, placement.ci);
+          free -= job.vcpusNeeded;
+        }
       }
     }
   }
@@ -483,6 +523,7 @@ export class SimModel {
       throw new SimError('ClientException', `jobName ${JSON.stringify(input.jobName)} is invalid: up to 128 letters, numbers, hyphens and underscores, starting with a letter or number`);
     }
     const queue = this.findQueue(input.jobQueue);
+    if (queue.state !== 'ENABLED') throw new SimError('ClientException', `Job queue ${queue.name} is DISABLED: jobs cannot be submitted to it`);
     if (input.arraySize !== undefined && (input.arraySize < 2 || input.arraySize > 10_000 || !Number.isInteger(input.arraySize))) {
       throw new SimError('ClientException', 'arrayProperties.size must be an integer between 2 and 10000');
     }
@@ -724,6 +765,14 @@ export class SimModel {
     job.stoppedAt = this.time;
     job.nextAt = NaN;
     this.setStatus(job, 'FAILED');
+  }
+
+  /** CancelJob: only jobs not yet STARTING are cancelled; others are left alone, as AWS does. */
+  cancelJob(id: string, reason: string): void {
+    const job = this.jobs.get(id);
+    if (!job) throw new SimError('ClientException', `Job ${id} not found`);
+    if (job.status === 'STARTING' || job.status === 'RUNNING') return;
+    this.terminateJob(id, reason);
   }
 
   /** AWS stops reporting the job (and its children) from now on. */

@@ -46,8 +46,8 @@ const ECR = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 const TEMPLATES: Template[] = [
   { name: 'etl-orders-hourly', queue: 'etl-prod', def: 'etl-runner:14', image: `${ECR}/etl-runner:2024.11.3`, command: ['python', '-m', 'etl.run', '--table', 'orders', '--hour', 'Ref::hour'], vcpus: 2, memory: 4096, weight: 6,
     make: (rng, b) => ({ ...b, environment: [{ name: 'PYBATCH_TIMEOUT', value: String(rng.pick([600, 1800, 3600])) }, { name: 'ENV', value: 'prod' }] }) },
-  { name: 'etl-clicks-compaction', queue: 'etl-prod', def: 'compactor:7', image: `${ECR}/compactor:0.9.2`, command: ['compact', '--source', 's3://logs/clicks/', '--date', 'today'], vcpus: 4, memory: 8192, weight: 3,
-    make: (rng, b) => ({ ...b, arraySize: rng.int(3, 12), plan: { ...b.plan, failChildren: rng.chance(0.3) ? [rng.int(0, 2)] : [] } }) },
+  { name: 'etl-clicks-compaction', queue: 'etl-prod', def: 'compactor:7', image: `${ECR}/compactor:0.9.2`, command: ['compact', '--source', 's3://logs/clicks/', '--date', 'today'], vcpus: 2, memory: 4096, weight: 3,
+    make: (rng, b) => ({ ...b, arraySize: rng.int(2, 6), plan: { ...b.plan, failChildren: rng.chance(0.3) ? [rng.int(0, 2)] : [] } }) },
   { name: 'train-ctr-model', queue: 'ml-training', def: 'trainer-gpu:3', image: `${ECR}/trainer:1.9.0-cuda12`, command: ['python', 'train.py', '--model', 'ctr', '--epochs', '20'], vcpus: 8, memory: 30720, weight: 1,
     make: (rng, b) => ({ ...b, multiNode: rng.chance(0.5), numNodes: rng.int(2, 4) }) },
   { name: 'feature-backfill', queue: 'ml-training', def: 'feature-store:22', image: `${ECR}/feature-store:4.2.0`, command: ['backfill', '--features', 'user_ctr,segment'], vcpus: 2, memory: 7168, weight: 2,

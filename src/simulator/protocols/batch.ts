@@ -126,10 +126,14 @@ function handleOperation(op: string, body: Record<string, unknown>, model: SimMo
       const ce = model.updateComputeEnvironment(input.computeEnvironment, { state: input.state, serviceRole: input.serviceRole, ...input.computeResources });
       return { computeEnvironmentName: ce.name, computeEnvironmentArn: ce.arn };
     }
-    case 'TerminateJob':
-    case 'CancelJob': {
+    case 'TerminateJob': {
       const input = validate(schemas.TerminateJob, body, CE);
       model.terminateJob(input.jobId, input.reason);
+      return {};
+    }
+    case 'CancelJob': {
+      const input = validate(schemas.TerminateJob, body, CE);
+      model.cancelJob(input.jobId, input.reason);
       return {};
     }
     case 'SubmitJob':
