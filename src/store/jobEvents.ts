@@ -70,6 +70,7 @@ const GUARDED_UPSERT_SQL = `
   SELECT ${NAMES.map((c) => `r.${c}`).join(', ')}, now(), now()
   FROM jsonb_to_recordset(?::jsonb) AS r(${COLUMNS.map(([c, t]) => `${c} ${t}`).join(', ')})
   WHERE r.job_queue IN (SELECT job_queue FROM activated_job_queues)
+  ORDER BY r.job_id
   ON CONFLICT (job_id) DO UPDATE SET
     ${UPDATABLE.map((c) => `${c} = EXCLUDED.${c}`).join(',\n    ')},
     last_updated = now(),
@@ -92,7 +93,8 @@ export function latestPerJob(rows: JobEventRow[]): MirroredJob[] {
     const prev = best.get(row.job.job_id);
     if (!prev || compareEvents(row, prev) >= 0) best.set(row.job.job_id, row);
   }
-  return [...best.values()].map((r) => r.job);
+  // Rows locked in id order: concurrent batches of overlapping jobs cannot deadlock.
+  return [...best.values()].map((r) => r.job).sort((a, b) => (a.job_id < b.job_id ? -1 : a.job_id > b.job_id ? 1 : 0));
 }
 
 function compareEvents(a: JobEventRow, b: JobEventRow): number {

@@ -115,7 +115,9 @@ export function startJobEventConsumer(ctx: TaskContext, blocking: Redis, consume
         await readOnce();
         failures = 0;
       } catch (err) {
-        const message = (err as Error).message ?? String(err);
+        // Knex puts the whole statement in front of the database's message: keep the message.
+        const full = (err as Error).message ?? String(err);
+        const message = full.includes(' - ') ? full.slice(full.lastIndexOf(' - ') + 3) : full;
         if (message.includes('NOGROUP')) groupReady = false; // Redis lost the stream (restart): recreate it.
         if (stopping) break;
         failures++;
