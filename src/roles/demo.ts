@@ -210,6 +210,17 @@ function parseDemoArgs(args: string[]): { port: number; simPort: number; fresh: 
   };
 }
 
+/** What went wrong, in words a newcomer can act on; a stack trace only for the unexpected. */
+function describeFailure(err: unknown): string {
+  if (err instanceof PreflightError || err instanceof ConfigError) return err.message;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) return `${(err as Error).message}\n${USAGE}`;
+  if (code === 'EADDRINUSE') {
+    return `${(err as Error).message}: another program uses that port.\nFix: stop it, or pick another port with --port N (0 = any free port).`;
+  }
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
+
 function waitForSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const on = (s: NodeJS.Signals) => {
@@ -261,13 +272,7 @@ export async function runDemo(args: string[]): Promise<void> {
     const signal = await waitForSignal();
     console.log(`\n${signal}: stopping…`);
   } catch (err) {
-    if (err instanceof PreflightError || err instanceof ConfigError) {
-      console.error(`batchiepatchie demo: ${err.message}`);
-    } else if (err instanceof TypeError && /parseArgs|Unknown option/i.test(String(err.message))) {
-      console.error(`batchiepatchie demo: ${err.message}\n${USAGE}`);
-    } else {
-      console.error(`batchiepatchie demo: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    }
+    console.error(`batchiepatchie demo: ${describeFailure(err)}`);
     process.exitCode = 1;
   } finally {
     if (stack) {
