@@ -182,8 +182,8 @@ export async function generateJobs(db: Knex, n: number): Promise<void> {
        (ARRAY['etl','report','train','ingest','export','backfill','score','sync'])[1 + h.a % 8]
          || '-' || (ARRAY['daily','hourly','adhoc','weekly'])[1 + h.b % 4] || '-' || (h.c % 5000),
        'arn:aws:batch:us-east-1:123456789012:job-definition/def-' || (h.a % 40) || ':1',
-       'queue-' || (h.b % 20),
-       'registry.example.com/team-' || (h.c % 30) || '/app:' || (h.a % 7),
+       'queue-' || (h.d % 20),
+       'registry.example.com/team-' || (h.f % 30) || '/app:' || (h.f % 7),
        s.status,
        t.updated - interval '20 minutes',
        CASE WHEN s.status IN ('SUCCEEDED','FAILED','GONE') THEN t.updated END,
@@ -197,13 +197,17 @@ export async function generateJobs(db: Knex, n: number): Promise<void> {
        'arn:aws:ecs:us-east-1:123456789012:task/c/' || md5(g::text),
        1, 'EC2', 'container', t.updated
      FROM generate_series(1, ?::int) AS g
-     CROSS JOIN LATERAL (SELECT abs(hashint4(g)) AS a, abs(hashint4(g + 7919)) AS b, abs(hashint4(g + 104729)) AS c) h
+     -- Independent pseudo-random draws per attribute (no accidental correlations).
+     CROSS JOIN LATERAL (SELECT abs(hashint4(g)) AS a, abs(hashint4(g + 7919)) AS b, abs(hashint4(g + 104729)) AS c,
+       abs(hashint4(g + 1299709)) AS d, abs(hashint4(g + 15485863)) AS e, abs(hashint4(g + 179424673)) AS f) h
      CROSS JOIN LATERAL (SELECT now() - (h.c % 5184000) * interval '1 second' AS updated) t
      CROSS JOIN LATERAL (SELECT CASE
-         WHEN h.a % 100 < 70 THEN 'SUCCEEDED' WHEN h.a % 100 < 80 THEN 'FAILED'
-         WHEN h.a % 100 < 85 THEN 'RUNNING' WHEN h.a % 100 < 88 THEN 'RUNNABLE'
-         WHEN h.a % 100 < 90 THEN 'STARTING' WHEN h.a % 100 < 93 THEN 'PENDING'
-         WHEN h.a % 100 < 95 THEN 'SUBMITTED' ELSE 'GONE' END AS status) s`,
+         WHEN h.e % 100 < 70 THEN 'SUCCEEDED' WHEN h.e % 100 < 80 THEN 'FAILED'
+         WHEN h.e % 100 < 85 THEN 'RUNNING' WHEN h.e % 100 < 88 THEN 'RUNNABLE'
+         WHEN h.e % 100 < 90 THEN 'STARTING' WHEN h.e % 100 < 93 THEN 'PENDING'
+         WHEN h.e % 100 < 95 THEN 'SUBMITTED' ELSE 'GONE' END AS status) s
+     -- Rows arrive in time order, as a mirror writes them.
+     ORDER BY t.updated`,
     [n],
   );
   await db.raw('ALTER TABLE jobs ENABLE TRIGGER USER');
