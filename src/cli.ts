@@ -53,7 +53,13 @@ export async function main(argv: string[]): Promise<void> {
     const config = await loadConfig({ path: args[0], env: process.env });
     // Secrets redacted: what an operator checking a deployment needs to see.
     createLogger(config.log_level, { role }).info({ config: describeConfig(config) }, 'configuration loaded');
-    await (await runner())(config);
+    // Before the role's modules load, so that their http/pg/redis/AWS calls are traced.
+    const tracing = config.use_datadog_tracing ? (require('./tracing') as typeof import('./tracing')).startTracing({ role }) : null;
+    try {
+      await (await runner())(config);
+    } finally {
+      await tracing?.shutdown();
+    }
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
