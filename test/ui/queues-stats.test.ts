@@ -27,6 +27,7 @@ describe('UI: Job queues and Stats pages', function () {
         sim.model.createComputeEnvironment({ name: 'ui-ce', instances: 4, instanceVcpus: 16 });
         sim.model.createJobQueue({ name: 'ui-on', computeEnvironments: ['ui-ce'] });
         sim.model.createJobQueue({ name: 'ui-off', computeEnvironments: ['ui-ce'] });
+        sim.model.createJobQueue({ name: 'ui-never', computeEnvironments: ['ui-ce'] });
       },
     });
     startedAt = Math.floor(s.stack.sim.model.now() / 1000);
@@ -52,8 +53,14 @@ describe('UI: Job queues and Stats pages', function () {
     await page.goto(`${s.url}/?queue=ui-off&refresh=1`);
     await page.waitForSelector(`tr[data-job-id="${jobId}"]`, { timeout: 20_000 });
 
-    // And deactivating it takes it out of the mirrored set again.
+    // Forced scaling, per activated queue.
     await page.goto(`${s.url}/job_queues`);
+    await page.click('input[aria-label="Forced scaling for ui-off"]');
+    await page.waitForSelector('tr[data-queue=ui-off] label:has-text("on")');
+    expect(await s.tdb.db('activated_job_queues').where({ job_queue: 'ui-off' }).first('forced_scaling')).to.deep.equal({ forced_scaling: true });
+    expect(await page.isDisabled('input[aria-label="Forced scaling for ui-never"]')).to.equal(true); // not activated
+
+    // And deactivating it takes it out of the mirrored set again.
     await page.click('tr[data-queue=ui-off] button:has-text("Deactivate")');
     await page.waitForSelector('tr[data-queue=ui-off] .badge:has-text("inactive")');
     await page.close();

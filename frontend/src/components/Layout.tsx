@@ -14,6 +14,10 @@ export function Layout() {
           <NavLink to="/job_queues">Job queues</NavLink>
           <NavLink to="/stats">Stats</NavLink>
         </nav>
+        <span className="spacer" />
+        <a href="/admin/queues" className="external" title="The pipeline's BullMQ queues (bull-board; operators only)">
+          Pipeline dashboard ↗
+        </a>
       </header>
       <main className="content">
         <Outlet />
