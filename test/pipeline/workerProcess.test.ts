@@ -1,0 +1,112 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { expectConverged } from './converge';
+import { awsCounters, startHarness, type Harness } from './harness';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const BIN = path.resolve(__dirname, '../../bin/batchiepatchie');
+
+function tomlFor(h: Harness): string {
+  const c = h.config;
+  return [
+    `database_host = "${c.database_host}"`,
+    `database_port = ${c.database_port}`,
+    `database_username = "${c.database_username}"`,
+    `database_name = "${c.database_name}"`,
+    `redis_url = "${c.redis_url}"`,
+    `redis_prefix = "${c.redis_prefix}"`,
+    `aws_endpoint = "${c.aws_endpoint}"`,
+    `aws_calls_per_second = 10000`,
+    `worker_concurrency = 4`,
+    `log_level = "info"`,
+  ].join('\n');
+}
+
+function startWorkerProcess(configPath: string): { child: ChildProcess; output: () => string } {
+  // The test run silences logs through BATCHIEPATCHIE_LOG_LEVEL, which would override the file's log_level.
+  const env = { ...process.env };
+  delete env.BATCHIEPATCHIE_LOG_LEVEL;
+  const child = spawn(process.execPath, [BIN, 'worker', configPath], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  return { child, output: () => out };
+}
+
+async function waitForOutput(get: () => string, re: RegExp, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!re.test(get())) {
+    if (Date.now() > deadline) throw new Error(`no ${re} in:\n${get()}`);
+    await sleep(50);
+  }
+}
+
+describe('pipeline worker processes (batchiepatchie worker)', function () {
+  this.timeout(180_000);
+  let h: Harness;
+  let dir: string;
+
+  before(async () => {
+    // No in-process worker: the CLI processes do the work.
+    h = await startHarness({ workers: 0 });
+    await h.queue('p-a', { instances: 4 });
+    await h.queue('p-b', { instances: 4 });
+    dir = mkdtempSync(path.join(tmpdir(), 'bp-worker-'));
+    writeFileSync(path.join(dir, 'config.toml'), tomlFor(h));
+  });
+  after(async () => {
+    await h?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs rounds, logs each task as JSON, and stops cleanly on SIGTERM', async () => {
+    const w = startWorkerProcess(path.join(dir, 'config.toml'));
+    try {
+      await waitForOutput(w.output, /pipeline workers started/);
+      for (let i = 0; i < 20; i++) h.sim.model.submitJob({ jobName: `cli-${i}`, jobQueue: 'p-a', plan: { runSeconds: 5 } });
+      expect((await h.round()).status).to.equal('completed');
+      await waitForOutput(w.output, /"task":"syncQueue".*"queue":"p-a"/);
+      const line = w.output().split('\n').find((l) => l.includes('"task":"syncQueue"') && l.includes('"queue":"p-a"'))!;
+      const entry = JSON.parse(line);
+      expect(entry).to.include.keys('listed', 'described', 'changed', 'awsCalls', 'calls', 'durationMs');
+      expect(entry.listed).to.equal(20);
+    } finally {
+      const exited = new Promise<number | null>((resolve) => w.child.once('exit', (code) => resolve(code)));
+      w.child.kill('SIGTERM');
+      expect(await exited).to.equal(0);
+      expect(w.output()).to.match(/worker stopped/);
+    }
+  });
+
+  it('loses nothing when a worker process is killed mid-round: another takes the task over', async () => {
+    const victim = startWorkerProcess(path.join(dir, 'config.toml'));
+    await waitForOutput(victim.output, /pipeline workers started/);
+    for (const q of ['p-a', 'p-b']) {
+      for (let i = 0; i < 300; i++) h.sim.model.submitJob({ jobName: `k-${i}`, jobQueue: q, arraySize: i % 50 === 0 ? 3 : undefined, plan: { runSeconds: 3 } });
+    }
+    h.sim.model.advance(10_000);
+    h.sim.faults.set({ delayMs: 200, operations: ['Batch.DescribeJobs'] }); // keeps the tasks in flight
+    const round = h.round();
+    await waitForOutput(victim.output, /"task":"syncRound"/);
+    await sleep(300);
+    victim.child.kill('SIGKILL');
+    await new Promise((resolve) => victim.child.once('exit', resolve));
+    h.sim.faults.clear();
+    // A survivor picks the stalled tasks up (BullMQ stalled-job check) and the round completes.
+    const survivor = startWorkerProcess(path.join(dir, 'config.toml'));
+    try {
+      const outcome = await round;
+      expect(outcome.status).to.equal('completed');
+      h.sim.model.advance(60_000);
+      expect((await h.round()).status).to.equal('completed');
+      expect(await expectConverged(h, ['p-a', 'p-b'])).to.be.greaterThan(600);
+      expect(Object.keys(awsCounters(h.sim))).to.include('Batch.ListJobs');
+    } finally {
+      survivor.child.kill('SIGTERM');
+      await new Promise((resolve) => survivor.child.once('exit', resolve));
+    }
+  });
+});
