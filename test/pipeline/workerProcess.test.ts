@@ -73,6 +73,8 @@ describe('pipeline worker processes (batchiepatchie worker)', function () {
       const entry = JSON.parse(line);
       expect(entry).to.include.keys('listed', 'described', 'changed', 'awsCalls', 'calls', 'durationMs');
       expect(entry.listed).to.equal(20);
+      expect(entry.awsCalls).to.equal(entry.calls['Batch.ListJobs'] + (entry.calls['Batch.DescribeJobs'] ?? 0));
+      expect(entry.calls['Batch.DescribeJobs']).to.equal(1);
     } finally {
       const exited = new Promise<number | null>((resolve) => w.child.once('exit', (code) => resolve(code)));
       w.child.kill('SIGTERM');

@@ -1,0 +1,116 @@
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import type { JobSummary } from '@aws-sdk/client-batch';
+import { operationName, redisRateLimiter } from '../../src/pipeline/awsCalls';
+import { summaryChanged } from '../../src/pipeline/summaryDiff';
+import { latestPerJob } from '../../src/store/jobEvents';
+import { mergeSummaries, queueListQueries } from '../../src/pipeline/tasks/syncQueue';
+import type { JobState } from '../../src/store/jobs';
+import type { MirroredJob } from '../../src/types';
+import { REDIS_URL, testRedisPrefix } from '../helpers/redis';
+
+const state = (over: Partial<JobState> = {}): JobState => ({
+  job_id: 'j',
+  status: 'RUNNING',
+  status_reason: null,
+  stopped_at: null,
+  run_started_at: new Date(1000),
+  exitcode: null,
+  attempts: 0,
+  array_properties: null,
+  termination_requested: false,
+  ...over,
+});
+
+describe('pipeline units', () => {
+  describe('summaryChanged', () => {
+    const summary = (over: Partial<JobSummary> = {}): JobSummary => ({ jobId: 'j', jobName: 'n', status: 'RUNNING', startedAt: 1000, ...over });
+
+    it('is true for unknown jobs and any difference a summary can show', () => {
+      expect(summaryChanged(summary(), undefined)).to.equal(true);
+      expect(summaryChanged(summary(), state())).to.equal(false);
+      expect(summaryChanged(summary({ status: 'SUCCEEDED' }), state())).to.equal(true);
+      expect(summaryChanged(summary({ startedAt: 2000 }), state())).to.equal(true);
+      expect(summaryChanged(summary({ stoppedAt: 5 }), state())).to.equal(true);
+      expect(summaryChanged(summary({ container: { exitCode: 1 } }), state())).to.equal(true);
+      expect(summaryChanged(summary({ statusReason: 'why' }), state())).to.equal(true);
+      expect(summaryChanged(summary({ statusReason: 'why' }), state({ status_reason: 'why' }))).to.equal(false);
+      // Our reason may be the last attempt's container reason: either summary reason matches.
+      expect(summaryChanged(summary({ statusReason: 'job', container: { reason: 'ctr' } }), state({ status_reason: 'ctr' }))).to.equal(false);
+      expect(summaryChanged(summary(), state({ status: 'GONE' }))).to.equal(true);
+    });
+
+    it('compares array parents by child counts, and describes open parents whose summary lacks them', () => {
+      const parent = { size: 3, statusSummary: { RUNNING: 1, SUCCEEDED: 2 } };
+      const stored = state({ array_properties: { size: 3, statusSummary: { RUNNING: 1, SUCCEEDED: 2 } } });
+      expect(summaryChanged(summary({ arrayProperties: parent }), stored)).to.equal(false);
+      expect(summaryChanged(summary({ arrayProperties: { size: 3, statusSummary: { SUCCEEDED: 3 } } }), stored)).to.equal(true);
+      expect(summaryChanged(summary({ arrayProperties: { size: 3 } }), stored)).to.equal(true);
+      expect(summaryChanged(summary({ status: 'SUCCEEDED', arrayProperties: { size: 3 } }), { ...stored, status: 'SUCCEEDED' })).to.equal(false);
+    });
+  });
+
+  it('lists finished statuses only on the first round of a queue, then AFTER_CREATED_AT with a margin', () => {
+    expect(queueListQueries('q', null)).to.have.length(7);
+    const later = queueListQueries('q', 1_000_000);
+    expect(later.slice(0, 5).map((q) => ('jobStatus' in q ? q.jobStatus : null))).to.deep.equal(['SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING']);
+    expect(later[5]).to.deep.equal({ jobQueue: 'q', afterCreatedAt: 940_000 });
+  });
+
+  it('keeps the most advanced summary of a job listed twice', () => {
+    const merged = mergeSummaries([
+      [{ jobId: 'a', jobName: 'a', status: 'STARTING' }],
+      [{ jobId: 'a', jobName: 'a', status: 'RUNNING' }],
+      [{ jobId: 'a', jobName: 'a', status: 'RUNNABLE' }],
+    ]);
+    expect(merged.get('a')!.status).to.equal('RUNNING');
+  });
+
+  it('keeps, per job, the most advanced event of a batch (attempts, status, then time)', () => {
+    const job = (status: MirroredJob['status'], attempts: number) => ({ job_id: 'x', status, attempts }) as MirroredJob;
+    const pick = (rows: [MirroredJob, number][]) => latestPerJob(rows.map(([j, t]) => ({ job: j, eventTime: t })))[0];
+    expect(pick([[job('SUCCEEDED', 1), 1], [job('RUNNING', 1), 2]]).status).to.equal('SUCCEEDED');
+    expect(pick([[job('RUNNING', 0), 5], [job('RUNNABLE', 1), 1]]).status).to.equal('RUNNABLE');
+    expect(pick([[job('FAILED', 1), 9], [job('SUCCEEDED', 1), 3]]).status).to.equal('FAILED');
+  });
+
+  it('names operations as the simulator counts them', () => {
+    expect(operationName('BatchClient', 'ListJobsCommand')).to.equal('Batch.ListJobs');
+    expect(operationName('EC2Client', 'DescribeInstancesCommand')).to.equal('EC2.DescribeInstances');
+    expect(operationName('ECSClient', 'ListTasksCommand')).to.equal('ECS.ListTasks');
+  });
+
+  it('rate-limits one operation across limiters sharing Redis, and fails open without Redis', async function () {
+    this.timeout(20_000);
+    const { prefix, cleanup } = testRedisPrefix();
+    const a = new Redis(REDIS_URL);
+    const b = new Redis(REDIS_URL);
+    try {
+      const rate = 20;
+      const la = redisRateLimiter(a, `${prefix}:rate`, rate);
+      const lb = redisRateLimiter(b, `${prefix}:rate`, rate);
+      const started = Date.now();
+      await Promise.all([
+        ...Array.from({ length: 30 }, () => la.take('Batch.ListJobs')),
+        ...Array.from({ length: 30 }, () => lb.take('Batch.ListJobs')),
+      ]);
+      const elapsed = Date.now() - started;
+      // 60 calls at 20/s with a burst of 20: at least (60 - 20) / 20 = 2 s.
+      expect(elapsed).to.be.greaterThan(1900);
+      // Another operation has its own bucket.
+      const t = Date.now();
+      await la.take('Batch.DescribeJobs');
+      expect(Date.now() - t).to.be.below(200);
+      const dead = new Redis({ port: 1, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+      dead.on('error', () => undefined);
+      const t2 = Date.now();
+      await redisRateLimiter(dead, 'x', 1).take('Batch.ListJobs');
+      expect(Date.now() - t2).to.be.below(500);
+      dead.disconnect();
+    } finally {
+      a.disconnect();
+      b.disconnect();
+      await cleanup();
+    }
+  });
+});
