@@ -132,7 +132,13 @@ function putObject(req: WireRequest, model: SimModel): WireResponse {
   const [bucket, ...key] = req.url.pathname.slice('/_sim/s3/'.length).split('/');
   if (!bucket || key.length === 0) return jsonResponse(400, { error: 'use PUT /_sim/s3/<bucket>/<key>' });
   const contentType = req.headers['content-type'];
-  model.putObject(decodeURIComponent(bucket), key.map(decodeURIComponent).join('/'), req.body, contentType);
+  let decoded: string[];
+  try {
+    decoded = [bucket, ...key].map(decodeURIComponent);
+  } catch {
+    return jsonResponse(400, { error: 'bucket or key is not valid URI encoding' });
+  }
+  model.putObject(decoded[0], decoded.slice(1).join('/'), req.body, contentType);
   return jsonResponse(200, { bucket, key: key.join('/') });
 }
 

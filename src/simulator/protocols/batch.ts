@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { listJobs } from '../listing';
 import { SimError, type SimModel } from '../model';
 import { computeEnvironmentDetail, jobDetail, jobQueueDetail } from '../views';
-import { ApiError, type FaultKind, type Protocol, type WireRequest, type WireResponse, jsonResponse, parseJsonBody } from './common';
+import { ApiError, type FaultKind, type Protocol, type WireRequest, type WireResponse, jsonResponse, offsetToken, parseJsonBody, parseOffsetToken } from './common';
 import { validate } from './validate';
 
 const OPERATIONS: Record<string, string> = {
@@ -80,11 +80,10 @@ function matchesNameOrArn(wanted: string[], name: string, arn: string): boolean 
 
 function pageOf<T>(items: T[], maxResults: number | undefined, nextToken: string | undefined): { page: T[]; nextToken?: string } {
   if (maxResults !== undefined && (maxResults < 1 || maxResults > 100)) throw new ApiError(400, CE, 'maxResults must be between 1 and 100');
-  const start = nextToken ? Number(Buffer.from(nextToken, 'base64url').toString('utf8')) : 0;
-  if (!Number.isInteger(start) || start < 0) throw new ApiError(400, CE, 'Invalid nextToken');
+  const start = parseOffsetToken(nextToken, CE);
   const size = maxResults ?? 100;
   const page = items.slice(start, start + size);
-  const next = start + size < items.length ? Buffer.from(String(start + size)).toString('base64url') : undefined;
+  const next = start + size < items.length ? offsetToken(start + size) : undefined;
   return next ? { page, nextToken: next } : { page };
 }
 

@@ -68,3 +68,15 @@ export function parseJsonBody(req: WireRequest, code = 'SerializationException')
 export function xmlEscape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
+
+/** Opaque page tokens over a stable list: an offset, tagged so garbage is recognised. */
+export function offsetToken(offset: number): string {
+  return Buffer.from(`sim-page:${offset}`).toString('base64url');
+}
+
+export function parseOffsetToken(token: string | undefined | null, code: string): number {
+  if (!token) return 0;
+  const m = /^sim-page:(\d+)$/.exec(Buffer.from(token, 'base64url').toString('utf8'));
+  if (!m) throw new ApiError(400, code, 'The specified nextToken is invalid.');
+  return Number(m[1]);
+}

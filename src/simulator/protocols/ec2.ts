@@ -4,7 +4,7 @@
  */
 import type { SimInstance } from '../entities';
 import type { SimModel } from '../model';
-import { ApiError, type Protocol, type WireRequest, type WireResponse, requestId, xmlEscape } from './common';
+import { ApiError, type Protocol, type WireRequest, type WireResponse, offsetToken, parseOffsetToken, requestId, xmlEscape } from './common';
 
 const NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 const STATE_CODES: Record<string, number> = { pending: 0, running: 16, 'shutting-down': 32, terminated: 48 };
@@ -93,15 +93,14 @@ function describeInstances(p: URLSearchParams, model: SimModel): string {
   const fs = filters(p);
   let instances = ids.length > 0 ? checkIds(model, ids) : [...model.instances.values()];
   instances = instances.filter((inst) => fs.every((f) => f.values.includes(filterValue(inst, f.name) ?? '')));
-  const start = p.get('NextToken') ? Number(Buffer.from(p.get('NextToken') as string, 'base64url').toString('utf8')) : 0;
-  if (!Number.isInteger(start) || start < 0) throw new ApiError(400, 'InvalidParameterValue', 'Invalid NextToken');
+  const start = parseOffsetToken(p.get('NextToken'), 'InvalidParameterValue');
   const end = maxResults ? start + maxResults : instances.length;
   const page = instances.slice(start, end);
   // One reservation per instance, as Batch launches them one by one.
   const reservations = page
     .map((inst) => `<item><reservationId>r-${inst.id.slice(2)}</reservationId><ownerId>123456789012</ownerId><groupSet/><instancesSet>${instanceXml(inst)}</instancesSet></item>`)
     .join('');
-  const next = end < instances.length ? `<nextToken>${Buffer.from(String(end)).toString('base64url')}</nextToken>` : '';
+  const next = end < instances.length ? `<nextToken>${offsetToken(end)}</nextToken>` : '';
   return `<DescribeInstancesResponse xmlns="${NS}"><requestId>${requestId()}</requestId><reservationSet>${reservations}</reservationSet>${next}</DescribeInstancesResponse>`;
 }
 

@@ -3,11 +3,11 @@
  * the clusters behind compute environments, their container instances and
  * the tasks running Batch jobs.
  */
-import type { ContainerInstance, Failure, Task } from '@aws-sdk/client-ecs';
+import type { Cluster, ContainerInstance, Failure, Task } from '@aws-sdk/client-ecs';
 import { z } from 'zod';
 import type { SimCluster, SimContainerInstance, SimTask } from '../entities';
 import type { SimModel } from '../model';
-import { ApiError, type Protocol, jsonResponse, parseJsonBody } from './common';
+import { ApiError, type Protocol, jsonResponse, offsetToken, parseJsonBody, parseOffsetToken } from './common';
 import { AMZ_JSON, epochSeconds, jsonTargetError, targetOperation } from './jsonTarget';
 import { validate } from './validate';
 
@@ -33,6 +33,8 @@ const schemas = {
     nextToken: z.string().optional(),
     filter: z.string().optional(),
   }),
+  ListClusters: z.object({ maxResults: z.number().int().min(1).max(100).optional(), nextToken: z.string().optional() }),
+  DescribeClusters: z.object({ clusters: z.array(z.string()).max(100).optional(), include: z.array(z.string()).optional() }),
   DescribeContainerInstances: z.object({ cluster: z.string().optional(), containerInstances: z.array(z.string()), include: z.array(z.string()).optional() }),
 };
 
@@ -43,11 +45,10 @@ function findCluster(model: SimModel, nameOrArn: string | undefined): SimCluster
 }
 
 function page<T>(items: T[], maxResults: number | undefined, nextToken: string | undefined): { page: T[]; nextToken?: string } {
-  const start = nextToken ? Number(Buffer.from(nextToken, 'base64url').toString('utf8')) : 0;
-  if (!Number.isInteger(start) || start < 0) throw new ApiError(400, INVALID, 'Invalid nextToken');
+  const start = parseOffsetToken(nextToken, INVALID);
   const size = maxResults ?? 100;
   const slice = items.slice(start, start + size);
-  return start + size < items.length ? { page: slice, nextToken: Buffer.from(String(start + size)).toString('base64url') } : { page: slice };
+  return start + size < items.length ? { page: slice, nextToken: offsetToken(start + size) } : { page: slice };
 }
 
 function byIdOrArn<T extends { arn: string }>(map: Map<string, T>, idOrArn: string): T | undefined {
@@ -132,6 +133,29 @@ function containerInstanceView(ci: SimContainerInstance): ContainerInstance {
   };
 }
 
+function clusterView(c: SimCluster): Cluster {
+  let running = 0;
+  let pending = 0;
+  for (const t of c.tasks.values()) {
+    if (t.lastStatus === 'RUNNING') running++;
+    else if (t.lastStatus !== 'STOPPED') pending++;
+  }
+  return {
+    clusterArn: c.arn,
+    clusterName: c.name,
+    status: 'ACTIVE',
+    registeredContainerInstancesCount: [...c.containerInstances.values()].filter((ci) => ci.status !== 'INACTIVE').length,
+    runningTasksCount: running,
+    pendingTasksCount: pending,
+    activeServicesCount: 0,
+    statistics: [],
+    tags: [],
+    settings: [],
+    capacityProviders: [],
+    defaultCapacityProviderStrategy: [],
+  };
+}
+
 function handleOperation(op: string, body: Record<string, unknown>, model: SimModel): unknown {
   switch (op) {
     case 'ListTasks': {
@@ -183,6 +207,22 @@ function handleOperation(op: string, body: Record<string, unknown>, model: SimMo
         else failures.push({ arn: id, reason: 'MISSING' });
       }
       return { containerInstances, failures };
+    }
+    case 'ListClusters': {
+      const input = validate(schemas.ListClusters, body, INVALID);
+      const { page: clusterArns, nextToken } = page([...model.clusters.values()].map((c) => c.arn), input.maxResults, input.nextToken);
+      return { clusterArns, ...(nextToken ? { nextToken } : {}) };
+    }
+    case 'DescribeClusters': {
+      const input = validate(schemas.DescribeClusters, body, INVALID);
+      const clusters: Cluster[] = [];
+      const failures: Failure[] = [];
+      for (const id of input.clusters ?? ['default']) {
+        const c = [...model.clusters.values()].find((x) => x.arn === id || x.name === id);
+        if (c) clusters.push(clusterView(c));
+        else failures.push({ arn: id, reason: 'MISSING' });
+      }
+      return { clusters, failures };
     }
     default:
       throw new ApiError(400, 'UnknownOperationException', `Unknown operation ${op}`);

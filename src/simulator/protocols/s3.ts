@@ -7,15 +7,29 @@ import { ApiError, type Protocol, type WireRequest, type WireResponse, requestId
 
 const NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
+function decode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new ApiError(400, 'InvalidURI', 'Couldn\'t parse the specified URI.');
+  }
+}
+
 function split(req: WireRequest): { bucket: string; key: string } {
   const path = req.url.pathname.replace(/^\/+/, '');
   const slash = path.indexOf('/');
-  if (slash < 0) return { bucket: decodeURIComponent(path), key: '' };
-  return { bucket: decodeURIComponent(path.slice(0, slash)), key: decodeURIComponent(path.slice(slash + 1)) };
+  if (slash < 0) return { bucket: decode(path), key: '' };
+  return { bucket: decode(path.slice(0, slash)), key: decode(path.slice(slash + 1)) };
 }
 
 function operationOf(req: WireRequest): string {
-  const { bucket, key } = split(req);
+  let parts: { bucket: string; key: string };
+  try {
+    parts = split(req);
+  } catch {
+    return 'Unknown';
+  }
+  const { bucket, key } = parts;
   const m = req.method;
   if (!bucket) return m === 'GET' ? 'ListBuckets' : 'Unknown';
   if (!key) {
