@@ -30,6 +30,8 @@ export function openPipelineQueues(config: Config): PipelineQueuesInternal {
   const connection = bullConnection(config);
   const sync = new Queue(SYNC_QUEUE, { connection, prefix: config.redis_prefix });
   const maintenance = new Queue(MAINTENANCE_QUEUE, { connection, prefix: config.redis_prefix });
+  // Connection errors are retried by ioredis and surface on the commands that fail; no unhandled 'error' events.
+  for (const q of [sync, maintenance]) q.on('error', () => undefined);
   // Lazily connected: an API that never receives an event never opens it.
   let redis: ReturnType<typeof createRedis> | null = null;
   return {

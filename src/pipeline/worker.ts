@@ -132,6 +132,7 @@ export async function startWorkers(config: Config, deps: WorkerDeps = {}): Promi
   const connection = bullConnection(config);
   const prefix = config.redis_prefix;
   const flow = new FlowProducer({ connection, prefix });
+  flow.on('error', (err) => logger.warn({ err: err.message }, 'flow producer error'));
   const common = { connection, prefix, maxStalledCount: 3, stalledInterval: 15_000, lockDuration: 30_000 };
   const workers = [
     new Worker(SYNC_QUEUE, syncProcessor(ctx, flow), { ...common, concurrency: config.worker_concurrency }),

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { mapJobDetail } from '../../src/pipeline/mapping';
 import { getJob } from '../../src/store/jobs';
-import { deactivateQueue } from '../../src/store/queues';
+import { activateQueue, deactivateQueue } from '../../src/store/queues';
 import type { JobRow } from '../../src/types';
 import { awsCounters, startHarness, type Harness } from './harness';
 
@@ -121,5 +121,15 @@ describe('pipeline sync rounds (simulator + Redis + Postgres)', function () {
     const r = await h.round();
     expect(r.queues).to.not.include('q-off');
     expect((await getJob(h.db, jobId))!.status).to.equal('SUBMITTED');
+  });
+
+  it('does not let an activated queue AWS does not know block the round', async () => {
+    await activateQueue(h.db, 'q-deleted-in-aws');
+    const { jobId } = h.sim.model.submitJob({ jobName: 'alive', jobQueue: 'q-main' });
+    const r = await h.round();
+    expect(r.status).to.equal('completed');
+    expect(r.queues).to.include('q-deleted-in-aws');
+    expect((await getJob(h.db, jobId))!.status).to.equal('SUBMITTED');
+    await deactivateQueue(h.db, 'q-deleted-in-aws');
   });
 });

@@ -10,7 +10,7 @@
  * Schedule: per sync round (sync_period). Retry: SYNC_TASK_RETRY below; the
  * round marks nothing GONE unless every task of the round succeeded.
  */
-import type { JobSummary } from '@aws-sdk/client-batch';
+import { DescribeJobQueuesCommand, type JobSummary } from '@aws-sdk/client-batch';
 import { getJobStates, touchLastSeen, upsertJobs } from '../../store/jobs';
 import { listNonTerminalTopLevelJobIds, progressOf } from '../../store/jobEvents';
 import { ACTIVE_STATUSES, AWS_JOB_STATUSES, isTerminal, type AwsJobStatus, type MirroredJob } from '../../types';
@@ -135,25 +135,50 @@ export function queueListQueries(queue: string, mark: number | null): ListJobsQu
 
 export interface SyncQueueResult extends Omit<ReconcileStats, 'changedIds' | 'finishedParents'> {
   queue: string;
+  /** AWS does not know the queue. */
+  unknownQueue: boolean;
   bootstrap: boolean;
   childrenSynced: number;
+}
+
+/** True when AWS says the queue does not exist (deleted while still activated here). */
+async function queueIsUnknown(ctx: TaskContext, queue: string, err: unknown): Promise<boolean> {
+  if ((err as { name?: string }).name !== 'ClientException') return false;
+  const res = await ctx.aws.batch.send(new DescribeJobQueuesCommand({ jobQueues: [queue] }));
+  return (res.jobQueues ?? []).length === 0;
+}
+
+/**
+ * Lists the queue; a queue AWS no longer knows lists as empty (its jobs then go
+ * the GONE way) instead of failing every round — and with it GONE for every queue.
+ */
+async function listQueue(ctx: TaskContext, queue: string, mark: number | null): Promise<Map<string, JobSummary> | null> {
+  try {
+    return await listQueries(ctx, queueListQueries(queue, mark));
+  } catch (err) {
+    if (!(await queueIsUnknown(ctx, queue, err))) throw err;
+    ctx.logger.warn({ queue }, 'activated queue unknown to AWS: treated as empty (deactivate it?)');
+    return null;
+  }
 }
 
 export async function syncQueue(ctx: TaskContext, queue: string): Promise<SyncQueueResult> {
   const startedAt = Date.now();
   const mark = await getCreatedMark(ctx.redis, ctx.config, queue);
-  const summaries = await listQueries(ctx, queueListQueries(queue, mark));
+  const listed = await listQueue(ctx, queue, mark);
+  const summaries = listed ?? new Map<string, JobSummary>();
   const believed = await listNonTerminalTopLevelJobIds(ctx.db, queue);
   const stats = await reconcileListing(ctx, { queue }, summaries, believed);
   const newest = maxCreatedAt(summaries);
   if (newest !== null) await raiseCreatedMark(ctx.redis, ctx.config, queue, newest);
-  await recordSyncedAt(ctx.redis, ctx.config, queue, startedAt);
+  if (listed) await recordSyncedAt(ctx.redis, ctx.config, queue, startedAt);
 
   metrics.jobsListed.inc({ queue }, stats.listed);
   metrics.jobsDescribed.inc({ queue }, stats.described);
   metrics.jobsChanged.inc({ queue }, stats.changed);
   return {
     queue,
+    unknownQueue: listed === null,
     bootstrap: mark === null,
     listed: stats.listed,
     described: stats.described,
