@@ -10,7 +10,7 @@
  * Schedule: per sync round (sync_period). Retry: SYNC_TASK_RETRY below; the
  * round marks nothing GONE unless every task of the round succeeded.
  */
-import { DescribeJobQueuesCommand, type JobSummary } from '@aws-sdk/client-batch';
+import { DescribeJobQueuesCommand, type JobDetail, type JobSummary } from '@aws-sdk/client-batch';
 import { getJobStates, touchLastSeen, upsertJobs } from '../../store/jobs';
 import { listNonTerminalTopLevelJobIds, progressOf } from '../../store/jobEvents';
 import { ACTIVE_STATUSES, AWS_JOB_STATUSES, isTerminal, type AwsJobStatus, type MirroredJob } from '../../types';
@@ -68,6 +68,22 @@ export async function listQueries(ctx: TaskContext, queries: ListJobsQuery[]): P
  * against our rows, describe what changed plus what we believe active but
  * AWS did not list, write, and mark seen.
  */
+/** Jobs described and written per step: a retried task resumes after the last written step (those rows now match). */
+export const DESCRIBE_STEP = 5000;
+
+function mapDetails(ctx: TaskContext, label: Record<string, string>, details: JobDetail[]): MirroredJob[] {
+  const mapped: MirroredJob[] = [];
+  for (const d of details) {
+    try {
+      mapped.push(mapJobDetail(d));
+    } catch (err) {
+      if (!(err instanceof JobMappingError)) throw err;
+      ctx.logger.warn({ ...label, jobId: err.jobId, err: err.message }, 'skipping a job description that cannot be mirrored');
+    }
+  }
+  return mapped;
+}
+
 export async function reconcileListing(
   ctx: TaskContext,
   label: Record<string, string>,
@@ -78,38 +94,39 @@ export async function reconcileListing(
   const states = await getJobStates(ctx.db, ids);
   const toDescribe = ids.filter((id) => summaryChanged(summaries.get(id)!, states.get(id)));
   const missing = believedActive.filter((id) => !summaries.has(id));
-  const details = await describeJobs(ctx.aws.batch, [...toDescribe, ...missing]);
+  const pending = [...toDescribe, ...missing];
 
-  const mapped: MirroredJob[] = [];
-  for (const d of details) {
-    try {
-      mapped.push(mapJobDetail(d));
-    } catch (err) {
-      if (!(err instanceof JobMappingError)) throw err;
-      ctx.logger.warn({ ...label, jobId: err.jobId, err: err.message }, 'skipping a job description that cannot be mirrored');
-    }
-  }
-  // An array parent that is about to be stored as finished will not be "open" next round: mirror its
-  // children first, so a failure here leaves the parent open and the next round tries again.
-  const finishing = mapped.filter(
-    (j) => j.array_properties?.size !== undefined && !j.array_parent_id && isTerminal(j.status) && !isTerminal(states.get(j.job_id)?.status ?? 'SUBMITTED'),
-  );
-  for (const parent of finishing) await syncArrayChildren(ctx, parent.job_id, parent.array_properties?.statusSummary);
-  const { changedIds } = await upsertJobs(ctx.db, mapped, { batchSize: 500 });
-
-  // Everything AWS reports active right now counts as seen (written rows got last_seen_at already).
+  // Everything AWS reports active right now counts as seen (written rows get last_seen_at anyway).
   const activeNow = new Set<string>();
   for (const [id, s] of summaries) if (s.status && !isTerminal(s.status)) activeNow.add(id);
-  for (const job of mapped) {
-    if (isTerminal(job.status)) activeNow.delete(job.job_id);
-    else activeNow.add(job.job_id);
+  const changedIds: string[] = [];
+  const finishedParents: string[] = [];
+  let described = 0;
+  for (let i = 0; i < pending.length; i += DESCRIBE_STEP) {
+    const details = await describeJobs(ctx.aws.batch, pending.slice(i, i + DESCRIBE_STEP));
+    described += details.length;
+    const mapped = mapDetails(ctx, label, details);
+    // An array parent about to be stored as finished will not be "open" next round: mirror its
+    // children first, so a failure here leaves the parent open and the next round tries again.
+    const finishing = mapped.filter(
+      (j) =>
+        j.array_properties?.size !== undefined &&
+        !j.array_parent_id &&
+        isTerminal(j.status) &&
+        !isTerminal(states.get(j.job_id)?.status ?? 'SUBMITTED'),
+    );
+    for (const parent of finishing) await syncArrayChildren(ctx, parent.job_id, parent.array_properties?.statusSummary);
+    changedIds.push(...(await upsertJobs(ctx.db, mapped, { batchSize: 500 })).changedIds);
+    finishedParents.push(...finishing.map((j) => j.job_id));
+    for (const job of mapped) {
+      if (isTerminal(job.status)) activeNow.delete(job.job_id);
+      else activeNow.add(job.job_id);
+    }
   }
   await touchLastSeen(ctx.db, [...activeNow], new Date());
-
-  const finishedParents = finishing.map((j) => j.job_id);
   return {
     listed: summaries.size,
-    described: details.length,
+    described,
     changed: changedIds.length,
     missingDescribed: missing.length,
     changedIds,
