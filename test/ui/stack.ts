@@ -11,6 +11,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { testRedisPrefix } from '../helpers/redis';
 import { startDemoStack, type DemoStack } from '../../src/roles/demo';
 import type { SimulatorOptions } from '../../src/simulator';
+import type { Config } from '../../src/types';
 import { launchBrowser } from './browser';
 
 export const DIST = path.resolve(__dirname, '../../frontend/dist');
@@ -26,7 +27,7 @@ export interface UiStack {
 }
 
 export async function startUiStack(
-  opts: { activate?: string[]; setup?: (sim: DemoStack['sim']) => void; simulator?: SimulatorOptions } = {},
+  opts: { activate?: string[]; setup?: (sim: DemoStack['sim']) => void; simulator?: SimulatorOptions; config?: Partial<Config> } = {},
 ): Promise<UiStack> {
   if (!existsSync(path.join(DIST, 'index.html'))) {
     throw new Error(`${DIST}/index.html is missing: run \`npm run build\` before the UI tests (CI does).`);
@@ -47,6 +48,7 @@ export async function startUiStack(
         frontend_assets: 'local',
         frontend_assets_local_prefix: DIST,
         log_level: 'silent',
+        ...opts.config,
       },
       simulator: { port: 0, scenario: 'empty', clock: 'manual', ...opts.simulator },
       activate: opts.activate ?? [],

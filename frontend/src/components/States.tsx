@@ -20,7 +20,7 @@ export function Empty({ title, children }: { title: string; children?: ReactNode
 }
 
 /** Shown on a 401: the server wants a token; keep it in this browser and retry. */
-function TokenForm({ retry }: { retry?: () => void }) {
+function TokenForm() {
   const [value, setValue] = useState('');
   return (
     <form
@@ -28,8 +28,8 @@ function TokenForm({ retry }: { retry?: () => void }) {
       onSubmit={(e) => {
         e.preventDefault();
         setToken(value.trim() || null);
-        if (retry) retry();
-        else window.location.reload();
+        // Every query of the page failed the same way: start afresh with the token.
+        window.location.reload();
       }}
     >
       <input type="password" placeholder="API token" aria-label="API token" value={value} onChange={(e) => setValue(e.target.value)} />
@@ -57,7 +57,7 @@ export function ErrorBox({ error, retry }: { error: unknown; retry?: () => void 
         {status === 403 ? `${message}: this needs an operator; you are signed in as a viewer.` : message}
       </div>
       {status === 401 ? (
-        <TokenForm retry={retry} />
+        <TokenForm />
       ) : (
         retry && (
           <button type="button" onClick={retry}>
