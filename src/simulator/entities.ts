@@ -196,7 +196,7 @@ export class SimTask {
 
   constructor(
     readonly arn: string,
-    readonly cluster: SimCluster,
+    readonly ce: SimComputeEnvironment,
     readonly containerInstance: SimContainerInstance | null,
     readonly job: SimJob,
     readonly createdAt: number,
@@ -206,5 +206,9 @@ export class SimTask {
 
   get id(): string {
     return this.arn.slice(this.arn.lastIndexOf('/') + 1);
+  }
+
+  get cluster(): SimCluster {
+    return this.ce.cluster;
   }
 }

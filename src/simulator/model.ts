@@ -6,6 +6,8 @@
  * Time only moves in `sync()`: events (job transitions) are applied at their
  * due time, and once per simulated second a tick places RUNNABLE jobs on
  * capacity, scales managed compute environments and writes log lines.
+ * This module owns jobs and time; capacity lives in infrastructure.ts, log
+ * writing in jobLogs.ts, the wire shapes in views.ts and listing.ts.
  */
 import type { ComputeEnvironmentDetail, JobDetail, JobQueueDetail } from '@aws-sdk/client-batch';
 import { AWS_JOB_STATUSES, type AwsJobStatus } from '../types';
@@ -13,16 +15,17 @@ import { SimClock } from './clock';
 import {
   type AttemptRecord,
   type JobSpec,
-  SimCluster,
-  SimComputeEnvironment,
-  SimContainerInstance,
-  SimInstance,
+  type SimCluster,
+  type SimComputeEnvironment,
+  type SimContainerInstance,
+  type SimInstance,
   SimJob,
   SimQueue,
-  SimTask,
   STATUS_INDEX,
 } from './entities';
 import { TimeHeap } from './heap';
+import { Infrastructure, type Placement } from './infrastructure';
+import { JobLogWriter } from './jobLogs';
 import { LogStore } from './logStore';
 import { Rng } from './rng';
 import { S3Store } from './s3Store';
@@ -37,45 +40,9 @@ import type {
 } from './types';
 import { computeEnvironmentDetail, jobDetail, jobQueueDetail } from './views';
 
-export const ACCOUNT_ID = '123456789012';
-export const JOB_LOG_GROUP = '/aws/batch/job';
+import { ACCOUNT_ID, JOB_LOG_GROUP, SimError, TIMING } from './constants';
 
-/** Simulated durations (ms). */
-export const TIMING = {
-  tick: 1_000,
-  submittedToPending: 1_000,
-  pendingToRunnable: 2_000,
-  startingToRunning: 5_000,
-  /** The scheduler looks at a RUNNABLE job no sooner than this. */
-  minRunnable: 2_000,
-  defaultRunSeconds: 30,
-  instanceBoot: 20_000,
-  instanceShutdown: 5_000,
-  idleBeforeScaleDown: 120_000,
-  /** Terminated instances and stopped tasks stay visible this long, as in AWS. */
-  stoppedVisibility: 3_600_000,
-  requestedDesiredHold: 600_000,
-};
-
-const INSTANCE_TYPES: { type: string; vcpus: number; memory: number }[] = [
-  { type: 'm5.large', vcpus: 2, memory: 8192 },
-  { type: 'm5.xlarge', vcpus: 4, memory: 16384 },
-  { type: 'm5.2xlarge', vcpus: 8, memory: 32768 },
-  { type: 'm5.4xlarge', vcpus: 16, memory: 65536 },
-  { type: 'm5.8xlarge', vcpus: 32, memory: 131072 },
-  { type: 'm5.12xlarge', vcpus: 48, memory: 196608 },
-  { type: 'm5.16xlarge', vcpus: 64, memory: 262144 },
-  { type: 'm5.24xlarge', vcpus: 96, memory: 393216 },
-];
-
-export class SimError extends Error {
-  constructor(
-    readonly code: 'ClientException' | 'NotFound',
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { ACCOUNT_ID, JOB_LOG_GROUP, SimError, TIMING };
 
 export interface SimModelOptions {
   seed?: number;
@@ -98,9 +65,7 @@ export class SimModel {
   readonly s3 = new S3Store();
 
   readonly queues = new Map<string, SimQueue>();
-  readonly computeEnvironments = new Map<string, SimComputeEnvironment>();
-  readonly clusters = new Map<string, SimCluster>();
-  readonly instances = new Map<string, SimInstance>();
+  readonly infra: Infrastructure;
   readonly jobs = new Map<string, SimJob>();
   private readonly specs = new Map<string, JobSpec>();
 
@@ -110,10 +75,8 @@ export class SimModel {
   private readonly events = new TimeHeap<SimJob>();
   /** Finished top-level jobs by stop time: the retention queue. */
   private readonly finished = new ChunkedSortedList<SimJob>((a, b) => (a.stoppedAt ?? 0) - (b.stoppedAt ?? 0) || a.seq - b.seq);
-  private readonly logWriters = new Set<SimJob>();
-  private readonly stoppedTasks: SimTask[] = [];
+  private readonly jobLogs: JobLogWriter;
   private readonly tickListeners: Listener[] = [];
-  private ipCounter = 10;
 
   constructor(opts: SimModelOptions = {}) {
     this.region = opts.region ?? 'us-east-1';
@@ -123,6 +86,20 @@ export class SimModel {
     this.retentionMs = (opts.retentionSeconds ?? 86_400) * 1000;
     this.time = origin;
     this.nextTickAt = origin + TIMING.tick;
+    this.infra = new Infrastructure(this.region, this.rng, () => this.time);
+    this.jobLogs = new JobLogWriter(this.logs);
+  }
+
+  get computeEnvironments(): Map<string, SimComputeEnvironment> {
+    return this.infra.computeEnvironments;
+  }
+
+  get clusters(): Map<string, SimCluster> {
+    return this.infra.clusters;
+  }
+
+  get instances(): Map<string, SimInstance> {
+    return this.infra.instances;
   }
 
   // ---------------------------------------------------------------- time
@@ -176,43 +153,39 @@ export class SimModel {
 
   private tick(): void {
     for (const l of this.tickListeners) l();
-    this.updateInstances();
-    this.scaleComputeEnvironments();
+    this.infra.updateInstances();
+    this.infra.scaleComputeEnvironments(this.queues.values());
     this.placeRunnableJobs();
-    this.writeLogLines();
-    this.dropOldStoppedTasks();
+    this.jobLogs.writeDue(this.time);
+    this.infra.dropOldStoppedTasks();
   }
 
   // ---------------------------------------------------------------- infrastructure
 
   createComputeEnvironment(input: CreateComputeEnvironmentInput): { arn: string; ecsClusterArn: string } {
-    if (this.computeEnvironments.has(input.name)) throw new SimError('ClientException', `Object already exists: ${input.name}`);
-    const uuid = this.rng.uuid();
-    const clusterName = `${input.name}_Batch_${uuid}`;
-    const cluster = new SimCluster(clusterName, `arn:aws:ecs:${this.region}:${ACCOUNT_ID}:cluster/${clusterName}`);
-    const instanceVcpus = input.instanceVcpus ?? 4;
-    const initialInstances = input.instances ?? 0;
-    const ce = new SimComputeEnvironment(
-      input.name,
-      `arn:aws:batch:${this.region}:${ACCOUNT_ID}:compute-environment/${input.name}`,
-      uuid,
-      input.type ?? 'MANAGED',
-      input.state ?? 'ENABLED',
-      input.minvCpus ?? 0,
-      input.maxvCpus ?? 256,
-      input.desiredvCpus ?? initialInstances * instanceVcpus,
-      input.fargate ?? false,
-      instanceVcpus,
-      cluster,
-      `arn:aws:iam::${ACCOUNT_ID}:role/aws-service-role/batch.amazonaws.com/AWSServiceRoleForBatch`,
-    );
-    this.computeEnvironments.set(ce.name, ce);
-    this.clusters.set(cluster.arn, cluster);
-    if (!ce.fargate) {
-      const type = instanceTypeFor(instanceVcpus);
-      for (let i = 0; i < initialInstances; i++) this.launchInstance(ce, type, true);
+    return this.infra.createComputeEnvironment(input);
+  }
+
+  findComputeEnvironment(nameOrArn: string): SimComputeEnvironment {
+    return this.infra.findComputeEnvironment(nameOrArn);
+  }
+
+  updateComputeEnvironment(
+    nameOrArn: string,
+    update: { state?: 'ENABLED' | 'DISABLED'; minvCpus?: number; maxvCpus?: number; desiredvCpus?: number; serviceRole?: string },
+  ): SimComputeEnvironment {
+    return this.infra.updateComputeEnvironment(nameOrArn, update);
+  }
+
+  /** TerminateInstances: the instance shuts down and the jobs on it fail (or retry). */
+  terminateInstance(id: string, reason = 'User initiated'): { previous: string; current: string } | undefined {
+    const r = this.infra.shutDownInstance(id, reason);
+    if (!r) return undefined;
+    for (const task of r.tasks) {
+      const why = `Host EC2 (instance ${id}) terminated.`;
+      this.endAttempt(task.job, { failed: true, exitCode: undefined, containerReason: why, statusReason: why });
     }
-    return { arn: ce.arn, ecsClusterArn: cluster.arn };
+    return { previous: r.previous, current: r.current };
   }
 
   createJobQueue(input: CreateJobQueueInput): { arn: string } {
@@ -227,13 +200,6 @@ export class SimModel {
     );
     this.queues.set(q.name, q);
     return { arn: q.arn };
-  }
-
-  findComputeEnvironment(nameOrArn: string): SimComputeEnvironment {
-    const name = nameOrArn.startsWith('arn:') ? nameOrArn.slice(nameOrArn.lastIndexOf('/') + 1) : nameOrArn;
-    const ce = this.computeEnvironments.get(name);
-    if (!ce) throw new SimError('ClientException', `computeEnvironment ${nameOrArn} does not exist`);
-    return ce;
   }
 
   findQueue(nameOrArn: string): SimQueue {
@@ -252,245 +218,27 @@ export class SimModel {
     return [...this.queues.values()].map(jobQueueDetail);
   }
 
-  updateComputeEnvironment(
-    nameOrArn: string,
-    update: { state?: 'ENABLED' | 'DISABLED'; minvCpus?: number; maxvCpus?: number; desiredvCpus?: number; serviceRole?: string },
-  ): SimComputeEnvironment {
-    const ce = this.findComputeEnvironment(nameOrArn);
-    const min = update.minvCpus ?? ce.minvCpus;
-    const max = update.maxvCpus ?? ce.maxvCpus;
-    if (min < 0 || max < 0) throw new SimError('ClientException', 'vCPU values must not be negative');
-    if (min > max) throw new SimError('ClientException', `minvCpus (${min}) cannot be greater than maxvCpus (${max})`);
-    if (update.desiredvCpus !== undefined && (update.desiredvCpus < min || update.desiredvCpus > max)) {
-      throw new SimError('ClientException', `desiredvCpus (${update.desiredvCpus}) must be between minvCpus (${min}) and maxvCpus (${max})`);
-    }
-    if (ce.type === 'UNMANAGED' && (update.minvCpus !== undefined || update.maxvCpus !== undefined)) {
-      throw new SimError('ClientException', 'computeResources cannot be updated for an UNMANAGED compute environment');
-    }
-    ce.minvCpus = min;
-    ce.maxvCpus = max;
-    if (update.desiredvCpus !== undefined) {
-      ce.desiredvCpus = update.desiredvCpus;
-      ce.requestedDesired = { vcpus: update.desiredvCpus, until: this.time + TIMING.requestedDesiredHold };
-    }
-    if (update.state) ce.state = update.state;
-    if (update.serviceRole) ce.serviceRole = update.serviceRole;
-    return ce;
-  }
-
-  private nextIp(): number {
-    return this.ipCounter++;
-  }
-
-  private launchInstance(ce: SimComputeEnvironment, type: { type: string; vcpus: number; memory: number }, immediately: boolean): SimInstance {
-    const n = this.nextIp();
-    const az = `${this.region}${'abc'[n % 3]}`;
-    const inst = new SimInstance(
-      `i-${this.rng.hex(17)}`,
-      type.type,
-      type.vcpus,
-      type.memory,
-      'ami-0a1b2c3d4e5f60718',
-      az,
-      `10.0.${(n >> 8) & 255}.${n & 255}`,
-      `3.80.${(n >> 8) & 255}.${n & 255}`,
-      this.rng.chance(0.5) ? `sir-${this.rng.hex(8)}` : undefined,
-      this.time,
-      ce,
-    );
-    this.instances.set(inst.id, inst);
-    ce.instances.add(inst);
-    inst.stateUntil = this.time + TIMING.instanceBoot;
-    if (immediately) this.bootInstance(inst);
-    return inst;
-  }
-
-  private bootInstance(inst: SimInstance): void {
-    inst.state = 'running';
-    inst.idleSince = this.time;
-    const cluster = inst.ce.cluster;
-    const ci = new SimContainerInstance(
-      `arn:aws:ecs:${this.region}:${ACCOUNT_ID}:container-instance/${cluster.name}/${this.rng.hex(32)}`,
-      inst,
-      cluster,
-      this.time,
-    );
-    inst.containerInstance = ci;
-    cluster.containerInstances.set(ci.arn, ci);
-  }
-
-  /** TerminateInstances: the instance shuts down and the jobs on it fail (or retry). */
-  terminateInstance(id: string, reason = 'User initiated'): { previous: string; current: string } | undefined {
-    const inst = this.instances.get(id);
-    if (!inst) return undefined;
-    const previous = inst.state;
-    if (previous === 'shutting-down' || previous === 'terminated') return { previous, current: previous };
-    inst.state = 'shutting-down';
-    inst.stateReason = reason;
-    inst.stateUntil = this.time + TIMING.instanceShutdown;
-    const ci = inst.containerInstance;
-    if (ci) {
-      ci.status = 'INACTIVE';
-      for (const task of [...ci.tasks]) {
-        this.endAttempt(task.job, {
-          failed: true,
-          exitCode: undefined,
-          containerReason: `Host EC2 (instance ${inst.id}) terminated.`,
-          statusReason: `Host EC2 (instance ${inst.id}) terminated.`,
-        });
-      }
-    }
-    return { previous, current: 'shutting-down' };
-  }
-
-  private updateInstances(): void {
-    for (const inst of this.instances.values()) {
-      if (inst.state === 'pending' && this.time >= inst.stateUntil) this.bootInstance(inst);
-      else if (inst.state === 'shutting-down' && this.time >= inst.stateUntil) {
-        inst.state = 'terminated';
-        inst.stateUntil = this.time + TIMING.stoppedVisibility;
-        inst.ce.instances.delete(inst);
-      } else if (inst.state === 'terminated' && this.time >= inst.stateUntil) {
-        this.instances.delete(inst.id);
-        if (inst.containerInstance) inst.ce.cluster.containerInstances.delete(inst.containerInstance.arn);
-      }
-    }
-  }
-
-  /**
-   * Managed compute environments follow demand between minvCpus and maxvCpus,
-   * as Batch does: a queue's waiting vCPUs go to its first environment with
-   * headroom, overflowing to the next ones in order.
-   */
-  private scaleComputeEnvironments(): void {
-    const used = new Map<SimComputeEnvironment, number>();
-    const capacity = new Map<SimComputeEnvironment, number>();
-    for (const ce of this.computeEnvironments.values()) {
-      let u = 0;
-      let c = 0;
-      for (const inst of ce.instances) {
-        if (inst.state === 'pending' || inst.state === 'running') c += inst.vcpus;
-        u += inst.containerInstance?.usedVcpus ?? 0;
-      }
-      used.set(ce, u);
-      capacity.set(ce, c);
-    }
-    const waiting = new Map<SimComputeEnvironment, { vcpus: number; largest: number }>();
-    for (const q of this.queues.values()) {
-      if (q.runnable.size === 0 || q.state !== 'ENABLED') continue;
-      let remaining = q.runnableVcpus;
-      let largest = 0;
-      let seen = 0;
-      for (const job of q.runnable) {
-        if (!job.spec.fargate) largest = Math.max(largest, job.vcpusNeeded);
-        if (++seen >= 100) break;
-      }
-      for (const ce of q.computeEnvironments) {
-        if (remaining <= 0) break;
-        if (ce.state !== 'ENABLED' || ce.fargate || ce.type !== 'MANAGED') continue;
-        const w = waiting.get(ce) ?? { vcpus: 0, largest: 0 };
-        const room = Math.max(0, ce.maxvCpus - (used.get(ce) ?? 0) - w.vcpus);
-        const take = Math.min(room, remaining);
-        if (take <= 0) continue;
-        w.vcpus += take;
-        w.largest = Math.max(w.largest, largest);
-        waiting.set(ce, w);
-        remaining -= take;
-      }
-    }
-    for (const ce of this.computeEnvironments.values()) {
-      if (ce.type !== 'MANAGED' || ce.fargate) continue;
-      if (ce.requestedDesired && this.time > ce.requestedDesired.until) ce.requestedDesired = null;
-      const w = waiting.get(ce);
-      const demand = (used.get(ce) ?? 0) + (w?.vcpus ?? 0);
-      const target = Math.min(ce.maxvCpus, Math.max(ce.minvCpus, Math.ceil(demand), ce.requestedDesired?.vcpus ?? 0));
-      ce.desiredvCpus = target;
-      let cap = capacity.get(ce) ?? 0;
-      if (cap < target) {
-        const type = instanceTypeFor(Math.max(ce.instanceVcpus, w?.largest ?? 0));
-        while (cap < target) {
-          this.launchInstance(ce, type, false);
-          cap += type.vcpus;
-        }
-      } else if (cap > target) {
-        for (const inst of ce.instances) {
-          const ci = inst.containerInstance;
-          const idle = inst.state === 'running' && ci !== null && ci.tasks.size === 0;
-          if (idle && this.time - inst.idleSince >= TIMING.idleBeforeScaleDown && cap - inst.vcpus >= target) {
-            cap -= inst.vcpus;
-            this.terminateInstance(inst.id, 'Scaled down by AWS Batch');
-          }
-        }
-      }
-    }
-  }
-
-  /** vCPUs free for new jobs in a queue's environments right now. */
-  private freeVcpus(q: SimQueue): number {
-    let free = 0;
-    for (const ce of q.computeEnvironments) {
-      if (ce.state !== 'ENABLED') continue;
-      if (ce.fargate) free += Math.max(0, ce.maxvCpus - ce.fargateUsedVcpus);
-      for (const inst of ce.instances) {
-        const ci = inst.containerInstance;
-        if (inst.state === 'running' && ci && ci.status === 'ACTIVE') free += inst.vcpus - ci.usedVcpus;
-      }
-    }
-    return free;
-  }
+  // ---------------------------------------------------------------- jobs
 
   private placeRunnableJobs(): void {
     const queues = [...this.queues.values()].filter((q) => q.state === 'ENABLED' && q.runnable.size > 0);
     queues.sort((a, b) => b.priority - a.priority);
     for (const q of queues) {
-      let free = this.freeVcpus(q);
+      let free = this.infra.freeVcpus(q);
       let tried = 0;
       for (const job of q.runnable) {
         // Bounded work per tick: stop when nothing more can fit or enough was examined.
         if (free < 0.25 || ++tried > 500) break;
         if (this.time - job.statusSince < TIMING.minRunnable) continue;
-        const placement = this.findCapacity(q, job);
+        const placement = this.infra.findCapacity(q, job);
         if (placement) {
-          this.startJob(job, placement.ce, placement.ci);
+          this.startJob(job, placement);
           free -= job.vcpusNeeded;
         }
       }
     }
   }
 
-  private findCapacity(q: SimQueue, job: SimJob): { ce: SimComputeEnvironment; ci: SimContainerInstance | null } | undefined {
-    const need = job.vcpusNeeded;
-    if (job.spec.fargate && !q.computeEnvironments.some((c) => c.fargate)) {
-      // A Fargate-shaped job in a queue without a Fargate environment (lenient: AWS
-      // would refuse the submission) runs instance-less on the first enabled one.
-      const ce = q.computeEnvironments.find((c) => c.state === 'ENABLED');
-      return ce && ce.fargateUsedVcpus + need <= ce.maxvCpus ? { ce, ci: null } : undefined;
-    }
-    for (const ce of q.computeEnvironments) {
-      if (ce.state !== 'ENABLED' || ce.fargate !== job.spec.fargate) continue;
-      if (ce.fargate) {
-        if (ce.fargateUsedVcpus + need <= ce.maxvCpus) return { ce, ci: null };
-        continue;
-      }
-      for (const inst of ce.instances) {
-        const ci = inst.containerInstance;
-        if (inst.state === 'running' && ci && ci.status === 'ACTIVE' && ci.usedVcpus + need <= inst.vcpus) return { ce, ci };
-      }
-    }
-    return undefined;
-  }
-
-  private dropOldStoppedTasks(): void {
-    let i = 0;
-    while (i < this.stoppedTasks.length && (this.stoppedTasks[i].stoppedAt ?? 0) + TIMING.stoppedVisibility <= this.time) {
-      const t = this.stoppedTasks[i];
-      t.cluster.tasks.delete(t.arn);
-      i++;
-    }
-    if (i > 0) this.stoppedTasks.splice(0, i);
-  }
-
-  // ---------------------------------------------------------------- jobs
 
   private specFor(input: SimJobInput, queue: SimQueue): JobSpec {
     const [defName, revText] = (input.jobDefinition ?? input.jobName.replace(/[^A-Za-z0-9_-]/g, '-')).replace(/^arn:.*:job-definition\//, '').split(':');
@@ -626,7 +374,7 @@ export class SimModel {
           job.task.lastStatus = 'RUNNING';
           job.task.startedAt = this.time;
         }
-        this.beginLogging(job);
+        this.jobLogs.begin(job, this.time, this.runMs(job));
         if (job.parent && job.parent.startedAt === undefined) job.parent.startedAt = this.time;
         this.schedule(job, this.time + this.runMs(job));
         break;
@@ -643,25 +391,8 @@ export class SimModel {
     return Math.max(1, Number.isFinite(seconds) ? (seconds as number) : TIMING.defaultRunSeconds) * 1000;
   }
 
-  private startJob(job: SimJob, ce: SimComputeEnvironment, ci: SimContainerInstance | null): void {
-    const cluster = ce.cluster;
-    const task = new SimTask(
-      `arn:aws:ecs:${this.region}:${ACCOUNT_ID}:task/${cluster.name}/${this.rng.hex(32)}`,
-      cluster,
-      ci,
-      job,
-      this.time,
-      job.vcpusNeeded,
-      job.spec.memory,
-    );
-    cluster.tasks.set(task.arn, task);
-    if (ci) {
-      ci.tasks.add(task);
-      ci.usedVcpus += task.vcpus;
-      ci.usedMemory += task.memory;
-    } else {
-      ce.fargateUsedVcpus += task.vcpus;
-    }
+  private startJob(job: SimJob, placement: Placement): void {
+    const task = this.infra.startTask(job, placement);
     job.task = task;
     job.tries++;
     job.logStreamName = `${job.spec.definitionName}/default/${task.id}`;
@@ -670,24 +401,8 @@ export class SimModel {
   }
 
   private releaseTask(job: SimJob, exitCode: number | undefined, reason: string | undefined): void {
-    const task = job.task;
-    if (!task) return;
-    task.lastStatus = 'STOPPED';
-    task.desiredStatus = 'STOPPED';
-    task.stoppedAt = this.time;
-    task.exitCode = exitCode;
-    task.stoppedReason = reason ?? 'Essential container in task exited';
-    const ci = task.containerInstance;
-    if (ci) {
-      ci.tasks.delete(task);
-      ci.usedVcpus -= task.vcpus;
-      ci.usedMemory -= task.memory;
-      if (ci.tasks.size === 0) ci.instance.idleSince = this.time;
-    } else {
-      const ce = [...this.computeEnvironments.values()].find((c) => c.cluster === task.cluster);
-      if (ce) ce.fargateUsedVcpus -= task.vcpus;
-    }
-    this.stoppedTasks.push(task);
+    if (!job.task) return;
+    this.infra.stopTask(job.task, exitCode, reason);
     job.task = null;
   }
 
@@ -701,6 +416,7 @@ export class SimModel {
       exitCode,
       containerReason: undefined,
       statusReason: failed ? (plan.reason ?? 'Essential container in task exited') : 'Essential container in task exited',
+      ranToEnd: true,
     });
   }
 
@@ -710,9 +426,10 @@ export class SimModel {
    */
   private endAttempt(
     job: SimJob,
-    r: { failed: boolean; exitCode: number | undefined; containerReason: string | undefined; statusReason: string; noRetry?: boolean },
+    r: { failed: boolean; exitCode: number | undefined; containerReason: string | undefined; statusReason: string; noRetry?: boolean; ranToEnd?: boolean },
   ): void {
-    this.flushLog(job);
+    if (r.ranToEnd) this.jobLogs.end(job, this.time);
+    else this.jobLogs.forget(job); // killed: the rest is never written
     const task = job.task;
     const attempt: AttemptRecord = {
       taskArn: task?.arn,
@@ -780,7 +497,7 @@ export class SimModel {
     const job = this.jobs.get(id);
     if (!job) return false;
     if (job.task) this.releaseTask(job, undefined, 'Job forgotten');
-    this.logWriters.delete(job);
+    this.jobLogs.forget(job);
     job.forgotten = true;
     this.jobs.delete(id);
     if (job.queue.runnable.delete(job)) job.queue.runnableVcpus -= job.vcpusNeeded;
@@ -823,47 +540,6 @@ export class SimModel {
     const out = {} as StatusCounts;
     for (const s of AWS_JOB_STATUSES) out[s] = q.byStatus[STATUS_INDEX[s]].size;
     return out;
-  }
-
-  // ---------------------------------------------------------------- logs
-
-  private beginLogging(job: SimJob): void {
-    if (!job.logStreamName) return;
-    const lines = job.plan.logLines ?? defaultLogLines(job);
-    this.logs.group(JOB_LOG_GROUP, this.time).stream(job.logStreamName, this.time);
-    if (lines.length === 0) return;
-    job.pendingLog = lines.slice();
-    job.logStep = Math.max(1, Math.floor(this.runMs(job) / (lines.length + 1)));
-    job.logNextAt = this.time + job.logStep;
-    this.logWriters.add(job);
-  }
-
-  private writeLogLines(): void {
-    for (const job of this.logWriters) {
-      const lines = job.pendingLog;
-      if (!lines || !job.logStreamName) {
-        this.logWriters.delete(job);
-        continue;
-      }
-      while (lines.length > 0 && job.logNextAt <= this.time) {
-        this.logs.append(JOB_LOG_GROUP, job.logStreamName, job.logNextAt, lines.shift() as string, this.time);
-        job.logNextAt += job.logStep;
-      }
-      if (lines.length === 0) {
-        job.pendingLog = null;
-        this.logWriters.delete(job);
-      }
-    }
-  }
-
-  /** A run that ends writes what it had left to say (a killed one writes nothing more). */
-  private flushLog(job: SimJob): void {
-    const lines = job.pendingLog;
-    if (lines && job.logStreamName && job.status === 'RUNNING') {
-      for (const line of lines) this.logs.append(JOB_LOG_GROUP, job.logStreamName, this.time, line, this.time);
-    }
-    job.pendingLog = null;
-    this.logWriters.delete(job);
   }
 
   // ---------------------------------------------------------------- S3
@@ -922,20 +598,6 @@ export class SimModel {
 
 export function jobArn(model: SimModel, id: string): string {
   return `arn:aws:batch:${model.region}:${ACCOUNT_ID}:job/${id}`;
-}
-
-function instanceTypeFor(vcpus: number): { type: string; vcpus: number; memory: number } {
-  return INSTANCE_TYPES.find((t) => t.vcpus >= vcpus) ?? INSTANCE_TYPES[INSTANCE_TYPES.length - 1];
-}
-
-function defaultLogLines(job: SimJob): string[] {
-  const cmd = job.spec.command.join(' ');
-  return [
-    `+ ${cmd}`,
-    `[${job.name}] starting on ${job.spec.fargate ? 'FARGATE' : 'EC2'} with ${job.spec.vcpus} vCPU, ${job.spec.memory} MiB`,
-    `[${job.name}] working...`,
-    job.plan.outcome === 'FAILED' ? `[${job.name}] error: ${job.plan.reason ?? 'process exited with a non-zero status'}` : `[${job.name}] done`,
-  ];
 }
 
 const BULK_FAMILIES = [

@@ -42,6 +42,19 @@ describe('simulator: CloudWatch Logs (JSON 1.1) and S3 (REST-XML) through the re
     expect(ts).to.deep.equal([...ts].sort((a, b) => a - b));
   });
 
+  it('stops writing the log of a killed job', async () => {
+    const lines = Array.from({ length: 9 }, (_, i) => `line ${i}`);
+    const { jobId } = t.sim.model.submitJob({ jobName: 'killed', jobQueue: queue, plan: { runSeconds: 100, logLines: lines } });
+    t.sim.model.advance(12_000 + 35_000);
+    const stream = t.sim.model.getJob(jobId)?.container?.logStreamName as string;
+    t.sim.model.terminateJob(jobId, 'stop it');
+    const written = (await t.aws.logs.send(new GetLogEventsCommand({ logGroupName: GROUP, logStreamName: stream, startFromHead: true }))).events?.length ?? 0;
+    t.sim.model.advance(120_000);
+    const after = await t.aws.logs.send(new GetLogEventsCommand({ logGroupName: GROUP, logStreamName: stream, startFromHead: true }));
+    expect(written).to.be.within(1, lines.length - 1);
+    expect(after.events).to.have.length(written);
+  });
+
   it('pages GetLogEvents forward with the token repeating at the end, and reads the tail by default', async () => {
     const lines = Array.from({ length: 25 }, (_, i) => `event ${i}`);
     const { jobId } = t.sim.model.submitJob({ jobName: 'paged', jobQueue: queue, plan: { runSeconds: 50, logLines: lines } });
