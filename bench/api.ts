@@ -132,7 +132,7 @@ async function startApiProcess(dir: string): Promise<{ url: string; child: Child
       'log_level = "warn"', // request logs off: they would measure the terminal
     ].join('\n'),
   );
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/batchiepatchie', 'api', configFile], {
+  const child = spawn(process.execPath, ['bin/batchiepatchie', 'api', configFile], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -217,8 +217,7 @@ describe('API: operations endpoints, headers, UI serving, shutdown', function ()
         'aws_endpoint = "http://127.0.0.1:9"',
       ].join('\n'),
     );
-    // --import tsx: bin/batchiepatchie's lazy import() of a role needs tsx's ESM hook too (see report).
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/batchiepatchie', 'api', configFile], {
+    const child = spawn(process.execPath, ['bin/batchiepatchie', 'api', configFile], {
       cwd: path.resolve(__dirname, '../..'),
       env: { ...process.env, BATCHIEPATCHIE_LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
