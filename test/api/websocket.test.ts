@@ -125,6 +125,24 @@ describe('API: status WebSocket and live status across replicas', function () {
     expect(feedA.subscriberCount()).to.equal(before);
   });
 
+  it('sockets watching one job share one subscription', async () => {
+    const before = feedA.subscriberCount();
+    const clients = [new Client(wsUrl(a, JOB_ID)), new Client(wsUrl(a, JOB_ID)), new Client(wsUrl(a, JOB_ID))];
+    try {
+      await Promise.all(clients.map((c) => c.until(() => c.messages[0])));
+      expect(feedA.subscriberCount()).to.equal(before + 1);
+      await tdb.db('jobs').where({ job_id: JOB_ID }).update({ status: 'PENDING' });
+      await Promise.all(clients.map((c) => c.statusSeen('PENDING')));
+      await clients[0].close();
+      expect(feedA.subscriberCount()).to.equal(before + 1); // the others still watch
+    } finally {
+      await Promise.all(clients.slice(1).map((c) => c.close()));
+    }
+    const deadline = Date.now() + 2000;
+    while (feedA.subscriberCount() !== before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(feedA.subscriberCount()).to.equal(before);
+  });
+
   it('unknown ids get an error and close 4404; malformed ids close 4400', async () => {
     const unknown = new Client(wsUrl(a, 'ffff0000-0000-4000-8000-00000000ffff'));
     const closed = await unknown.until(() => unknown.closed);

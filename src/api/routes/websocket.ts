@@ -55,10 +55,104 @@ function safeDecode(s: string): string | null {
   }
 }
 
+interface JobWatch {
+  id: string;
+  sockets: Set<WebSocket>;
+  sending: boolean;
+  again: boolean;
+  timer: NodeJS.Timeout;
+  unsubscribe: () => void;
+}
+
+/** What a push sends: the job's JSON, or the "not found" error that ends the socket. */
+type PushMessage = { found: boolean; text: string };
+
+/**
+ * Everyone watching one job shares one live subscription, one timer and one
+ * query per push, so a job open in many browsers costs the same as in one.
+ */
+function jobWatches(deps: ApiDeps, pushEvery: number) {
+  const watches = new Map<string, JobWatch>();
+
+  async function message(id: string): Promise<PushMessage | null> {
+    try {
+      const job = await getJob(deps.db, id);
+      return job
+        ? { found: true, text: JSON.stringify(toJobJson(job)) }
+        : { found: false, text: JSON.stringify({ error: 'job not found', id }) };
+    } catch (err) {
+      deps.logger.warn({ err, id }, 'status websocket push failed');
+      return null; // the next change or tick tries again
+    }
+  }
+
+  function deliver(ws: WebSocket, msg: PushMessage): void {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    ws.send(msg.text);
+    if (!msg.found) ws.close(CLOSE_NOT_FOUND, 'job not found');
+  }
+
+  async function push(watch: JobWatch): Promise<void> {
+    if (watch.sending) {
+      watch.again = true; // coalesce bursts: one more push after the current one
+      return;
+    }
+    watch.sending = true;
+    try {
+      const msg = await message(watch.id);
+      if (msg) for (const ws of watch.sockets) deliver(ws, msg);
+    } finally {
+      watch.sending = false;
+      if (watch.again && watches.get(watch.id) === watch) {
+        watch.again = false;
+        void push(watch);
+      }
+    }
+  }
+
+  function join(id: string, ws: WebSocket): void {
+    let watch = watches.get(id);
+    if (!watch) {
+      const created: JobWatch = {
+        id,
+        sockets: new Set(),
+        sending: false,
+        again: false,
+        timer: setInterval(() => void push(created), pushEvery),
+        unsubscribe: () => undefined,
+      };
+      created.unsubscribe = deps.live?.subscribe(id, () => void push(created)) ?? (() => undefined);
+      watches.set(id, created);
+      watch = created;
+    }
+    watch.sockets.add(ws);
+    // The newcomer gets the job at once, without waiting for the shared tick.
+    void message(id).then((msg) => msg && deliver(ws, msg));
+  }
+
+  function leave(id: string, ws: WebSocket): void {
+    const watch = watches.get(id);
+    if (!watch?.sockets.delete(ws) || watch.sockets.size > 0) return;
+    clearInterval(watch.timer);
+    watch.unsubscribe();
+    watches.delete(id);
+  }
+
+  function clear(): void {
+    for (const watch of watches.values()) {
+      clearInterval(watch.timer);
+      watch.unsubscribe();
+    }
+    watches.clear();
+  }
+
+  return { join, leave, clear, size: () => watches.size };
+}
+
 export function attachStatusWebSocket(server: Server, deps: ApiDeps): StatusWebSocketServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 });
   const gauge = websocketGauge();
-  const pushEvery = deps.statusPushIntervalMs ?? DEFAULT_STATUS_PUSH_MS;
+  const watches = jobWatches(deps, deps.statusPushIntervalMs ?? DEFAULT_STATUS_PUSH_MS);
 
   function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -77,48 +171,13 @@ export function attachStatusWebSocket(server: Server, deps: ApiDeps): StatusWebS
       return;
     }
     gauge.inc();
-    let sending = false;
-    let again = false;
-    let closed = false;
-
-    const push = async (): Promise<void> => {
-      if (closed) return;
-      if (sending) {
-        again = true; // coalesce bursts: one more push after the current one
-        return;
-      }
-      sending = true;
-      try {
-        const job = await getJob(deps.db, id);
-        if (closed) return;
-        if (!job) {
-          ws.send(JSON.stringify({ error: 'job not found', id }));
-          ws.close(CLOSE_NOT_FOUND, 'job not found');
-          return;
-        }
-        ws.send(JSON.stringify(toJobJson(job)));
-      } catch (err) {
-        deps.logger.warn({ err, id }, 'status websocket push failed');
-      } finally {
-        sending = false;
-        if (again && !closed) {
-          again = false;
-          void push();
-        }
-      }
-    };
-
-    const unsubscribe = deps.live?.subscribe(id, () => void push()) ?? (() => undefined);
-    const timer = setInterval(() => void push(), pushEvery);
     ws.on('close', () => {
-      closed = true;
-      clearInterval(timer);
-      unsubscribe();
+      watches.leave(id, ws);
       gauge.dec();
     });
     ws.on('error', (err) => deps.logger.debug({ err, id }, 'status websocket error'));
     // Clients have nothing to say; anything they send is ignored.
-    void push();
+    watches.join(id, ws);
   }
 
   server.on('upgrade', onUpgrade);
@@ -127,6 +186,7 @@ export function attachStatusWebSocket(server: Server, deps: ApiDeps): StatusWebS
     clientCount: () => wss.clients.size,
     async close() {
       server.off('upgrade', onUpgrade);
+      watches.clear();
       for (const ws of wss.clients) ws.close(1001, 'server shutting down');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       for (const ws of wss.clients) ws.terminate();
