@@ -58,6 +58,22 @@ describe('UI: Job page', function () {
     await page.close();
   });
 
+  it('shows the tail of a very long log and says so', async () => {
+    const sim = s.stack.sim.model;
+    const lines = Array.from({ length: 25_000 }, (_, i) => `line ${i} of a chatty job`);
+    const { jobId } = sim.submitJob({ jobName: 'chatty-job', jobQueue: 'ui-jobq', plan: { outcome: 'SUCCEEDED', runSeconds: 5, logLines: lines } });
+    sim.advance(30_000);
+    await s.waitForJob(jobId, { status: 'SUCCEEDED' });
+    const { page } = await newPage(s.browser);
+    await page.goto(`${s.url}/job/${jobId}`);
+    await page.waitForSelector('[data-testid=log-truncated]');
+    expect(await page.textContent('[data-testid=log-truncated]')).to.contain('last 20,000 of 25,000 lines');
+    const shown = (await page.textContent('[data-testid=job-log]')) ?? '';
+    expect(shown).to.contain('line 24999 of a chatty job').and.contain('line 5000 of a chatty job');
+    expect(shown).to.not.contain('line 4999 of a chatty job');
+    await page.close();
+  });
+
   it('shows a job killed by SIGKILL (exit 137) as TERMINATED', async () => {
     const sim = s.stack.sim.model;
     const { jobId } = sim.submitJob({ jobName: 'oom-job', jobQueue: 'ui-jobq', plan: { outcome: 'FAILED', exitCode: 137, runSeconds: 2 } });

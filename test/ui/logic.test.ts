@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { displayStatus, formatCommand, formatDuration, runtimeSeconds, shortImage, totalElapsedSeconds } from '../../frontend/src/lib/format';
 import { apiQuery, readJobsState, writeJobsState } from '../../frontend/src/lib/jobsUrl';
 import { pivot, totals } from '../../frontend/src/lib/stats';
+import { countLines, lastLines } from '../../frontend/src/lib/logText';
 import type { StatsRow } from '../../src/types';
 
 describe('UI logic', () => {
@@ -70,5 +71,19 @@ describe('UI logic', () => {
     expect(totals(rows).map((t) => [t.job_queue, t.status, t.vcpu_seconds])).to.deep.equal([
       ['q1', 'FAILED', 7], ['q1', 'SUCCEEDED', 10], ['q2', 'FAILED', 5],
     ]);
+  });
+
+  it('counts and tails log lines with or without a final newline', () => {
+    expect(countLines('')).to.equal(0);
+    expect(countLines('a\nb\nc\n')).to.equal(3);
+    expect(countLines('a\nb\nc')).to.equal(3);
+    expect(lastLines('a\nb\nc\n', 2)).to.equal('b\nc\n');
+    expect(lastLines('a\nb\nc', 1)).to.equal('c');
+    expect(lastLines('a\nb\nc\n', 3)).to.equal('a\nb\nc\n');
+    expect(lastLines('a\nb\nc\n', 10)).to.equal('a\nb\nc\n');
+    const big = Array.from({ length: 50_000 }, (_, i) => `line ${i}`).join('\n') + '\n';
+    const tail = lastLines(big, 20_000);
+    expect(countLines(tail)).to.equal(20_000);
+    expect(tail.startsWith('line 30000\n')).to.equal(true);
   });
 });

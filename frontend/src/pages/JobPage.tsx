@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, api, type JobJson } from '../lib/api';
@@ -16,6 +16,7 @@ import {
 } from '../lib/format';
 import { PlainStatusBadge, StatusBadge } from '../components/StatusBadge';
 import { ConfirmDialog } from '../components/ConfirmDialog';
+import { countLines, lastLines } from '../lib/logText';
 import { Empty, ErrorBox, Loading } from '../components/States';
 import { KillResults } from '../components/KillResults';
 import { ArrayChildren } from '../components/ArrayChildren';
@@ -188,12 +189,26 @@ function JobFields({ job }: { job: JobJson }) {
   );
 }
 
+/** A <pre> of more lines than this makes the browser crawl; the rest stays downloadable. */
+const MAX_SHOWN_LOG_LINES = 20_000;
+/** Big logs are re-read less often while followed (the API sends the whole log each time). */
+const BIG_LOG_BYTES = 1_000_000;
+
+function downloadText(text: string, filename: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: 'text/plain' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
 function JobLog({ id, running }: { id: string; running: boolean }) {
   const [follow, setFollow] = useState(true);
   const log = useQuery({
     queryKey: ['log', id],
     queryFn: ({ signal }) => api.logText(id, signal),
-    refetchInterval: running && follow ? LOG_POLL_MS : false,
+    refetchInterval: (q) => (running && follow ? ((q.state.data?.length ?? 0) > BIG_LOG_BYTES ? LOG_POLL_MS * 4 : LOG_POLL_MS) : false),
   });
   // When the job stops, read the log once more: its last lines arrive after the last poll.
   const wasRunning = useRef(running);
@@ -206,7 +221,9 @@ function JobLog({ id, running }: { id: string; running: boolean }) {
     if (follow && box.current) box.current.scrollTop = box.current.scrollHeight;
   }, [log.data, follow]);
 
-  const lines = log.data ? log.data.split('\n').length - (log.data.endsWith('\n') ? 1 : 0) : 0;
+  const text = log.data ?? '';
+  const lines = useMemo(() => countLines(text), [text]);
+  const shown = useMemo(() => (lines > MAX_SHOWN_LOG_LINES ? lastLines(text, MAX_SHOWN_LOG_LINES) : text), [text, lines]);
   return (
     <div className="log-panel">
       <div className="log-head">
@@ -221,19 +238,26 @@ function JobLog({ id, running }: { id: string; running: boolean }) {
         <button type="button" onClick={() => void log.refetch()} disabled={log.isFetching}>
           {log.isFetching ? 'Loading…' : 'Reload'}
         </button>
-        <a href={`/api/v1/jobs/${encodeURIComponent(id)}/logs?format=text`} target="_blank" rel="noreferrer">
-          Raw
-        </a>
+        <button type="button" disabled={!text} onClick={() => downloadText(text, `${id}.log`)}>
+          Download
+        </button>
       </div>
+      {lines > MAX_SHOWN_LOG_LINES && (
+        <div className="notice" data-testid="log-truncated">
+          <span>
+            Showing the last {MAX_SHOWN_LOG_LINES.toLocaleString('en')} of {lines.toLocaleString('en')} lines; Download has them all.
+          </span>
+        </div>
+      )}
       {log.isPending ? (
         <Loading what="log" />
       ) : log.isError ? (
         <ErrorBox error={log.error} retry={() => void log.refetch()} />
-      ) : log.data === '' ? (
+      ) : text === '' ? (
         <Empty title="No log yet">{running ? 'The job has written nothing yet; this follows it as it runs.' : 'This job wrote no log, or its log stream is gone.'}</Empty>
       ) : (
         <pre className="log" ref={box} data-testid="job-log">
-          {log.data}
+          {shown}
         </pre>
       )}
     </div>
