@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { mapJobDetail } from '../../src/pipeline/mapping';
-import { getJob } from '../../src/store/jobs';
+import { register } from 'prom-client';
+import { countActiveByQueue, getJob } from '../../src/store/jobs';
 import { activateQueue, deactivateQueue } from '../../src/store/queues';
 import type { JobRow } from '../../src/types';
 import { awsCounters, startHarness, type Harness } from './harness';
@@ -131,5 +132,35 @@ describe('pipeline sync rounds (simulator + Redis + Postgres)', function () {
     expect(r.queues).to.include('q-deleted-in-aws');
     expect((await getJob(h.db, jobId))!.status).to.equal('SUBMITTED');
     await deactivateQueue(h.db, 'q-deleted-in-aws');
+  });
+
+  it('never overlaps two rounds of one queue: a slow round makes the next skip it', async () => {
+    h.sim.model.submitJob({ jobName: 'slow', jobQueue: 'q-main' });
+    h.sim.faults.set({ delayMs: 1500, operations: ['Batch.ListJobs'] });
+    const slow = h.round();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const next = await h.round();
+    h.sim.faults.clear();
+    expect(next.skipped).to.include('q-main');
+    expect(next.queues).to.not.include('q-main');
+    expect((await slow).status).to.equal('completed');
+    const after = await h.round();
+    expect(after.status).to.equal('completed');
+    expect(after.queues).to.include('q-main');
+  });
+
+  it('writes the job summary log and the metrics of each round', async () => {
+    const rows = await h.db('job_summary_event_log').where({ job_queue: 'q-main' }).orderBy('timestamp');
+    expect(rows.length).to.be.greaterThan(1);
+    const counts = await countActiveByQueue(h.db, ['q-main']);
+    const last = rows[rows.length - 1];
+    expect({ submitted: last.submitted, pending: last.pending, runnable: last.runnable, starting: last.starting, running: last.running }).to.deep.equal(
+      counts.get('q-main'),
+    );
+    const calls = await register.getSingleMetric('batchiepatchie_aws_calls_total')!.get();
+    const listJobs = calls.values.find((v) => v.labels.operation === 'Batch.ListJobs');
+    expect(listJobs?.value).to.be.greaterThan(0);
+    const described = await register.getSingleMetric('batchiepatchie_sync_jobs_described_total')!.get();
+    expect(described.values.find((v) => v.labels.queue === 'q-main')?.value).to.be.greaterThan(0);
   });
 });

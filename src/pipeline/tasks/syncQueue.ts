@@ -63,11 +63,6 @@ export async function listQueries(ctx: TaskContext, queries: ListJobsQuery[]): P
   return mergeSummaries(lists);
 }
 
-/**
- * The common half of queue and array-children sync: diff listed summaries
- * against our rows, describe what changed plus what we believe active but
- * AWS did not list, write, and mark seen.
- */
 /** Jobs described and written per step: a retried task resumes after the last written step (those rows now match). */
 export const DESCRIBE_STEP = 5000;
 
@@ -84,6 +79,11 @@ function mapDetails(ctx: TaskContext, label: Record<string, string>, details: Jo
   return mapped;
 }
 
+/**
+ * The common half of queue and array-children sync: diff listed summaries
+ * against our rows, describe what changed plus what we believe active but
+ * AWS did not list, write, and mark seen.
+ */
 export async function reconcileListing(
   ctx: TaskContext,
   label: Record<string, string>,
