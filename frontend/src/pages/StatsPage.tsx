@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
@@ -81,6 +81,16 @@ export default function StatsPage() {
             </button>
           ))}
         </div>
+        <CustomRange
+          start={start}
+          end={end}
+          onApply={(from, to) => {
+            const next = new URLSearchParams(params);
+            next.set('from', String(from));
+            next.set('to', String(to));
+            setParams(next);
+          }}
+        />
         <div className="segmented" role="group" aria-label="Group by">
           {(['queue', 'status'] as const).map((g) => (
             <button key={g} type="button" className={g === groupBy ? 'on' : undefined} onClick={() => set('group', g === 'queue' ? null : g)}>
@@ -98,6 +108,42 @@ export default function StatsPage() {
       </p>
       <StatsBody rows={stats.data} error={stats.error} pending={stats.isPending} retry={() => void stats.refetch()} groupBy={groupBy} rangeSeconds={end - start} />
     </section>
+  );
+}
+
+/** `datetime-local` works in local time without seconds: "2026-11-27T01:05". */
+function toLocalInput(unix: number): string {
+  const d = new Date(unix * 1000);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** A from/to pair for any window; applied to the URL so it can be shared. */
+function CustomRange(props: { start: number; end: number; onApply: (from: number, to: number) => void }) {
+  const [from, setFrom] = useState(toLocalInput(props.start));
+  const [to, setTo] = useState(toLocalInput(props.end));
+  useEffect(() => {
+    setFrom(toLocalInput(props.start));
+    setTo(toLocalInput(props.end));
+  }, [props.start, props.end]);
+  const fromUnix = Math.floor(new Date(from).getTime() / 1000);
+  const toUnix = Math.floor(new Date(to).getTime() / 1000);
+  const valid = Number.isFinite(fromUnix) && Number.isFinite(toUnix) && toUnix > fromUnix;
+  return (
+    <form
+      className="inline custom-range"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (valid) props.onApply(fromUnix, toUnix);
+      }}
+    >
+      <input type="datetime-local" aria-label="From" value={from} onChange={(e) => setFrom(e.target.value)} />
+      <span className="muted">to</span>
+      <input type="datetime-local" aria-label="To" value={to} onChange={(e) => setTo(e.target.value)} />
+      <button type="submit" disabled={!valid} title={valid ? 'Show this window' : 'The end must be after the start'}>
+        Apply
+      </button>
+    </form>
   );
 }
 
