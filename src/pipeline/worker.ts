@@ -27,7 +27,7 @@ import { reconcileEcsInstances } from './tasks/reconcileEcsInstances';
 import { scaleComputeEnvironments } from './tasks/scaleComputeEnvironments';
 import { syncArrayChildren } from './tasks/syncArrayChildren';
 import { syncQueue } from './tasks/syncQueue';
-import { abandonRound, finishRound, startRound, type FinishRoundData, type SyncTaskData } from './tasks/syncRound';
+import { abandonRound, finishRound, startRound, type FinishRoundData, type SyncTaskData, type TaskFigures } from './tasks/syncRound';
 import { terminateStuckInstances } from './tasks/terminateStuckInstances';
 
 export interface WorkerDeps {
@@ -60,9 +60,11 @@ async function instrumented<T>(ctx: TaskContext, job: Job, fn: () => Promise<T>)
   try {
     const { result, calls } = await withCallTally(fn);
     const durationMs = Date.now() - started;
-    ctx.logger.info({ ...fields, ...(result as object), awsCalls: totalCalls(calls), calls: tallyObject(calls), durationMs }, `${job.name} done`);
+    // The AWS calls travel with the result: finishRound sums its tasks' into the round's figures.
+    const withCalls = { ...(result as object), awsCalls: totalCalls(calls), calls: tallyObject(calls), durationMs };
+    ctx.logger.info({ ...fields, ...withCalls }, `${job.name} done`);
     observe(job.name, 'completed', durationMs);
-    return result;
+    return withCalls as T;
   } catch (err) {
     const durationMs = Date.now() - started;
     ctx.logger.warn({ ...fields, err: (err as Error).message, durationMs }, `${job.name} failed`);
@@ -90,7 +92,9 @@ function syncProcessor(ctx: TaskContext, flow: FlowProducer) {
       case SYNC_JOBS.round:
         return instrumented(ctx, job, () => startRound(ctx, flow, job.id ?? `round-${Date.now()}`));
       case SYNC_JOBS.finish:
-        return instrumented(ctx, job, () => finishRound(ctx, job.data as FinishRoundData));
+        return instrumented(ctx, job, async () =>
+          finishRound(ctx, job.data as FinishRoundData, Object.values(await job.getChildrenValues<TaskFigures>())),
+        );
       case SYNC_JOBS.queue:
       case SYNC_JOBS.arrayChildren: {
         const data = job.data as SyncTaskData;

@@ -110,14 +110,47 @@ export async function startRound(ctx: TaskContext, flow: FlowProducer, roundJobI
 
 const ZERO: JobSummaryCounts = { submitted: 0, pending: 0, runnable: 0, starting: 0, running: 0 };
 
+/** What each sync task of the round returned (its figures and AWS calls). */
+export interface TaskFigures {
+  listed?: number;
+  described?: number;
+  changed?: number;
+  awsCalls?: number;
+  calls?: Record<string, number>;
+}
+
+export interface RoundTotals {
+  tasks: number;
+  listed: number;
+  described: number;
+  changed: number;
+  awsCalls: number;
+  calls: Record<string, number>;
+}
+
+export function roundTotals(children: TaskFigures[]): RoundTotals {
+  const totals: RoundTotals = { tasks: children.length, listed: 0, described: 0, changed: 0, awsCalls: 0, calls: {} };
+  for (const c of children) {
+    totals.listed += c.listed ?? 0;
+    totals.described += c.described ?? 0;
+    totals.changed += c.changed ?? 0;
+    totals.awsCalls += c.awsCalls ?? 0;
+    for (const [op, n] of Object.entries(c.calls ?? {})) totals.calls[op] = (totals.calls[op] ?? 0) + n;
+  }
+  return totals;
+}
+
 export interface FinishRoundResult {
   roundId: string;
   queues: string[];
   gone: string[];
-  durationMs: number;
+  /** Whole round, from the flow's creation. */
+  roundDurationMs: number;
+  /** Sums over the round's tasks. */
+  round: RoundTotals;
 }
 
-export async function finishRound(ctx: TaskContext, data: FinishRoundData): Promise<FinishRoundResult> {
+export async function finishRound(ctx: TaskContext, data: FinishRoundData, children: TaskFigures[] = []): Promise<FinishRoundResult> {
   const cutoff = new Date(Date.now() - ctx.config.gone_after_seconds * 1000);
   const gone = await markGone(ctx.db, data.queues, cutoff);
   const counts = await countActiveByQueue(ctx.db, data.queues);
@@ -125,7 +158,7 @@ export async function finishRound(ctx: TaskContext, data: FinishRoundData): Prom
   await releaseQueueLocks(ctx.redis, ctx.config, data.queues, data.roundId);
   if (gone.length) metrics.jobsGone.inc({ queue: data.queues.join(',') }, gone.length);
   metrics.rounds.inc({ result: 'completed' });
-  return { roundId: data.roundId, queues: data.queues, gone, durationMs: Date.now() - data.startedAt };
+  return { roundId: data.roundId, queues: data.queues, gone, roundDurationMs: Date.now() - data.startedAt, round: roundTotals(children) };
 }
 
 /** A task of the round failed for good: free the round's queues so the next round is not blocked. */
