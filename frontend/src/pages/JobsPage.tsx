@@ -139,6 +139,9 @@ export function JobsPage() {
 
   const [rowSelection, setRowSelection] = useState<RowSelectionState>({});
   const selectedIds = Object.keys(rowSelection).filter((id) => rowSelection[id]);
+  // A destructive action acts on what is on screen: a new search or page starts a new selection.
+  const queryKey = JSON.stringify(query);
+  useEffect(() => setRowSelection({}), [queryKey]);
   const [confirming, setConfirming] = useState(false);
   const qc = useQueryClient();
   const kill = useMutation({
