@@ -305,10 +305,12 @@ async function main(): Promise<void> {
     await migrateLatest(db);
     const version = (await db.raw<{ rows: { server_version: string }[] }>('SHOW server_version')).rows[0].server_version;
     log(`# bench:store — PostgreSQL ${version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+    log(`load average at start: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     const up = await benchUpserts(db);
     const { figures } = await benchSearch(db);
 
     const worstP95 = Math.max(...figures.map((f) => f.p95));
+    log(`\nload average at end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     log('\n## Summary');
     log(`batched changed jobs/s: ${up.batchedPerSec} (target >= 20000) ${up.batchedPerSec >= 20_000 ? 'OK' : 'MISSED'}`);
     log(`vs per-row (Go way):   ${up.ratio.toFixed(1)}x (target >= 10x) ${up.ratio >= 10 ? 'OK' : 'MISSED'}`);
