@@ -71,6 +71,12 @@ describe('UI: Job page', function () {
     const shown = (await page.textContent('[data-testid=job-log]')) ?? '';
     expect(shown).to.contain('line 24999 of a chatty job').and.contain('line 5000 of a chatty job');
     expect(shown).to.not.contain('line 4999 of a chatty job');
+
+    // Filtering finds lines the tail does not show.
+    await page.fill('input[aria-label="Filter log lines"]', 'line 123 ');
+    await page.waitForSelector('[data-testid=log-matches]:has-text("1 matching")');
+    expect(await page.textContent('[data-testid=job-log]')).to.equal('line 123 of a chatty job\n');
+    expect(await page.isVisible('[data-testid=log-truncated]')).to.equal(false);
     await page.close();
   });
 

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { displayStatus, formatCommand, formatDuration, runtimeSeconds, shortImage, totalElapsedSeconds } from '../../frontend/src/lib/format';
 import { apiQuery, readJobsState, writeJobsState } from '../../frontend/src/lib/jobsUrl';
 import { pivot, totals } from '../../frontend/src/lib/stats';
-import { countLines, lastLines } from '../../frontend/src/lib/logText';
+import { countLines, lastLines, matchingLines } from '../../frontend/src/lib/logText';
 import type { StatsRow } from '../../src/types';
 
 describe('UI logic', () => {
@@ -85,5 +85,7 @@ describe('UI logic', () => {
     const tail = lastLines(big, 20_000);
     expect(countLines(tail)).to.equal(20_000);
     expect(tail.startsWith('line 30000\n')).to.equal(true);
+    expect(matchingLines('INFO a\nERROR b\ninfo c\n', 'info')).to.equal('INFO a\ninfo c\n');
+    expect(matchingLines('INFO a\n', 'nothing')).to.equal('');
   });
 });

@@ -15,3 +15,11 @@ export function lastLines(text: string, max: number): string {
   }
   return text.slice(at + 1);
 }
+
+/** The lines containing `needle`, case-insensitively, each ending in a newline. */
+export function matchingLines(text: string, needle: string): string {
+  const wanted = needle.toLowerCase();
+  const out: string[] = [];
+  for (const line of text.split('\n')) if (line.toLowerCase().includes(wanted)) out.push(line);
+  return out.length ? `${out.join('\n')}\n` : '';
+}

@@ -16,7 +16,7 @@ import {
 } from '../lib/format';
 import { PlainStatusBadge, StatusBadge } from '../components/StatusBadge';
 import { ConfirmDialog } from '../components/ConfirmDialog';
-import { countLines, lastLines } from '../lib/logText';
+import { countLines, lastLines, matchingLines } from '../lib/logText';
 import { Empty, ErrorBox, Loading } from '../components/States';
 import { KillResults } from '../components/KillResults';
 import { ArrayChildren } from '../components/ArrayChildren';
@@ -221,15 +221,30 @@ function JobLog({ id, running }: { id: string; running: boolean }) {
     if (follow && box.current) box.current.scrollTop = box.current.scrollHeight;
   }, [log.data, follow]);
 
+  const [filter, setFilter] = useState('');
   const text = log.data ?? '';
   const lines = useMemo(() => countLines(text), [text]);
-  const shown = useMemo(() => (lines > MAX_SHOWN_LOG_LINES ? lastLines(text, MAX_SHOWN_LOG_LINES) : text), [text, lines]);
+  const matching = useMemo(() => (filter ? matchingLines(text, filter) : text), [text, filter]);
+  const matchCount = useMemo(() => (filter ? countLines(matching) : lines), [filter, matching, lines]);
+  const shown = useMemo(
+    () => (matchCount > MAX_SHOWN_LOG_LINES ? lastLines(matching, MAX_SHOWN_LOG_LINES) : matching),
+    [matching, matchCount],
+  );
   return (
     <div className="log-panel">
       <div className="log-head">
         <h2>Log</h2>
         <span className="muted">{log.data !== undefined && `${lines} line${lines === 1 ? '' : 's'}`}</span>
         <span className="spacer" />
+        <input
+          type="search"
+          className="log-filter"
+          placeholder="Filter lines"
+          aria-label="Filter log lines"
+          value={filter}
+          onChange={(e) => setFilter(e.target.value)}
+        />
+        {filter && <span className="muted" data-testid="log-matches">{matchCount} matching</span>}
         {running && (
           <label className="inline toggle">
             <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> Follow
@@ -242,10 +257,11 @@ function JobLog({ id, running }: { id: string; running: boolean }) {
           Download
         </button>
       </div>
-      {lines > MAX_SHOWN_LOG_LINES && (
+      {matchCount > MAX_SHOWN_LOG_LINES && (
         <div className="notice" data-testid="log-truncated">
           <span>
-            Showing the last {MAX_SHOWN_LOG_LINES.toLocaleString('en')} of {lines.toLocaleString('en')} lines; Download has them all.
+            Showing the last {MAX_SHOWN_LOG_LINES.toLocaleString('en')} of {matchCount.toLocaleString('en')} {filter ? 'matching ' : ''}lines;
+            Download has the whole log.
           </span>
         </div>
       )}
@@ -255,6 +271,8 @@ function JobLog({ id, running }: { id: string; running: boolean }) {
         <ErrorBox error={log.error} retry={() => void log.refetch()} />
       ) : text === '' ? (
         <Empty title="No log yet">{running ? 'The job has written nothing yet; this follows it as it runs.' : 'This job wrote no log, or its log stream is gone.'}</Empty>
+      ) : matchCount === 0 ? (
+        <Empty title="No line matches">No line of the log contains “{filter}”.</Empty>
       ) : (
         <pre className="log" ref={box} data-testid="job-log">
           {shown}

@@ -125,8 +125,7 @@ export function JobsPage() {
     if (draft === state.q) return;
     const t = setTimeout(() => update({ q: draft }), 300);
     return () => clearTimeout(t);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [draft]);
+  }, [draft]); // only typing schedules a search; `update` is recreated on every render
 
   const query = apiQuery(state);
   const jobs = useQuery({
