@@ -181,11 +181,12 @@ function jobDefinitionMatcher(value: string): (j: SimJob) => boolean {
 /** Children of an array job (index order), by status unless filtered. */
 function listArrayChildren(model: SimModel, parentId: string, input: ListJobsInput): ListJobsOutput {
   const parent = model.jobs.get(parentId);
-  if (!parent || !parent.children) throw new SimError('ClientException', `Job ${parentId} is not an array job or does not exist`);
+  if (!parent || !parent.isArrayParent) throw new SimError('ClientException', `Job ${parentId} is not an array job or does not exist`);
+  const children = parent.children ?? [];
   const filtered = (input.filters ?? []).length > 0;
   const status = filtered ? undefined : parseStatus(input.jobStatus);
-  return indexPage(`a:${parentId}:${status ?? '*'}`, parent.children.length, input, filtered ? MAX_WITH_FILTER : MAX_BY_STATUS, (i) => {
-    const child = parent.children?.[i];
+  return indexPage(`a:${parentId}:${status ?? '*'}`, children.length, input, filtered ? MAX_WITH_FILTER : MAX_BY_STATUS, (i) => {
+    const child = children[i];
     return child && (status === undefined || child.status === status) ? jobSummary(model, child) : undefined;
   });
 }

@@ -281,14 +281,9 @@ export class SimModel {
     const spec = this.specFor(input, queue);
     const job = this.addJob(this.rng.uuid(), input.jobName, queue, spec, this.time, input.plan ?? {}, null, -1, input.arraySize ?? 0);
     if (input.arraySize) {
+      // Children are spawned when the scheduler first evaluates the parent.
       job.children = [];
       job.statusSummary = [0, 0, 0, 0, 0, 0, 0];
-      for (let i = 0; i < input.arraySize; i++) {
-        const child = this.addJob(`${job.id}:${i}`, job.name, queue, spec, this.time, job.plan, job, i, input.arraySize);
-        job.children.push(child);
-        job.statusSummary[0]++;
-        this.schedule(child, this.time + TIMING.submittedToPending);
-      }
     }
     this.schedule(job, this.time + TIMING.submittedToPending);
     return { jobId: job.id, jobArn: jobArn(this, job.id), jobName: job.name };
@@ -349,6 +344,7 @@ export class SimModel {
     if (status === 'RUNNABLE') {
       job.queue.runnable.add(job);
       job.queue.runnableVcpus += job.vcpusNeeded;
+      if (job.parent?.status === 'SUBMITTED') this.setStatus(job.parent, 'PENDING');
     }
     if (status === 'SUCCEEDED' || status === 'FAILED') {
       job.nextAt = NaN;
@@ -360,9 +356,12 @@ export class SimModel {
   private advanceJob(job: SimJob): void {
     switch (job.status) {
       case 'SUBMITTED':
+        if (job.isArrayParent) {
+          this.spawnChildren(job);
+          break;
+        }
         this.setStatus(job, 'PENDING');
-        // Array parents wait in PENDING for their children.
-        if (!job.isArrayParent) this.schedule(job, this.time + TIMING.pendingToRunnable);
+        this.schedule(job, this.time + TIMING.pendingToRunnable);
         break;
       case 'PENDING':
         this.setStatus(job, 'RUNNABLE');
@@ -383,6 +382,22 @@ export class SimModel {
         break;
       default:
         break;
+    }
+  }
+
+  /**
+   * As AWS does: children `<parent>:<i>` appear in PENDING (their createdAt is
+   * this moment); the parent moves to PENDING when the first child is RUNNABLE,
+   * and ends SUCCEEDED or FAILED when all children have.
+   */
+  private spawnChildren(parent: SimJob): void {
+    const children = parent.children as SimJob[];
+    const summary = parent.statusSummary as number[];
+    for (let i = 0; i < parent.arraySize; i++) {
+      const child = this.addJob(`${parent.id}:${i}`, parent.name, parent.queue, parent.spec, this.time, parent.plan, parent, i, parent.arraySize, 'PENDING');
+      children.push(child);
+      summary[STATUS_INDEX.PENDING]++;
+      this.schedule(child, this.time + TIMING.pendingToRunnable);
     }
   }
 
@@ -471,6 +486,11 @@ export class SimModel {
     if (job.status === 'SUCCEEDED' || job.status === 'FAILED') return;
     if (job.children) {
       for (const child of job.children) this.terminateJob(child.id, reason);
+      if (job.children.length === 0) {
+        // Not spawned yet: the parent fails alone, no children ever appear.
+        job.stoppedAt = this.time;
+        this.setStatus(job, 'FAILED');
+      }
       if ((job.status as AwsJobStatus) === 'FAILED') job.statusReason = reason;
       return;
     }

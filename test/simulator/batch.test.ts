@@ -142,7 +142,13 @@ describe('simulator: Batch (REST-JSON) through @aws-sdk/client-batch', () => {
 
   it('runs array jobs: children parent:index listed by arrayJobId, parent statusSummary, failure of a child fails the parent', async () => {
     const { jobId } = t.sim.model.submitJob({ jobName: 'arr', jobQueue: queue, arraySize: 5, plan: { runSeconds: 10, failChildren: [3] } });
-    t.sim.model.advance(3000);
+    expect((await listAll(t, { arrayJobId: jobId, jobStatus: 'PENDING' })).jobs).to.deep.equal([]);
+    t.sim.model.advance(1500); // spawned: children appear in PENDING, the parent is still SUBMITTED
+    const spawned = await listAll(t, { arrayJobId: jobId, jobStatus: 'PENDING' });
+    expect(spawned.jobs).to.have.length(5);
+    expect(spawned.jobs[0].createdAt).to.be.greaterThan(t.sim.model.getJob(jobId)?.createdAt as number);
+    expect(t.sim.model.getJob(jobId)?.status).to.equal('SUBMITTED');
+    t.sim.model.advance(1500);
     const children = await listAll(t, { arrayJobId: jobId, jobStatus: 'RUNNABLE' });
     expect(t.sim.model.getJob(jobId)?.status).to.equal('PENDING');
     expect(children.jobs.map((j) => j.jobId)).to.deep.equal([0, 1, 2, 3, 4].map((i) => `${jobId}:${i}`));
