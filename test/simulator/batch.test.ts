@@ -125,6 +125,10 @@ describe('simulator: Batch (REST-JSON) through @aws-sdk/client-batch', () => {
     expect(rev2.jobs).to.have.length(65);
     const anyRev = await listAll(t, { jobQueue: queue, filters: [{ name: 'JOB_DEFINITION', values: ['nightly'] }] });
     expect(anyRev.jobs).to.have.length(130);
+    const byArn = await listAll(t, { jobQueue: queue, filters: [{ name: 'JOB_DEFINITION', values: ['arn:aws:batch:us-east-1:123456789012:job-definition/nightly:1'] }] });
+    expect(byArn.jobs).to.have.length(65);
+    const byPrefixDef = await listAll(t, { jobQueue: queue, filters: [{ name: 'JOB_DEFINITION', values: ['oth*'] }] });
+    expect(byPrefixDef.jobs.map((j) => j.jobName)).to.deep.equal(['other']);
     const two = await errorOf(
       t.aws.batch.send(new ListJobsCommand({ jobQueue: queue, filters: [{ name: 'JOB_NAME', values: ['a'] }, { name: 'JOB_DEFINITION', values: ['b'] }] })),
     );
@@ -245,6 +249,12 @@ describe('simulator: Batch (REST-JSON) through @aws-sdk/client-batch', () => {
     t.sim.model.advance(600_000);
     expect((await t.aws.batch.send(new DescribeJobsCommand({ jobs: [jobId] }))).jobs).to.have.length(0);
     expect((await t.aws.batch.send(new ListJobsCommand({ jobQueue: queue, jobStatus: 'SUCCEEDED' }))).jobSummaryList).to.have.length(0);
+    const { jobId: arr } = t.sim.model.submitJob({ jobName: 'arr', jobQueue: queue, arraySize: 2, plan: { runSeconds: 5 } });
+    t.sim.model.advance(60_000);
+    expect(t.sim.model.getJob(`${arr}:1`)?.status).to.equal('SUCCEEDED');
+    t.sim.model.advance(600_000);
+    expect(t.sim.model.getJob(arr)).to.equal(undefined);
+    expect(t.sim.model.getJob(`${arr}:1`)).to.equal(undefined); // children go with their parent
     const other = t.sim.model.submitJob({ jobName: 'forget-me', jobQueue: queue }).jobId;
     expect(t.sim.model.forgetJob(other)).to.equal(true);
     expect(t.sim.model.getJob(other)).to.equal(undefined);

@@ -42,6 +42,22 @@ describe('simulator: real clock, stopped tasks, clusters, and bad input never cr
     expect((await t.aws.ecs.send(new ListTasksCommand({ cluster, desiredStatus: 'STOPPED' }))).taskArns).to.deep.equal([]);
   });
 
+  it('serves many concurrent calls of every protocol, each answered and counted', async () => {
+    t = await startTestSim();
+    ({ queue } = basicInfra(t.sim));
+    t.sim.model.bulkLoad({ queue, finished: 5000, active: 100 });
+    const cluster = t.sim.model.computeEnvironment('ce-main')?.ecsClusterArn as string;
+    const calls: Promise<unknown>[] = [];
+    for (let i = 0; i < 60; i++) {
+      calls.push(t.aws.batch.send(new ListJobsCommand({ jobQueue: queue, jobStatus: 'SUCCEEDED' })));
+      calls.push(t.aws.ecs.send(new ListTasksCommand({ cluster })));
+      calls.push(fetch(`${t.sim.endpoint}/_sim/state`).then((r) => r.json()));
+    }
+    const results = await Promise.all(calls);
+    expect(results).to.have.length(180);
+    expect(t.sim.counters.get()).to.deep.equal({ 'Batch.ListJobs': 60, 'ECS.ListTasks': 60 });
+  });
+
   it('answers malformed requests of every protocol with a 4xx in that protocol’s shape', async () => {
     t = await startTestSim();
     ({ queue } = basicInfra(t.sim));
