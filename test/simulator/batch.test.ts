@@ -1,7 +1,9 @@
 import {
+  CancelJobCommand,
   DescribeComputeEnvironmentsCommand,
   DescribeJobQueuesCommand,
   DescribeJobsCommand,
+  type JobDetail,
   type JobSummary,
   ListJobsCommand,
   type ListJobsCommandInput,
@@ -287,6 +289,46 @@ describe('simulator: Batch (REST-JSON) through @aws-sdk/client-batch', () => {
     expect(err.name).to.equal('ClientException');
     const missing = await errorOf(t.aws.batch.send(new UpdateComputeEnvironmentCommand({ computeEnvironment: 'nope', state: 'DISABLED' })));
     expect(missing.name).to.equal('ClientException');
+  });
+
+  it('SubmitJob over the wire: array size, retries, node count and the SIM_* steering variables; CancelJob spares running jobs', async () => {
+    const arr = await t.aws.batch.send(new SubmitJobCommand({ jobName: 'wire-array', jobQueue: queue, jobDefinition: 'wire:2', arrayProperties: { size: 3 } }));
+    const failing = await t.aws.batch.send(
+      new SubmitJobCommand({
+        jobName: 'wire-fail',
+        jobQueue: queue,
+        jobDefinition: 'wire:2',
+        retryStrategy: { attempts: 2 },
+        containerOverrides: {
+          command: ['false'],
+          environment: [
+            { name: 'SIM_OUTCOME', value: 'FAILED' },
+            { name: 'SIM_EXIT_CODE', value: '42' },
+            { name: 'SIM_RUN_SECONDS', value: '5' },
+            { name: 'KEEP', value: 'me' },
+          ],
+        },
+      }),
+    );
+    const mnp = await t.aws.batch.send(new SubmitJobCommand({ jobName: 'wire-mnp', jobQueue: queue, jobDefinition: 'mpi:1', nodeOverrides: { numNodes: 4 } }));
+    const cancelled = await t.aws.batch.send(new SubmitJobCommand({ jobName: 'wire-cancel', jobQueue: queue, jobDefinition: 'wire:2' }));
+    await t.aws.batch.send(new CancelJobCommand({ jobId: cancelled.jobId, reason: 'changed my mind' }));
+    const running = await t.aws.batch.send(new SubmitJobCommand({ jobName: 'wire-running', jobQueue: queue, jobDefinition: 'wire:2', containerOverrides: { environment: [{ name: 'SIM_RUN_SECONDS', value: '600' }] } }));
+    t.sim.model.advance(20_000);
+    await t.aws.batch.send(new CancelJobCommand({ jobId: running.jobId, reason: 'too late' }));
+    t.sim.model.advance(100_000);
+    const jobs = (await t.aws.batch.send(new DescribeJobsCommand({ jobs: [arr.jobId, failing.jobId, mnp.jobId, cancelled.jobId, running.jobId] as string[] }))).jobs ?? [];
+    const byName: Record<string, JobDetail> = Object.fromEntries(jobs.map((j) => [j.jobName as string, j]));
+    expect(byName['wire-array'].arrayProperties?.size).to.equal(3);
+    expect(byName['wire-fail'].status).to.equal('FAILED');
+    expect(byName['wire-fail'].attempts?.map((a) => a.container?.exitCode)).to.deep.equal([42, 42]);
+    expect(byName['wire-fail'].container?.command).to.deep.equal(['false']);
+    expect(byName['wire-fail'].container?.environment).to.deep.equal([{ name: 'KEEP', value: 'me' }]);
+    expect(byName['wire-mnp'].nodeProperties?.numNodes).to.equal(4);
+    expect(byName['wire-cancel']).to.deep.include({ status: 'FAILED', statusReason: 'changed my mind' });
+    expect(byName['wire-running'].status).to.equal('RUNNING');
+    const disabled = await errorOf(t.aws.batch.send(new SubmitJobCommand({ jobName: 'x', jobQueue: 'nope', jobDefinition: 'd' })));
+    expect(disabled.name).to.equal('ClientException');
   });
 
   it('answers unknown operations and malformed bodies in the REST-JSON error shape', async () => {

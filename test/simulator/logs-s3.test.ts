@@ -1,5 +1,5 @@
 import { DescribeLogStreamsCommand, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { GetBucketLocationCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetBucketLocationCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import { type TestSim, basicInfra, startTestSim } from './helpers';
 
@@ -119,5 +119,8 @@ describe('simulator: CloudWatch Logs (JSON 1.1) and S3 (REST-XML) through the re
     await t.aws.s3.send(new PutObjectCommand({ Bucket: 'config-bucket', Key: 'pw', Body: 'database_password = "x"\n' }));
     const pw = await t.aws.s3.send(new GetObjectCommand({ Bucket: 'config-bucket', Key: 'pw' }));
     expect(await pw.Body?.transformToString()).to.equal('database_password = "x"\n');
+    await t.aws.s3.send(new CreateBucketCommand({ Bucket: 'fresh' }));
+    const buckets = await t.aws.s3.send(new ListBucketsCommand({}));
+    expect(buckets.Buckets?.map((b) => b.Name).sort()).to.deep.equal(['config-bucket', 'fresh']);
   });
 });
