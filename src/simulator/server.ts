@@ -7,6 +7,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createLogger } from '../log';
 import { handleAdmin } from './admin';
 import { Counters, Faults } from './faults';
 import { SimModel } from './model';
@@ -58,6 +59,16 @@ function send(res: ServerResponse, r: WireResponse, head: boolean): void {
   const body = typeof r.body === 'string' ? Buffer.from(r.body) : r.body;
   res.writeHead(r.status, { ...r.headers, 'content-length': String(r.headers['content-length'] ?? body.length) });
   res.end(head ? undefined : body);
+}
+
+const logger = createLogger(undefined, { component: 'simulator' });
+
+function safeSync(model: SimModel): void {
+  try {
+    model.sync();
+  } catch (err) {
+    logger.error({ err }, 'simulator model failed to advance');
+  }
 }
 
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<SimulatorHandle> {
@@ -112,7 +123,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   });
   const port = (server.address() as AddressInfo).port;
   const host = opts.host && opts.host !== '0.0.0.0' && opts.host !== '::' ? opts.host : '127.0.0.1';
-  const timer = (opts.clock ?? 'real') === 'real' ? setInterval(() => model.sync(), REAL_CLOCK_SYNC_MS) : undefined;
+  // A bug in the model must not take the process down from a timer: log it, keep serving.
+  const timer = (opts.clock ?? 'real') === 'real' ? setInterval(() => safeSync(model), REAL_CLOCK_SYNC_MS) : undefined;
   timer?.unref();
 
   return {
