@@ -39,11 +39,16 @@ export class Faults {
   /** What happens to this call ("Batch.ListJobs"). */
   decide(key: string): FaultDecision {
     const s = this.settings;
-    if (s.operations && s.operations.length > 0 && !s.operations.includes(key)) return { delayMs: 0, kind: null };
+    if (s.operations && s.operations.length > 0 && !s.operations.some((o) => matches(o, key))) return { delayMs: 0, kind: null };
     const r = this.rng.next();
     const kind = r < s.throttleRate ? 'throttle' : r < s.throttleRate + s.errorRate ? 'error' : null;
     return { delayMs: s.delayMs, kind };
   }
+}
+
+/** "Batch.ListJobs" matches itself; "Batch.*" matches every Batch operation. */
+function matches(pattern: string, key: string): boolean {
+  return pattern === key || (pattern.endsWith('.*') && key.startsWith(pattern.slice(0, -1)));
 }
 
 export class Counters {

@@ -28,7 +28,7 @@ export interface FaultSettings {
   errorRate: number;
   /** Delay added to every (selected) call. */
   delayMs: number;
-  /** Limit faults to these keys ("Batch.ListJobs"); all operations when absent/empty. */
+  /** Limit faults to these keys ("Batch.ListJobs", or "Batch.*" for a whole service); all operations when absent/empty. */
   operations?: string[];
 }
 

@@ -80,6 +80,16 @@ describe('simulator: faults, counters, admin endpoint, unknown operations', () =
       const q = await oneShot.batch.send(new DescribeJobQueuesCommand({}));
       expect(q.jobQueues).to.have.length(1);
       expect(t.sim.counters.get()['Batch.DescribeJobQueues']).to.equal(1);
+      // A whole service at once.
+      t.sim.faults.set({ errorRate: 1, operations: ['EC2.*'] });
+      let ec2Err: { name?: string } | undefined;
+      try {
+        await oneShot.ec2.send(new DescribeInstancesCommand({}));
+      } catch (e) {
+        ec2Err = e as typeof ec2Err;
+      }
+      expect(ec2Err?.name).to.equal('InternalError');
+      expect((await oneShot.batch.send(new DescribeJobQueuesCommand({}))).jobQueues).to.have.length(1);
     } finally {
       oneShot.destroy();
     }
