@@ -211,7 +211,7 @@ async function main(): Promise<void> {
 
     out.push(
       `Run ${new Date().toISOString().slice(0, 16)}Z on ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), node ${process.version};`,
-      `simulator with ${fmt(FINISHED)} retained finished + ${fmt(ACTIVE)} active jobs in one queue; 2 worker processes' worth of workers (in one process).`,
+      `simulator with ${fmt(FINISHED)} retained finished + ${fmt(ACTIVE)} active jobs in one queue; two worker sets (startWorkers twice, one process).`,
       '',
       `| round | ours: AWS calls | ours: wall | Go way: AWS calls | Go way: wall | ratio |`,
       `|---|---|---|---|---|---|`,
