@@ -91,10 +91,17 @@ function syncProcessor(ctx: TaskContext, flow: FlowProducer) {
     switch (job.name) {
       case SYNC_JOBS.round:
         return instrumented(ctx, job, () => startRound(ctx, flow, job.id ?? `round-${Date.now()}`));
-      case SYNC_JOBS.finish:
-        return instrumented(ctx, job, async () =>
-          finishRound(ctx, job.data as FinishRoundData, Object.values(await job.getChildrenValues<TaskFigures>())),
-        );
+      case SYNC_JOBS.finish: {
+        const data = job.data as FinishRoundData;
+        try {
+          return await instrumented(ctx, job, async () =>
+            finishRound(ctx, data, Object.values(await job.getChildrenValues<TaskFigures>())),
+          );
+        } catch (err) {
+          if (isFinalAttempt(job)) await abandonRound(ctx, { roundId: data.roundId, lockedQueues: data.queues }).catch(() => undefined);
+          throw err;
+        }
+      }
       case SYNC_JOBS.queue:
       case SYNC_JOBS.arrayChildren: {
         const data = job.data as SyncTaskData;

@@ -161,8 +161,13 @@ export async function finishRound(ctx: TaskContext, data: FinishRoundData, child
   return { roundId: data.roundId, queues: data.queues, gone, roundDurationMs: Date.now() - data.startedAt, round: roundTotals(children) };
 }
 
-/** A task of the round failed for good: free the round's queues so the next round is not blocked. */
-export async function abandonRound(ctx: TaskContext, data: SyncTaskData): Promise<void> {
+/**
+ * A task of the round (or its finishing step) failed for good: free the
+ * round's queues so the next round is not blocked until the locks expire.
+ * A sibling task still running may then overlap the next round's task of its
+ * queue once; both only read AWS and upsert, so the mirror stays right.
+ */
+export async function abandonRound(ctx: TaskContext, data: Pick<SyncTaskData, 'roundId' | 'lockedQueues'>): Promise<void> {
   await releaseQueueLocks(ctx.redis, ctx.config, data.lockedQueues, data.roundId);
   metrics.rounds.inc({ result: 'failed' });
 }
