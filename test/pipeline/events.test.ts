@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import type { JobDetail } from '@aws-sdk/client-batch';
-import { InvalidJobEventError } from '../../src/pipeline/jobEvents';
+import { Redis } from 'ioredis';
+import { InvalidJobEventError, JOB_EVENT_GROUP, jobEventStreamKey } from '../../src/pipeline/jobEvents';
 import { getJob } from '../../src/store/jobs';
 import { activateQueue } from '../../src/store/queues';
 import { PG } from '../helpers/db';
@@ -141,6 +142,22 @@ describe('pipeline job events', function () {
       expect(heard, 'status change notified').to.include(jobId);
     } finally {
       await client.end();
+    }
+  });
+
+  it('a worker that stops leaves the consumer group tidy', async () => {
+    const redis = new Redis(h.config.redis_url);
+    try {
+      const key = jobEventStreamKey(h.config);
+      const consumers = async () => ((await redis.xinfo('CONSUMERS', key, JOB_EVENT_GROUP)) as unknown[]).length;
+      const before = await consumers();
+      await h.startWorkers(1);
+      await waitFor(consumers, (n) => n === before + 1);
+      expect(await consumers()).to.equal(before + 1);
+      await h.workers.pop()!.close();
+      expect(await consumers()).to.equal(before);
+    } finally {
+      redis.disconnect();
     }
   });
 });

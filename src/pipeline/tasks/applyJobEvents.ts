@@ -21,6 +21,7 @@ import { metrics } from '../metrics';
 export const EVENT_BATCH_SIZE = 1000;
 export const EVENT_BLOCK_MS = 500;
 export const EVENT_CLAIM_IDLE_MS = 30_000;
+export const CONSUMER_FORGET_IDLE_MS = 3_600_000;
 
 type StreamEntry = [id: string, fields: string[]];
 type StreamReply = [key: string, entries: StreamEntry[]][] | null;
@@ -80,6 +81,18 @@ export function startJobEventConsumer(ctx: TaskContext, blocking: Redis, consume
     groupReady = true;
   };
 
+  /** Consumers of processes long gone, with nothing pending, are removed from the group. */
+  const forgetIdleConsumers = async () => {
+    const consumers = (await blocking.xinfo('CONSUMERS', key, JOB_EVENT_GROUP)) as unknown[][];
+    for (const fields of consumers) {
+      const info: Record<string, unknown> = {};
+      for (let i = 0; i + 1 < fields.length; i += 2) info[String(fields[i])] = fields[i + 1];
+      if (info.name !== consumerName && Number(info.pending) === 0 && Number(info.idle) > CONSUMER_FORGET_IDLE_MS) {
+        await blocking.xgroup('DELCONSUMER', key, JOB_EVENT_GROUP, String(info.name));
+      }
+    }
+  };
+
   const readOnce = async () => {
     if (Date.now() - lastClaim > EVENT_CLAIM_IDLE_MS / 3) {
       lastClaim = Date.now();
@@ -88,6 +101,7 @@ export function startJobEventConsumer(ctx: TaskContext, blocking: Redis, consume
         StreamEntry[],
       ];
       await apply(claimed[1].filter((e) => e[1] !== null));
+      await forgetIdleConsumers();
     }
     // Our own pending entries first (a batch whose write failed), then new ones.
     const pending = (await blocking.xreadgroup('GROUP', JOB_EVENT_GROUP, consumerName, 'COUNT', EVENT_BATCH_SIZE, 'STREAMS', key, '0')) as StreamReply;
@@ -131,6 +145,13 @@ export function startJobEventConsumer(ctx: TaskContext, blocking: Redis, consume
     async close() {
       stopping = true;
       await loop;
+      // Leave the group tidy; a consumer with pending entries stays so another can claim them.
+      try {
+        const summary = (await blocking.xpending(key, JOB_EVENT_GROUP, '-', '+', 1, consumerName)) as unknown[];
+        if (summary.length === 0) await blocking.xgroup('DELCONSUMER', key, JOB_EVENT_GROUP, consumerName);
+      } catch {
+        // Redis unreachable or the group gone: nothing to tidy.
+      }
     },
   };
 }
