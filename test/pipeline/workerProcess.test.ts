@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { getJob } from '../../src/store/jobs';
 import { expectConverged } from './converge';
 import { awsCounters, startHarness, type Harness } from './harness';
 
@@ -25,11 +26,11 @@ function tomlFor(h: Harness): string {
   ].join('\n');
 }
 
-function startWorkerProcess(configPath: string): { child: ChildProcess; output: () => string } {
+function startWorkerProcess(configPath: string, role = 'worker'): { child: ChildProcess; output: () => string } {
   // The test run silences logs through BATCHIEPATCHIE_LOG_LEVEL, which would override the file's log_level.
   const env = { ...process.env };
   delete env.BATCHIEPATCHIE_LOG_LEVEL;
-  const child = spawn(process.execPath, [BIN, 'worker', configPath], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const child = spawn(process.execPath, [BIN, role, configPath], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -109,6 +110,31 @@ describe('pipeline worker processes (batchiepatchie worker)', function () {
     } finally {
       survivor.child.kill('SIGTERM');
       await new Promise((resolve) => survivor.child.once('exit', resolve));
+    }
+  });
+
+  it('batchiepatchie scheduler + worker: the scheduled rounds mirror jobs without anyone asking', async () => {
+    writeFileSync(path.join(dir, 'scheduled.toml'), `${tomlFor(h)}\nsync_period = 1\nscale_period = 1\n`);
+    const scheduler = startWorkerProcess(path.join(dir, 'scheduled.toml'), 'scheduler');
+    const worker = startWorkerProcess(path.join(dir, 'scheduled.toml'));
+    try {
+      await waitForOutput(scheduler.output, /job schedulers registered/);
+      const registered = JSON.parse(scheduler.output().split('\n').find((l) => l.includes('job schedulers registered'))!);
+      expect(registered.registered).to.include.members(['sync-round', 'reconcile-ecs-instances', 'kill-timed-out-jobs']);
+      const { jobId } = h.sim.model.submitJob({ jobName: 'scheduled', jobQueue: 'p-b', plan: { runSeconds: 1000 } });
+      let row = await getJob(h.db, jobId);
+      for (let i = 0; i < 200 && !row; i++) {
+        await sleep(50);
+        row = await getJob(h.db, jobId);
+      }
+      expect(row?.status).to.equal('SUBMITTED');
+      await waitForOutput(worker.output, /"task":"reconcileEcsInstances"/);
+    } finally {
+      for (const p of [scheduler, worker]) {
+        const exited = new Promise<number | null>((resolve) => p.child.once('exit', (code) => resolve(code)));
+        p.child.kill('SIGTERM');
+        expect(await exited).to.equal(0);
+      }
     }
   });
 });
