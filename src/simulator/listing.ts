@@ -79,25 +79,31 @@ export function listJobs(model: SimModel, input: ListJobsInput): ListJobsOutput 
   if (filter) return listFiltered(model, queue.all, `f:${queue.name}:${filter.name}:${(filter.values ?? []).join(',')}`, filter, input);
   const status = parseStatus(input.jobStatus);
   const limit = input.maxResults ?? MAX_BY_STATUS;
-  return page(model, queue.byStatus[STATUS_INDEX[status]], `s:${queue.name}:${status}`, input.nextToken, limit, () => true, null);
+  return page(model, { list: queue.byStatus[STATUS_INDEX[status]], scope: `s:${queue.name}:${status}`, token: input.nextToken, limit });
 }
 
-/**
- * Reads up to `limit` matching jobs, newest first, from below the cursor
- * (or `start`), stopping at `stopBelow` (a job no later job can be older than).
- */
-function page(
-  model: SimModel,
-  list: ChunkedSortedList<SimJob>,
-  scope: string,
-  token: string | undefined,
-  limit: number,
-  accept: (job: SimJob) => boolean,
-  start: Position | null,
-  stop: (job: SimJob) => boolean = () => false,
-  budget = Infinity,
-): ListJobsOutput {
-  let end = start;
+interface PageRequest {
+  list: ChunkedSortedList<SimJob>;
+  /** What the token was issued for; a token from another listing is refused. */
+  scope: string;
+  token: string | undefined;
+  limit: number;
+  /** Jobs that belong in the answer (default: all). */
+  accept?: (job: SimJob) => boolean;
+  /** Where to start when there is no token (default: the newest job). */
+  start?: Position;
+  /** True for the first job too old to matter: the walk ends there. */
+  stop?: (job: SimJob) => boolean;
+  /** Jobs examined at most before answering with what was found and a token. */
+  budget?: number;
+}
+
+/** Reads up to `limit` accepted jobs, newest first, from just below the cursor. */
+function page(model: SimModel, req: PageRequest): ListJobsOutput {
+  const { list, scope, token, limit } = req;
+  const accept = req.accept ?? (() => true);
+  const stop = req.stop ?? (() => false);
+  let end = req.start ?? null;
   if (token) {
     const c = decodeToken(token, scope);
     end = list.lowerBound((j) => j.createdAt < c.createdAt || (j.createdAt === c.createdAt && j.seq < c.seq));
@@ -121,7 +127,7 @@ function page(
       last = job;
       return true;
     },
-    budget,
+    req.budget,
   );
   const out: ListJobsOutput = { jobSummaryList: found.map((j) => jobSummary(model, j)) };
   const cursorJob = more ? found[found.length - 1] : walk === 'budget' ? last : undefined;
@@ -134,6 +140,7 @@ function listFiltered(model: SimModel, list: ChunkedSortedList<SimJob>, scope: s
   const values = filter.values ?? [];
   if (values.length !== 1) throw new SimError('ClientException', `Filter ${filter.name} takes exactly one value`);
   const value = values[0];
+  const base = { list, scope, token: input.nextToken, limit };
   switch (filter.name) {
     case 'JOB_NAME': {
       const lower = value.toLowerCase();
@@ -141,20 +148,17 @@ function listFiltered(model: SimModel, list: ChunkedSortedList<SimJob>, scope: s
       const accept = prefix !== undefined
         ? (j: SimJob) => j.name.length >= prefix.length && j.name.slice(0, prefix.length).toLowerCase() === prefix
         : (j: SimJob) => j.name.length === lower.length && j.name.toLowerCase() === lower;
-      return page(model, list, scope, input.nextToken, limit, accept, null, undefined, FILTER_SCAN_BUDGET);
+      return page(model, { ...base, accept, budget: FILTER_SCAN_BUDGET });
     }
-    case 'JOB_DEFINITION': {
-      const accept = jobDefinitionMatcher(value);
-      return page(model, list, scope, input.nextToken, limit, accept, null, undefined, FILTER_SCAN_BUDGET);
-    }
+    case 'JOB_DEFINITION':
+      return page(model, { ...base, accept: jobDefinitionMatcher(value), budget: FILTER_SCAN_BUDGET });
     case 'AFTER_CREATED_AT': {
       const after = parseEpochMs(value, filter.name);
-      return page(model, list, scope, input.nextToken, limit, () => true, null, (j) => j.createdAt <= after);
+      return page(model, { ...base, stop: (j) => j.createdAt <= after });
     }
     case 'BEFORE_CREATED_AT': {
       const before = parseEpochMs(value, filter.name);
-      const start = list.lowerBound((j) => j.createdAt < before);
-      return page(model, list, scope, input.nextToken, limit, () => true, start);
+      return page(model, { ...base, start: list.lowerBound((j) => j.createdAt < before) });
     }
     default:
       throw new SimError('ClientException', `Invalid filter name ${String(filter.name)}: expected JOB_NAME, JOB_DEFINITION, BEFORE_CREATED_AT or AFTER_CREATED_AT`);
