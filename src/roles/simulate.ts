@@ -79,7 +79,17 @@ export async function runSimulate(args: string[]): Promise<void> {
     return;
   }
   const started = performance.now();
-  const sim = await startSimulator({ ...opts, clock: 'real' });
+  let sim: Awaited<ReturnType<typeof startSimulator>>;
+  try {
+    sim = await startSimulator({ ...opts, clock: 'real' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      console.error(`batchiepatchie simulate: port ${opts.port} on ${opts.host} is already in use; pick another with --port N (0 = any free port)`);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
   const queues = [...sim.model.queues.keys()];
   const firstQueue = queues[0] ?? 'my-queue';
   const e = sim.endpoint;

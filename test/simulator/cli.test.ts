@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { expect } from 'chai';
 
@@ -33,6 +35,22 @@ describe('batchiepatchie simulate (the role)', function () {
     const [code] = await exited;
     expect(code).to.equal(0);
     expect(out).to.contain('SIGTERM: stopping the simulator');
+  });
+
+  it('says which port is taken and how to pick another', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const child = run(['--port', String(port), '--scenario', 'empty']);
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const [code] = await once(child, 'exit');
+      expect(code).to.equal(1);
+      expect(err).to.contain(`port ${port} on 127.0.0.1 is already in use`);
+    } finally {
+      blocker.close();
+    }
   });
 
   it('rejects bad flags with a clear message and exit code 2', async () => {
