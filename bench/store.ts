@@ -252,6 +252,8 @@ export function queryMix(rareIdPrefix: string): [string, JobSearch][] {
     ['status RUNNING (5%)', search({ statuses: ['RUNNING'] })],
     ['queues + statuses', search({ queues: ['queue-3', 'queue-4'], statuses: ['RUNNING', 'RUNNABLE'] })],
     ['queue + status + token', search({ queues: ['queue-5'], statuses: ['SUCCEEDED'], tokens: ['daily'] })],
+    ['queue + status, no match', search({ queues: ['queue-99'], statuses: ['FAILED'] })],
+    ['queue + status, sort name', search({ queues: ['queue-7'], statuses: ['RUNNING'], sortColumn: 'name', sortDirection: 'ASC' })],
   ];
   for (const sortColumn of ['id', 'name', 'status', 'stopped_at', 'last_updated'] as const) {
     for (const sortDirection of ['ASC', 'DESC'] as const) {

@@ -250,10 +250,19 @@ function tokenCondition(token: string): SqlPart {
   };
 }
 
+/**
+ * One value is written as `=`: the planner can then read the (job_queue,
+ * last_updated) index in order, which it cannot do for `= ANY(array)`.
+ */
+function inList(column: string, values: readonly string[]): SqlPart {
+  if (values.length === 1) return { sql: `${column} = ?`, bindings: [values[0]] };
+  return { sql: `${column} = ANY(?::text[])`, bindings: [[...values]] };
+}
+
 function searchConditions(search: JobSearch): SqlPart {
   const parts: SqlPart[] = search.tokens.filter((t) => t.length > 0).map(tokenCondition);
-  if (search.queues.length > 0) parts.push({ sql: 'jobs.job_queue = ANY(?::text[])', bindings: [search.queues] });
-  if (search.statuses.length > 0) parts.push({ sql: 'jobs.status = ANY(?::text[])', bindings: [search.statuses] });
+  if (search.queues.length > 0) parts.push(inList('jobs.job_queue', search.queues));
+  if (search.statuses.length > 0) parts.push(inList('jobs.status', search.statuses));
   parts.push({
     sql: 'jobs.last_updated >= COALESCE(?::timestamptz, now()) - ?::interval',
     bindings: [search.now ?? null, DATE_RANGE_INTERVAL[search.dateRange]],

@@ -243,6 +243,7 @@ describe('adoption of a Go-Batchiepatchie database (goose version 23)', () => {
     expect(defs.jobs_status).to.match(/\(status\)$/);
     expect(defs.jobs_stopped_at_timestamp).to.match(/\(stopped_at\)$/);
     expect(defs.jobs_last_updated_timestamp).to.match(/\(last_updated\)$/);
+    expect(defs.job_queue_timestamp_jobs).to.match(/\(job_queue, last_updated\)$/);
     expect(Object.keys(defs).sort()).to.deep.equal([
       'job_queue_timestamp_jobs', 'jobs_created_at_timestamp', 'jobs_last_updated_timestamp', 'jobs_pkey',
       'jobs_status', 'jobs_stopped_at_timestamp', 'trgm_idx_jobs',
