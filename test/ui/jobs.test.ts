@@ -181,9 +181,49 @@ describe('UI: Jobs page', function () {
     await page.close();
   });
 
+  it('pages through 100 jobs at a time, with the page in the URL', async () => {
+    const [template] = await s.tdb.db('jobs').where({ job_id: ids['nightly-report-1'] }).select('*');
+    const bulk = Array.from({ length: 150 }, (_, i) => ({
+      ...(template as MirroredJob),
+      job_id: `bulk-${String(i).padStart(3, '0')}`,
+      job_name: `bulk-job-${i}`,
+      job_queue: 'ui-bulk', // not activated: nothing else touches these rows
+    }));
+    await upsertJobs(s.tdb.db, bulk);
+    const { page } = await newPage(s.browser);
+    await page.goto(`${s.url}/?queue=ui-bulk&sort=id&dir=asc`);
+    await waitRows(page, (n) => n.length === 100 && n[0] === 'bulk-job-0', 'first page of 100');
+    expect(await page.textContent('[data-testid=page-info]')).to.contain('1–100');
+    await page.click('button:has-text("Older")');
+    await waitRows(page, (n) => n.length === 50 && n[0] === 'bulk-job-100', 'second page of 50');
+    expect(new URL(page.url()).searchParams.get('page')).to.equal('1');
+    expect(await page.textContent('[data-testid=page-info]')).to.contain('101–150');
+    expect(await page.isDisabled('button:has-text("Older")')).to.equal(true);
+    await page.goBack();
+    await waitRows(page, (n) => n.length === 100, 'back to the first page');
+    await page.close();
+  });
+
+  it('auto-refresh shows new jobs without a reload', async () => {
+    const { page } = await newPage(s.browser);
+    await page.goto(`${s.url}/?queue=ui-alpha`);
+    await waitRows(page, (n) => n.length === 5, 'the alpha jobs');
+    await page.check('label.toggle:has-text("Auto-refresh") input');
+    expect(new URL(page.url()).searchParams.get('refresh')).to.equal('1');
+    await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
+
+    const sim = s.stack.sim.model;
+    const { jobId } = sim.submitJob({ jobName: 'late-arrival', jobQueue: 'ui-alpha', plan: { runSeconds: 3600 } });
+    sim.advance(5_000);
+    await s.waitForJob(jobId);
+    await waitRows(page, (n) => n.includes('late-arrival'), 'the new job listed by auto-refresh');
+    expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).to.equal(true);
+    await page.close();
+  });
+
   it('selects jobs and terminates them after confirmation; they are marked', async () => {
     const { page } = await newPage(s.browser);
-    await page.goto(`${s.url}/?status=RUNNING`);
+    await page.goto(`${s.url}/?status=RUNNING&q=etl-load`);
     await waitRows(page, (n) => n.length === 2, 'two running');
     for (const name of ['etl-load-1', 'etl-load-2']) await page.check(`input[aria-label="Select job ${ids[name]}"]`);
     expect(await page.textContent('[data-testid=terminate-selected]')).to.contain('(2)');
