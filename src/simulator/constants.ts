@@ -6,6 +6,8 @@ export const JOB_LOG_GROUP = '/aws/batch/job';
 /** Simulated durations (ms). */
 export const TIMING = {
   tick: 1_000,
+  /** One sync() ticks at most this often; bigger jumps tick more coarsely. */
+  maxTicksPerSync: 20_000,
   submittedToPending: 1_000,
   pendingToRunnable: 2_000,
   startingToRunning: 5_000,

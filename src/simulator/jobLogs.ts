@@ -16,7 +16,7 @@ export class JobLogWriter {
   begin(job: SimJob, now: number, runMs: number): void {
     if (!job.logStreamName) return;
     const lines = job.plan.logLines ?? defaultLogLines(job);
-    this.logs.group(JOB_LOG_GROUP, now).stream(job.logStreamName, now);
+    this.logs.ensureStream(JOB_LOG_GROUP, job.logStreamName, now);
     if (lines.length === 0) return;
     job.pendingLog = lines.slice();
     job.logStep = Math.max(1, Math.floor(runMs / (lines.length + 1)));

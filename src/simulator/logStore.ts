@@ -67,8 +67,17 @@ function lowerBound(sorted: string[], value: string): number {
   return lo;
 }
 
+/** Events kept in all; beyond it the oldest streams go, so a long demo cannot eat the machine. */
+const DEFAULT_MAX_EVENTS = 2_000_000;
+
 export class LogStore {
   readonly groups = new Map<string, LogGroup>();
+  private events = 0;
+  /** Streams in creation order, oldest first, for eviction. */
+  private readonly created: { group: LogGroup; stream: LogStream }[] = [];
+  private evictFrom = 0;
+
+  constructor(private readonly maxEvents = DEFAULT_MAX_EVENTS) {}
 
   group(name: string, now: number): LogGroup {
     let g = this.groups.get(name);
@@ -79,9 +88,33 @@ export class LogStore {
     return g;
   }
 
+  /** Creates the stream when new (empty streams exist: a job that started logs nothing yet). */
+  ensureStream(groupName: string, streamName: string, now: number): LogStream {
+    const group = this.group(groupName, now);
+    const existing = group.streams.get(streamName);
+    if (existing) return existing;
+    const stream = group.stream(streamName, now);
+    this.created.push({ group, stream });
+    return stream;
+  }
+
   append(groupName: string, streamName: string, timestamp: number, message: string, now: number): void {
-    const stream = this.group(groupName, now).stream(streamName, now);
+    const stream = this.ensureStream(groupName, streamName, now);
     stream.events.push({ timestamp, message, ingestionTime: now });
     stream.storedBytes += Buffer.byteLength(message) + 26;
+    if (++this.events > this.maxEvents) this.evictOldest();
+  }
+
+  private evictOldest(): void {
+    const goal = Math.floor(this.maxEvents * 0.9);
+    while (this.events > goal && this.evictFrom < this.created.length) {
+      const { group, stream } = this.created[this.evictFrom++];
+      this.events -= stream.events.length;
+      group.deleteStream(stream.name);
+    }
+    if (this.evictFrom > 1024 && this.evictFrom * 2 > this.created.length) {
+      this.created.splice(0, this.evictFrom);
+      this.evictFrom = 0;
+    }
   }
 }

@@ -118,6 +118,9 @@ export class SimModel {
   /** Catches the model up with the clock. */
   sync(): void {
     const target = this.clock.now();
+    // A huge jump (advance by a week, a process woken after hours at high speed)
+    // ticks more coarsely so one call stays bounded; job events keep their exact times.
+    const tickEvery = Math.max(TIMING.tick, Math.ceil((target - this.time) / TIMING.maxTicksPerSync));
     while (this.time < target) {
       const next = Math.min(this.events.peekTime(), this.nextTickAt, this.nextExpiry(), target);
       this.time = Math.max(this.time, next);
@@ -125,7 +128,7 @@ export class SimModel {
       this.forgetExpired();
       if (this.time >= this.nextTickAt) {
         this.tick();
-        this.nextTickAt = this.time + TIMING.tick;
+        this.nextTickAt = this.time + tickEvery;
       }
     }
     this.applyDueEvents();
