@@ -92,6 +92,14 @@ describe('API: endpoints backed by AWS (simulator)', function () {
       expect(await logsOf(id)).to.equal('old style 1\nold style 2\n');
     });
 
+    it('tries the old prefix too when the recorded stream does not exist', async () => {
+      const id = 'a0000000-0000-4000-8000-00000000c006';
+      const now = sim.model.now();
+      sim.model.logs.append(LOG_GROUP, `moved-job/${id}/feedbeef`, now, 'found by prefix', now);
+      await insertJobs(t.db, [job({ job_id: id, job_name: 'moved-job', log_stream_name: 'def/default/gone-stream' })]);
+      expect(await logsOf(id)).to.equal('found by prefix\n');
+    });
+
     it('answers an empty body when there is no log', async () => {
       const none = 'a0000000-0000-4000-8000-00000000c003';
       const missing = 'a0000000-0000-4000-8000-00000000c004';

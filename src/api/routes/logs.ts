@@ -37,11 +37,8 @@ function upstream(err: unknown, what: string): HttpError {
   return new HttpError(502, `CloudWatch Logs ${what} failed: ${message}`);
 }
 
-/** New style first (the stream name the job reports), then the old `<name>/<id>/` prefix. */
-export async function findLogStream(logs: CloudWatchLogsClient, job: JobWithInstance): Promise<LogStreamRef | null> {
-  if (job.log_stream_name) {
-    return { group: job.log_group_name || DEFAULT_LOG_GROUP, stream: job.log_stream_name };
-  }
+/** The old-style stream: `<name cut to 50>/<id>/...` in the default group. */
+async function findOldStyleStream(logs: CloudWatchLogsClient, job: JobWithInstance): Promise<LogStreamRef | null> {
   const prefix = `${job.job_name.slice(0, OLD_STYLE_NAME_LENGTH)}/${job.job_id}/`;
   try {
     const out = await logs.send(
@@ -53,6 +50,24 @@ export async function findLogStream(logs: CloudWatchLogsClient, job: JobWithInst
     if (isNotFound(err)) return null;
     throw upstream(err, 'DescribeLogStreams');
   }
+}
+
+/**
+ * The stream and its first page: the job's own stream name first (in its log
+ * group, else the default), then the old-style prefix. null when neither exists.
+ */
+export async function openLog(
+  logs: CloudWatchLogsClient,
+  job: JobWithInstance,
+): Promise<{ ref: LogStreamRef; first: GetLogEventsCommandOutput } | null> {
+  if (job.log_stream_name) {
+    const ref = { group: job.log_group_name || DEFAULT_LOG_GROUP, stream: job.log_stream_name };
+    const first = await fetchPage(logs, ref);
+    if (first) return { ref, first };
+  }
+  const old = await findOldStyleStream(logs, job);
+  const first = old ? await fetchPage(logs, old) : null;
+  return old && first ? { ref: old, first } : null;
 }
 
 async function fetchPage(logs: CloudWatchLogsClient, ref: LogStreamRef, token?: string): Promise<GetLogEventsCommandOutput | null> {
@@ -107,13 +122,12 @@ export function logRoutes(router: Router, deps: ApiDeps): void {
     if (!job) throw notFound('job not found', { id });
     ctx.type = 'text/plain; charset=utf-8';
     ctx.set('Cache-Control', 'no-store');
-    const ref = await findLogStream(deps.aws.logs, job);
-    const first = ref ? await fetchPage(deps.aws.logs, ref) : null;
-    if (!ref || !first) {
+    const log = await openLog(deps.aws.logs, job);
+    if (!log) {
       ctx.body = '';
       return;
     }
-    const stream = Readable.from(remainingPages(deps.aws.logs, ref, first), { objectMode: false });
+    const stream = Readable.from(remainingPages(deps.aws.logs, log.ref, log.first), { objectMode: false });
     stream.on('error', (err) => deps.logger.warn({ err, id }, 'log stream broke off'));
     ctx.body = stream;
   });
