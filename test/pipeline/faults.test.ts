@@ -56,22 +56,42 @@ describe('pipeline under faults: the mirror converges', function () {
       await h.queue('f-pg', { instances: 4 });
       await h.round();
       let kills = 0;
+      let upsertsKilled = 0;
+      const kill = async (onlyUpserts: boolean) => {
+        const res = await admin.raw(
+          `SELECT pg_terminate_backend(pid) AS t, query FROM pg_stat_activity
+           WHERE datname = ? AND pid <> pg_backend_pid() AND (? OR (state = 'active' AND query LIKE '%jsonb_to_recordset%'))`,
+          [h.tdb.name, !onlyUpserts],
+        );
+        kills += res.rows.length;
+        // The upsert (pg_stat_activity shows its first 1 kB: the jsonb_to_recordset input of the INSERT).
+        upsertsKilled += res.rows.filter((x: { query: string }) => x.query.includes('jsonb_to_recordset')).length;
+      };
       for (let r = 0; r < 4; r++) {
         submitMix(h, 'f-pg', 1500);
         h.sim.model.advance(20_000);
-        const round = h.round();
-        // Kill every backend of the test database while the round writes.
-        for (let k = 0; k < 3; k++) {
-          await sleep(40 + k * 60);
-          const res = await admin.raw(
-            'SELECT pg_terminate_backend(pid) AS t FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid()',
-            [h.tdb.name],
-          );
-          kills += res.rows.length;
+        // Hold the queue's rows so the round's upsert is caught in the middle (waiting on our lock), then kill it.
+        const holder = await h.db.transaction();
+        await holder.raw("SELECT job_id FROM jobs WHERE job_queue = 'f-pg' FOR UPDATE");
+        let done = false;
+        const round = h.round().then(
+          () => (done = true),
+          () => (done = true),
+        );
+        if (r === 0) await kill(false); // every backend once, whatever it is doing
+        const until = Date.now() + 5000;
+        let caught = false;
+        while (!done && !caught && Date.now() < until) {
+          const before = upsertsKilled;
+          await kill(true);
+          caught = upsertsKilled > before;
+          await sleep(10);
         }
-        await round.catch(() => undefined);
+        await holder.commit().catch(() => undefined); // killed with the rest in the first round
+        await round;
       }
       expect(kills).to.be.greaterThan(0);
+      expect(upsertsKilled, 'connections killed in the middle of an upsert').to.be.greaterThan(0);
       h.sim.model.advance(60_000);
       let final = await h.round();
       if (final.status !== 'completed') final = await h.round();
