@@ -23,7 +23,7 @@ export const metrics = {
   jobsListed: counter('batchiepatchie_sync_jobs_listed_total', 'Job summaries listed by sync tasks', ['queue']),
   jobsDescribed: counter('batchiepatchie_sync_jobs_described_total', 'Jobs described by sync tasks', ['queue']),
   jobsChanged: counter('batchiepatchie_sync_jobs_changed_total', 'Job rows written by sync tasks', ['queue']),
-  jobsGone: counter('batchiepatchie_sync_jobs_gone_total', 'Jobs marked GONE', ['queue']),
+  jobsGone: counter('batchiepatchie_sync_jobs_gone_total', 'Jobs marked GONE'),
   syncTaskDuration: histogram(
     'batchiepatchie_sync_task_duration_seconds',
     'Duration of one sync task (a queue or an array parent)',

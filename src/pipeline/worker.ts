@@ -36,8 +36,6 @@ export interface WorkerDeps {
   logger?: Logger;
   /** AWS-time "now" for timeouts (tests: the simulator's manual clock). */
   now?: () => Date;
-  /** Leave the job event consumer out (tests of the sync path only). */
-  noEventConsumer?: boolean;
 }
 
 export interface PipelineWorkers {
@@ -151,13 +149,13 @@ export async function startWorkers(config: Config, deps: WorkerDeps = {}): Promi
   ];
   for (const w of workers) w.on('error', (err) => logger.warn({ err: err.message, queue: w.name }, 'worker error'));
   const consumerName = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const consumer = deps.noEventConsumer ? null : startJobEventConsumer(ctx, blocking, consumerName);
+  const consumer = startJobEventConsumer(ctx, blocking, consumerName);
   logger.info({ concurrency: config.worker_concurrency, consumer: consumerName }, 'pipeline workers started');
 
   return {
     async close() {
       await Promise.all(workers.map((w) => w.close()));
-      await consumer?.close();
+      await consumer.close();
       await flow.close();
       await Promise.all([closeRedis(redis), closeRedis(blocking), closeRedis(limiterRedis)]);
       if (ownAws) aws.destroy();

@@ -156,7 +156,7 @@ export async function finishRound(ctx: TaskContext, data: FinishRoundData, child
   const counts = await countActiveByQueue(ctx.db, data.queues);
   for (const queue of data.queues) await recordJobSummary(ctx.db, queue, counts.get(queue) ?? ZERO);
   await releaseQueueLocks(ctx.redis, ctx.config, data.queues, data.roundId);
-  if (gone.length) metrics.jobsGone.inc({ queue: data.queues.join(',') }, gone.length);
+  if (gone.length) metrics.jobsGone.inc(gone.length);
   metrics.rounds.inc({ result: 'completed' });
   return { roundId: data.roundId, queues: data.queues, gone, roundDurationMs: Date.now() - data.startedAt, round: roundTotals(children) };
 }
