@@ -23,7 +23,8 @@ export const EVENT_BLOCK_MS = 500;
 export const EVENT_CLAIM_IDLE_MS = 30_000;
 export const CONSUMER_FORGET_IDLE_MS = 3_600_000;
 
-type StreamEntry = [id: string, fields: string[]];
+/** Fields are null for an entry deleted while still pending (it is then only acknowledged). */
+type StreamEntry = [id: string, fields: string[] | null];
 type StreamReply = [key: string, entries: StreamEntry[]][] | null;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -31,6 +32,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 function decode(ctx: TaskContext, entries: StreamEntry[]): JobEventRow[] {
   const rows: JobEventRow[] = [];
   for (const [id, fields] of entries) {
+    if (!fields) continue;
     const raw = fields[fields.indexOf('e') + 1];
     try {
       const event = JSON.parse(raw) as StoredJobEvent;
@@ -100,7 +102,7 @@ export function startJobEventConsumer(ctx: TaskContext, blocking: Redis, consume
         string,
         StreamEntry[],
       ];
-      await apply(claimed[1].filter((e) => e[1] !== null));
+      await apply(claimed[1]);
       await forgetIdleConsumers();
     }
     // Our own pending entries first (a batch whose write failed), then new ones.
