@@ -36,6 +36,7 @@ export const metrics = {
   eventsEnqueued: counter('batchiepatchie_job_events_enqueued_total', 'Job state change events accepted'),
   eventsApplied: counter('batchiepatchie_job_events_applied_total', 'Job state change events applied (written or superseded)'),
   eventsWritten: counter('batchiepatchie_job_events_written_total', 'Job rows written by events'),
+  eventsDeadLettered: counter('batchiepatchie_job_events_dead_lettered_total', 'Job events the database refused (kept in the dead-letter stream)'),
   eventBatchDuration: histogram(
     'batchiepatchie_job_event_batch_duration_seconds',
     'Duration of applying one batch of job events',

@@ -160,4 +160,23 @@ describe('pipeline job events', function () {
       redis.disconnect();
     }
   });
+
+  it('dead-letters an event the database refuses, without holding up the others', async () => {
+    const { jobId: good } = h.sim.model.submitJob({ jobName: 'good', jobQueue: 'q-ev' });
+    const { jobId: bad } = h.sim.model.submitJob({ jobName: 'bad', jobQueue: 'q-ev' });
+    const badDetail = h.sim.model.getJob(bad)!;
+    badDetail.container = { ...badDetail.container, memory: 1e12 }; // beyond the INTEGER column
+    await h.pq.enqueueJobEvents([event(badDetail, 1), event(h.sim.model.getJob(good)!, 1)]);
+    const row = await waitFor(() => getJob(h.db, good), (r) => r !== null);
+    expect(row?.status).to.equal('SUBMITTED');
+    expect(await getJob(h.db, bad)).to.equal(null);
+    const redis = new Redis(h.config.redis_url);
+    try {
+      const dead = await waitFor(async () => redis.xrange(`${jobEventStreamKey(h.config)}:dead`, '-', '+'), (d) => d.length > 0);
+      expect(dead).to.have.length(1);
+      expect(dead[0][1].join(' ')).to.include(bad).and.to.match(/out of range/);
+    } finally {
+      redis.disconnect();
+    }
+  });
 });

@@ -29,14 +29,26 @@ type StreamReply = [key: string, entries: StreamEntry[]][] | null;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function decode(ctx: TaskContext, entries: StreamEntry[]): JobEventRow[] {
-  const rows: JobEventRow[] = [];
+/** SQLSTATE classes 22 (data exception) and 23 (integrity constraint): the data, not the connection. */
+export function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^2[23]/.test(code);
+}
+
+interface DecodedEvent {
+  row: JobEventRow;
+  /** The stored event, for the dead-letter stream. */
+  raw: string;
+}
+
+function decode(ctx: TaskContext, entries: StreamEntry[]): DecodedEvent[] {
+  const rows: DecodedEvent[] = [];
   for (const [id, fields] of entries) {
     if (!fields) continue;
     const raw = fields[fields.indexOf('e') + 1];
     try {
       const event = JSON.parse(raw) as StoredJobEvent;
-      rows.push({ job: mapJobDetail(event.d), eventTime: event.t });
+      rows.push({ row: { job: mapJobDetail(event.d), eventTime: event.t }, raw });
     } catch (err) {
       // Validated on the way in; anything unreadable here is dropped loudly rather than retried forever.
       if (!(err instanceof JobMappingError) && !(err instanceof SyntaxError)) throw err;
@@ -52,6 +64,7 @@ export interface JobEventConsumer {
 
 export function startJobEventConsumer(ctx: TaskContext, blocking: Redis, consumerName: string): JobEventConsumer {
   const key = jobEventStreamKey(ctx.config);
+  const deadKey = `${key}:dead`;
   let stopping = false;
   let failures = 0;
   let lastClaim = 0;
@@ -65,10 +78,37 @@ export function startJobEventConsumer(ctx: TaskContext, blocking: Redis, consume
     }
   };
 
+  /**
+   * One statement for the batch. If the database refuses the data itself
+   * (a value out of range...), the batch is applied event by event and the
+   * events it still refuses go to the dead-letter stream: one bad event must
+   * not block every event behind it. Connection errors are thrown (retried).
+   */
+  const write = async (events: DecodedEvent[]): Promise<string[]> => {
+    try {
+      return await applyJobEventRows(ctx.db, events.map((e) => e.row));
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      const written: string[] = [];
+      for (const event of events) {
+        try {
+          written.push(...(await applyJobEventRows(ctx.db, [event.row])));
+        } catch (single) {
+          if (!isDataError(single)) throw single;
+          const message = (single as Error).message.split(' - ').pop() ?? String(single);
+          await blocking.xadd(deadKey, '*', 'e', event.raw, 'error', message);
+          metrics.eventsDeadLettered.inc();
+          ctx.logger.error({ task: 'applyJobEvents', jobId: event.row.job.job_id, err: message }, 'job event refused by the database: dead-lettered');
+        }
+      }
+      return written;
+    }
+  };
+
   const apply = async (entries: StreamEntry[]) => {
     if (entries.length === 0) return;
     const end = metrics.eventBatchDuration.startTimer();
-    const written = await applyJobEventRows(ctx.db, decode(ctx, entries));
+    const written = await write(decode(ctx, entries));
     const ids = entries.map(([id]) => id);
     await blocking.multi().xack(key, JOB_EVENT_GROUP, ...ids).xdel(key, ...ids).exec();
     end();
