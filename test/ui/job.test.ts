@@ -44,10 +44,10 @@ describe('UI: Job page', function () {
 
     sim.advance(30_000); // finishes: every line written, SUCCEEDED
     await s.waitForJob(jobId, { status: 'SUCCEEDED' });
-    await page.waitForSelector('[data-testid=job-status] [data-status=SUCCEEDED]', { timeout: 15_000 });
+    await page.waitForSelector('[data-testid=job-status] [data-status=SUCCEEDED]', { timeout: 30_000 });
     // Same document: the change came over the socket, not from a reload.
     expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).to.equal(true);
-    await page.waitForFunction(() => document.querySelector('[data-testid=job-log]')?.textContent?.includes('step four'), null, { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid=job-log]')?.textContent?.includes('step four'), null, { timeout: 30_000 });
 
     const log = (await page.textContent('[data-testid=job-log]')) ?? '';
     expect(log).to.contain(HTML_LINE); // the markup is text
@@ -123,7 +123,7 @@ describe('UI: Job page', function () {
     expect(sim.getJob(jobId)?.status).to.be.oneOf(['RUNNING', 'FAILED']);
     sim.advance(5_000);
     await s.waitForJob(jobId, { status: 'FAILED' });
-    await page.waitForSelector('[data-testid=job-status] [data-status=FAILED], [data-testid=job-status] [data-status=TERMINATED]', { timeout: 15_000 });
+    await page.waitForSelector('[data-testid=job-status] [data-status=FAILED], [data-testid=job-status] [data-status=TERMINATED]', { timeout: 30_000 });
     await page.close();
   });
 });

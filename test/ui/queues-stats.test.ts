@@ -46,7 +46,7 @@ describe('UI: Job queues and Stats pages', function () {
     expect(await s.tdb.db('jobs').where({ job_id: jobId }).first()).to.equal(undefined);
 
     await page.click('tr[data-queue=ui-off] button:has-text("Activate")');
-    await page.waitForSelector('tr[data-queue=ui-off] .badge:has-text("active")');
+    await page.waitForSelector('tr[data-queue=ui-off] .badge:text-is("active")');
     expect(await page.textContent('tr[data-queue=ui-off]')).to.not.contain('inactive');
     await screenshot(page, 'queues');
 
@@ -62,7 +62,7 @@ describe('UI: Job queues and Stats pages', function () {
 
     // And deactivating it takes it out of the mirrored set again.
     await page.click('tr[data-queue=ui-off] button:has-text("Deactivate")');
-    await page.waitForSelector('tr[data-queue=ui-off] .badge:has-text("inactive")');
+    await page.waitForSelector('tr[data-queue=ui-off] .badge:text-is("inactive")');
     await page.close();
   });
 

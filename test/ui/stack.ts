@@ -65,7 +65,7 @@ export async function startUiStack(
     browser,
     tdb,
     url: stack.url,
-    async waitForJob(id, { status, timeoutMs = 15_000 } = {}) {
+    async waitForJob(id, { status, timeoutMs = 30_000 } = {}) {
       const until = Date.now() + timeoutMs;
       for (;;) {
         const row = await tdb.db('jobs').where({ job_id: id }).first('status');
