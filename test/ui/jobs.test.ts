@@ -17,7 +17,7 @@ async function rowNames(page: Page): Promise<string[]> {
 }
 
 async function waitRows(page: Page, predicate: (names: string[]) => boolean, what: string): Promise<string[]> {
-  const until = Date.now() + 15_000;
+  const until = Date.now() + 30_000;
   let names: string[] = [];
   while (Date.now() < until) {
     names = await rowNames(page);

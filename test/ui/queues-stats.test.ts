@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { newPage, screenshot } from './browser';
 import { startUiStack, type UiStack } from './stack';
 
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
@@ -51,7 +51,7 @@ describe('UI: Job queues and Stats pages', function () {
     await screenshot(page, 'queues');
 
     await page.goto(`${s.url}/?queue=ui-off&refresh=1`);
-    await page.waitForSelector(`tr[data-job-id="${jobId}"]`, { timeout: 20_000 });
+    await page.waitForSelector(`tr[data-job-id="${jobId}"]`, { timeout: 30_000 });
 
     // Forced scaling, per activated queue.
     await page.goto(`${s.url}/job_queues`);
