@@ -36,6 +36,7 @@ describe('pipeline GONE and horizontally scaled workers', function () {
       const ok = await h.round();
       expect(ok.status).to.equal('completed');
       expect(ok.status === 'completed' && ok.gone).to.deep.equal([jobId]);
+      expect(ok.status === 'completed' && ok.goneCount).to.equal(1);
       expect((await getJob(h.db, jobId))!.status).to.equal('GONE');
       expect((await getJob(h.db, kept))!.status).to.equal('RUNNING');
     });

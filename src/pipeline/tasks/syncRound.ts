@@ -108,6 +108,9 @@ export async function startRound(ctx: TaskContext, flow: FlowProducer, roundJobI
   return { roundId, queues, skipped, arrayParents: parents.length, finishJobId };
 }
 
+/** Keeps the round's log line and stored result small when many jobs go at once. */
+export const GONE_IDS_KEPT = 100;
+
 const ZERO: JobSummaryCounts = { submitted: 0, pending: 0, runnable: 0, starting: 0, running: 0 };
 
 /** What each sync task of the round returned (its figures and AWS calls). */
@@ -143,7 +146,9 @@ export function roundTotals(children: TaskFigures[]): RoundTotals {
 export interface FinishRoundResult {
   roundId: string;
   queues: string[];
+  /** Ids marked GONE (the first GONE_IDS_KEPT; goneCount has them all). */
   gone: string[];
+  goneCount: number;
   /** Whole round, from the flow's creation. */
   roundDurationMs: number;
   /** Sums over the round's tasks. */
@@ -158,7 +163,14 @@ export async function finishRound(ctx: TaskContext, data: FinishRoundData, child
   await releaseQueueLocks(ctx.redis, ctx.config, data.queues, data.roundId);
   if (gone.length) metrics.jobsGone.inc(gone.length);
   metrics.rounds.inc({ result: 'completed' });
-  return { roundId: data.roundId, queues: data.queues, gone, roundDurationMs: Date.now() - data.startedAt, round: roundTotals(children) };
+  return {
+    roundId: data.roundId,
+    queues: data.queues,
+    gone: gone.slice(0, GONE_IDS_KEPT),
+    goneCount: gone.length,
+    roundDurationMs: Date.now() - data.startedAt,
+    round: roundTotals(children),
+  };
 }
 
 /**
