@@ -22,6 +22,7 @@ const jobInput = z.object({
   numNodes: z.number().int().optional(),
   fargate: z.boolean().optional(),
   retryAttempts: z.number().int().optional(),
+  timeoutSeconds: z.number().int().min(60).optional(),
   plan: z
     .object({
       outcome: z.enum(['SUCCEEDED', 'FAILED']).optional(),

@@ -33,6 +33,8 @@ export interface JobSpec {
   numNodes: number;
   environment: { name: string; value: string }[];
   retryAttempts: number;
+  /** Job definition timeout (attemptDurationSeconds); 0 = none. */
+  timeoutSeconds: number;
 }
 
 export interface AttemptRecord {

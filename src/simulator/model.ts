@@ -264,6 +264,7 @@ export class SimModel {
       numNodes: input.multiNode ? Math.max(2, input.numNodes ?? 2) : 0,
       environment: input.environment ?? registered?.environment ?? [],
       retryAttempts: Math.min(10, Math.max(1, input.retryAttempts ?? 1)),
+      timeoutSeconds: input.timeoutSeconds !== undefined && input.timeoutSeconds >= 60 ? input.timeoutSeconds : 0,
     };
     if (!registered) this.specs.set(`${defName}:${revision}`, spec);
     return spec;
@@ -378,7 +379,8 @@ export class SimModel {
         }
         this.jobLogs.begin(job, this.time, this.runMs(job));
         if (job.parent && job.parent.startedAt === undefined) job.parent.startedAt = this.time;
-        this.schedule(job, this.time + this.runMs(job));
+        // A job definition timeout cuts the attempt short.
+        this.schedule(job, this.time + Math.min(this.runMs(job), this.attemptLimitMs(job)));
         break;
       case 'RUNNING':
         this.finishRun(job);
@@ -424,7 +426,15 @@ export class SimModel {
     job.task = null;
   }
 
+  private attemptLimitMs(job: SimJob): number {
+    return job.spec.timeoutSeconds > 0 ? job.spec.timeoutSeconds * 1000 : Infinity;
+  }
+
   private finishRun(job: SimJob): void {
+    if (this.runMs(job) > this.attemptLimitMs(job)) {
+      this.endAttempt(job, { failed: true, exitCode: 137, containerReason: undefined, statusReason: 'Job attempt duration exceeded timeout' });
+      return;
+    }
     const plan = job.plan;
     const childFails = job.parent !== null && (plan.failChildren ?? []).includes(job.arrayIndex);
     const failed = job.tries <= (plan.failAttempts ?? 0) || plan.outcome === 'FAILED' || childFails;

@@ -74,6 +74,8 @@ export interface SimJobInput {
   numNodes?: number;
   fargate?: boolean;
   retryAttempts?: number;
+  /** Simulator extension: Batch's own attempt timeout (timeout.attemptDurationSeconds, ≥ 60). */
+  timeoutSeconds?: number;
   plan?: JobPlan;
 }
 

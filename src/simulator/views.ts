@@ -152,6 +152,7 @@ export function jobDetail(model: SimModel, job: SimJob, node = -1): JobDetail {
     eksAttempts: [],
   };
   if (job.statusReason !== undefined) d.statusReason = job.statusReason;
+  if (spec.timeoutSeconds > 0) d.timeout = { attemptDurationSeconds: spec.timeoutSeconds };
   if (job.stoppedAt !== undefined) d.stoppedAt = job.stoppedAt;
   if (spec.numNodes > 0) {
     const nodeContainer = { image: spec.image, command: spec.command, vcpus: spec.vcpus, memory: spec.memory, environment: spec.environment as KeyValuePair[] };

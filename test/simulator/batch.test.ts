@@ -224,6 +224,27 @@ describe('simulator: Batch (REST-JSON) through @aws-sdk/client-batch', () => {
     expect(s?.attempts?.map((a) => a.container?.exitCode)).to.deep.equal([1, 0]);
   });
 
+  it('ends an attempt that outlives its job definition timeout (attemptDurationSeconds), retrying while attempts remain', async () => {
+    const { jobId } = await t.aws.batch.send(
+      new SubmitJobCommand({
+        jobName: 'slowpoke',
+        jobQueue: queue,
+        jobDefinition: 'slow:1',
+        timeout: { attemptDurationSeconds: 60 },
+        retryStrategy: { attempts: 2 },
+        containerOverrides: { environment: [{ name: 'SIM_RUN_SECONDS', value: '600' }] },
+      }),
+    );
+    t.sim.model.advance(300_000);
+    const d = (await t.aws.batch.send(new DescribeJobsCommand({ jobs: [jobId as string] }))).jobs?.[0];
+    expect(d?.status).to.equal('FAILED');
+    expect(d?.statusReason).to.equal('Job attempt duration exceeded timeout');
+    expect(d?.timeout?.attemptDurationSeconds).to.equal(60);
+    expect(d?.attempts).to.have.length(2);
+    expect(d?.attempts?.map((a) => (a.stoppedAt as number) - (a.startedAt as number))).to.deep.equal([60_000, 60_000]);
+    expect(d?.container?.exitCode).to.equal(137);
+  });
+
   it('TerminateJob kills a running job (FAILED, exit 137, reason from the request) and fails a waiting one', async () => {
     const { jobId } = t.sim.model.submitJob({ jobName: 'long', jobQueue: queue, plan: { runSeconds: 3600 } });
     t.sim.model.advance(20_000);

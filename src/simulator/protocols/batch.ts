@@ -70,6 +70,7 @@ const schemas = {
       .loose()
       .optional(),
     nodeOverrides: z.object({ numNodes: z.number().int().optional() }).loose().optional(),
+    timeout: z.object({ attemptDurationSeconds: z.number().int().min(60) }).optional(),
   }),
 };
 
@@ -157,6 +158,7 @@ function submitJob(input: z.infer<typeof schemas.SubmitJob>, model: SimModel) {
     jobDefinition: input.jobDefinition,
     arraySize: input.arrayProperties?.size,
     retryAttempts: input.retryStrategy?.attempts,
+    timeoutSeconds: input.timeout?.attemptDurationSeconds,
     command: o?.command,
     vcpus: o?.vcpus,
     memory: o?.memory,
