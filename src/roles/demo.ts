@@ -180,7 +180,11 @@ async function checkRedis(config: Config): Promise<void> {
 }
 
 async function ensureDatabase(admin: Knex, name: string, fresh: boolean): Promise<void> {
-  if (fresh) await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [name]);
+  if (fresh) {
+    // DROP DATABASE ... WITH (FORCE) needs Postgres 13; the SPEC allows 12, so end the sessions first.
+    await admin.raw('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid()', [name]);
+    await admin.raw('DROP DATABASE IF EXISTS ??', [name]);
+  }
   const found = await admin('pg_database').where({ datname: name }).first();
   if (!found) await admin.raw('CREATE DATABASE ??', [name]);
 }
