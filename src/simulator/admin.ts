@@ -23,6 +23,7 @@ const jobInput = z.object({
   fargate: z.boolean().optional(),
   retryAttempts: z.number().int().optional(),
   timeoutSeconds: z.number().int().min(60).optional(),
+  dependsOn: z.array(z.string()).max(20).optional(),
   plan: z
     .object({
       outcome: z.enum(['SUCCEEDED', 'FAILED']).optional(),

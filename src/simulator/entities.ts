@@ -68,6 +68,10 @@ export class SimJob {
   /** Children per status, indexed by STATUS_INDEX (array parents only). */
   statusSummary: number[] | null = null;
   forgotten = false;
+  /** Jobs this one waits for (dependsOn), and jobs waiting for this one. */
+  dependsOn: SimJob[] | null = null;
+  dependents: SimJob[] | null = null;
+  unmetDependencies = 0;
   /** Log lines still to write while running, and when the first is due. */
   pendingLog: string[] | null = null;
   logStep = 0;

@@ -282,8 +282,16 @@ export class SimModel {
     if (input.arraySize !== undefined && input.multiNode) {
       throw new SimError('ClientException', 'Array jobs are not supported for multi-node parallel jobs');
     }
+    const dependencies = this.findDependencies(input);
     const spec = this.specFor(input, queue);
     const job = this.addJob(this.rng.uuid(), input.jobName, queue, spec, this.time, input.plan ?? {}, null, -1, input.arraySize ?? 0);
+    if (dependencies.length > 0) {
+      job.dependsOn = dependencies;
+      for (const d of dependencies) {
+        (d.dependents ??= []).push(job);
+        if (d.status !== 'SUCCEEDED') job.unmetDependencies++;
+      }
+    }
     if (input.arraySize) {
       // Children are spawned when the scheduler first evaluates the parent.
       job.children = [];
@@ -291,6 +299,18 @@ export class SimModel {
     }
     this.schedule(job, this.time + TIMING.submittedToPending);
     return { jobId: job.id, jobArn: jobArn(this, job.id), jobName: job.name };
+  }
+
+  private findDependencies(input: SimJobInput): SimJob[] {
+    const ids = input.dependsOn ?? [];
+    if (ids.length === 0) return [];
+    if (ids.length > 20) throw new SimError('ClientException', 'A job can depend on at most 20 jobs');
+    if (input.arraySize) throw new SimError('ClientException', 'dependsOn is not simulated for array jobs');
+    return ids.map((id) => {
+      const d = this.jobs.get(id);
+      if (!d) throw new SimError('ClientException', `Dependent job ${id} does not exist`);
+      return d;
+    });
   }
 
   private addJob(
@@ -354,7 +374,24 @@ export class SimModel {
       job.nextAt = NaN;
       if (!job.parent) this.finished.insert(job);
       else this.childFinished(job.parent);
+      for (const dependent of job.dependents ?? []) this.dependencyEnded(dependent, status);
     }
+  }
+
+  /** A dependency ended: a waiting job fails with it, or runs once all have succeeded. */
+  private dependencyEnded(job: SimJob, outcome: 'SUCCEEDED' | 'FAILED'): void {
+    if (job.forgotten || job.status === 'SUCCEEDED' || job.status === 'FAILED') return;
+    if (outcome === 'SUCCEEDED') job.unmetDependencies--;
+    const waiting = job.status === 'PENDING' && Number.isNaN(job.nextAt);
+    if (!waiting) return; // still SUBMITTED: the PENDING step looks again
+    if (outcome === 'FAILED') this.failForDependency(job);
+    else if (job.unmetDependencies === 0) this.schedule(job, this.time + TIMING.pendingToRunnable);
+  }
+
+  private failForDependency(job: SimJob): void {
+    job.statusReason = 'Dependent Job failed';
+    job.stoppedAt = this.time;
+    this.setStatus(job, 'FAILED');
   }
 
   private advanceJob(job: SimJob): void {
@@ -368,7 +405,9 @@ export class SimModel {
         this.schedule(job, this.time + TIMING.pendingToRunnable);
         break;
       case 'PENDING':
-        this.setStatus(job, 'RUNNABLE');
+        if (job.dependsOn?.some((d) => d.status === 'FAILED')) this.failForDependency(job);
+        else if (job.unmetDependencies === 0) this.setStatus(job, 'RUNNABLE');
+        // else: waits in PENDING until its dependencies end (dependencyEnded)
         break;
       case 'STARTING':
         this.setStatus(job, 'RUNNING');

@@ -74,6 +74,8 @@ export interface SimJobInput {
   numNodes?: number;
   fargate?: boolean;
   retryAttempts?: number;
+  /** Job ids this job waits for (SubmitJob dependsOn); it stays PENDING until they succeed, fails if one fails. */
+  dependsOn?: string[];
   /** Simulator extension: Batch's own attempt timeout (timeout.attemptDurationSeconds, ≥ 60). */
   timeoutSeconds?: number;
   plan?: JobPlan;

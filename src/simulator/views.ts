@@ -143,7 +143,7 @@ export function jobDetail(model: SimModel, job: SimJob, node = -1): JobDetail {
     createdAt: job.createdAt,
     startedAt: job.startedAt,
     retryStrategy: { attempts: spec.retryAttempts, evaluateOnExit: [] },
-    dependsOn: [],
+    dependsOn: (job.dependsOn ?? []).map((d) => ({ jobId: d.id })),
     jobDefinition: spec.definitionArn,
     parameters: {},
     tags: {},

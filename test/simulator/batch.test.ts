@@ -245,6 +245,26 @@ describe('simulator: Batch (REST-JSON) through @aws-sdk/client-batch', () => {
     expect(d?.container?.exitCode).to.equal(137);
   });
 
+  it('holds a job in PENDING until its dependencies succeed, and fails it when one fails (dependsOn)', async () => {
+    const first = t.sim.model.submitJob({ jobName: 'first', jobQueue: queue, plan: { runSeconds: 60 } }).jobId;
+    const broken = t.sim.model.submitJob({ jobName: 'broken', jobQueue: queue, plan: { runSeconds: 10, outcome: 'FAILED' } }).jobId;
+    const { jobId: second } = await t.aws.batch.send(new SubmitJobCommand({ jobName: 'second', jobQueue: queue, jobDefinition: 'd:1', dependsOn: [{ jobId: first }] }));
+    const orphan = t.sim.model.submitJob({ jobName: 'orphan', jobQueue: queue, dependsOn: [broken] }).jobId;
+    t.sim.model.advance(40_000);
+    expect(t.sim.model.getJob(first)?.status).to.equal('RUNNING');
+    const waiting = (await t.aws.batch.send(new DescribeJobsCommand({ jobs: [second as string] }))).jobs?.[0];
+    expect(waiting?.status).to.equal('PENDING');
+    expect(waiting?.dependsOn).to.deep.equal([{ jobId: first }]);
+    expect(t.sim.model.getJob(orphan)).to.deep.include({ status: 'FAILED', statusReason: 'Dependent Job failed' });
+    t.sim.model.advance(120_000);
+    expect(t.sim.model.getJob(first)?.status).to.equal('SUCCEEDED');
+    const done = t.sim.model.getJob(second as string);
+    expect(done?.status).to.equal('SUCCEEDED');
+    expect(done?.startedAt).to.be.greaterThan(t.sim.model.getJob(first)?.stoppedAt as number);
+    const missing = await errorOf(t.aws.batch.send(new SubmitJobCommand({ jobName: 'x', jobQueue: queue, jobDefinition: 'd:1', dependsOn: [{ jobId: 'nope' }] })));
+    expect(missing.name).to.equal('ClientException');
+  });
+
   it('TerminateJob kills a running job (FAILED, exit 137, reason from the request) and fails a waiting one', async () => {
     const { jobId } = t.sim.model.submitJob({ jobName: 'long', jobQueue: queue, plan: { runSeconds: 3600 } });
     t.sim.model.advance(20_000);

@@ -71,6 +71,7 @@ const schemas = {
       .optional(),
     nodeOverrides: z.object({ numNodes: z.number().int().optional() }).loose().optional(),
     timeout: z.object({ attemptDurationSeconds: z.number().int().min(60) }).optional(),
+    dependsOn: z.array(z.object({ jobId: z.string(), type: z.enum(['N_TO_N', 'SEQUENTIAL']).optional() })).optional(),
   }),
 };
 
@@ -159,6 +160,7 @@ function submitJob(input: z.infer<typeof schemas.SubmitJob>, model: SimModel) {
     arraySize: input.arrayProperties?.size,
     retryAttempts: input.retryStrategy?.attempts,
     timeoutSeconds: input.timeout?.attemptDurationSeconds,
+    dependsOn: input.dependsOn?.map((d) => d.jobId),
     command: o?.command,
     vcpus: o?.vcpus,
     memory: o?.memory,
