@@ -75,7 +75,7 @@ function logLinesFor(rng: Rng, name: string, failed: boolean, reason: string): s
   return lines;
 }
 
-function submitFromTemplate(model: SimModel, t: Template, serial: number): void {
+function submitFromTemplate(model: SimModel, t: Template, serial: number, dependsOn?: string[]): string {
   const rng = model.rng;
   const failed = rng.chance(0.12);
   const reason = rng.pick(FAILURE_REASONS);
@@ -95,7 +95,8 @@ function submitFromTemplate(model: SimModel, t: Template, serial: number): void 
       logLines: logLinesFor(rng, t.name, failed, reason),
     },
   };
-  model.submitJob(t.make ? t.make(rng, base) : base);
+  const input = t.make ? t.make(rng, base) : base;
+  return model.submitJob(dependsOn && !input.arraySize ? { ...input, dependsOn } : input).jobId;
 }
 
 function startDemo(model: SimModel): void {
@@ -118,7 +119,12 @@ function startDemo(model: SimModel): void {
   };
   // A first batch so the UI has something to show at once, then ~1 job every 4 simulated seconds.
   for (let i = 0; i < 12; i++) submitFromTemplate(model, pickTemplate(), serial++);
+  const report = TEMPLATES.find((t) => t.name === 'report-render') as Template;
   model.onTick(() => {
-    if (model.rng.chance(0.25)) submitFromTemplate(model, pickTemplate(), serial++);
+    if (!model.rng.chance(0.25)) return;
+    const t = pickTemplate();
+    const id = submitFromTemplate(model, t, serial++);
+    // Some ETL runs feed a report that waits for them (dependsOn: PENDING until they succeed).
+    if (t.name === 'etl-orders-hourly' && model.rng.chance(0.3)) submitFromTemplate(model, report, serial++, [id]);
   });
 }

@@ -35,6 +35,7 @@ describe('simulator scenarios', () => {
     expect(jobs.some((j) => j.platformCapabilities?.includes('FARGATE'))).to.equal(true);
     expect(jobs.some((j) => j.nodeProperties && !j.container)).to.equal(true);
     expect(jobs.some((j) => (j.attempts?.length ?? 0) > 1)).to.equal(true);
+    expect(jobs.some((j) => (j.dependsOn?.length ?? 0) > 0)).to.equal(true);
     expect(jobs.some((j) => j.container?.environment?.some((e) => e.name === 'PYBATCH_TIMEOUT'))).to.equal(true);
     expect(new Set(jobs.map((j) => j.container?.image).filter(Boolean)).size).to.be.greaterThan(3);
     const streams = await t.aws.logs.send(new DescribeLogStreamsCommand({ logGroupName: '/aws/batch/job', logStreamNamePrefix: 'etl-runner/default/' }));
