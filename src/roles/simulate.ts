@@ -3,7 +3,8 @@ import { SCENARIOS, startSimulator } from '../simulator';
 import type { ScenarioName } from '../simulator';
 
 const USAGE = `usage: batchiepatchie simulate [--port N] [--host H] [--seed S] [--scenario ${SCENARIOS.join('|')}] [--speed X]
-                               [--retention-seconds N] [--throttle-rate R] [--error-rate R] [--delay-ms N] [--bulk-jobs N]
+                               [--retention-seconds N] [--throttle-rate R] [--error-rate R] [--delay-ms N]
+                               [--bulk-jobs N] [--bulk-active N]
 
   --port               port to listen on (default 4566; 0 = any free port)
   --host               address to bind (default 127.0.0.1)
@@ -15,6 +16,7 @@ const USAGE = `usage: batchiepatchie simulate [--port N] [--host H] [--seed S] [
   --error-rate         share of AWS calls answered with a 500 (0..1)
   --delay-ms           delay added to every AWS call
   --bulk-jobs          finished jobs loaded by --scenario bulkLoad (default 1000000)
+  --bulk-active        active jobs loaded by --scenario bulkLoad (default 1000)
 
 Faults and counters can also be changed at run time: see docs/simulator.md.`;
 
@@ -41,6 +43,7 @@ function parse(args: string[]) {
       'error-rate': { type: 'string' },
       'delay-ms': { type: 'string' },
       'bulk-jobs': { type: 'string' },
+      'bulk-active': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -60,7 +63,10 @@ function parse(args: string[]) {
       errorRate: numberFlag(values['error-rate'], 'error-rate', 0, (n) => n >= 0 && n <= 1),
       delayMs: numberFlag(values['delay-ms'], 'delay-ms', 0, (n) => n >= 0 && n <= 600_000),
     },
-    bulk: { finished: numberFlag(values['bulk-jobs'], 'bulk-jobs', 1_000_000, (n) => Number.isInteger(n) && n >= 0 && n <= 5_000_000) },
+    bulk: {
+      finished: numberFlag(values['bulk-jobs'], 'bulk-jobs', 1_000_000, (n) => Number.isInteger(n) && n >= 0 && n <= 5_000_000),
+      active: numberFlag(values['bulk-active'], 'bulk-active', 1_000, (n) => Number.isInteger(n) && n >= 0 && n <= 1_000_000),
+    },
   };
 }
 

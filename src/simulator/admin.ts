@@ -145,8 +145,10 @@ function putObject(req: WireRequest, model: SimModel): WireResponse {
 }
 
 function state(model: SimModel) {
+  const mem = process.memoryUsage();
   return {
     now: new Date(model.now()).toISOString(),
+    process: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
     jobs: model.jobs.size,
     queues: [...model.queues.values()].map((q) => ({ name: q.name, counts: model.statusCounts(q.name) })),
     computeEnvironments: [...model.computeEnvironments.values()].map((c) => ({
