@@ -137,4 +137,40 @@ describe('pipeline worker processes (batchiepatchie worker)', function () {
       }
     }
   });
+
+  it('makes each AWS call of a round once, with 1, 2 and 4 worker processes', async () => {
+    const queues = ['p-a', 'p-b'];
+    const busyRound = async (): Promise<Record<string, number>> => {
+      // Settle, move the AFTER_CREATED_AT mark with a sentinel, then 150 new jobs per queue.
+      h.sim.model.advance(120_000);
+      for (const q of queues) h.sim.model.submitJob({ jobName: 'sentinel', jobQueue: q, plan: { runSeconds: 100_000 } });
+      expect((await h.round()).status).to.equal('completed');
+      for (const q of queues) {
+        for (let i = 0; i < 150; i++) h.sim.model.submitJob({ jobName: `n-${i}`, jobQueue: q, plan: { runSeconds: 100_000 } });
+      }
+      h.sim.counters.reset();
+      const r = await h.round();
+      expect(r.status).to.equal('completed');
+      return awsCounters(h.sim);
+    };
+    const results: Record<number, Record<string, number>> = {};
+    for (const n of [1, 2, 4]) {
+      const procs = Array.from({ length: n }, () => startWorkerProcess(path.join(dir, 'config.toml')));
+      try {
+        for (const p of procs) await waitForOutput(p.output, /pipeline workers started/);
+        results[n] = await busyRound();
+      } finally {
+        await Promise.all(
+          procs.map((p) => {
+            const exited = new Promise((resolve) => p.child.once('exit', resolve));
+            p.child.kill('SIGTERM');
+            return exited;
+          }),
+        );
+      }
+    }
+    expect(results[1]['Batch.DescribeJobs']).to.equal(4); // 150 new jobs per queue: 2 calls of <= 100 ids each
+    expect(results[2]).to.deep.equal(results[1]);
+    expect(results[4]).to.deep.equal(results[1]);
+  });
 });
