@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { SimCluster, SimContainerInstance, SimTask } from '../entities';
 import type { SimModel } from '../model';
 import { ApiError, type Protocol, jsonResponse, offsetToken, parseJsonBody, parseOffsetToken } from './common';
-import { AMZ_JSON, epochSeconds, jsonTargetError, targetOperation } from './jsonTarget';
+import { AMZ_JSON, type OnTheWire, epochSeconds, jsonTargetError, targetOperation } from './jsonTarget';
 import { validate } from './validate';
 
 const PREFIX = 'AmazonEC2ContainerServiceV20141113.';
@@ -58,11 +58,11 @@ function byIdOrArn<T extends { arn: string }>(map: Map<string, T>, idOrArn: stri
   return undefined;
 }
 
-function taskView(model: SimModel, t: SimTask): Task {
+function taskView(model: SimModel, t: SimTask): OnTheWire<Task> {
   const job = t.job;
   const spec = job.spec;
   const ci = t.containerInstance;
-  const out: Task = {
+  const out: OnTheWire<Task> = {
     taskArn: t.arn,
     clusterArn: t.cluster.arn,
     taskDefinitionArn: `arn:aws:ecs:${model.region}:123456789012:task-definition/${spec.definitionName}:${spec.revision}`,
@@ -73,7 +73,7 @@ function taskView(model: SimModel, t: SimTask): Task {
     memory: String(t.memory),
     group: `family:${spec.definitionName}`,
     startedBy: job.id,
-    createdAt: epochSeconds(t.createdAt) as unknown as Date,
+    createdAt: epochSeconds(t.createdAt),
     version: t.lastStatus === 'STOPPED' ? 3 : t.lastStatus === 'RUNNING' ? 2 : 1,
     containers: [
       {
@@ -90,16 +90,16 @@ function taskView(model: SimModel, t: SimTask): Task {
   if (ci) {
     out.containerInstanceArn = ci.arn;
   }
-  if (t.startedAt !== undefined) out.startedAt = epochSeconds(t.startedAt) as unknown as Date;
+  if (t.startedAt !== undefined) out.startedAt = epochSeconds(t.startedAt);
   if (t.stoppedAt !== undefined) {
-    out.stoppedAt = epochSeconds(t.stoppedAt) as unknown as Date;
+    out.stoppedAt = epochSeconds(t.stoppedAt);
     out.stoppedReason = t.stoppedReason;
     out.stopCode = 'EssentialContainerExited';
   }
   return out;
 }
 
-function containerInstanceView(ci: SimContainerInstance): ContainerInstance {
+function containerInstanceView(ci: SimContainerInstance): OnTheWire<ContainerInstance> {
   const inst = ci.instance;
   let pending = 0;
   let running = 0;
@@ -127,7 +127,7 @@ function containerInstanceView(ci: SimContainerInstance): ContainerInstance {
       { name: 'ecs.ami-id', value: inst.ami },
       { name: 'ecs.os-type', value: 'linux' },
     ],
-    registeredAt: epochSeconds(ci.registeredAt) as unknown as Date,
+    registeredAt: epochSeconds(ci.registeredAt),
     attachments: [],
     tags: [],
   };
@@ -177,7 +177,7 @@ function handleOperation(op: string, body: Record<string, unknown>, model: SimMo
       const input = validate(schemas.DescribeTasks, body, INVALID);
       if (input.tasks.length > 100) throw new ApiError(400, INVALID, 'Tasks cannot be longer than 100 elements');
       const cluster = findCluster(model, input.cluster);
-      const tasks: Task[] = [];
+      const tasks: OnTheWire<Task>[] = [];
       const failures: Failure[] = [];
       for (const id of input.tasks) {
         const t = byIdOrArn(cluster.tasks, id);
@@ -199,7 +199,7 @@ function handleOperation(op: string, body: Record<string, unknown>, model: SimMo
       const input = validate(schemas.DescribeContainerInstances, body, INVALID);
       if (input.containerInstances.length > 100) throw new ApiError(400, INVALID, 'instanceIds can have at most 100 items.');
       const cluster = findCluster(model, input.cluster);
-      const containerInstances: ContainerInstance[] = [];
+      const containerInstances: OnTheWire<ContainerInstance>[] = [];
       const failures: Failure[] = [];
       for (const id of input.containerInstances) {
         const c = byIdOrArn(cluster.containerInstances, id);

@@ -12,6 +12,15 @@ export function jsonTargetError(status: number, code: string, message: string): 
   return jsonResponse(status, { __type: code, message }, AMZ_JSON, { 'x-amzn-errortype': code });
 }
 
+/** An SDK output shape as it travels in JSON 1.1: its Date members are epoch seconds. */
+export type OnTheWire<T> = T extends Date
+  ? number
+  : T extends (infer U)[]
+    ? OnTheWire<U>[]
+    : T extends object
+      ? { [K in keyof T]: OnTheWire<T[K]> }
+      : T;
+
 /** Epoch seconds, as JSON 1.1 timestamps travel. */
 export function epochSeconds(ms: number | undefined): number | undefined {
   return ms === undefined ? undefined : ms / 1000;
