@@ -30,6 +30,7 @@ const jobInput = z.object({
       exitCode: z.number().int().optional(),
       reason: z.string().optional(),
       runSeconds: z.number().positive().optional(),
+      startingSeconds: z.number().positive().optional(),
       logLines: z.array(z.string()).optional(),
       failAttempts: z.number().int().optional(),
       failChildren: z.array(z.number().int()).optional(),

@@ -456,7 +456,8 @@ export class SimModel {
     job.tries++;
     job.logStreamName = `${job.spec.definitionName}/default/${task.id}`;
     this.setStatus(job, 'STARTING');
-    this.schedule(job, this.time + TIMING.startingToRunning);
+    const starting = job.plan.startingSeconds;
+    this.schedule(job, this.time + (starting !== undefined && starting > 0 ? starting * 1000 : TIMING.startingToRunning));
   }
 
   private releaseTask(job: SimJob, exitCode: number | undefined, reason: string | undefined): void {

@@ -96,6 +96,8 @@ function submitFromTemplate(model: SimModel, t: Template, serial: number, depend
     },
   };
   const input = t.make ? t.make(rng, base) : base;
+  // Now and then an image pull hangs: the job sits in STARTING for 20 minutes.
+  if (!input.fargate && rng.chance(0.02)) input.plan = { ...input.plan, startingSeconds: 1200 };
   return model.submitJob(dependsOn && !input.arraySize ? { ...input, dependsOn } : input).jobId;
 }
 

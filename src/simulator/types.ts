@@ -52,6 +52,8 @@ export interface JobPlan {
   reason?: string;
   runSeconds?: number;
   logLines?: string[];
+  /** Simulator extension: how long STARTING lasts (default 5 s); long values make a job stuck in STARTING. */
+  startingSeconds?: number;
   /** Simulator extension: the first N attempts fail, later ones follow `outcome`. */
   failAttempts?: number;
   /** Simulator extension: array children with these indexes fail. */

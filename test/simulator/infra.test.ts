@@ -130,6 +130,19 @@ describe('simulator: ECS (JSON 1.1) and EC2 (query/XML) through the real SDK cli
     expect(notFound.name).to.equal('InvalidInstanceID.NotFound');
   });
 
+  it('can keep a job stuck in STARTING (plan.startingSeconds) until its host is terminated', async () => {
+    const { jobId } = t.sim.model.submitJob({ jobName: 'stuck', jobQueue: queue, plan: { startingSeconds: 3600, runSeconds: 10 } });
+    t.sim.model.advance(15 * 60_000);
+    const d = t.sim.model.getJob(jobId);
+    expect(d?.status).to.equal('STARTING');
+    const cluster = t.sim.model.computeEnvironment(ce)?.ecsClusterArn as string;
+    const ci = (await t.aws.ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: [d?.container?.containerInstanceArn as string] }))).containerInstances?.[0];
+    await t.aws.ec2.send(new TerminateInstancesCommand({ InstanceIds: [ci?.ec2InstanceId as string] }));
+    const after = t.sim.model.getJob(jobId);
+    expect(after?.status).to.equal('FAILED');
+    expect(after?.statusReason).to.match(/^Host EC2 \(instance i-[0-9a-f]+\) terminated\.$/);
+  });
+
   it('scales a managed compute environment with demand and with UpdateComputeEnvironment', async () => {
     await t.close();
     t = await startTestSim();
