@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { openPipelineQueues } from '../../src/pipeline/queues';
 import { getJob } from '../../src/store/jobs';
 import { expectConverged } from './converge';
 import { awsCounters, startHarness, type Harness } from './harness';
@@ -134,6 +135,17 @@ describe('pipeline worker processes (batchiepatchie worker)', function () {
         const exited = new Promise<number | null>((resolve) => p.child.once('exit', (code) => resolve(code)));
         p.child.kill('SIGTERM');
         expect(await exited).to.equal(0);
+      }
+      // Job schedulers outlive the scheduler process (they live in Redis): remove them and what they
+      // queued, or their 1 s rounds would hold the queue locks in the tests that follow.
+      const pipeline = openPipelineQueues(h.config);
+      try {
+        for (const queue of pipeline.queues) {
+          for (const s of await queue.getJobSchedulers()) await queue.removeJobScheduler(s.key);
+          await queue.drain(true);
+        }
+      } finally {
+        await pipeline.close();
       }
     }
   });
