@@ -255,6 +255,8 @@ export interface Config {
   stuck_starting_seconds: number;
   retention_days: number;
   worker_concurrency: number;
+  /** Port of the /metrics and /healthz endpoint of worker and scheduler processes; 0 = none. */
+  metrics_port: number;
   /** Max AWS calls per second per operation, across all workers. */
   aws_calls_per_second: number;
   /** none | tokens | proxy. */

@@ -24,6 +24,7 @@ export const CONFIG_DEFAULTS = {
   stuck_starting_seconds: 600,
   retention_days: 30,
   worker_concurrency: 8,
+  metrics_port: 0,
   aws_calls_per_second: 20,
   auth_mode: 'none',
   auth_tokens: [],

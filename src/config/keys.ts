@@ -37,6 +37,7 @@ export const CONFIG_KEYS = {
   stuck_starting_seconds: 'number',
   retention_days: 'number',
   worker_concurrency: 'integer',
+  metrics_port: 'integer',
   aws_calls_per_second: 'number',
   auth_mode: 'string',
   auth_tokens: 'tokens',

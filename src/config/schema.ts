@@ -106,6 +106,7 @@ export const fieldSchema = z.strictObject({
   stuck_starting_seconds: positiveSeconds(),
   retention_days: positiveNumber('a positive number of days'),
   worker_concurrency: z.int(expect('a positive integer')).positive(expect('a positive integer')),
+  metrics_port: z.int(expect('0 (off) or a port 1-65535')).min(0, expect('0 (off) or a port 1-65535')).max(65535, expect('0 (off) or a port 1-65535')),
   aws_calls_per_second: positiveNumber('a positive number of calls per second'),
   auth_mode: z.enum(['none', 'tokens', 'proxy'], expect('"none", "tokens" or "proxy"')),
   auth_tokens: authTokens(),

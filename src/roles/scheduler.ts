@@ -1,4 +1,5 @@
 import { createLogger } from '../log';
+import { startMetricsServer } from '../pipeline/metricsServer';
 import { startScheduler } from '../pipeline/scheduler';
 import type { Config } from '../types';
 import { untilSignal } from '../pipeline/shutdown';
@@ -10,8 +11,10 @@ import { untilSignal } from '../pipeline/shutdown';
  */
 export async function runScheduler(config: Config): Promise<void> {
   const logger = createLogger(config.log_level, { role: 'scheduler' });
+  const metrics = config.metrics_port > 0 ? await startMetricsServer(config.host, config.metrics_port, logger) : null;
   const scheduler = await startScheduler(config, { logger });
   const signal = await untilSignal();
   logger.info({ signal }, 'scheduler shutting down');
   await scheduler.close();
+  await metrics?.close();
 }

@@ -5,35 +5,10 @@
  */
 import type { Knex } from 'knex';
 import { TERMINAL_STATUSES, type MirroredJob } from '../types';
+import { MIRRORED_COLUMNS } from './jobs';
 
-/** Columns written from an event, with their SQL types (same set as the sync upsert). */
-const COLUMNS: readonly (readonly [keyof MirroredJob, string])[] = [
-  ['job_id', 'varchar(64)'],
-  ['job_name', 'text'],
-  ['job_definition', 'text'],
-  ['job_queue', 'text'],
-  ['image', 'text'],
-  ['status', 'varchar(16)'],
-  ['created_at', 'timestamptz'],
-  ['stopped_at', 'timestamptz'],
-  ['vcpus', 'integer'],
-  ['vcpus_exact', 'double precision'],
-  ['memory', 'integer'],
-  ['timeout', 'integer'],
-  ['command_line', 'text'],
-  ['status_reason', 'text'],
-  ['run_started_at', 'timestamptz'],
-  ['exitcode', 'integer'],
-  ['log_stream_name', 'text'],
-  ['log_group_name', 'text'],
-  ['task_arn', 'text'],
-  ['array_properties', 'jsonb'],
-  ['array_parent_id', 'varchar(64)'],
-  ['array_index', 'integer'],
-  ['attempts', 'integer'],
-  ['platform', 'text'],
-  ['job_type', 'text'],
-];
+/** Columns written from an event: the same set as the sync upsert. */
+const COLUMNS = MIRRORED_COLUMNS;
 const NAMES = COLUMNS.map(([c]) => c);
 const UPDATABLE = NAMES.filter((c) => c !== 'job_id');
 

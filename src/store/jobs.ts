@@ -31,7 +31,7 @@ export type JobState = Pick<
 >;
 
 /** Mirrored columns with their SQL types, in one place: the upsert derives everything from it. */
-const MIRRORED_COLUMNS: readonly (readonly [keyof MirroredJob, string])[] = [
+export const MIRRORED_COLUMNS: readonly (readonly [keyof MirroredJob, string])[] = [
   ['job_id', 'varchar(64)'],
   ['job_name', 'text'],
   ['job_definition', 'text'],

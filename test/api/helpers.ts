@@ -9,39 +9,11 @@ import { upsertJobs } from '../../src/store/jobs';
 import type { Config, MirroredJob } from '../../src/types';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { testRedisPrefix } from '../helpers/redis';
+import { mirroredJob } from '../store/fixtures';
 
-let counter = 0;
-
+/** A complete MirroredJob with a random id; override what the test is about. */
 export function job(overrides: Partial<MirroredJob> = {}): MirroredJob {
-  counter += 1;
-  return {
-    job_id: overrides.job_id ?? randomUUID(),
-    job_name: `job-${counter}`,
-    job_definition: 'arn:aws:batch:us-east-1:123456789012:job-definition/def:1',
-    job_queue: 'queue-a',
-    image: 'busybox:latest',
-    status: 'RUNNABLE',
-    created_at: new Date('2026-11-01T00:00:00.000Z'),
-    stopped_at: null,
-    vcpus: 1,
-    vcpus_exact: null,
-    memory: 512,
-    timeout: -1,
-    command_line: '["echo","hi"]',
-    status_reason: null,
-    run_started_at: null,
-    exitcode: null,
-    log_stream_name: null,
-    log_group_name: null,
-    task_arn: null,
-    array_properties: null,
-    array_parent_id: null,
-    array_index: null,
-    attempts: 0,
-    platform: 'EC2',
-    job_type: 'container',
-    ...overrides,
-  };
+  return mirroredJob({ job_id: randomUUID(), ...overrides });
 }
 
 export async function insertJobs(db: Knex, jobs: MirroredJob[]): Promise<void> {

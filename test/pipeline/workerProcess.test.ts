@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -44,6 +45,15 @@ async function waitForOutput(get: () => string, re: RegExp, timeoutMs = 20_000):
     if (Date.now() > deadline) throw new Error(`no ${re} in:\n${get()}`);
     await sleep(50);
   }
+}
+
+/** A port free right now (bound by the OS, then released). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 describe('pipeline worker processes (batchiepatchie worker)', function () {
@@ -111,6 +121,28 @@ describe('pipeline worker processes (batchiepatchie worker)', function () {
     } finally {
       survivor.child.kill('SIGTERM');
       await new Promise((resolve) => survivor.child.once('exit', resolve));
+    }
+  });
+
+  it('serves the pipeline metrics of a worker process on metrics_port', async () => {
+    const port = await freePort();
+    writeFileSync(path.join(dir, 'metrics.toml'), `${tomlFor(h)}\nhost = "127.0.0.1"\nmetrics_port = ${port}\n`);
+    const w = startWorkerProcess(path.join(dir, 'metrics.toml'));
+    try {
+      await waitForOutput(w.output, /pipeline workers started/);
+      h.sim.model.submitJob({ jobName: 'metered', jobQueue: 'p-a', plan: { runSeconds: 5 } });
+      expect((await h.round()).status).to.equal('completed');
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(health.status).to.equal(200);
+      const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(body).to.match(/batchiepatchie_aws_calls_total\{operation="Batch\.ListJobs"\} [1-9]/);
+      expect(body).to.match(/batchiepatchie_sync_task_duration_seconds_count\{[^}]*task="syncQueue"[^}]*\} [1-9]/);
+      expect(body).to.include('process_cpu_user_seconds_total');
+      expect((await fetch(`http://127.0.0.1:${port}/nothing`)).status).to.equal(404);
+    } finally {
+      const exited = new Promise((resolve) => w.child.once('exit', resolve));
+      w.child.kill('SIGTERM');
+      await exited;
     }
   });
 
