@@ -8,7 +8,7 @@
  *
  * Schedule: every scale_period seconds. Retry: MAINTENANCE_RETRY.
  */
-import { DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, type EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import {
   DescribeContainerInstancesCommand,
   DescribeTasksCommand,
@@ -23,6 +23,7 @@ import {
   upsertTaskInstanceInfo,
   type InstanceInput,
 } from '../../store/instances';
+import type { Logger } from '../../log';
 import { listActivatedQueues } from '../../store/queues';
 import type { Config, TaskInstanceInfo } from '../../types';
 import { computeEnvironmentsByQueue, describeComputeEnvironments } from '../computeEnvironments';
@@ -96,16 +97,46 @@ async function readCluster(ecs: ECSClient, clusterArn: string, computeEnvironmen
   return { clusterArn, computeEnvironmentArn, tasksByInstance };
 }
 
-async function describeInstances(ctx: TaskContext, ids: string[]): Promise<Instance[]> {
+/** EC2 ids named in an InvalidInstanceID.NotFound message ("The instance IDs 'i-1, i-2' do not exist"). */
+export function missingInstanceIds(err: unknown): string[] {
+  if (!(err instanceof Error) || err.name !== 'InvalidInstanceID.NotFound') return [];
+  return err.message.match(/i-[0-9a-zA-Z]+/g) ?? [];
+}
+
+/**
+ * DescribeInstances of the ids ECS still names. EC2 forgets a terminated
+ * instance about an hour after it ends, while ECS may still list its container
+ * instance; EC2 then fails the whole call with InvalidInstanceID.NotFound. The
+ * forgotten ids are dropped and the rest asked again, so one stale instance
+ * cannot stop the reconciliation of all the others.
+ */
+export async function describeExistingInstances(ec2: EC2Client, ids: string[], logger?: Logger): Promise<Instance[]> {
   const out: Instance[] = [];
-  for (const part of chunks(ids, 100)) {
-    let NextToken: string | undefined;
-    do {
-      const r = await ctx.aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: part, NextToken }));
-      for (const res of r.Reservations ?? []) out.push(...(res.Instances ?? []));
-      NextToken = r.NextToken;
-    } while (NextToken);
+  for (let part of chunks(ids, 100)) {
+    while (part.length > 0) {
+      try {
+        out.push(...(await describeAllPages(ec2, part)));
+        break;
+      } catch (err) {
+        const missing = new Set(missingInstanceIds(err));
+        const remaining = part.filter((id) => !missing.has(id));
+        if (remaining.length === part.length) throw err; // not a forgotten-instance error we can act on
+        logger?.warn({ forgotten: [...missing] }, 'EC2 no longer knows these instances; describing the others');
+        part = remaining;
+      }
+    }
   }
+  return out;
+}
+
+async function describeAllPages(ec2: EC2Client, ids: string[]): Promise<Instance[]> {
+  const out: Instance[] = [];
+  let NextToken: string | undefined;
+  do {
+    const r = await ec2.send(new DescribeInstancesCommand({ InstanceIds: ids, NextToken }));
+    for (const res of r.Reservations ?? []) out.push(...(res.Instances ?? []));
+    NextToken = r.NextToken;
+  } while (NextToken);
   return out;
 }
 
@@ -128,7 +159,7 @@ export async function reconcileEcsInstances(ctx: TaskContext): Promise<Reconcile
 
   const where = new Map<string, ClusterState>();
   for (const s of states) for (const id of s.tasksByInstance.keys()) where.set(id, s);
-  const instances = await describeInstances(ctx, [...where.keys()]);
+  const instances = await describeExistingInstances(ctx.aws.ec2, [...where.keys()], ctx.logger);
 
   const now = new Date();
   const rows: InstanceInput[] = [];
