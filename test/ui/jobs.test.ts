@@ -208,8 +208,12 @@ describe('UI: Jobs page', function () {
     const { page } = await newPage(s.browser);
     await page.goto(`${s.url}/?queue=ui-alpha`);
     await waitRows(page, (n) => n.length === 5, 'the alpha jobs');
-    await page.check('label.toggle:has-text("Auto-refresh") input');
-    expect(new URL(page.url()).searchParams.get('refresh')).to.equal('1');
+    // The box is controlled by the URL: it shows checked once the router has applied the click,
+    // so wait for that rather than for the click itself to flip it (page.check would race it).
+    const toggle = 'label.toggle:has-text("Auto-refresh") input';
+    await page.click(toggle);
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('refresh') === '1', undefined, { timeout: 5000 });
+    await page.waitForSelector(`${toggle}:checked`, { timeout: 5000 });
     await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
 
     const sim = s.stack.sim.model;
