@@ -79,7 +79,7 @@ describe('pipeline under faults: the mirror converges', function () {
           () => (done = true),
         );
         if (r === 0) await kill(false); // every backend once, whatever it is doing
-        const until = Date.now() + 5000;
+        const until = Date.now() + 20_000;
         let caught = false;
         while (!done && !caught && Date.now() < until) {
           const before = upsertsKilled;

@@ -149,6 +149,22 @@ describe('pipeline sync rounds (simulator + Redis + Postgres)', function () {
     expect(after.queues).to.include('q-main');
   });
 
+  it('frees its queues when a round fails to start, so the next round syncs them', async () => {
+    // The round locks its queues, then reads the jobs table: make that read fail.
+    await h.db.raw('ALTER TABLE jobs RENAME TO jobs_away');
+    let failure: unknown = null;
+    try {
+      await h.round().catch((err: unknown) => (failure = err));
+    } finally {
+      await h.db.raw('ALTER TABLE jobs_away RENAME TO jobs');
+    }
+    expect(String(failure)).to.match(/jobs/);
+    const next = await h.round();
+    expect(next.skipped).to.not.include('q-main');
+    expect(next.status).to.equal('completed');
+    expect(next.queues).to.include('q-main');
+  });
+
   it('writes the job summary log and the metrics of each round', async () => {
     const rows = await h.db('job_summary_event_log').where({ job_queue: 'q-main' }).orderBy('timestamp');
     expect(rows.length).to.be.greaterThan(1);

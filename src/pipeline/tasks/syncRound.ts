@@ -80,6 +80,23 @@ export async function startRound(ctx: TaskContext, flow: FlowProducer, roundJobI
   if (skipped.length) ctx.logger.warn({ roundId, skipped }, 'sync round skips queues still held by an earlier round');
   if (queues.length === 0) return { roundId, queues, skipped, arrayParents: 0, finishJobId: null };
 
+  try {
+    return await addRoundFlow(ctx, flow, roundId, queues, skipped);
+  } catch (err) {
+    // Nothing was enqueued for these queues: free them now, or every round
+    // would skip them until the lock expires (minutes) after one DB blip.
+    await releaseQueueLocks(ctx.redis, ctx.config, queues, roundId).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function addRoundFlow(
+  ctx: TaskContext,
+  flow: FlowProducer,
+  roundId: string,
+  queues: string[],
+  skipped: string[],
+): Promise<RoundPlan> {
   const parents = await listOpenArrayParents(ctx.db, queues);
   const base = { roundId, lockedQueues: queues };
   const childOpts = (id: string) => ({ ...SYNC_TASK_RETRY, ...KEEP, jobId: id, failParentOnFailure: true });
