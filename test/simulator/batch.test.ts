@@ -12,7 +12,7 @@ import {
   UpdateComputeEnvironmentCommand,
 } from '@aws-sdk/client-batch';
 import { expect } from 'chai';
-import { type TestSim, basicInfra, rawPost, startTestSim } from './helpers';
+import { type TestSim, basicInfra, errorOf, rawPost, startTestSim } from './helpers';
 
 async function listAll(t: TestSim, input: ListJobsCommandInput): Promise<{ jobs: JobSummary[]; pages: number[] }> {
   const jobs: JobSummary[] = [];
@@ -25,16 +25,6 @@ async function listAll(t: TestSim, input: ListJobsCommandInput): Promise<{ jobs:
     nextToken = out.nextToken;
   } while (nextToken);
   return { jobs, pages };
-}
-
-async function errorOf(p: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, message: e.message, status: e.$metadata?.httpStatusCode };
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe('simulator: Batch (REST-JSON) through @aws-sdk/client-batch', () => {

@@ -34,3 +34,14 @@ export async function rawPost(endpoint: string, path: string, body: string, head
   const res = await fetch(`${endpoint}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
   return { status: res.status, text: await res.text(), headers: res.headers };
 }
+
+/** The AWS error a call fails with (its name, message and HTTP status); throws if it succeeds. */
+export async function errorOf(p: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> {
+  try {
+    await p;
+  } catch (err) {
+    const e = err as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
+    return { name: e.name, message: e.message, status: e.$metadata?.httpStatusCode };
+  }
+  throw new Error('expected the call to fail');
+}

@@ -2,17 +2,7 @@ import { DescribeComputeEnvironmentsCommand, DescribeJobsCommand, UpdateComputeE
 import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeContainerInstancesCommand, DescribeTasksCommand, ListContainerInstancesCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { expect } from 'chai';
-import { type TestSim, basicInfra, startTestSim } from './helpers';
-
-async function errorOf(p: Promise<unknown>): Promise<{ name: string; status?: number }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { name: string; $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode };
-  }
-  throw new Error('expected the call to fail');
-}
+import { type TestSim, basicInfra, errorOf, startTestSim } from './helpers';
 
 describe('simulator: ECS (JSON 1.1) and EC2 (query/XML) through the real SDK clients', () => {
   let t: TestSim;

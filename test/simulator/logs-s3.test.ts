@@ -1,19 +1,9 @@
 import { DescribeLogStreamsCommand, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateBucketCommand, GetBucketLocationCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
-import { type TestSim, basicInfra, startTestSim } from './helpers';
+import { type TestSim, basicInfra, errorOf, startTestSim } from './helpers';
 
 const GROUP = '/aws/batch/job';
-
-async function errorOf(p: Promise<unknown>): Promise<{ name: string; status?: number }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { name: string; $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode };
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('simulator: CloudWatch Logs (JSON 1.1) and S3 (REST-XML) through the real SDK clients', () => {
   let t: TestSim;
