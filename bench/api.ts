@@ -13,7 +13,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -22,6 +21,7 @@ import { parseJobSearch } from '../src/api/routes/jobs';
 import { createDb, migrateLatest } from '../src/store/db';
 import { getJob, searchJobs } from '../src/store/jobs';
 import { PG } from '../test/helpers/db';
+import { freePort } from '../test/helpers/net';
 
 const JOBS = Number(process.env.BENCH_API_JOBS ?? 1_000_000);
 const SECONDS = Number(process.env.BENCH_API_SECONDS ?? 10);
@@ -105,13 +105,6 @@ async function loadJobs(db: Knex): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** `batchiepatchie api` in a process of its own, so it does not share an event loop with the load generator. */
 async function startApiProcess(dir: string): Promise<{ url: string; child: ChildProcess }> {

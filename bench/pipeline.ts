@@ -35,6 +35,7 @@ import { applyJobEventRows } from '../src/store/jobEvents';
 import { upsertJobs } from '../src/store/jobs';
 import { activateQueue } from '../src/store/queues';
 import { AWS_JOB_STATUSES, type Config } from '../src/types';
+import { deleteKeysWithPrefix } from '../test/helpers/redis';
 
 const FINISHED = Number(process.env.BENCH_PIPELINE_FINISHED ?? 100_000);
 const ACTIVE = Number(process.env.BENCH_PIPELINE_ACTIVE ?? 1_000);
@@ -233,14 +234,7 @@ async function main(): Promise<void> {
     await sim.stop();
     await admin.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.destroy();
-    const redis = new Redis(config.redis_url);
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-    redis.disconnect();
+    await deleteKeysWithPrefix(config.redis_url, prefix);
   }
 }
 

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -11,17 +10,11 @@ import { loadIndexPage } from '../../src/api/routes/ui';
 import { createLogger } from '../../src/log';
 import { createDb } from '../../src/store/db';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { freePort } from '../helpers/net';
 import { getJson, insertJobs, job, startTestApi, type TestApi } from './helpers';
 
 const logger = createLogger('silent');
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('API: operations endpoints, headers, UI serving, shutdown', function () {
   this.timeout(30_000);

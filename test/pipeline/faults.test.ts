@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { expect } from 'chai';
+import { freePort } from '../helpers/net';
 import { Redis } from 'ioredis';
 import { getJob } from '../../src/store/jobs';
 import { PG } from '../helpers/db';
@@ -107,16 +107,6 @@ describe('pipeline under faults: the mirror converges', function () {
     let server: ChildProcess | null = null;
     let port = 0;
 
-    async function freePort(): Promise<number> {
-      return new Promise((resolve, reject) => {
-        const s = createServer();
-        s.listen(0, '127.0.0.1', () => {
-          const p = (s.address() as { port: number }).port;
-          s.close(() => resolve(p));
-        });
-        s.on('error', reject);
-      });
-    }
 
     async function startRedis(): Promise<void> {
       server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,6 +6,7 @@ import { expect } from 'chai';
 import { openPipelineQueues } from '../../src/pipeline/queues';
 import { getJob } from '../../src/store/jobs';
 import { expectConverged } from './converge';
+import { freePort } from '../helpers/net';
 import { awsCounters, startHarness, type Harness } from './harness';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -45,15 +45,6 @@ async function waitForOutput(get: () => string, re: RegExp, timeoutMs = 20_000):
     if (Date.now() > deadline) throw new Error(`no ${re} in:\n${get()}`);
     await sleep(50);
   }
-}
-
-/** A port free right now (bound by the OS, then released). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('pipeline worker processes (batchiepatchie worker)', function () {
