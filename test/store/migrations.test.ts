@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import pg from 'pg';
+import { createTestDatabase, PG, type TestDatabase } from '../helpers/db';
+import { upsertJobs } from '../../src/store/jobs';
+import { mirroredJob } from './fixtures';
 
 const TABLES = [
   'jobs',
@@ -45,6 +48,64 @@ describe('migrations', () => {
     expect(await t.db('job_status_events')).to.have.length(0);
     await t.db('jobs').where({ job_id: 'j-1' }).update({ status: 'RUNNING' });
     expect(await t.db('job_status_events')).to.have.length(1);
+  });
+
+  it('fires the status triggers once per statement: one event and one NOTIFY per new or re-statused job', async () => {
+    const triggers = await t.db.raw(
+      `SELECT tgname, (tgtype & 1) = 1 AS per_row FROM pg_trigger
+       WHERE tgrelid = 'jobs'::regclass AND NOT tgisinternal ORDER BY tgname`,
+    );
+    expect(triggers.rows).to.deep.equal([
+      { tgname: 'job_status_update_trigger_insert', per_row: false },
+      { tgname: 'job_status_update_trigger_update', per_row: false },
+    ]);
+    const listener = new pg.Client({
+      host: PG.database_host, port: PG.database_port, user: PG.database_username, password: PG.database_password, database: t.name,
+    });
+    await listener.connect();
+    const notified: string[] = [];
+    listener.on('notification', (n) => notified.push(n.payload ?? ''));
+    await listener.query('LISTEN job_status_events');
+    try {
+      const old = Array.from({ length: 5 }, () => mirroredJob({ status: 'RUNNABLE' }));
+      await upsertJobs(t.db, old);
+      await t.db('job_status_events').del();
+      notified.length = 0;
+      // One statement: 2 new jobs, 2 status changes, 1 other change, 1 unchanged.
+      const fresh = [mirroredJob(), mirroredJob()];
+      const batch = [
+        ...fresh,
+        { ...old[0], status: 'RUNNING' as const },
+        { ...old[1], status: 'FAILED' as const },
+        { ...old[2], status_reason: 'reason only' },
+        old[3],
+      ];
+      expect((await upsertJobs(t.db, batch)).written).to.equal(5);
+      const expected = [...fresh.map((j) => j.job_id), old[0].job_id, old[1].job_id].sort();
+      expect((await t.db('job_status_events').pluck('job_id')).sort()).to.deep.equal(expected);
+      // A set-wide UPDATE without status changes records nothing.
+      await t.db('jobs').update({ last_seen_at: new Date() });
+      expect((await t.db('job_status_events').pluck('job_id')).sort()).to.deep.equal(expected);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(notified.sort()).to.deep.equal(expected);
+    } finally {
+      await listener.end();
+    }
+  });
+
+  it('rolls back the statement triggers to row triggers that still record status changes', async () => {
+    await t.db.migrate.down();
+    const triggers = await t.db.raw(
+      `SELECT tgname, (tgtype & 1) = 1 AS per_row FROM pg_trigger
+       WHERE tgrelid = 'jobs'::regclass AND NOT tgisinternal ORDER BY tgname`,
+    );
+    expect(triggers.rows.map((r: { per_row: boolean }) => r.per_row)).to.deep.equal([true, true]);
+    const job = mirroredJob({ status: 'RUNNABLE' });
+    await upsertJobs(t.db, [job]);
+    await t.db('job_status_events').del();
+    await upsertJobs(t.db, [{ ...job, status: 'RUNNING' }]);
+    expect(await t.db('job_status_events').pluck('job_id')).to.deep.equal([job.job_id]);
+    await t.db.migrate.latest();
   });
 
   it('rolls back to an empty database and migrates up again', async () => {
