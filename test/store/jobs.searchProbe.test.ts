@@ -64,3 +64,86 @@ describe('store/jobs search: token + sort by id/name, past the index probe', fun
     expect(trigramCore('a-b')).to.equal('a-b');
   });
 });
+
+/**
+ * A token that is the start of many names, far along the order: the search
+ * walks the sort index from the token and collects only the matches before
+ * it (ASC) or after it (DESC). Matches on both sides of the token check that
+ * the two parts are joined in the right order.
+ */
+describe('store/jobs search: token + sort by name, split at the token', function () {
+  this.timeout(60_000);
+  let t: TestDatabase;
+  const jobs: MirroredJob[] = [];
+  const pad = (n: number) => String(n).padStart(5, '0');
+
+  before(async () => {
+    t = await createTestDatabase();
+    // Names that never match fill the first and the last 3,200 places, so the
+    // probe from either end finds nothing.
+    for (let i = 0; i < 3200; i++) jobs.push(mirroredJob({ job_id: `a-${pad(i)}`, job_name: `aaa-${pad(i)}`, image: 'img:1' }));
+    for (let i = 0; i < 3200; i++) jobs.push(mirroredJob({ job_id: `z-${pad(i)}`, job_name: `zzz-${pad(i)}`, image: 'img:1' }));
+    // The cluster at the token, and a few matches before and after it.
+    for (let i = 0; i < 250; i++) jobs.push(mirroredJob({ job_id: `n-${pad(i)}`, job_name: `needle-${pad(i)}`, image: 'img:1' }));
+    for (let i = 0; i < 30; i++) jobs.push(mirroredJob({ job_id: `m-${pad(i)}`, job_name: `mmm-needle-${pad(i)}`, image: 'img:1' }));
+    for (let i = 0; i < 30; i++) jobs.push(mirroredJob({ job_id: `p-${pad(i)}`, job_name: `ppp-${pad(i)}`, image: `img:needle-${i}` }));
+    // A token in many images, on names between the first ones and the token.
+    for (let i = 0; i < 2500; i++) jobs.push(mirroredJob({ job_id: `b-${pad(i)}`, job_name: `bbb-${pad(i)}`, image: 'img:common' }));
+    // Older than the default 30-day range: matches that must not show.
+    for (let i = 0; i < 20; i++) jobs.push(mirroredJob({ job_id: `o-${pad(i)}`, job_name: `mmm-needle-old-${pad(i)}`, image: 'img:1' }));
+    await upsertJobs(t.db, jobs);
+    await t.db('jobs').where('job_id', 'like', 'o-%').update({ last_updated: new Date(Date.now() - 40 * 86_400_000) });
+    await t.db.raw('ANALYZE jobs');
+  });
+  after(async () => t.drop());
+
+  function expected(dir: 'ASC' | 'DESC', page: number): string[] {
+    const matching = jobs.filter(
+      (j) => !j.job_id.startsWith('o-') && [j.job_id, j.job_name, j.job_queue, j.image].some((v) => v.toLowerCase().includes('needle')),
+    );
+    const cmp = (a: MirroredJob, b: MirroredJob) =>
+      a.job_name < b.job_name ? -1 : a.job_name > b.job_name ? 1 : a.job_id < b.job_id ? -1 : a.job_id > b.job_id ? 1 : 0;
+    matching.sort((a, b) => (dir === 'ASC' ? cmp(a, b) : cmp(b, a)));
+    return matching.slice(page * 100, page * 100 + 100).map((j) => j.job_id);
+  }
+
+  for (const [token, dir, page] of [
+    ['needle', 'ASC', 0],
+    ['needle', 'ASC', 1],
+    ['needle', 'ASC', 2],
+    ['NEEDLE', 'ASC', 0],
+    ['needle', 'DESC', 0],
+    ['needle', 'DESC', 2],
+  ] as const) {
+    it(`"${token}" sorted by name ${dir}, page ${page}`, async () => {
+      const search: JobSearch = {
+        tokens: [token], queues: [], statuses: [], dateRange: '30d', sortColumn: 'name', sortDirection: dir, page,
+      };
+      const want = expected(dir, page);
+      expect(want.length).to.be.greaterThan(0);
+      expect((await searchJobs(t.db, search)).map((r) => r.job_id)).to.deep.equal(want);
+    });
+  }
+
+  it('a common token far from the start and not where names start with it is walked to: same rows', async () => {
+    // The probe sees only aaa-*, the walk from "common" no match: too many to collect.
+    const search: JobSearch = {
+      tokens: ['common'], queues: [], statuses: [], dateRange: '30d', sortColumn: 'name', sortDirection: 'ASC', page: 1,
+    };
+    const want = jobs.filter((j) => j.image === 'img:common').map((j) => j.job_id).sort().slice(100, 200);
+    expect((await searchJobs(t.db, search)).map((r) => r.job_id)).to.deep.equal(want);
+  });
+
+  it('a common token found from the end of the order is answered by the probe: same rows', async () => {
+    // `img:1` is in nearly every job but no name starts with it.
+    const search: JobSearch = {
+      tokens: ['img:1'], queues: [], statuses: [], dateRange: '30d', sortColumn: 'name', sortDirection: 'DESC', page: 0,
+    };
+    const want = jobs
+      .filter((j) => !j.job_id.startsWith('o-') && j.image === 'img:1')
+      .sort((a, b) => (a.job_name < b.job_name ? 1 : a.job_name > b.job_name ? -1 : 0))
+      .slice(0, 100)
+      .map((j) => j.job_id);
+    expect((await searchJobs(t.db, search)).map((r) => r.job_id)).to.deep.equal(want);
+  });
+});

@@ -34,6 +34,8 @@ describe('migrations', () => {
     for (const column of ['job_name', 'status', 'stopped_at', 'last_updated']) {
       expect(defs.some((d) => d.includes(`(${column}, job_id)`)), column).to.equal(true);
     }
+    // The name index holds every column a search token is tested against.
+    expect(defs.find((d) => d.includes('(job_name, job_id)'))).to.match(/INCLUDE \(last_updated, status, job_queue, image\)/);
   });
 
   it('records status changes in job_status_events through the triggers', async () => {
