@@ -96,7 +96,7 @@ describe('migrations', () => {
   });
 
   it('rolls back the statement triggers to row triggers that still record status changes', async () => {
-    await t.db.migrate.down();
+    await t.db.migrate.down({ name: '20261127020000_statement_status_triggers.ts' });
     const triggers = await t.db.raw(
       `SELECT tgname, (tgtype & 1) = 1 AS per_row FROM pg_trigger
        WHERE tgrelid = 'jobs'::regclass AND NOT tgisinternal ORDER BY tgname`,
