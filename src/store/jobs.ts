@@ -318,9 +318,11 @@ function filterConditions(search: JobSearch): SqlPart {
  * the index: if they hold the page, that is the answer (a token spread over
  * the order: a few ms). If they hold some matches but not enough, the matches
  * are spread, and the planner's plan is used as before. If they hold none,
- * the token is rare or clustered further on: its matches are collected with
- * the trigram index and sorted, when the index can find them (some token has
- * a word of 3+ characters; without one the trigram index reads everything).
+ * the token is rare or clustered further on, and when the trigram index can
+ * find its matches (some token has a word of 3+ characters; without one the
+ * index reads everything): a cluster where values start with the token is
+ * walked to (searchAroundTokenPrefix); otherwise few matches are collected
+ * with the trigram index and sorted, many are walked to by the planner.
  */
 const CORRELATED_SORTS: ReadonlySet<SortColumn> = new Set<SortColumn>(['id', 'name']);
 const PROBE_ROWS = 3000;
