@@ -17,7 +17,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Knex } from 'knex';
 import { createDb, migrateLatest } from '../src/store/db';
-import { searchJobs, upsertJobs } from '../src/store/jobs';
+import { jobSearch, searchJobs, upsertJobs } from '../src/store/jobs';
 import type { JobSearch, MirroredJob } from '../src/types';
 import type pg from 'pg';
 import { execLikeLibPq } from './libpqExec';
@@ -296,18 +296,7 @@ export async function generateJobs(db: Knex, n: number): Promise<void> {
   await db.raw('VACUUM ANALYZE jobs');
 }
 
-function search(overrides: Partial<JobSearch>): JobSearch {
-  return {
-    tokens: [],
-    queues: [],
-    statuses: [],
-    dateRange: '30d',
-    sortColumn: 'last_updated',
-    sortDirection: 'DESC',
-    page: 0,
-    ...overrides,
-  };
-}
+const search = jobSearch;
 
 /** The fixed query mix: what the UI sends most, plus each filter, sort and range. */
 export function queryMix(rareIdPrefix: string): [string, JobSearch][] {

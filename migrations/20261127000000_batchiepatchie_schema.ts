@@ -199,6 +199,14 @@ export async function up(knex: Knex): Promise<void> {
       RETURN NEW;
     END;
     $body$ LANGUAGE plpgsql`);
+  await createRowStatusTriggers(knex);
+}
+
+/**
+ * The status triggers of this migration, one call per row (a later migration
+ * replaces them with statement triggers, and its rollback calls this).
+ */
+export async function createRowStatusTriggers(knex: Knex): Promise<void> {
   await knex.raw('DROP TRIGGER IF EXISTS job_status_update_trigger_insert ON jobs');
   await knex.raw('DROP TRIGGER IF EXISTS job_status_update_trigger_update ON jobs');
   await knex.raw(`

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { createRowStatusTriggers } from './20261127000000_batchiepatchie_schema';
 
 /**
  * Status-change triggers once per statement instead of once per row.
@@ -14,39 +15,37 @@ import type { Knex } from 'knex';
  * them at the row-level functions of the schema migration again.
  */
 
+/**
+ * A statement trigger function that records the jobs `changedJobs` selects
+ * (from the transition tables) in job_status_events and notifies each.
+ */
+function recordAndNotify(name: string, changedJobs: string): string {
+  return `
+    CREATE OR REPLACE FUNCTION ${name}() RETURNS trigger AS $body$
+    DECLARE
+      notified bigint;
+    BEGIN
+      WITH recorded AS (
+        INSERT INTO job_status_events (job_id, updated)
+          SELECT job_id, now() FROM (${changedJobs}) changed
+          ON CONFLICT (job_id) DO UPDATE SET updated = now()
+          RETURNING job_id
+      )
+      SELECT count(pg_notify('job_status_events', job_id)) INTO notified FROM recorded;
+      RETURN NULL;
+    END;
+    $body$ LANGUAGE plpgsql`;
+}
+
 export async function up(knex: Knex): Promise<void> {
-  await knex.raw(`
-    CREATE OR REPLACE FUNCTION job_status_events_after_insert() RETURNS trigger AS $body$
-    DECLARE
-      notified bigint;
-    BEGIN
-      WITH recorded AS (
-        INSERT INTO job_status_events (job_id, updated)
-          SELECT job_id, now() FROM inserted_jobs
-          ON CONFLICT (job_id) DO UPDATE SET updated = now()
-          RETURNING job_id
-      )
-      SELECT count(pg_notify('job_status_events', job_id)) INTO notified FROM recorded;
-      RETURN NULL;
-    END;
-    $body$ LANGUAGE plpgsql`);
-  await knex.raw(`
-    CREATE OR REPLACE FUNCTION job_status_events_after_update() RETURNS trigger AS $body$
-    DECLARE
-      notified bigint;
-    BEGIN
-      WITH recorded AS (
-        INSERT INTO job_status_events (job_id, updated)
-          SELECT n.job_id, now()
-          FROM new_jobs n JOIN old_jobs o ON o.job_id = n.job_id
-          WHERE n.status IS DISTINCT FROM o.status
-          ON CONFLICT (job_id) DO UPDATE SET updated = now()
-          RETURNING job_id
-      )
-      SELECT count(pg_notify('job_status_events', job_id)) INTO notified FROM recorded;
-      RETURN NULL;
-    END;
-    $body$ LANGUAGE plpgsql`);
+  await knex.raw(recordAndNotify('job_status_events_after_insert', 'SELECT job_id FROM inserted_jobs'));
+  await knex.raw(
+    recordAndNotify(
+      'job_status_events_after_update',
+      `SELECT n.job_id FROM new_jobs n JOIN old_jobs o ON o.job_id = n.job_id
+       WHERE n.status IS DISTINCT FROM o.status`,
+    ),
+  );
   await knex.raw('DROP TRIGGER IF EXISTS job_status_update_trigger_insert ON jobs');
   await knex.raw('DROP TRIGGER IF EXISTS job_status_update_trigger_update ON jobs');
   await knex.raw(`
@@ -62,14 +61,7 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.raw('DROP TRIGGER IF EXISTS job_status_update_trigger_insert ON jobs');
-  await knex.raw('DROP TRIGGER IF EXISTS job_status_update_trigger_update ON jobs');
-  await knex.raw(`
-    CREATE TRIGGER job_status_update_trigger_insert AFTER INSERT ON jobs
-      FOR EACH ROW EXECUTE PROCEDURE job_status_update_insert()`);
-  await knex.raw(`
-    CREATE TRIGGER job_status_update_trigger_update AFTER UPDATE ON jobs
-      FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE PROCEDURE job_status_update_update()`);
+  await createRowStatusTriggers(knex);
   await knex.raw('DROP FUNCTION IF EXISTS job_status_events_after_insert()');
   await knex.raw('DROP FUNCTION IF EXISTS job_status_events_after_update()');
 }

@@ -192,6 +192,25 @@ export async function markGone(db: Knex, queues: string[], cutoff: Date): Promis
 
 // ---------------------------------------------------------------- search
 
+const JOB_SEARCH_DEFAULTS: JobSearch = {
+  tokens: [],
+  queues: [],
+  statuses: [],
+  dateRange: '30d',
+  sortColumn: 'last_updated',
+  sortDirection: 'DESC',
+  page: 0,
+};
+
+/**
+ * A search with the defaults of GET /api/v1/jobs (last 30 days, newest
+ * update first, first page) for every field not given or undefined.
+ */
+export function jobSearch(overrides: Partial<JobSearch> = {}): JobSearch {
+  const given = Object.entries(overrides).filter(([, value]) => value !== undefined);
+  return { ...JOB_SEARCH_DEFAULTS, ...(Object.fromEntries(given) as Partial<JobSearch>) };
+}
+
 const SORT_SQL: Record<SortColumn, string> = {
   id: 'jobs.job_id',
   name: 'jobs.job_name',
@@ -353,21 +372,26 @@ interface ProbeResult {
 }
 
 /**
- * A bounded walk of the sort index, testing the tokens on each row walked.
- * The name index INCLUDEs every filter and token column, so by name the walk
- * reads no table page; by id (the primary key) each row is read.
+ * At most PROBE_ROWS rows of the sort index in order (from `range` on, if
+ * given), each with whether it matches the tokens. The name index INCLUDEs
+ * every filter and token column, so by name the walk reads no table page;
+ * by id (the primary key) each row is read. Binds the tokens, the filters,
+ * the range's bound, then PROBE_ROWS.
  */
+function walkSql(q: PageQuery, range?: string): string {
+  return `SELECT jobs.job_id, ${q.column} AS sort_value, (${q.tokens.sql}) AS matches
+    FROM jobs WHERE ${q.filters.sql}${range ? ` AND ${range}` : ''}
+    ORDER BY ${q.column} ${q.direction}, jobs.job_id ${q.direction} LIMIT ?`;
+}
+
+/** A bounded walk from the start of the sort order: how many rows, how many matched, the first matches. */
 async function probeSortIndex(db: Knex, q: PageQuery): Promise<ProbeResult> {
-  const order = `${q.column} ${q.direction}, jobs.job_id ${q.direction}`;
   const result = await db.raw<{ rows: ProbeResult[] }>(
-    `WITH walk AS MATERIALIZED (
-       SELECT jobs.job_id, ${q.column} AS sort_value, (${q.tokens.sql}) AS matches
-       FROM jobs WHERE ${q.filters.sql} ORDER BY ${order} LIMIT ?)
+    `WITH walk AS MATERIALIZED (${walkSql(q)})
      SELECT (SELECT count(*) FROM walk)::int AS walked,
             (SELECT count(*) FROM walk WHERE matches)::int AS matched,
             ARRAY(SELECT job_id FROM walk WHERE matches
                   ORDER BY sort_value ${q.direction}, job_id ${q.direction} LIMIT ?) AS ids`,
-    // The tokens (select list) are bound before the filters.
     [...q.tokens.bindings, ...q.filters.bindings, PROBE_ROWS, q.offset + JOBS_PAGE_SIZE],
   );
   return result.rows[0];
@@ -407,18 +431,11 @@ async function pageRows(db: Knex, q: PageQuery, orderedIds: string[]): Promise<J
   return rows.rows;
 }
 
-/**
- * The first `need` matches in the sort order within PROBE_ROWS rows of the
- * sort index from `bound` on; the walk stops as soon as it has them.
- */
+/** The first `need` matches of a walk from `bound` on; the walk stops as soon as it has them. */
 async function firstMatchesFrom(db: Knex, q: PageQuery, range: string, bound: string, need: number): Promise<string[]> {
-  const dir = q.direction;
   const result = await db.raw<{ rows: { job_id: string }[] }>(
-    `SELECT w.job_id FROM (
-       SELECT jobs.job_id, ${q.column} AS sort_value, (${q.tokens.sql}) AS matches
-       FROM jobs WHERE ${q.filters.sql} AND ${range}
-       ORDER BY ${q.column} ${dir}, jobs.job_id ${dir} LIMIT ?) w
-     WHERE w.matches ORDER BY w.sort_value ${dir}, w.job_id ${dir} LIMIT ?`,
+    `SELECT w.job_id FROM (${walkSql(q, range)}) w
+     WHERE w.matches ORDER BY w.sort_value ${q.direction}, w.job_id ${q.direction} LIMIT ?`,
     [...q.tokens.bindings, ...q.filters.bindings, bound, PROBE_ROWS, need],
   );
   return result.rows.map((r) => r.job_id);
@@ -459,13 +476,14 @@ async function searchAroundTokenPrefix(db: Knex, q: PageQuery, tokens: readonly 
   if (nearIds.length < need) return null;
   const where = andAll([q.tokens, q.filters, { sql: collectRange, bindings: [bound] }]);
   const unindexed = UNINDEXED_SORT_SQL[q.sortColumn] ?? q.column;
-  const before = await collectIdsByBitmaps(
+  const before = await withPlannerSettings<{ job_id: string }>(
     db,
+    BITMAPS_ONLY_SETTINGS,
     `SELECT jobs.job_id FROM jobs WHERE ${where.sql}
      ORDER BY ${unindexed} ${q.direction}, jobs.job_id ${q.direction} LIMIT ?`,
     [...where.bindings, need],
   );
-  return [...before, ...nearIds].slice(0, need);
+  return [...before.map((r) => r.job_id), ...nearIds].slice(0, need);
 }
 
 export async function searchJobs(db: Knex, search: JobSearch): Promise<JobWithInstance[]> {
@@ -482,6 +500,7 @@ export async function searchJobs(db: Knex, search: JobSearch): Promise<JobWithIn
     filters: filterConditions(search),
   };
   const hasTokens = q.tokens.bindings.length > 0;
+  const where = andAll([q.tokens, q.filters]);
   let orderBy = column;
   if (hasTokens && CORRELATED_SORTS.has(search.sortColumn)) {
     const probe = await probeSortIndex(db, q);
@@ -494,12 +513,11 @@ export async function searchJobs(db: Knex, search: JobSearch): Promise<JobWithIn
       // Few matches: collect and sort them. Many: they are common but not at
       // the start; the planner's walk of the sort index reaches the page
       // sooner than reading every match (`daily` by name: ~20 vs ~420 ms).
-      if (await fewMatches(db, andAll([q.tokens, q.filters]))) {
+      if (await fewMatches(db, where)) {
         orderBy = UNINDEXED_SORT_SQL[search.sortColumn] ?? column;
       }
     }
   }
-  const where = andAll([q.tokens, q.filters]);
   // Two steps: the page's ids first (an index-only scan of the sort column's
   // covering index when no token needs the text columns), then the 100 rows
   // and their instance info.
@@ -512,40 +530,41 @@ export async function searchJobs(db: Knex, search: JobSearch): Promise<JobWithIn
     ) ${PAGE_ROWS_SQL(column, direction)}`;
   const bindings = [...where.bindings, JOBS_PAGE_SIZE, q.offset];
   if (orderBy === column) return (await db.raw<{ rows: JobWithInstance[] }>(sql, bindings)).rows;
-  return collectAndSort(db, sql, bindings);
+  return withPlannerSettings<JobWithInstance>(db, COLLECT_SETTINGS, sql, bindings);
 }
 
 /**
+ * Runs `sql` with planner settings that last only for its transaction.
+ *
  * Collecting a common token's matches reads a table page per candidate. With
  * the default random_page_cost (4, i.e. disk) the planner will not also
  * intersect the candidates with the last_updated range; with 1.1 (pages
  * cached, as they are for a table this size on a normal server) it does, and
  * reads only the range's pages: ~210 -> ~150 ms for `ingest` by name on
  * 1,000,000 jobs (rows are written in time order, so the range is clustered).
- * SET LOCAL keeps the setting to this one statement's transaction.
  */
-async function collectAndSort(db: Knex, sql: string, bindings: Knex.RawBinding[]): Promise<JobWithInstance[]> {
+async function withPlannerSettings<Row>(
+  db: Knex,
+  settings: Record<string, string>,
+  sql: string,
+  bindings: Knex.RawBinding[],
+): Promise<Row[]> {
   return db.transaction(async (trx) => {
-    await trx.raw('SET LOCAL random_page_cost = 1.1');
-    return (await trx.raw<{ rows: JobWithInstance[] }>(sql, bindings)).rows;
+    const names = Object.keys(settings);
+    await trx.raw(`SELECT ${names.map(() => 'set_config(?, ?, true)').join(', ')}`, names.flatMap((n) => [n, settings[n]]));
+    return (await trx.raw<{ rows: Row[] }>(sql, bindings)).rows;
   });
 }
 
+const COLLECT_SETTINGS = { random_page_cost: '1.1' };
+
 /**
- * Ids of the matches on one side of a split (see searchAroundTokenPrefix),
- * through bitmaps only: the trigram index ANDed with the sort index's range
- * reads no table page when that side has no match. Left to itself the
- * planner prefers filtering the range's index entries one by one (~2x slower
- * on 1,000,000 jobs).
+ * For one side of a split (see searchAroundTokenPrefix): bitmaps only, so
+ * the trigram index ANDed with the sort index's range reads no table page
+ * when that side has no match. Left to itself the planner prefers filtering
+ * the range's index entries one by one (~2x slower on 1,000,000 jobs).
  */
-async function collectIdsByBitmaps(db: Knex, sql: string, bindings: Knex.RawBinding[]): Promise<string[]> {
-  return db.transaction(async (trx) => {
-    await trx.raw(
-      "SELECT set_config('random_page_cost', '1.1', true), set_config('enable_indexscan', 'off', true), set_config('enable_indexonlyscan', 'off', true)",
-    );
-    return (await trx.raw<{ rows: { job_id: string }[] }>(sql, bindings)).rows.map((r) => r.job_id);
-  });
-}
+const BITMAPS_ONLY_SETTINGS = { ...COLLECT_SETTINGS, enable_indexscan: 'off', enable_indexonlyscan: 'off' };
 
 export async function getJob(db: Knex, id: string): Promise<JobWithInstance | null> {
   const result = await db.raw<{ rows: JobWithInstance[] }>(`${SELECT_WITH_INSTANCE} WHERE jobs.job_id = ?`, [id]);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
-import { getJob, getJobStatus, likeSubstring, searchJobs, upsertJobs } from '../../src/store/jobs';
+import { getJob, getJobStatus, jobSearch, likeSubstring, searchJobs, upsertJobs } from '../../src/store/jobs';
 import { upsertTaskInstanceInfo } from '../../src/store/instances';
 import { DATE_RANGES, SORT_COLUMNS, type JobSearch, type JobStatus, type MirroredJob } from '../../src/types';
 import { mirroredJob, setLastUpdated } from './fixtures';
@@ -8,19 +8,7 @@ import { mirroredJob, setLastUpdated } from './fixtures';
 const NOW = new Date('2026-11-20T12:00:00.000Z');
 const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000);
 
-function search(overrides: Partial<JobSearch> = {}): JobSearch {
-  return {
-    tokens: [],
-    queues: [],
-    statuses: [],
-    dateRange: '30d',
-    sortColumn: 'last_updated',
-    sortDirection: 'DESC',
-    page: 0,
-    now: NOW,
-    ...overrides,
-  };
-}
+const search = (overrides: Partial<JobSearch> = {}): JobSearch => jobSearch({ now: NOW, ...overrides });
 
 const ids = (rows: { job_id: string }[]) => rows.map((r) => r.job_id);
 

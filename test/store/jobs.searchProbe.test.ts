@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { searchJobs, trigramCore, upsertJobs } from '../../src/store/jobs';
+import { jobSearch, searchJobs, trigramCore, upsertJobs } from '../../src/store/jobs';
 import type { JobSearch, MirroredJob } from '../../src/types';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { mirroredJob } from './fixtures';
@@ -29,9 +29,7 @@ describe('store/jobs search: token + sort by id/name, past the index probe', fun
   });
   after(async () => t.drop());
 
-  function search(overrides: Partial<JobSearch>): JobSearch {
-    return { tokens: [], queues: [], statuses: [], dateRange: '30d', sortColumn: 'name', sortDirection: 'ASC', page: 0, ...overrides };
-  }
+  const search = (overrides: Partial<JobSearch>) => jobSearch({ sortColumn: 'name', sortDirection: 'ASC', ...overrides });
 
   function expected(token: string, key: 'job_name' | 'job_id', dir: 'ASC' | 'DESC', page: number): string[] {
     const matching = jobs.filter((j) => [j.job_id, j.job_name, j.job_queue, j.image].some((v) => v.toLowerCase().includes(token.toLowerCase())));
@@ -116,29 +114,23 @@ describe('store/jobs search: token + sort by name, split at the token', function
     ['needle', 'DESC', 2],
   ] as const) {
     it(`"${token}" sorted by name ${dir}, page ${page}`, async () => {
-      const search: JobSearch = {
-        tokens: [token], queues: [], statuses: [], dateRange: '30d', sortColumn: 'name', sortDirection: dir, page,
-      };
       const want = expected(dir, page);
       expect(want.length).to.be.greaterThan(0);
-      expect((await searchJobs(t.db, search)).map((r) => r.job_id)).to.deep.equal(want);
+      const rows = await searchJobs(t.db, jobSearch({ tokens: [token], sortColumn: 'name', sortDirection: dir, page }));
+      expect(rows.map((r) => r.job_id)).to.deep.equal(want);
     });
   }
 
   it('a common token far from the start and not where names start with it is walked to: same rows', async () => {
     // The probe sees only aaa-*, the walk from "common" no match: too many to collect.
-    const search: JobSearch = {
-      tokens: ['common'], queues: [], statuses: [], dateRange: '30d', sortColumn: 'name', sortDirection: 'ASC', page: 1,
-    };
+    const search = jobSearch({ tokens: ['common'], sortColumn: 'name', sortDirection: 'ASC', page: 1 });
     const want = jobs.filter((j) => j.image === 'img:common').map((j) => j.job_id).sort().slice(100, 200);
     expect((await searchJobs(t.db, search)).map((r) => r.job_id)).to.deep.equal(want);
   });
 
   it('a common token found from the end of the order is answered by the probe: same rows', async () => {
     // `img:1` is in nearly every job but no name starts with it.
-    const search: JobSearch = {
-      tokens: ['img:1'], queues: [], statuses: [], dateRange: '30d', sortColumn: 'name', sortDirection: 'DESC', page: 0,
-    };
+    const search = jobSearch({ tokens: ['img:1'], sortColumn: 'name', sortDirection: 'DESC' });
     const want = jobs
       .filter((j) => !j.job_id.startsWith('o-') && j.image === 'img:1')
       .sort((a, b) => (a.job_name < b.job_name ? 1 : a.job_name > b.job_name ? -1 : 0))

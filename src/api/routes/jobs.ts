@@ -1,6 +1,6 @@
 /** Job search and lookups (reads: viewers and operators). */
 import type Router from '@koa/router';
-import { getArrayChildren, getJob, getJobStatus, searchJobs } from '../../store/jobs';
+import { getArrayChildren, getJob, getJobStatus, jobSearch, searchJobs } from '../../store/jobs';
 import type { JobSearch, JobWithInstance } from '../../types';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
@@ -10,15 +10,15 @@ import { parseQueryOr400, searchQuerySchema, searchTokens } from '../validation'
 
 export function parseJobSearch(query: Record<string, string | string[] | undefined>): JobSearch {
   const q = parseQueryOr400(searchQuerySchema, query);
-  return {
+  return jobSearch({
     tokens: searchTokens(q.q),
-    queues: q.queue ?? [],
-    statuses: q.status ?? [],
-    dateRange: q.dateRange ?? '30d',
-    sortColumn: q.sortColumn ?? 'last_updated',
-    sortDirection: q.sortDirection ?? 'DESC',
-    page: q.page ?? 0,
-  };
+    queues: q.queue,
+    statuses: q.status,
+    dateRange: q.dateRange,
+    sortColumn: q.sortColumn,
+    sortDirection: q.sortDirection,
+    page: q.page,
+  });
 }
 
 export function jobRoutes(router: Router, deps: ApiDeps): void {
