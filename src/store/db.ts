@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
-import { types as pgTypes } from 'pg';
+import { types as pgTypes, type ClientBase as PgClientBase } from 'pg';
 import type { Config } from '../types';
 
 // BIGINT (count(*), sums) as numbers, not strings: our counts fit in 2^53.
@@ -55,4 +55,18 @@ export function createDb(config: DbConfig, pool?: { min: number; max: number }):
 export async function migrateLatest(db: Knex): Promise<string[]> {
   const [, applied] = (await db.migrate.latest()) as [number, string[]];
   return applied;
+}
+
+/**
+ * Runs `work` on one of the pool's pg connections (the transaction's own when
+ * `db` is a transaction). For hot statements whose large bind parameter knex
+ * would only pass through: the driver is called directly.
+ */
+export async function withPgConnection<T>(db: Knex, work: (client: PgClientBase) => Promise<T>): Promise<T> {
+  const client = (await db.client.acquireConnection()) as PgClientBase;
+  try {
+    return await work(client);
+  } finally {
+    await db.client.releaseConnection(client);
+  }
 }
