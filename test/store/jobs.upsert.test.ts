@@ -77,6 +77,26 @@ describe('store/jobs upsertJobs', () => {
     }
   });
 
+  it('stores text exactly through the JSON batch: quotes, backslashes, newlines, JSON-looking and non-ASCII text', async () => {
+    const odd = mirroredJob({
+      job_name: 'say "hi" \\ back\\slash',
+      command_line: '["sh","-c","echo \\"a\\tb\\"\\n"]',
+      status_reason: 'line one\nline two\ttabbed — ünïcödé 🚀 日本',
+      image: '{"not":"json"}',
+      array_properties: { size: 2, note: 'quote " and \\' },
+    });
+    expect((await upsertJobs(t.db, [odd])).written).to.equal(1);
+    const stored = await getJob(t.db, odd.job_id);
+    expect(stored).to.include({
+      job_name: odd.job_name,
+      command_line: odd.command_line,
+      status_reason: odd.status_reason,
+      image: odd.image,
+    });
+    expect(stored?.array_properties).to.deep.equal(odd.array_properties);
+    expect((await upsertJobs(t.db, [{ ...odd }])).written, 'the same text again is no change').to.equal(0);
+  });
+
   it('leaves termination_requested alone', async () => {
     const a = mirroredJob();
     await upsertJobs(t.db, [a]);
