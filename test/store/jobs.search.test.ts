@@ -64,6 +64,20 @@ describe('store/jobs search and lookups', () => {
     expect(ids(await searchJobs(t.db, search({ tokens: ['python', 'nomatch'] })))).to.deep.equal([]);
   });
 
+  it('folds case in full Unicode for a token with non-ASCII characters, and in ASCII for the others', async () => {
+    // AWS allows only ASCII in these columns; the store still answers right for other text.
+    const odd = mirroredJob({ job_id: 'id-uni', job_name: 'ÜBER-Straße', job_queue: 'q-prod', image: 'alpine' });
+    await upsertJobs(t.db, [odd]);
+    await setLastUpdated(t.db, odd.job_id, minutesAgo(1));
+    try {
+      expect(ids(await searchJobs(t.db, search({ tokens: ['über'] })))).to.deep.equal(['id-uni']);
+      expect(ids(await searchJobs(t.db, search({ tokens: ['straße'] })))).to.deep.equal(['id-uni']);
+      expect(ids(await searchJobs(t.db, search({ tokens: ['BER-STR'] })))).to.deep.equal(['id-uni']);
+    } finally {
+      await t.db('jobs').where({ job_id: odd.job_id }).del();
+    }
+  });
+
   it('does not match across column boundaries', async () => {
     // id-a || Alpha-Report: "aAlpha" exists only in the concatenation.
     expect(ids(await searchJobs(t.db, search({ tokens: ['aalpha'] })))).to.deep.equal([]);

@@ -83,7 +83,7 @@ describe('store/jobs upsertJobs', () => {
       command_line: '["sh","-c","echo \\"a\\tb\\"\\n"]',
       status_reason: 'line one\nline two\ttabbed — ünïcödé 🚀 日本',
       image: '{"not":"json"}',
-      array_properties: { size: 2, note: 'quote " and \\' },
+      array_properties: { size: 2, statusSummary: { RUNNING: 1, SUCCEEDED: 1 } },
     });
     expect((await upsertJobs(t.db, [odd])).written).to.equal(1);
     const stored = await getJob(t.db, odd.job_id);
