@@ -29,7 +29,7 @@ const INSTANCE_UPDATABLE = INSTANCE_NAMES.filter((c) => c !== 'instance_id');
 const UPSERT_INSTANCES_SQL = `
   INSERT INTO instances (${INSTANCE_NAMES.join(', ')}, appeared_at, disappeared_at)
   SELECT ${INSTANCE_NAMES.map((c) => `r.${c}`).join(', ')}, ?::timestamptz, NULL
-  FROM jsonb_to_recordset(?::jsonb) AS r(${INSTANCE_COLUMNS.map(([c, t]) => `${c} ${t}`).join(', ')})
+  FROM json_to_recordset(?::json) AS r(${INSTANCE_COLUMNS.map(([c, t]) => `${c} ${t}`).join(', ')})
   ON CONFLICT (instance_id) DO UPDATE SET
     ${INSTANCE_UPDATABLE.map((c) => `${c} = EXCLUDED.${c}`).join(', ')},
     disappeared_at = NULL
@@ -83,7 +83,7 @@ export async function upsertTaskInstanceInfo(db: Knex, rows: TaskInstanceInfo[])
   const result = await db.raw<{ rows: unknown[] }>(
     `INSERT INTO task_arns_to_instance_info (task_arn, instance_id, public_ip, private_ip)
      SELECT r.task_arn, r.instance_id, r.public_ip, r.private_ip
-     FROM jsonb_to_recordset(?::jsonb) AS r(task_arn text, instance_id text, public_ip text, private_ip text)
+     FROM json_to_recordset(?::json) AS r(task_arn text, instance_id text, public_ip text, private_ip text)
      ON CONFLICT (task_arn, instance_id) DO UPDATE SET public_ip = EXCLUDED.public_ip, private_ip = EXCLUDED.private_ip
      WHERE (task_arns_to_instance_info.public_ip, task_arns_to_instance_info.private_ip)
        IS DISTINCT FROM (EXCLUDED.public_ip, EXCLUDED.private_ip)

@@ -43,7 +43,7 @@ export function progressOf(job: Pick<MirroredJob, 'attempts' | 'status'>): [numb
 const GUARDED_UPSERT_SQL = `
   INSERT INTO jobs (${NAMES.join(', ')}, last_updated, last_seen_at)
   SELECT ${NAMES.map((c) => `r.${c}`).join(', ')}, now(), now()
-  FROM jsonb_to_recordset(?::jsonb) AS r(${COLUMNS.map(([c, t]) => `${c} ${t}`).join(', ')})
+  FROM json_to_recordset(?::json) AS r(${COLUMNS.map(([c, t]) => `${c} ${t}`).join(', ')})
   WHERE r.job_queue IN (SELECT job_queue FROM activated_job_queues)
   ORDER BY r.job_id
   ON CONFLICT (job_id) DO UPDATE SET

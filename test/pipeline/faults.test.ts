@@ -60,12 +60,12 @@ describe('pipeline under faults: the mirror converges', function () {
       const kill = async (onlyUpserts: boolean) => {
         const res = await admin.raw(
           `SELECT pg_terminate_backend(pid) AS t, query FROM pg_stat_activity
-           WHERE datname = ? AND pid <> pg_backend_pid() AND (? OR (state = 'active' AND query LIKE '%jsonb_to_recordset%'))`,
+           WHERE datname = ? AND pid <> pg_backend_pid() AND (? OR (state = 'active' AND query LIKE '%json_to_recordset%'))`,
           [h.tdb.name, !onlyUpserts],
         );
         kills += res.rows.length;
-        // The upsert (pg_stat_activity shows its first 1 kB: the jsonb_to_recordset input of the INSERT).
-        upsertsKilled += res.rows.filter((x: { query: string }) => x.query.includes('jsonb_to_recordset')).length;
+        // The upsert (pg_stat_activity shows its first 1 kB: the json_to_recordset input of the INSERT).
+        upsertsKilled += res.rows.filter((x: { query: string }) => x.query.includes('json_to_recordset')).length;
       };
       for (let r = 0; r < 4; r++) {
         submitMix(h, 'f-pg', 1500);
