@@ -5,12 +5,8 @@
  */
 import type { Knex } from 'knex';
 import { TERMINAL_STATUSES, type MirroredJob } from '../types';
-import { MIRRORED_COLUMNS } from './jobs';
-
-/** Columns written from an event: the same set as the sync upsert. */
-const COLUMNS = MIRRORED_COLUMNS;
-const NAMES = COLUMNS.map(([c]) => c);
-const UPDATABLE = NAMES.filter((c) => c !== 'job_id');
+// Columns written from an event: the same set as the sync upsert.
+import { MIRRORED_NAMES, MIRRORED_RECORD_COLUMNS, MIRRORED_UPDATABLE, mirroredBatchJson, mirroredFieldsDiffer } from './jobs';
 
 /**
  * How far a job has progressed: attempts first (a retry moves a job from
@@ -41,18 +37,17 @@ export function progressOf(job: Pick<MirroredJob, 'attempts' | 'status'>): [numb
  * and something mirrored differs; termination_requested is left alone.
  */
 const GUARDED_UPSERT_SQL = `
-  INSERT INTO jobs (${NAMES.join(', ')}, last_updated, last_seen_at)
-  SELECT ${NAMES.map((c) => `r.${c}`).join(', ')}, now(), now()
-  FROM json_to_recordset(?::json) AS r(${COLUMNS.map(([c, t]) => `${c} ${t}`).join(', ')})
+  INSERT INTO jobs (${MIRRORED_NAMES.join(', ')}, last_updated, last_seen_at)
+  SELECT ${MIRRORED_NAMES.map((c) => `r.${c}`).join(', ')}, now(), now()
+  FROM json_to_recordset(?::json) AS r(${MIRRORED_RECORD_COLUMNS})
   WHERE r.job_queue IN (SELECT job_queue FROM activated_job_queues)
   ORDER BY r.job_id
   ON CONFLICT (job_id) DO UPDATE SET
-    ${UPDATABLE.map((c) => `${c} = EXCLUDED.${c}`).join(',\n    ')},
+    ${MIRRORED_UPDATABLE.map((c) => `${c} = EXCLUDED.${c}`).join(',\n    ')},
     last_updated = now(),
     last_seen_at = now()
   WHERE (EXCLUDED.attempts, ${STATUS_RANK_SQL('EXCLUDED.status')}) >= (jobs.attempts, ${STATUS_RANK_SQL('jobs.status')})
-    AND (${UPDATABLE.map((c) => `jobs.${c}`).join(', ')})
-      IS DISTINCT FROM (${UPDATABLE.map((c) => `EXCLUDED.${c}`).join(', ')})
+    AND ${mirroredFieldsDiffer('jobs', 'EXCLUDED')}
   RETURNING job_id`;
 
 export interface JobEventRow {
@@ -78,17 +73,11 @@ function compareEvents(a: JobEventRow, b: JobEventRow): number {
   return aa - ba || ar - br || a.eventTime - b.eventTime;
 }
 
-function toRecord(job: MirroredJob): Record<string, unknown> {
-  const record: Record<string, unknown> = {};
-  for (const c of NAMES) record[c] = job[c] ?? null;
-  return record;
-}
-
 /** Applies a batch of events in one statement; returns the ids of rows written. */
 export async function applyJobEventRows(db: Knex, rows: JobEventRow[]): Promise<string[]> {
   const jobs = latestPerJob(rows);
   if (jobs.length === 0) return [];
-  const result = await db.raw<{ rows: { job_id: string }[] }>(GUARDED_UPSERT_SQL, [JSON.stringify(jobs.map(toRecord))]);
+  const result = await db.raw<{ rows: { job_id: string }[] }>(GUARDED_UPSERT_SQL, [mirroredBatchJson(jobs)]);
   return result.rows.map((r) => r.job_id);
 }
 

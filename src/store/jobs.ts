@@ -61,11 +61,15 @@ export const MIRRORED_COLUMNS: readonly (readonly [keyof MirroredJob, string])[]
   ['job_type', 'text'],
 ];
 
-const COLUMN_NAMES = MIRRORED_COLUMNS.map(([c]) => c);
-const UPDATABLE = COLUMN_NAMES.filter((c) => c !== 'job_id');
+export const MIRRORED_NAMES = MIRRORED_COLUMNS.map(([c]) => c);
+/** Every mirrored column but the key: what an upsert rewrites and compares. */
+export const MIRRORED_UPDATABLE = MIRRORED_NAMES.filter((c) => c !== 'job_id');
+/** The column definition list of json_to_recordset(...) AS r(<this>) for a batch of mirrored jobs. */
+export const MIRRORED_RECORD_COLUMNS = MIRRORED_COLUMNS.map(([c, t]) => `${c} ${t}`).join(', ');
 
-const differs = (left: string, right: string) =>
-  `(${UPDATABLE.map((c) => `${left}.${c}`).join(', ')}) IS DISTINCT FROM (${UPDATABLE.map((c) => `${right}.${c}`).join(', ')})`;
+/** SQL: some mirrored field of row `left` differs from row `right` (NULLs compared as values). */
+export const mirroredFieldsDiffer = (left: string, right: string) =>
+  `(${MIRRORED_UPDATABLE.map((c) => `${left}.${c}`).join(', ')}) IS DISTINCT FROM (${MIRRORED_UPDATABLE.map((c) => `${right}.${c}`).join(', ')})`;
 
 /**
  * One statement per batch with a single bind parameter (the batch as JSON,
@@ -83,19 +87,19 @@ const differs = (left: string, right: string) =>
  */
 const UPSERT_SQL = `
   WITH input AS (
-    SELECT * FROM json_to_recordset($1::json) AS r(${MIRRORED_COLUMNS.map(([c, t]) => `${c} ${t}`).join(', ')})
+    SELECT * FROM json_to_recordset($1::json) AS r(${MIRRORED_RECORD_COLUMNS})
   ), changed AS (
     SELECT input.* FROM input LEFT JOIN jobs ON jobs.job_id = input.job_id
-    WHERE jobs.job_id IS NULL OR ${differs('jobs', 'input')}
+    WHERE jobs.job_id IS NULL OR ${mirroredFieldsDiffer('jobs', 'input')}
   )
-  INSERT INTO jobs (${COLUMN_NAMES.join(', ')}, last_updated, last_seen_at)
-  SELECT ${COLUMN_NAMES.map((c) => `changed.${c}`).join(', ')}, now(), now()
+  INSERT INTO jobs (${MIRRORED_NAMES.join(', ')}, last_updated, last_seen_at)
+  SELECT ${MIRRORED_NAMES.map((c) => `changed.${c}`).join(', ')}, now(), now()
   FROM changed
   ON CONFLICT (job_id) DO UPDATE SET
-    ${UPDATABLE.map((c) => `${c} = EXCLUDED.${c}`).join(',\n    ')},
+    ${MIRRORED_UPDATABLE.map((c) => `${c} = EXCLUDED.${c}`).join(',\n    ')},
     last_updated = now(),
     last_seen_at = now()
-  WHERE ${differs('jobs', 'EXCLUDED')}
+  WHERE ${mirroredFieldsDiffer('jobs', 'EXCLUDED')}
   RETURNING job_id`;
 
 export const DEFAULT_UPSERT_BATCH_SIZE = 1000;
@@ -110,13 +114,21 @@ function lastPerId(jobs: MirroredJob[]): MirroredJob[] {
   return [...byId.values()];
 }
 
-function toRecord(job: MirroredJob): Record<string, unknown> {
-  const record: Record<string, unknown> = {};
-  for (const c of COLUMN_NAMES) {
-    const value = job[c];
-    if (value !== null && value !== undefined) record[c] = value;
-  }
-  return record;
+/**
+ * A batch of mirrored jobs as the JSON text json_to_recordset reads: only
+ * the mirrored columns, null fields left out (a missing key reads as NULL).
+ */
+export function mirroredBatchJson(jobs: readonly MirroredJob[]): string {
+  return JSON.stringify(
+    jobs.map((job) => {
+      const record: Record<string, unknown> = {};
+      for (const c of MIRRORED_NAMES) {
+        const value = job[c];
+        if (value !== null && value !== undefined) record[c] = value;
+      }
+      return record;
+    }),
+  );
 }
 
 export const DEFAULT_UPSERT_CONCURRENCY = 2;
@@ -142,7 +154,7 @@ export async function upsertJobs(
   const runBatches = async (client: PgClientBase): Promise<void> => {
     while (next < batches.length) {
       const index = next++;
-      const payload = JSON.stringify(batches[index].map(toRecord));
+      const payload = mirroredBatchJson(batches[index]);
       try {
         const result = await client.query<{ job_id: string }>(UPSERT_SQL, [payload]);
         changedPerBatch[index] = result.rows.map((r) => r.job_id);
