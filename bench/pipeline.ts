@@ -36,6 +36,7 @@ import { upsertJobs } from '../src/store/jobs';
 import { activateQueue } from '../src/store/queues';
 import { AWS_JOB_STATUSES, type Config } from '../src/types';
 import { deleteKeysWithPrefix } from '../test/helpers/redis';
+import { createScratchDatabase } from './scratchDatabase';
 
 const FINISHED = Number(process.env.BENCH_PIPELINE_FINISHED ?? 100_000);
 const ACTIVE = Number(process.env.BENCH_PIPELINE_ACTIVE ?? 1_000);
@@ -163,13 +164,12 @@ async function eventBench(config: Config, db: ReturnType<typeof createDb>): Prom
 }
 
 async function main(): Promise<void> {
-  const name = `bp_bench_pipeline_${randomBytes(3).toString('hex')}`;
   const admin = createDb({ ...configWith({ database_name: 'postgres' }) }, { min: 0, max: 1 });
-  await admin.raw(`CREATE DATABASE ${name}`);
+  const scratch = await createScratchDatabase(admin, 'bp_bench_pipeline');
   const sim = await startSimulator({ port: 0, clock: 'manual', scenario: 'empty', retentionSeconds: 7 * 86_400 });
   const prefix = `bp-bench-${randomBytes(3).toString('hex')}`;
   const config = configWith({
-    database_name: name,
+    database_name: scratch.name,
     aws_endpoint: sim.endpoint,
     redis_prefix: prefix,
     aws_calls_per_second: 100_000,
@@ -232,7 +232,7 @@ async function main(): Promise<void> {
     await Promise.all(workers.map((w) => w.close()));
     await db.destroy();
     await sim.stop();
-    await admin.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await scratch.drop();
     await admin.destroy();
     await deleteKeysWithPrefix(config.redis_url, prefix);
   }

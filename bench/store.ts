@@ -12,7 +12,6 @@
  * BENCH_STORE_SEARCH_JOBS, BENCH_STORE_RUNS (timed runs per query, default 20),
  * PGHOST/PGPORT/PGUSER/PGPASSWORD.
  */
-import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Knex } from 'knex';
@@ -21,6 +20,7 @@ import { jobSearch, searchJobs, upsertJobs } from '../src/store/jobs';
 import type { JobSearch, MirroredJob } from '../src/types';
 import type pg from 'pg';
 import { execLikeLibPq } from './libpqExec';
+import { createScratchDatabase } from './scratchDatabase';
 
 const JOBS = Number(process.env.BENCH_STORE_JOBS ?? 100_000);
 const SEARCH_JOBS = Number(process.env.BENCH_STORE_SEARCH_JOBS ?? 1_000_000);
@@ -359,10 +359,9 @@ async function benchSearch(db: Knex): Promise<{ figures: SearchFigure[]; generat
 // ------------------------------------------------------------------ main
 
 async function main(): Promise<void> {
-  const name = `bp_bench_store_${process.pid}_${randomBytes(3).toString('hex')}`;
   const admin = createDb({ ...PG, database_name: 'postgres' }, { min: 0, max: 1 });
-  await admin.raw(`CREATE DATABASE ${name}`);
-  const db = createDb({ ...PG, database_name: name }, { min: 1, max: 4 });
+  const scratch = await createScratchDatabase(admin, 'bp_bench_store');
+  const db = createDb({ ...PG, database_name: scratch.name }, { min: 1, max: 4 });
   try {
     await migrateLatest(db);
     const version = (await db.raw<{ rows: { server_version: string }[] }>('SHOW server_version')).rows[0].server_version;
@@ -380,7 +379,7 @@ async function main(): Promise<void> {
     log(`worst search p95:      ${worstP95.toFixed(1)} ms (target <= 100 ms) ${worstP95 <= 100 ? 'OK' : 'MISSED'}`);
   } finally {
     await db.destroy();
-    await admin.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await scratch.drop();
     await admin.destroy();
   }
 }

@@ -16,6 +16,8 @@ export async function deactivateQueue(db: Knex, name: string): Promise<void> {
 }
 
 /** Only an activated queue has the flag; for any other name this changes nothing. */
-export async function setForcedScaling(db: Knex, name: string, on: boolean): Promise<void> {
-  await db('activated_job_queues').where({ job_queue: name }).update({ forced_scaling: on });
+/** Sets a queue's forced scaling flag; false when the queue is not activated (nothing to set). */
+export async function setForcedScaling(db: Knex, name: string, on: boolean): Promise<boolean> {
+  const updated = await db('activated_job_queues').where({ job_queue: name }).update({ forced_scaling: on });
+  return updated > 0;
 }

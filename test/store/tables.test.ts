@@ -47,8 +47,8 @@ describe('store: queues, event logs, instances', () => {
         { job_queue: 'q-a', forced_scaling: false },
         { job_queue: 'q-b', forced_scaling: true },
       ]);
-      await setForcedScaling(t.db, 'q-b', false);
-      await setForcedScaling(t.db, 'not-activated', true);
+      expect(await setForcedScaling(t.db, 'q-b', false)).to.equal(true);
+      expect(await setForcedScaling(t.db, 'not-activated', true)).to.equal(false);
       await deactivateQueue(t.db, 'q-a');
       await deactivateQueue(t.db, 'never-there');
       expect(await listActivatedQueues(t.db)).to.deep.equal([{ job_queue: 'q-b', forced_scaling: false }]);

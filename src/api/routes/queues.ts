@@ -46,9 +46,7 @@ export function queueRoutes(router: Router, deps: ApiDeps, operatorOnly: Middlew
   router.post('/api/v1/job_queues/:name/forced_scaling', operatorOnly, async (ctx) => {
     const name = queueNameParam(ctx);
     const { enabled } = parseOr400(forcedScalingBodySchema, (ctx.request as { body?: unknown }).body, 'body');
-    const activated = await listActivatedQueues(db);
-    if (!activated.some((q) => q.job_queue === name)) throw notFound('job queue is not activated', { name });
-    await setForcedScaling(db, name, enabled);
+    if (!(await setForcedScaling(db, name, enabled))) throw notFound('job queue is not activated', { name });
     ctx.body = { job_queue: name, forced_scaling: enabled };
   });
 }
