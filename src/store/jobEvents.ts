@@ -6,7 +6,7 @@
 import type { Knex } from 'knex';
 import { TERMINAL_STATUSES, type MirroredJob } from '../types';
 // Columns written from an event: the same set as the sync upsert.
-import { MIRRORED_NAMES, MIRRORED_RECORD_COLUMNS, MIRRORED_UPDATABLE, mirroredBatchJson, mirroredFieldsDiffer } from './jobs';
+import { MIRRORED_NAMES, MIRRORED_UPDATABLE, mirroredBatchJson, mirroredBatchRecords, mirroredFieldsDiffer } from './jobs';
 
 /**
  * How far a job has progressed: attempts first (a retry moves a job from
@@ -39,7 +39,7 @@ export function progressOf(job: Pick<MirroredJob, 'attempts' | 'status'>): [numb
 const GUARDED_UPSERT_SQL = `
   INSERT INTO jobs (${MIRRORED_NAMES.join(', ')}, last_updated, last_seen_at)
   SELECT ${MIRRORED_NAMES.map((c) => `r.${c}`).join(', ')}, now(), now()
-  FROM json_to_recordset(?::json) AS r(${MIRRORED_RECORD_COLUMNS})
+  FROM (${mirroredBatchRecords('?')}) r
   WHERE r.job_queue IN (SELECT job_queue FROM activated_job_queues)
   ORDER BY r.job_id
   ON CONFLICT (job_id) DO UPDATE SET

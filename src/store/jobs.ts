@@ -64,8 +64,23 @@ export const MIRRORED_COLUMNS: readonly (readonly [keyof MirroredJob, string])[]
 export const MIRRORED_NAMES = MIRRORED_COLUMNS.map(([c]) => c);
 /** Every mirrored column but the key: what an upsert rewrites and compares. */
 export const MIRRORED_UPDATABLE = MIRRORED_NAMES.filter((c) => c !== 'job_id');
-/** The column definition list of json_to_recordset(...) AS r(<this>) for a batch of mirrored jobs. */
-export const MIRRORED_RECORD_COLUMNS = MIRRORED_COLUMNS.map(([c, t]) => `${c} ${t}`).join(', ');
+/**
+ * The batch's JSON keys: k0, k1, ... in MIRRORED_COLUMNS order rather than
+ * the column names. The batch text is ~20 % smaller (1,000 typical jobs:
+ * 475 instead of 602 kB) to send to a database across the network and for it
+ * to lex; on loopback the gain is within noise (bench/README.md, Store).
+ */
+const BATCH_KEYS = MIRRORED_NAMES.map((_, i) => `k${i.toString(36)}`);
+
+/**
+ * SQL: the rows of a batch built by mirroredBatchJson, with the mirrored
+ * column names, read from the bind parameter `param` ($1 or ?).
+ */
+export function mirroredBatchRecords(param: string): string {
+  const columns = MIRRORED_COLUMNS.map(([c], i) => `r.${BATCH_KEYS[i]} AS ${c}`).join(', ');
+  const definitions = MIRRORED_COLUMNS.map(([, t], i) => `${BATCH_KEYS[i]} ${t}`).join(', ');
+  return `SELECT ${columns} FROM json_to_recordset(${param}::json) AS r(${definitions})`;
+}
 
 /** SQL: some mirrored field of row `left` differs from row `right` (NULLs compared as values). */
 export const mirroredFieldsDiffer = (left: string, right: string) =>
@@ -87,7 +102,7 @@ export const mirroredFieldsDiffer = (left: string, right: string) =>
  */
 const UPSERT_SQL = `
   WITH input AS (
-    SELECT * FROM json_to_recordset($1::json) AS r(${MIRRORED_RECORD_COLUMNS})
+    ${mirroredBatchRecords('$1')}
   ), changed AS (
     SELECT input.* FROM input LEFT JOIN jobs ON jobs.job_id = input.job_id
     WHERE jobs.job_id IS NULL OR ${mirroredFieldsDiffer('jobs', 'input')}
@@ -115,16 +130,17 @@ function lastPerId(jobs: MirroredJob[]): MirroredJob[] {
 }
 
 /**
- * A batch of mirrored jobs as the JSON text json_to_recordset reads: only
- * the mirrored columns, null fields left out (a missing key reads as NULL).
+ * A batch of mirrored jobs as the JSON text mirroredBatchRecords reads: only
+ * the mirrored columns, under their short keys, null fields left out (a
+ * missing key reads as NULL).
  */
 export function mirroredBatchJson(jobs: readonly MirroredJob[]): string {
   return JSON.stringify(
     jobs.map((job) => {
       const record: Record<string, unknown> = {};
-      for (const c of MIRRORED_NAMES) {
-        const value = job[c];
-        if (value !== null && value !== undefined) record[c] = value;
+      for (let i = 0; i < MIRRORED_NAMES.length; i += 1) {
+        const value = job[MIRRORED_NAMES[i]];
+        if (value !== null && value !== undefined) record[BATCH_KEYS[i]] = value;
       }
       return record;
     }),

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
-import { getJob, getJobStates, upsertJobs } from '../../src/store/jobs';
+import { MIRRORED_NAMES, getJob, getJobStates, mirroredBatchJson, upsertJobs } from '../../src/store/jobs';
 import { mirroredJob } from './fixtures';
 
 describe('store/jobs upsertJobs', () => {
@@ -95,6 +95,40 @@ describe('store/jobs upsertJobs', () => {
     });
     expect(stored?.array_properties).to.deep.equal(odd.array_properties);
     expect((await upsertJobs(t.db, [{ ...odd }])).written, 'the same text again is no change').to.equal(0);
+  });
+
+  it('carries every mirrored column through the short-keyed batch, and nulls as NULL', async () => {
+    const full = mirroredJob({
+      stopped_at: new Date('2026-11-20T10:00:00.123Z'),
+      vcpus_exact: 0.5,
+      status_reason: 'Essential container in task exited',
+      run_started_at: new Date('2026-11-20T09:00:00.000Z'),
+      exitcode: 3,
+      log_stream_name: 'def/default/abc',
+      log_group_name: '/aws/batch/job',
+      task_arn: 'arn:aws:ecs:us-east-1:1:task/c/abc',
+      array_properties: { size: 4 },
+      array_parent_id: 'parent-1',
+      array_index: 2,
+      attempts: 2,
+      platform: 'FARGATE',
+    });
+    const batch = JSON.parse(mirroredBatchJson([full, { ...full, exitcode: null, stopped_at: null }])) as Record<string, unknown>[];
+    expect(Object.keys(batch[0])).to.have.length(MIRRORED_NAMES.length);
+    expect(Object.keys(batch[1]), 'null fields are left out').to.have.length(MIRRORED_NAMES.length - 2);
+    expect(JSON.stringify(batch), 'column names are not sent').not.to.include('job_name');
+
+    await upsertJobs(t.db, [full]);
+    const stored = await t.db('jobs').where({ job_id: full.job_id }).first();
+    for (const column of MIRRORED_NAMES) {
+      expect(stored[column], column).to.deep.equal(full[column]);
+    }
+    await upsertJobs(t.db, [{ ...full, exitcode: null, stopped_at: null, vcpus_exact: Number.NaN }]);
+    expect(await t.db('jobs').where({ job_id: full.job_id }).first()).to.include({
+      exitcode: null,
+      stopped_at: null,
+      vcpus_exact: null,
+    });
   });
 
   it('leaves termination_requested alone', async () => {
