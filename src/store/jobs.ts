@@ -393,14 +393,20 @@ function filterConditions(search: JobSearch): SqlPart {
  */
 const CORRELATED_SORTS: ReadonlySet<SortColumn> = new Set<SortColumn>(['id', 'name']);
 const PROBE_ROWS = 3000;
+/** A walk expected to read more rows than this to reach the page is worth replacing by collecting few matches. */
+const FAR_WALK_ROWS = 50_000;
 
 /**
  * The same order, as an expression no index provides: the planner then has
  * to collect the matches (trigram bitmap) and sort them instead of walking.
+ * NULL stopped_at stays NULL, so NULLs sort where they did.
  */
-const UNINDEXED_SORT_SQL: Partial<Record<SortColumn, string>> = {
+const UNINDEXED_SORT_SQL: Record<SortColumn, string> = {
   id: "(jobs.job_id::text || '')",
   name: "(jobs.job_name || '')",
+  status: "(jobs.status::text || '')",
+  stopped_at: "(jobs.stopped_at + interval '0 seconds')",
+  last_updated: "(jobs.last_updated + interval '0 seconds')",
 };
 
 interface PageQuery {
@@ -523,7 +529,7 @@ async function searchAroundTokenPrefix(db: Knex, q: PageQuery, tokens: readonly 
   const nearIds = await firstMatchesFrom(db, q, walkRange, bound, need);
   if (nearIds.length < need) return null;
   const where = andAll([q.tokens, q.filters, { sql: collectRange, bindings: [bound] }]);
-  const unindexed = UNINDEXED_SORT_SQL[q.sortColumn] ?? q.column;
+  const unindexed = UNINDEXED_SORT_SQL[q.sortColumn];
   const before = await withPlannerSettings<{ job_id: string }>(
     db,
     BITMAPS_ONLY_SETTINGS,
@@ -561,10 +567,22 @@ export async function searchJobs(db: Knex, search: JobSearch): Promise<JobWithIn
       // Few matches: collect and sort them. Many: they are common but not at
       // the start; the planner's walk of the sort index reaches the page
       // sooner than reading every match (`daily` by name: ~20 vs ~420 ms).
-      if (await fewMatches(db, where)) {
-        orderBy = UNINDEXED_SORT_SQL[search.sortColumn] ?? column;
-      }
+      if (await fewMatches(db, where)) orderBy = UNINDEXED_SORT_SQL[search.sortColumn];
     }
+  } else if (hasTokens && trigramSearchable(search.tokens)) {
+    // Sorting by last_updated, status or stopped_at: the planner walks the
+    // sort index when it expects the page early, and it expects that from
+    // a rare token too (a 4-digit id fragment: 8,000 matches estimated, 359
+    // real, so it read 300,000 rows, ~300 ms). The probe answers a common
+    // token. Past it, the probe's hit rate says how far the walk would go:
+    // far, and with few matches expected, they are collected and sorted
+    // (that fragment: ~10 ms); near, the walk stays (collecting "report" +
+    // "team-7" would read 60,000 candidates where the walk reads 25,000).
+    const probe = await probeSortIndex(db, q);
+    const need = q.offset + JOBS_PAGE_SIZE;
+    if (probe.walked < PROBE_ROWS || probe.ids.length >= need) return pageRows(db, q, probe.ids);
+    const rowsToWalk = (need * probe.walked) / Math.max(probe.matched, 1);
+    if (rowsToWalk > FAR_WALK_ROWS && (await fewMatches(db, where))) orderBy = UNINDEXED_SORT_SQL[search.sortColumn];
   }
   // Two steps: the page's ids first (an index-only scan of the sort column's
   // covering index when no token needs the text columns), then the 100 rows

@@ -138,3 +138,89 @@ describe('store/jobs search: token + sort by name, split at the token', function
     expect((await searchJobs(t.db, search)).map((r) => r.job_id)).to.deep.equal(want);
   });
 });
+
+/**
+ * A rare token sorted by last_updated, status or stopped_at: the planner
+ * would walk the sort index from its start; the probe finds no match in its
+ * first rows, so the few matches are collected and sorted. Every case is
+ * checked against the order computed here from the stored rows, and the
+ * collecting statement must have run.
+ */
+describe('store/jobs search: rare token + sort by last_updated/status/stopped_at', function () {
+  this.timeout(60_000);
+  let t: TestDatabase;
+  const statuses = ['SUCCEEDED', 'RUNNING', 'FAILED', 'RUNNABLE'] as const;
+
+  before(async () => {
+    const jobs: MirroredJob[] = [];
+    // Fillers: updated last, stopped first, status AAA-less: they fill every probe.
+    for (let i = 0; i < 3400; i++) {
+      jobs.push(mirroredJob({ job_id: `f-${pad(i)}`, job_name: `filler-${pad(i)}`, status: 'FAILED', stopped_at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)) }));
+    }
+    // 40 matches (token in the name or the id), older updates, later or no stop times, mixed statuses.
+    for (let i = 0; i < 40; i++) {
+      jobs.push(
+        mirroredJob({
+          job_id: i % 2 ? `n-${pad(i)}` : `q7431-${pad(i)}`,
+          job_name: i % 2 ? `x7431y-${pad(i)}` : `plain-${pad(i)}`,
+          status: statuses[i % 4],
+          stopped_at: i % 3 ? new Date(Date.UTC(2026, 5, 1, 0, 0, 40 - i)) : null,
+        }),
+      );
+    }
+    t = await databaseWith(jobs);
+    // Distinct update times: fillers newest, matches a day older.
+    await t.db.raw(
+      `UPDATE jobs SET last_updated = now() - (CASE WHEN job_name LIKE 'filler-%' THEN interval '0' ELSE interval '1 day' END)
+         - right(job_id, 5)::int * interval '1 second'`,
+    );
+    await t.db.raw('ANALYZE jobs');
+  });
+  after(async () => t.drop());
+
+  type Row = { job_id: string; job_name: string; status: string; stopped_at: Date | null; last_updated: Date };
+  const compare = (key: 'status' | 'stopped_at' | 'last_updated', dir: 'ASC' | 'DESC') => (a: Row, b: Row) => {
+    const [x, y] = [a[key], b[key]].map((v) => (v instanceof Date ? v.getTime() : v));
+    // Postgres: NULLs sort last ascending, first descending.
+    let c = x === y ? 0 : x === null ? 1 : y === null ? -1 : x < y ? -1 : 1;
+    if (c === 0) c = a.job_id < b.job_id ? -1 : a.job_id > b.job_id ? 1 : 0;
+    return dir === 'ASC' ? c : -c;
+  };
+
+  // collected: the fillers come first in that order, so the probe sees no match.
+  for (const [sort, dir, collected] of [
+    ['last_updated', 'DESC', true],
+    ['last_updated', 'ASC', false],
+    ['status', 'ASC', true],
+    ['stopped_at', 'ASC', true],
+    ['stopped_at', 'DESC', false],
+  ] as const) {
+    it(`"7431" sorted by ${sort} ${dir}: ${collected ? 'collected' : 'answered by the probe'}, same rows as sorting every match`, async () => {
+      const rows = (await t.db('jobs').select('job_id', 'job_name', 'status', 'stopped_at', 'last_updated')) as Row[];
+      const want = rows
+        .filter((r) => r.job_id.includes('7431') || r.job_name.includes('7431'))
+        .sort(compare(sort, dir))
+        .map((r) => r.job_id);
+      expect(want).to.have.length(40);
+      const statements: string[] = [];
+      const log = (q: { sql: string }) => statements.push(q.sql);
+      t.db.on('query', log);
+      try {
+        const got = await searchJobs(t.db, jobSearch({ tokens: ['7431'], sortColumn: sort, sortDirection: dir }));
+        expect(got.map((r) => r.job_id)).to.deep.equal(want);
+      } finally {
+        t.db.removeListener('query', log);
+      }
+      // Collecting sorts by the unindexed form of the column (UNINDEXED_SORT_SQL).
+      const unindexed = sort === 'status' ? "(jobs.status::text || '')" : `(jobs.${sort} + interval '0 seconds')`;
+      expect(statements.some((sql) => sql.includes(`ORDER BY ${unindexed}`))).to.equal(collected);
+    });
+  }
+
+  it('a common token is answered by the probe, in order', async () => {
+    const rows = (await t.db('jobs').select('job_id', 'job_name', 'status', 'stopped_at', 'last_updated')) as Row[];
+    const want = rows.filter((r) => r.job_name.includes('filler')).sort(compare('last_updated', 'DESC')).slice(0, 100).map((r) => r.job_id);
+    const got = await searchJobs(t.db, jobSearch({ tokens: ['filler'] }));
+    expect(got.map((r) => r.job_id)).to.deep.equal(want);
+  });
+});
