@@ -426,16 +426,33 @@ interface ProbeResult {
 }
 
 /**
+ * Whether the walk first filters the sort index alone, then reads only the
+ * rows it keeps for the token test. By stopped_at ascending the oldest stops
+ * come first, all outside the date range: in one step each was read from the
+ * table to test last_updated, although the index INCLUDEs it (a token by
+ * stopped_at ASC on 1,000,000 jobs: ~115 -> ~60 ms). Elsewhere the range is
+ * the index's own condition or its rows come early, and reading each kept
+ * row by its id (~6 µs) would cost more than it saves.
+ */
+const walksIndexFirst = (q: PageQuery) => q.sortColumn === 'stopped_at' && q.direction === 'ASC';
+
+/**
  * At most PROBE_ROWS rows of the sort index in order (from `range` on, if
- * given), each with whether it matches the tokens. The name index INCLUDEs
- * every filter and token column, so by name the walk reads no table page;
- * by id (the primary key) each row is read. Binds the tokens, the filters,
- * the range's bound, then PROBE_ROWS.
+ * given), each with whether it matches the tokens, in no particular order
+ * (callers order by sort_value, job_id). The name index INCLUDEs every filter
+ * and token column, so by name the walk reads no table page; by id (the
+ * primary key) each row is read. Binds the tokens, the filters, the range's
+ * bound, then PROBE_ROWS.
  */
 function walkSql(q: PageQuery, range?: string): string {
-  return `SELECT jobs.job_id, ${q.column} AS sort_value, (${q.tokens.sql}) AS matches
-    FROM jobs WHERE ${q.filters.sql}${range ? ` AND ${range}` : ''}
-    ORDER BY ${q.column} ${q.direction}, jobs.job_id ${q.direction} LIMIT ?`;
+  const where = `${q.filters.sql}${range ? ` AND ${range}` : ''}`;
+  const order = `ORDER BY ${q.column} ${q.direction}, jobs.job_id ${q.direction} LIMIT ?`;
+  if (walksIndexFirst(q)) {
+    return `SELECT jobs.job_id, walked.sort_value, (${q.tokens.sql}) AS matches
+      FROM (SELECT jobs.job_id, ${q.column} AS sort_value FROM jobs WHERE ${where} ${order}) walked
+      JOIN jobs ON jobs.job_id = walked.job_id`;
+  }
+  return `SELECT jobs.job_id, ${q.column} AS sort_value, (${q.tokens.sql}) AS matches FROM jobs WHERE ${where} ${order}`;
 }
 
 /** A bounded walk from the start of the sort order: how many rows, how many matched, the first matches. */

@@ -168,10 +168,15 @@ describe('store/jobs search: rare token + sort by last_updated/status/stopped_at
         }),
       );
     }
+    // Outside the default 30-day range, stopped before everything else: walks must skip them.
+    for (let i = 0; i < 50; i++) {
+      jobs.push(mirroredJob({ job_id: `o-${pad(i)}`, job_name: `filler-old-7431-${pad(i)}`, stopped_at: new Date(Date.UTC(2025, 11, 1, 0, 0, i)) }));
+    }
     t = await databaseWith(jobs);
-    // Distinct update times: fillers newest, matches a day older.
+    // Distinct update times: fillers newest, matches a day older, the old ones 40 days.
     await t.db.raw(
-      `UPDATE jobs SET last_updated = now() - (CASE WHEN job_name LIKE 'filler-%' THEN interval '0' ELSE interval '1 day' END)
+      `UPDATE jobs SET last_updated = now() - (CASE WHEN job_id LIKE 'o-%' THEN interval '40 days'
+           WHEN job_name LIKE 'filler-%' THEN interval '0' ELSE interval '1 day' END)
          - right(job_id, 5)::int * interval '1 second'`,
     );
     await t.db.raw('ANALYZE jobs');
@@ -179,6 +184,11 @@ describe('store/jobs search: rare token + sort by last_updated/status/stopped_at
   after(async () => t.drop());
 
   type Row = { job_id: string; job_name: string; status: string; stopped_at: Date | null; last_updated: Date };
+  /** The stored rows inside the default 30-day range. */
+  const rowsInRange = async () =>
+    ((await t.db('jobs').select('job_id', 'job_name', 'status', 'stopped_at', 'last_updated')) as Row[]).filter(
+      (r) => r.last_updated.getTime() > Date.now() - 30 * 86_400_000,
+    );
   const compare = (key: 'status' | 'stopped_at' | 'last_updated', dir: 'ASC' | 'DESC') => (a: Row, b: Row) => {
     const [x, y] = [a[key], b[key]].map((v) => (v instanceof Date ? v.getTime() : v));
     // Postgres: NULLs sort last ascending, first descending.
@@ -196,8 +206,7 @@ describe('store/jobs search: rare token + sort by last_updated/status/stopped_at
     ['stopped_at', 'DESC', false],
   ] as const) {
     it(`"7431" sorted by ${sort} ${dir}: ${collected ? 'collected' : 'answered by the probe'}, same rows as sorting every match`, async () => {
-      const rows = (await t.db('jobs').select('job_id', 'job_name', 'status', 'stopped_at', 'last_updated')) as Row[];
-      const want = rows
+      const want = (await rowsInRange())
         .filter((r) => r.job_id.includes('7431') || r.job_name.includes('7431'))
         .sort(compare(sort, dir))
         .map((r) => r.job_id);
@@ -217,10 +226,20 @@ describe('store/jobs search: rare token + sort by last_updated/status/stopped_at
     });
   }
 
-  it('a common token is answered by the probe, in order', async () => {
-    const rows = (await t.db('jobs').select('job_id', 'job_name', 'status', 'stopped_at', 'last_updated')) as Row[];
-    const want = rows.filter((r) => r.job_name.includes('filler')).sort(compare('last_updated', 'DESC')).slice(0, 100).map((r) => r.job_id);
-    const got = await searchJobs(t.db, jobSearch({ tokens: ['filler'] }));
-    expect(got.map((r) => r.job_id)).to.deep.equal(want);
-  });
+  for (const [sort, dir, page] of [
+    ['last_updated', 'DESC', 0],
+    ['stopped_at', 'ASC', 0], // the walk that filters the index first
+    ['stopped_at', 'ASC', 3],
+  ] as const) {
+    it(`a common token sorted by ${sort} ${dir}, page ${page}, is answered by the probe, in order`, async () => {
+      const want = (await rowsInRange())
+        .filter((r) => r.job_name.includes('filler'))
+        .sort(compare(sort, dir))
+        .slice(page * 100, page * 100 + 100)
+        .map((r) => r.job_id);
+      expect(want).to.have.length(100);
+      const got = await searchJobs(t.db, jobSearch({ tokens: ['filler'], sortColumn: sort, sortDirection: dir, page }));
+      expect(got.map((r) => r.job_id)).to.deep.equal(want);
+    });
+  }
 });
