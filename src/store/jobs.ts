@@ -590,7 +590,7 @@ export async function searchJobs(db: Knex, search: JobSearch): Promise<JobWithIn
     // Sorting by last_updated, status or stopped_at: the planner walks the
     // sort index when it expects the page early, and it expects that from
     // a rare token too (a 4-digit id fragment: 8,000 matches estimated, 359
-    // real, so it read 300,000 rows, ~300 ms). The probe answers a common
+    // real, so it read 300,000 rows, ~260 ms). The probe answers a common
     // token. Past it, the probe's hit rate says how far the walk would go:
     // far, and with few matches expected, they are collected and sorted
     // (that fragment: ~10 ms); near, the walk stays (collecting "report" +

@@ -15,8 +15,10 @@ export async function deactivateQueue(db: Knex, name: string): Promise<void> {
   await db('activated_job_queues').where({ job_queue: name }).del();
 }
 
-/** Only an activated queue has the flag; for any other name this changes nothing. */
-/** Sets a queue's forced scaling flag; false when the queue is not activated (nothing to set). */
+/**
+ * Sets a queue's forced scaling flag. Only an activated queue has the flag:
+ * for any other name nothing changes and the answer is false.
+ */
 export async function setForcedScaling(db: Knex, name: string, on: boolean): Promise<boolean> {
   const updated = await db('activated_job_queues').where({ job_queue: name }).update({ forced_scaling: on });
   return updated > 0;
