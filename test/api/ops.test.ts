@@ -11,6 +11,7 @@ import { createLogger } from '../../src/log';
 import { createDb } from '../../src/store/db';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { freePort } from '../helpers/net';
+import { testRedisPrefix } from '../helpers/redis';
 import { getJson, insertJobs, job, startTestApi, type TestApi } from './helpers';
 
 const logger = createLogger('silent');
@@ -190,10 +191,12 @@ describe('API: operations endpoints, headers, UI serving, shutdown', function ()
     await closing;
     expect(closed).to.equal(true);
     expect(Date.now() - shutdownStarted, 'no wait for idle keep-alive connections').to.be.below(3000);
+    await s.close(); // the rest of the test API (its Redis keys, AWS clients); the server is already closed
   });
 
   it('batchiepatchie api: serves, and exits 0 on SIGTERM', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'bp-api-role-'));
+    const redis = testRedisPrefix();
     const configFile = path.join(dir, 'config.toml');
     await writeFile(
       configFile,
@@ -208,6 +211,7 @@ describe('API: operations endpoints, headers, UI serving, shutdown', function ()
         'frontend_assets = "local"',
         `frontend_assets_local_prefix = "${assets}"`,
         'aws_endpoint = "http://127.0.0.1:9"',
+        `redis_prefix = "${redis.prefix}"`,
       ].join('\n'),
     );
     const child = spawn(process.execPath, ['bin/batchiepatchie', 'api', configFile], {
@@ -235,6 +239,7 @@ describe('API: operations endpoints, headers, UI serving, shutdown', function ()
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });
+      await redis.cleanup();
     }
   });
 });
