@@ -153,7 +153,7 @@ describe('store/jobs search: rare token + sort by last_updated/status/stopped_at
 
   before(async () => {
     const jobs: MirroredJob[] = [];
-    // Fillers: updated last, stopped first, status AAA-less: they fill every probe.
+    // Fillers: updated last, stopped first, FAILED with ids that sort first: the probes see only them.
     for (let i = 0; i < 3400; i++) {
       jobs.push(mirroredJob({ job_id: `f-${pad(i)}`, job_name: `filler-${pad(i)}`, status: 'FAILED', stopped_at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)) }));
     }
