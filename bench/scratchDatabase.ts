@@ -7,7 +7,11 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
-const SIGNAL_EXIT_CODES: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+/** The signals that stop a run, with the exit code a shell gives each. */
+const STOP_SIGNALS = new Map<NodeJS.Signals, number>([
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+]);
 
 /**
  * A database of the benchmark's own, dropped by `drop()` at the end and also
@@ -24,13 +28,13 @@ export async function createScratchDatabase(admin: Knex, prefix: string): Promis
   };
   const onSignal = (signal: NodeJS.Signals) => {
     process.stderr.write(`\n${signal}: dropping ${name}\n`);
-    drop().finally(() => process.exit(SIGNAL_EXIT_CODES[signal] ?? 1));
+    drop().finally(() => process.exit(STOP_SIGNALS.get(signal)));
   };
-  for (const signal of Object.keys(SIGNAL_EXIT_CODES) as NodeJS.Signals[]) process.once(signal, onSignal);
+  for (const signal of STOP_SIGNALS.keys()) process.once(signal, onSignal);
   return {
     name,
     drop: async () => {
-      for (const signal of Object.keys(SIGNAL_EXIT_CODES) as NodeJS.Signals[]) process.off(signal, onSignal);
+      for (const signal of STOP_SIGNALS.keys()) process.off(signal, onSignal);
       await drop();
     },
   };

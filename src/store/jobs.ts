@@ -573,33 +573,33 @@ export async function searchJobs(db: Knex, search: JobSearch): Promise<JobWithIn
   const hasTokens = q.tokens.bindings.length > 0;
   const where = andAll([q.tokens, q.filters]);
   let orderBy = column;
-  if (hasTokens && CORRELATED_SORTS.has(search.sortColumn)) {
-    const probe = await probeSortIndex(db, q);
-    if (probe.walked < PROBE_ROWS || probe.ids.length >= q.offset + JOBS_PAGE_SIZE) {
-      return pageRows(db, q, probe.ids);
-    }
-    if (probe.matched === 0 && trigramSearchable(search.tokens)) {
-      const ids = await searchAroundTokenPrefix(db, q, search.tokens);
-      if (ids) return pageRows(db, q, ids);
-      // Few matches: collect and sort them. Many: they are common but not at
-      // the start; the planner's walk of the sort index reaches the page
-      // sooner than reading every match (`daily` by name: ~20 vs ~420 ms).
-      if (await fewMatches(db, where)) orderBy = UNINDEXED_SORT_SQL[search.sortColumn];
-    }
-  } else if (hasTokens && trigramSearchable(search.tokens)) {
-    // Sorting by last_updated, status or stopped_at: the planner walks the
-    // sort index when it expects the page early, and it expects that from
-    // a rare token too (a 4-digit id fragment: 8,000 matches estimated, 359
-    // real, so it read 300,000 rows, ~260 ms). The probe answers a common
-    // token. Past it, the probe's hit rate says how far the walk would go:
-    // far, and with few matches expected, they are collected and sorted
-    // (that fragment: ~10 ms); near, the walk stays (collecting "report" +
-    // "team-7" would read 60,000 candidates where the walk reads 25,000).
+  const correlated = CORRELATED_SORTS.has(search.sortColumn);
+  const searchable = trigramSearchable(search.tokens);
+  if (hasTokens && (correlated || searchable)) {
     const probe = await probeSortIndex(db, q);
     const need = q.offset + JOBS_PAGE_SIZE;
     if (probe.walked < PROBE_ROWS || probe.ids.length >= need) return pageRows(db, q, probe.ids);
-    const rowsToWalk = (need * probe.walked) / Math.max(probe.matched, 1);
-    if (rowsToWalk > FAR_WALK_ROWS && (await fewMatches(db, where))) orderBy = UNINDEXED_SORT_SQL[search.sortColumn];
+    if (correlated) {
+      if (probe.matched === 0 && searchable) {
+        const ids = await searchAroundTokenPrefix(db, q, search.tokens);
+        if (ids) return pageRows(db, q, ids);
+        // Few matches: collect and sort them. Many: they are common but not at
+        // the start; the planner's walk of the sort index reaches the page
+        // sooner than reading every match (`daily` by name: ~20 vs ~420 ms).
+        if (await fewMatches(db, where)) orderBy = UNINDEXED_SORT_SQL[search.sortColumn];
+      }
+    } else {
+      // Sorting by last_updated, status or stopped_at: the planner walks the
+      // sort index when it expects the page early, and it expects that from
+      // a rare token too (a 4-digit id fragment: 8,000 matches estimated, 359
+      // real, so it read 300,000 rows, ~260 ms). The probe answers a common
+      // token. Past it, the probe's hit rate says how far the walk would go:
+      // far, and with few matches expected, they are collected and sorted
+      // (that fragment: ~10 ms); near, the walk stays (collecting "report" +
+      // "team-7" would read 60,000 candidates where the walk reads 25,000).
+      const rowsToWalk = (need * probe.walked) / Math.max(probe.matched, 1);
+      if (rowsToWalk > FAR_WALK_ROWS && (await fewMatches(db, where))) orderBy = UNINDEXED_SORT_SQL[search.sortColumn];
+    }
   }
   // Two steps: the page's ids first (an index-only scan of the sort column's
   // covering index when no token needs the text columns), then the 100 rows
