@@ -515,16 +515,12 @@ async function pageRows(db: Knex, q: PageQuery, orderedIds: string[]): Promise<J
   return rows.rows;
 }
 
-/**
- * The first `need` matches of a walk of at most PROBE_ROWS rows, from the
- * start of the sort order or from `from.bound` on. The outer order is the
- * walk's own, so the walk stops as soon as it has them.
- */
-async function firstMatches(db: Knex, q: PageQuery, need: number, from?: { range: string; bound: string }): Promise<string[]> {
+/** The first `need` matches of a walk from `bound` on; the walk stops as soon as it has them. */
+async function firstMatchesFrom(db: Knex, q: PageQuery, range: string, bound: string, need: number): Promise<string[]> {
   const result = await db.raw<{ rows: { job_id: string }[] }>(
-    `SELECT w.job_id FROM (${walkSql(q, from?.range)}) w
+    `SELECT w.job_id FROM (${walkSql(q, range)}) w
      WHERE w.matches ORDER BY w.sort_value ${q.direction}, w.job_id ${q.direction} LIMIT ?`,
-    [...q.tokens.bindings, ...q.filters.bindings, ...(from ? [from.bound] : []), PROBE_ROWS, need],
+    [...q.tokens.bindings, ...q.filters.bindings, bound, PROBE_ROWS, need],
   );
   return result.rows.map((r) => r.job_id);
 }
@@ -560,7 +556,7 @@ async function searchAroundTokenPrefix(db: Knex, q: PageQuery, tokens: readonly 
   const walkRange = q.direction === 'ASC' ? `${q.column} >= ?` : `${q.column} < ?`;
   const collectRange = q.direction === 'ASC' ? `${q.column} < ?` : `${q.column} >= ?`;
   const bound = q.direction === 'ASC' ? prefix : end;
-  const nearIds = await firstMatches(db, q, need, { range: walkRange, bound });
+  const nearIds = await firstMatchesFrom(db, q, walkRange, bound, need);
   if (nearIds.length < need) return null;
   const where = andAll([q.tokens, q.filters, { sql: collectRange, bindings: [bound] }]);
   const unindexed = UNINDEXED_SORT_SQL[q.sortColumn];
