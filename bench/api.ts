@@ -22,6 +22,7 @@ import { createDb, migrateLatest } from '../src/store/db';
 import { getJob, searchJobs } from '../src/store/jobs';
 import { PG } from '../test/helpers/db';
 import { freePort } from '../test/helpers/net';
+import { testRedisPrefix } from '../test/helpers/redis';
 
 const JOBS = Number(process.env.BENCH_API_JOBS ?? 1_000_000);
 const SECONDS = Number(process.env.BENCH_API_SECONDS ?? 10);
@@ -107,7 +108,7 @@ async function loadJobs(db: Knex): Promise<number> {
 
 
 /** `batchiepatchie api` in a process of its own, so it does not share an event loop with the load generator. */
-async function startApiProcess(dir: string): Promise<{ url: string; child: ChildProcess }> {
+async function startApiProcess(dir: string, redisPrefix: string): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const configFile = path.join(dir, 'config.toml');
   await writeFile(
@@ -122,6 +123,7 @@ async function startApiProcess(dir: string): Promise<{ url: string; child: Child
       `database_name = "${DB_NAME}"`,
       'frontend_assets = "local"',
       'aws_endpoint = "http://127.0.0.1:9"',
+      `redis_prefix = "${redisPrefix}"`, // its own keys, removed at the end
       'log_level = "warn"', // request logs off: they would measure the terminal
     ].join('\n'),
   );
@@ -140,6 +142,14 @@ async function startApiProcess(dir: string): Promise<{ url: string; child: Child
     if (Date.now() > deadline) throw new Error('the API did not start');
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** SIGTERM, then waits for the exit (at most 10 s), so nothing writes to Redis after its keys are removed. */
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref())]);
 }
 
 interface Figures {
@@ -227,12 +237,13 @@ function report(name: string, api: Figures, raw: Figures): string {
 async function main(): Promise<void> {
   const db = await ensureDatabase();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bp-bench-api-'));
+  const redis = testRedisPrefix();
   let child: ChildProcess | null = null;
   try {
     const loadSeconds = await loadJobs(db);
     console.log(loadSeconds ? `loaded ${JOBS} jobs in ${loadSeconds.toFixed(1)} s` : `reusing ${JOBS} jobs in ${DB_NAME}`);
     const ids: string[] = (await db.raw('SELECT job_id FROM jobs TABLESAMPLE SYSTEM (1) LIMIT 2000')).rows.map((r: { job_id: string }) => r.job_id);
-    const api = await startApiProcess(dir);
+    const api = await startApiProcess(dir, redis.prefix);
     child = api.child;
     // Warm both paths (connections, plans, JIT) before measuring.
     const searches = SEARCHES.map((q) => parseJobSearch(Object.fromEntries(new URLSearchParams(q))));
@@ -260,7 +271,8 @@ async function main(): Promise<void> {
     }
     console.log(lines.join('\n'));
   } finally {
-    child?.kill('SIGTERM');
+    if (child) await stopProcess(child);
+    await redis.cleanup();
     await db.destroy();
     await rm(dir, { recursive: true, force: true });
   }

@@ -20,6 +20,7 @@ import { createLogger } from '../src/log';
 import { createDb, migrateLatest } from '../src/store/db';
 import { activateQueue } from '../src/store/queues';
 import { PG } from '../test/helpers/db';
+import { testRedisPrefix } from '../test/helpers/redis';
 import { launchBrowser } from '../test/ui/browser';
 
 const JOBS = Number(process.env.BENCH_UI_JOBS ?? 1_000_000);
@@ -140,6 +141,7 @@ const fmt = (ms: number) => `${Math.round(ms)} ms`;
 async function main(): Promise<void> {
   if (!existsSync(path.join(DIST, 'index.html'))) throw new Error(`${DIST}/index.html is missing: run \`npm run build\` first`);
   const db = await ensureDatabase();
+  const redis = testRedisPrefix(); // the API's queue keys, removed at the end
   let api: ApiServer | null = null;
   let browser: Browser | null = null;
   try {
@@ -147,7 +149,14 @@ async function main(): Promise<void> {
     console.log(load.loadedNow ? `loaded ${JOBS} jobs in ${load.seconds.toFixed(1)} s` : `reusing ${JOBS} jobs in ${DB_NAME}`);
     for (let q = 0; q < 12; q++) await activateQueue(db, `queue-${q}`);
 
-    const config = configWith({ ...PG, database_name: DB_NAME, port: 0, frontend_assets_local_prefix: DIST, log_level: 'silent' });
+    const config = configWith({
+      ...PG,
+      database_name: DB_NAME,
+      port: 0,
+      frontend_assets_local_prefix: DIST,
+      redis_prefix: redis.prefix,
+      log_level: 'silent',
+    });
     api = await startApi(config, { db, logger: createLogger('silent') });
     browser = await launchBrowser();
 
@@ -184,6 +193,7 @@ async function main(): Promise<void> {
   } finally {
     await browser?.close();
     await api?.close();
+    await redis.cleanup();
     await db.destroy();
   }
 }
