@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { expect } from 'chai';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
+import { freePort } from './helpers/net';
 import { testRedisPrefix } from './helpers/redis';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -24,11 +25,14 @@ async function startCollector(): Promise<{ url: string; bodies: string[]; close(
   return { url: `http://127.0.0.1:${port}/v1/traces`, bodies, close: () => server.close() };
 }
 
-async function waitFor<T>(probe: () => Promise<T | undefined>, ms: number): Promise<T> {
+/** Polls `probe` until it gives a value; `stopped` returns a reason to give up early (the process died). */
+async function waitFor<T>(probe: () => Promise<T | undefined>, ms: number, stopped: () => string | null): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
     const value = await probe().catch(() => undefined);
     if (value !== undefined) return value;
+    const reason = stopped();
+    if (reason) throw new Error(reason);
     if (Date.now() > until) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -48,7 +52,8 @@ describe('use_datadog_tracing: OpenTelemetry spans over OTLP', function () {
 
   it('exports spans of API requests and their Postgres queries when switched on', async () => {
     const collector = await startCollector();
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    // A port the OS just handed out: a random one could be a client connection's local port.
+    const port = await freePort();
     const child = spawn(process.execPath, [path.join(ROOT, 'bin/batchiepatchie'), 'api', path.join(ROOT, 'config/local.toml')], {
       cwd: ROOT,
       env: {
@@ -66,7 +71,11 @@ describe('use_datadog_tracing: OpenTelemetry spans over OTLP', function () {
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     try {
-      const status = await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/api/v1/jobs?q=x`)).status, 30_000);
+      const status = await waitFor(
+        async () => (await fetch(`http://127.0.0.1:${port}/api/v1/jobs?q=x`)).status,
+        30_000,
+        () => (child.exitCode !== null ? `the API exited with ${child.exitCode} before answering:\n${stderr}` : null),
+      );
       expect(status).to.equal(200);
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
