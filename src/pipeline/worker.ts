@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { FlowProducer, Worker, type Job } from 'bullmq';
 import type { Knex } from 'knex';
 import { createAwsClients, type AwsClients } from '../aws/clients';
-import { createLogger, type Logger } from '../log';
+import { createLogger, repeatedWarnings, type Logger } from '../log';
 import { createDb } from '../store/db';
 import type { Config } from '../types';
 import { instrumentAwsClients, redisRateLimiter, tallyObject, totalCalls, withCallTally } from './awsCalls';
@@ -126,6 +126,8 @@ function maintenanceProcessor(ctx: TaskContext) {
   };
 }
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 export async function startWorkers(config: Config, deps: WorkerDeps = {}): Promise<PipelineWorkers> {
   const logger = deps.logger ?? createLogger(config.log_level, { role: 'worker' });
   const ownDb = !deps.db;
@@ -140,24 +142,34 @@ export async function startWorkers(config: Config, deps: WorkerDeps = {}): Promi
 
   const connection = bullConnection(config);
   const prefix = config.redis_prefix;
-  const flow = new FlowProducer({ connection, prefix });
-  flow.on('error', (err) => logger.warn({ err: err.message }, 'flow producer error'));
+  // The flow producer's client is ours, so a shutdown can drop it even while Redis is unreachable.
+  const flowRedis = createRedis(config, { name: 'bp-flow' });
+  const flow = new FlowProducer({ connection: flowRedis, prefix });
+  const warnRepeated = repeatedWarnings(logger);
+  flow.on('error', (err) => warnRepeated({ err: err.message }, 'flow producer error'));
   const common = { connection, prefix, maxStalledCount: 3, stalledInterval: 15_000, lockDuration: 30_000 };
   const workers = [
     new Worker(SYNC_QUEUE, syncProcessor(ctx, flow), { ...common, concurrency: config.worker_concurrency }),
     new Worker(MAINTENANCE_QUEUE, maintenanceProcessor(ctx), { ...common, concurrency: 2 }),
   ];
-  for (const w of workers) w.on('error', (err) => logger.warn({ err: err.message, queue: w.name }, 'worker error'));
+  for (const w of workers) w.on('error', (err) => warnRepeated({ err: err.message, queue: w.name }, 'worker error'));
   const consumerName = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const consumer = startJobEventConsumer(ctx, blocking, consumerName);
   logger.info({ concurrency: config.worker_concurrency, consumer: consumerName }, 'pipeline workers started');
 
   return {
     async close() {
-      await Promise.all(workers.map((w) => w.close()));
-      await consumer.close();
+      // With Redis unreachable no active job can be completed or handed back,
+      // and a graceful close would wait for Redis forever (BullMQ's, and the
+      // event consumer's blocking read): close by force instead. Another worker
+      // takes the jobs over once they stall.
+      const reachable = redis.status === 'ready';
+      if (!reachable) logger.warn('Redis unreachable: closing the workers without waiting for it');
+      await Promise.all(workers.map((w) => w.close(!reachable)));
+      // Unreachable, the consumer's pending read never settles (ioredis keeps it queued): give it a second.
+      await (reachable ? consumer.close() : Promise.race([consumer.close(), sleep(1000)]));
       await flow.close();
-      await Promise.all([closeRedis(redis), closeRedis(blocking), closeRedis(limiterRedis)]);
+      await Promise.all([closeRedis(flowRedis), closeRedis(redis), closeRedis(blocking), closeRedis(limiterRedis)]);
       if (ownAws) aws.destroy();
       if (ownDb) await db.destroy();
     },

@@ -86,6 +86,30 @@ describe('pipeline worker processes (batchiepatchie worker)', function () {
     }
   });
 
+  it('started while Redis is unreachable: keeps retrying, warns once per kind (not at every reconnect), stops on SIGTERM', async () => {
+    const deadPort = await freePort(); // nothing listens there
+    const configPath = path.join(dir, 'no-redis.toml');
+    writeFileSync(configPath, tomlFor(h).replace(/^redis_url = .*$/m, `redis_url = "redis://127.0.0.1:${deadPort}"`));
+    const w = startWorkerProcess(configPath);
+    try {
+      await waitForOutput(w.output, /worker error/);
+      await sleep(4_000); // ioredis retries several times a second per connection meanwhile
+      const warnings = w.output().split('\n').filter((l) => /worker error|flow producer error/.test(l));
+      const kinds = new Set(warnings.map((l) => { const e = JSON.parse(l); return `${e.msg}|${e.queue ?? ''}|${e.err}`; }));
+      expect(warnings.length, warnings.join('\n')).to.equal(kinds.size);
+      expect(warnings.length).to.be.within(1, 3); // sync and maintenance workers, the flow producer
+      expect(warnings.join('\n')).to.include(`ECONNREFUSED 127.0.0.1:${deadPort}`);
+      expect(w.child.exitCode).to.equal(null);
+      const exited = new Promise<number | null>((resolve) => w.child.once('exit', (code) => resolve(code)));
+      w.child.kill('SIGTERM');
+      const code = await Promise.race([exited, sleep(15_000).then(() => 'still running')]);
+      expect(code, w.output()).to.equal(0);
+      expect(w.output()).to.match(/Redis unreachable: closing the workers without waiting for it/);
+    } finally {
+      if (w.child.exitCode === null) w.child.kill('SIGKILL');
+    }
+  });
+
   it('loses nothing when a worker process is killed mid-round: another takes the task over', async () => {
     const victim = startWorkerProcess(path.join(dir, 'config.toml'));
     await waitForOutput(victim.output, /pipeline workers started/);
