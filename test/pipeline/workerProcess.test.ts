@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
 import { openPipelineQueues } from '../../src/pipeline/queues';
 import { getJob } from '../../src/store/jobs';
 import { expectConverged } from './converge';
@@ -37,6 +38,26 @@ function startWorkerProcess(configPath: string, role = 'worker'): { child: Child
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   return { child, output: () => out };
+}
+
+async function waitFor(probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await sleep(100);
+  }
+}
+
+/** One PING with a client that does not retry: whether the test's own Redis is up yet. */
+async function fetchRedisPing(port: number): Promise<string> {
+  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return await redis.ping();
+  } finally {
+    redis.disconnect();
+  }
 }
 
 async function waitForOutput(get: () => string, re: RegExp, timeoutMs = 20_000): Promise<void> {
@@ -107,6 +128,33 @@ describe('pipeline worker processes (batchiepatchie worker)', function () {
       expect(w.output()).to.match(/Redis unreachable: closing the workers without waiting for it/);
     } finally {
       if (w.child.exitCode === null) w.child.kill('SIGKILL');
+    }
+  });
+
+  it('stops on SIGTERM when Redis went away after it connected', async () => {
+    // A Redis of this test's own, so it can be stopped under the worker.
+    const port = await freePort();
+    const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
+    const configPath = path.join(dir, 'own-redis.toml');
+    writeFileSync(configPath, tomlFor(h).replace(/^redis_url = .*$/m, `redis_url = "redis://127.0.0.1:${port}"`));
+    let w: ReturnType<typeof startWorkerProcess> | null = null;
+    try {
+      await waitFor(async () => (await fetchRedisPing(port)) === 'PONG', 10_000);
+      w = startWorkerProcess(configPath);
+      await waitForOutput(w.output, /pipeline workers started/);
+      await sleep(500);
+      server.kill('SIGKILL');
+      await waitForOutput(w.output, /worker error/);
+      const exited = new Promise<number | null>((resolve) => w!.child.once('exit', (code) => resolve(code)));
+      w.child.kill('SIGTERM');
+      const code = await Promise.race([exited, sleep(15_000).then(() => 'still running')]);
+      expect(code, w.output()).to.equal(0);
+      expect(w.output()).to.match(/Redis unreachable: closing the workers without waiting for it/);
+    } finally {
+      if (w && w.child.exitCode === null) w.child.kill('SIGKILL');
+      if (server.exitCode === null) server.kill('SIGKILL');
     }
   });
 
