@@ -137,11 +137,15 @@ describe('pipeline worker processes (batchiepatchie worker)', function () {
     const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
       stdio: 'ignore',
     });
+    let serverError: Error | null = null;
+    server.once('error', (err) => (serverError = err)); // e.g. no redis-server binary
     const configPath = path.join(dir, 'own-redis.toml');
     writeFileSync(configPath, tomlFor(h).replace(/^redis_url = .*$/m, `redis_url = "redis://127.0.0.1:${port}"`));
     let w: ReturnType<typeof startWorkerProcess> | null = null;
     try {
-      await waitFor(async () => (await fetchRedisPing(port)) === 'PONG', 10_000);
+      await waitFor(async () => (await fetchRedisPing(port)) === 'PONG', 10_000).catch(() => {
+        throw new Error(`the test's own redis-server did not answer (${serverError?.message ?? 'timed out'}); Debian's redis-server package has it`);
+      });
       w = startWorkerProcess(configPath);
       await waitForOutput(w.output, /pipeline workers started/);
       await sleep(500);
