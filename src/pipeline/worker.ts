@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { FlowProducer, Worker, type Job } from 'bullmq';
 import type { Knex } from 'knex';
 import { createAwsClients, type AwsClients } from '../aws/clients';
@@ -125,8 +126,6 @@ function maintenanceProcessor(ctx: TaskContext) {
     return instrumented(ctx, job, () => task(ctx));
   };
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function startWorkers(config: Config, deps: WorkerDeps = {}): Promise<PipelineWorkers> {
   const logger = deps.logger ?? createLogger(config.log_level, { role: 'worker' });

@@ -455,6 +455,9 @@ function walkSql(q: PageQuery, range?: string): string {
   return `SELECT jobs.job_id, ${q.column} AS sort_value, (${q.tokens.sql}) AS matches FROM jobs WHERE ${where} ${order}`;
 }
 
+/** The walk's own order over its rows as `alias`: a query that keeps it lets the walk stop early. */
+const walkOrder = (q: PageQuery, alias: string) => `${alias}.sort_value ${q.direction}, ${alias}.job_id ${q.direction}`;
+
 /**
  * A bounded walk from the start of the sort order, in one pass that stops at
  * the page's last match: a common token costs a few hundred index rows (~1
@@ -464,15 +467,14 @@ function walkSql(q: PageQuery, range?: string): string {
  */
 async function probeSortIndex(db: Knex, q: PageQuery): Promise<ProbeResult> {
   const need = q.offset + JOBS_PAGE_SIZE;
-  const order = (alias: string) => `${alias}.sort_value ${q.direction}, ${alias}.job_id ${q.direction}`;
   const result = await db.raw<{ rows: { job_id: string; matches: boolean; n: number; last: boolean }[] }>(
     `SELECT t.job_id, t.matches, t.n, t.last FROM (
        SELECT w.job_id, w.sort_value, w.matches,
               row_number() OVER walk_order AS n, lead(w.job_id) OVER walk_order IS NULL AS last
        FROM (${walkSql(q)}) w
-       WINDOW walk_order AS (ORDER BY ${order('w')})
+       WINDOW walk_order AS (ORDER BY ${walkOrder(q, 'w')})
      ) t
-     WHERE t.matches OR t.last ORDER BY ${order('t')} LIMIT ?`,
+     WHERE t.matches OR t.last ORDER BY ${walkOrder(q, 't')} LIMIT ?`,
     [...q.tokens.bindings, ...q.filters.bindings, PROBE_ROWS, need + 1],
   );
   const ids = result.rows.filter((r) => r.matches).map((r) => r.job_id).slice(0, need);
@@ -519,7 +521,7 @@ async function pageRows(db: Knex, q: PageQuery, orderedIds: string[]): Promise<J
 async function firstMatchesFrom(db: Knex, q: PageQuery, range: string, bound: string, need: number): Promise<string[]> {
   const result = await db.raw<{ rows: { job_id: string }[] }>(
     `SELECT w.job_id FROM (${walkSql(q, range)}) w
-     WHERE w.matches ORDER BY w.sort_value ${q.direction}, w.job_id ${q.direction} LIMIT ?`,
+     WHERE w.matches ORDER BY ${walkOrder(q, 'w')} LIMIT ?`,
     [...q.tokens.bindings, ...q.filters.bindings, bound, PROBE_ROWS, need],
   );
   return result.rows.map((r) => r.job_id);
