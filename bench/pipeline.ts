@@ -34,7 +34,8 @@ import { createDb, migrateLatest } from '../src/store/db';
 import { applyJobEventRows } from '../src/store/jobEvents';
 import { upsertJobs } from '../src/store/jobs';
 import { activateQueue } from '../src/store/queues';
-import { AWS_JOB_STATUSES, type Config } from '../src/types';
+import { AWS_JOB_STATUSES } from '../src/domain/jobStatus';
+import type { Config } from '../src/config/schema';
 import { deleteKeysWithPrefix } from '../test/helpers/redis';
 import { createScratchDatabase } from './scratchDatabase';
 

@@ -19,7 +19,7 @@ import { createAwsClients } from '../src/aws/clients';
 import { SimModel } from '../src/simulator';
 import { type SimJob, byCreation } from '../src/simulator/entities';
 import { type ListJobsInput, type ListJobsOutput, listJobs } from '../src/simulator/listing';
-import type { AwsJobStatus } from '../src/types';
+import type { AwsJobStatus } from '../src/domain/jobStatus';
 
 const JOBS = Number(process.env.SIM_BENCH_JOBS ?? 1_000_000);
 const ACTIVE = Number(process.env.SIM_BENCH_ACTIVE ?? 10_000);

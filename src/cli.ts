@@ -1,6 +1,6 @@
 import { ConfigError, describeConfig, loadConfig } from './config';
 import { createLogger } from './log';
-import type { Config } from './types';
+import type { Config } from './config/schema';
 
 /**
  * What each role does once it has a Config. Modules load lazily (require, so

@@ -1,31 +1,10 @@
 /**
- * Shared types: the one place that names the shapes passed between layers
- * (config -> AWS clients -> pipeline tasks -> store -> API -> UI).
+ * Shared types: the shapes passed between layers (AWS mapping -> pipeline
+ * tasks -> store -> API -> UI). Job statuses live in domain/jobStatus.ts,
+ * Config in config/schema.ts.
  */
 
-/** Statuses AWS Batch reports, in the order a job moves through them. */
-export const AWS_JOB_STATUSES = [
-  'SUBMITTED',
-  'PENDING',
-  'RUNNABLE',
-  'STARTING',
-  'RUNNING',
-  'SUCCEEDED',
-  'FAILED',
-] as const;
-export type AwsJobStatus = (typeof AWS_JOB_STATUSES)[number];
-
-/** GONE is ours: a job AWS stopped reporting before we saw it finish. */
-export const JOB_STATUSES = [...AWS_JOB_STATUSES, 'GONE'] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
-
-export const TERMINAL_STATUSES: readonly JobStatus[] = ['SUCCEEDED', 'FAILED', 'GONE'];
-/** Statuses counted as "active" by the scaling hack and the job summary log. */
-export const ACTIVE_STATUSES: readonly AwsJobStatus[] = ['SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING'];
-
-export function isTerminal(status: string): boolean {
-  return (TERMINAL_STATUSES as readonly string[]).includes(status);
-}
+import type { AwsJobStatus, JobStatus } from './domain/jobStatus';
 
 /** Array job properties as stored in jobs.array_properties (jsonb). */
 export interface ArrayProperties {
@@ -220,55 +199,4 @@ export interface AuthToken {
   token: string;
   role: Role;
   name?: string;
-}
-
-/** The validated configuration. Read once at start-up and passed down. */
-export interface Config {
-  host: string;
-  port: number;
-  region: string;
-  database_host: string;
-  database_port: number;
-  database_username: string;
-  database_name: string;
-  database_password?: string;
-  /** PEM file path; when set, Postgres is reached over TLS with verify-full. */
-  database_root_certificate?: string;
-  password_bucket?: string;
-  password_key?: string;
-  frontend_assets: 'local' | 's3';
-  frontend_assets_local_prefix?: string;
-  frontend_assets_bucket?: string;
-  frontend_assets_key?: string;
-  sync_period: number;
-  scale_period: number;
-  clean_period: number;
-  kill_stuck_jobs: boolean;
-  use_auto_scaler: boolean;
-  use_cleaner: boolean;
-  use_datadog_tracing: boolean;
-  redis_url: string;
-  /** BullMQ key prefix; lets several deployments (or tests) share one Redis. */
-  redis_prefix: string;
-  aws_endpoint?: string;
-  gone_after_seconds: number;
-  stuck_starting_seconds: number;
-  retention_days: number;
-  worker_concurrency: number;
-  /** Port of the /metrics and /healthz endpoint of worker and scheduler processes; 0 = none. */
-  metrics_port: number;
-  /** Max AWS calls per second per operation, across all workers. */
-  aws_calls_per_second: number;
-  /** none | tokens | proxy. */
-  auth_mode: 'none' | 'tokens' | 'proxy';
-  auth_tokens: AuthToken[];
-  /** Header carrying the user name set by a trusted reverse proxy. */
-  auth_proxy_user_header: string;
-  /** Header carrying the user's groups (comma-separated). */
-  auth_proxy_groups_header: string;
-  /** Groups that make a proxied user an operator; others are viewers. */
-  auth_proxy_operator_groups: string[];
-  /** Shared secret required in X-Batchiepatchie-Notify-Secret by POST /api/v1/jobs/notify. */
-  notify_secret?: string;
-  log_level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }

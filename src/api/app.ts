@@ -13,7 +13,7 @@ import { startJobStatusFeed } from '../live/jobStatusFeed';
 import { createLogger } from '../log';
 import { openPipelineQueues } from '../pipeline/queues';
 import { createDb } from '../store/db';
-import type { Config } from '../types';
+import type { Config } from '../config/schema';
 import { requireRole, warnIfUnprotected } from './auth';
 import type { ApiDeps } from './deps';
 import { errorMiddleware } from './errors';

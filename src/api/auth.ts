@@ -10,7 +10,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Context, Next } from 'koa';
 import type { Logger } from '../log';
-import type { Config, Role } from '../types';
+import type { Config } from '../config/schema';
+import type { Role } from '../types';
 import { HttpError } from './errors';
 
 export interface Identity {

@@ -4,7 +4,7 @@ import type { Queue } from 'bullmq';
 import type { AwsClients } from '../aws/clients';
 import type { JobStatusFeed } from '../live/jobStatusFeed';
 import type { Logger } from '../log';
-import type { Config } from '../types';
+import type { Config } from '../config/schema';
 import type { IndexPage } from './routes/ui';
 
 /** What the API needs from the pipeline: event ingestion and its queues for bull-board. */

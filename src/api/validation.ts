@@ -3,7 +3,8 @@
  * failed parse into a 400 naming the offending parameter.
  */
 import { z } from 'zod';
-import { DATE_RANGES, JOB_STATUSES, SORT_COLUMNS, type JobStatus } from '../types';
+import { DATE_RANGES, SORT_COLUMNS } from '../types';
+import { JOB_STATUSES, type JobStatus } from '../domain/jobStatus';
 import { badRequest } from './errors';
 
 /** AWS job ids are UUIDs; array children are `<uuid>:<index>`, multi-node nodes `<uuid>#<node>`; the column holds 64. */

@@ -6,7 +6,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { Config } from '../types';
+import type { Config } from '../config/schema';
 
 export interface AwsClients {
   batch: BatchClient;

@@ -1,4 +1,4 @@
-import type { Config } from '../types';
+import type { Config } from './schema';
 
 /**
  * Defaults of every key that has one (SPEC section 3). Database host, user and

@@ -1,4 +1,4 @@
-import type { Config } from '../types';
+import type { Config } from './schema';
 import { redactUrlPassword } from './validate';
 
 export const REDACTED = '[redacted]';

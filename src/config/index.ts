@@ -7,7 +7,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { parse as parseToml } from 'toml';
 import { createS3Client } from '../aws/clients';
-import type { Config } from '../types';
+import type { Config } from './schema';
 import { checkRootCertificate } from './certificate';
 import { CONFIG_DEFAULTS } from './defaults';
 import { coerceEnvValue, envOverrides, unusedEnvVariables } from './envOverrides';

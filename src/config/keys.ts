@@ -1,4 +1,4 @@
-import type { Config } from '../types';
+import type { Config } from './schema';
 
 /**
  * How a key's value is written in an environment variable. Strings stay

@@ -85,6 +85,7 @@ export const fieldSchema = z.strictObject({
   database_name: nonEmpty('the PostgreSQL database name'),
   // May legitimately be empty (trust or certificate authentication).
   database_password: z.string(expect('a string')).optional(),
+  /** PEM file path; when set, Postgres is reached over TLS with verify-full. */
   database_root_certificate: nonEmpty('the path of a PEM file').optional(),
   password_bucket: nonEmpty('an S3 bucket name').optional(),
   password_key: nonEmpty('an S3 object key').optional(),
@@ -100,19 +101,26 @@ export const fieldSchema = z.strictObject({
   use_cleaner: boolean(),
   use_datadog_tracing: boolean(),
   redis_url: z.url({ protocol: /^rediss?$/, ...expect('a redis:// or rediss:// URL') }),
+  /** BullMQ key prefix; lets several deployments (or tests) share one Redis. */
   redis_prefix: nonEmpty('a BullMQ key prefix'),
   aws_endpoint: z.url({ protocol: /^https?$/, ...expect('an http:// or https:// URL') }).optional(),
   gone_after_seconds: positiveSeconds(),
   stuck_starting_seconds: positiveSeconds(),
   retention_days: positiveNumber('a positive number of days'),
   worker_concurrency: z.int(expect('a positive integer')).positive(expect('a positive integer')),
+  /** Port of the /metrics and /healthz endpoint of worker and scheduler processes; 0 = none. */
   metrics_port: z.int(expect('0 (off) or a port 1-65535')).min(0, expect('0 (off) or a port 1-65535')).max(65535, expect('0 (off) or a port 1-65535')),
+  /** Max AWS calls per second per operation, across all workers. */
   aws_calls_per_second: positiveNumber('a positive number of calls per second'),
   auth_mode: z.enum(['none', 'tokens', 'proxy'], expect('"none", "tokens" or "proxy"')),
   auth_tokens: authTokens(),
+  /** Header carrying the user name set by a trusted reverse proxy. */
   auth_proxy_user_header: headerName(),
+  /** Header carrying the user's groups (comma-separated). */
   auth_proxy_groups_header: headerName(),
+  /** Groups that make a proxied user an operator; others are viewers. */
   auth_proxy_operator_groups: stringList('group name'),
+  /** Shared secret required in X-Batchiepatchie-Notify-Secret by POST /api/v1/jobs/notify. */
   notify_secret: nonEmpty('a non-empty shared secret').optional(),
   log_level: z.enum(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
@@ -165,4 +173,5 @@ export const crossFieldRules = z.looseObject({}).superRefine((c, ctx) => {
   // ones, so that mode needs no rule here.
 });
 
-export type ParsedConfig = z.output<typeof fieldSchema>;
+/** The validated configuration. Read once at start-up and passed down. */
+export type Config = z.output<typeof fieldSchema>;

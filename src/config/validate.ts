@@ -1,7 +1,6 @@
 import type { z } from 'zod';
-import type { Config } from '../types';
+import { type Config, crossFieldRules, fieldSchema } from './schema';
 import { CONFIG_KEY_NAMES, envVarFor, SECRET_KEYS } from './keys';
-import { crossFieldRules, fieldSchema } from './schema';
 
 /** Where a key's value came from; env values are named by their variable in problems. */
 export type ValueSource = 'default' | 'file' | 'env';

@@ -6,7 +6,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ConnectionOptions } from 'bullmq';
-import type { Config } from '../types';
+import type { Config } from '../config/schema';
 
 export type PipelineRedisConfig = Pick<Config, 'redis_url' | 'redis_prefix'>;
 

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Redis } from 'ioredis';
 import type { AwsClients } from '../aws/clients';
 import type { Logger } from '../log';
-import type { Config } from '../types';
+import type { Config } from '../config/schema';
 
 /** What every task needs; built once per worker process. */
 export interface TaskContext {

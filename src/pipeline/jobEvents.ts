@@ -6,8 +6,8 @@
 import { z } from 'zod';
 import type { JobDetail } from '@aws-sdk/client-batch';
 import type { Redis } from 'ioredis';
-import type { Config } from '../types';
-import { AWS_JOB_STATUSES } from '../types';
+import type { Config } from '../config/schema';
+import { AWS_JOB_STATUSES } from '../domain/jobStatus';
 import { pipelineKey } from './connection';
 import { JobMappingError, mapJobDetail } from './mapping';
 import { metrics } from './metrics';

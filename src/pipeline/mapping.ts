@@ -13,7 +13,8 @@ import type {
   ResourceRequirement,
   TaskContainerDetails,
 } from '@aws-sdk/client-batch';
-import { AWS_JOB_STATUSES, type ArrayProperties, type AwsJobStatus, type MirroredJob } from '../types';
+import { AWS_JOB_STATUSES, isAwsJobStatus, type AwsJobStatus } from '../domain/jobStatus';
+import type { ArrayProperties, MirroredJob } from '../types';
 
 /** A description we cannot mirror (no id, unknown status, ...): callers log it and skip the job. */
 export class JobMappingError extends Error {
@@ -37,10 +38,6 @@ export function queueNameFromArn(queue: string): string {
 /** "arn:aws:batch:r:a:job-definition/name:3" -> "name:3"; a bare value stays as it is. */
 export function definitionFromArn(definition: string): string {
   return queueNameFromArn(definition);
-}
-
-export function isAwsJobStatus(value: unknown): value is AwsJobStatus {
-  return typeof value === 'string' && (AWS_JOB_STATUSES as readonly string[]).includes(value);
 }
 
 function toDate(ms: number | undefined | null): Date | null {

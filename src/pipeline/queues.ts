@@ -3,7 +3,7 @@
  * POST /api/v1/jobs/notify), the scheduler, tests and benchmarks.
  */
 import { Queue } from 'bullmq';
-import type { Config } from '../types';
+import type { Config } from '../config/schema';
 import { bullConnection, closeRedis, createRedis } from './connection';
 import { enqueueJobEventsTo } from './jobEvents';
 import { MAINTENANCE_QUEUE, SYNC_QUEUE } from './names';

@@ -4,7 +4,7 @@
  * starts next round).
  */
 import type { Redis } from 'ioredis';
-import type { Config } from '../types';
+import type { Config } from '../config/schema';
 import { pipelineKey } from './connection';
 
 type KeyConfig = Pick<Config, 'redis_prefix'>;

@@ -6,7 +6,7 @@
  */
 import type { Queue } from 'bullmq';
 import { createLogger, type Logger } from '../log';
-import type { Config } from '../types';
+import type { Config } from '../config/schema';
 import { MAINTENANCE_QUEUE } from './names';
 import { openPipelineQueues } from './queues';
 import { allSchedules } from './schedules';

@@ -1,5 +1,5 @@
 /** Every periodic task with its schedule (each defined beside its task). */
-import type { Config } from '../types';
+import type { Config } from '../config/schema';
 import { cleanOldRowsSchedule } from './tasks/cleanOldRows';
 import { killTimedOutJobsSchedule } from './tasks/killTimedOutJobs';
 import { logComputeEnvironmentsSchedule } from './tasks/logComputeEnvironments';

@@ -5,7 +5,7 @@
  */
 import type { JobSummary } from '@aws-sdk/client-batch';
 import type { JobState } from '../store/jobs';
-import { AWS_JOB_STATUSES, isTerminal } from '../types';
+import { AWS_JOB_STATUSES, isTerminal } from '../domain/jobStatus';
 
 function ms(d: Date | string | null | undefined): number | null {
   if (d === null || d === undefined) return null;

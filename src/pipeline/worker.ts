@@ -14,7 +14,7 @@ import type { Knex } from 'knex';
 import { createAwsClients, type AwsClients } from '../aws/clients';
 import { createLogger, repeatedWarnings, type Logger } from '../log';
 import { createDb } from '../store/db';
-import type { Config } from '../types';
+import type { Config } from '../config/schema';
 import { instrumentAwsClients, redisRateLimiter, tallyObject, totalCalls, withCallTally } from './awsCalls';
 import { bullConnection, closeRedis, createRedis, pipelineKey } from './connection';
 import type { TaskContext } from './context';

@@ -3,7 +3,7 @@ import { createLogger } from '../log';
 import { startScheduler } from '../pipeline/scheduler';
 import { untilSignal } from '../pipeline/shutdown';
 import { startWorkers } from '../pipeline/worker';
-import type { Config } from '../types';
+import type { Config } from '../config/schema';
 
 /**
  * `batchiepatchie [config.toml]`: every role in one process, as the Go original

@@ -1,6 +1,6 @@
 import { startApi } from '../api/app';
 import { createLogger } from '../log';
-import type { Config } from '../types';
+import type { Config } from '../config/schema';
 
 /** `batchiepatchie api`: serve until SIGTERM/SIGINT, then shut down gracefully. */
 export async function runApi(config: Config): Promise<void> {

@@ -20,7 +20,7 @@ import { startSimulator, type SimulatorHandle, type SimulatorOptions } from '../
 import { createDb, migrateLatest } from '../store/db';
 import { activateQueue } from '../store/queues';
 import type { Logger } from '../log';
-import type { Config } from '../types';
+import type { Config } from '../config/schema';
 
 export const DEMO_DATABASE = 'batchiepatchie_demo';
 export const DEMO_REDIS_PREFIX = 'batchiepatchie-demo';

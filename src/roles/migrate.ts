@@ -1,5 +1,5 @@
 import { createDb, migrateLatest } from '../store/db';
-import type { Config } from '../types';
+import type { Config } from '../config/schema';
 
 export async function runMigrate(config: Config): Promise<void> {
   const db = createDb(config, { min: 0, max: 1 });

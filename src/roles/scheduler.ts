@@ -1,7 +1,7 @@
 import { createLogger } from '../log';
 import { startMetricsServer } from '../pipeline/metricsServer';
 import { startScheduler } from '../pipeline/scheduler';
-import type { Config } from '../types';
+import type { Config } from '../config/schema';
 import { untilSignal } from '../pipeline/shutdown';
 
 /**

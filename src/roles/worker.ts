@@ -1,7 +1,7 @@
 import { createLogger } from '../log';
 import { startMetricsServer } from '../pipeline/metricsServer';
 import { startWorkers } from '../pipeline/worker';
-import type { Config } from '../types';
+import type { Config } from '../config/schema';
 import { untilSignal } from '../pipeline/shutdown';
 
 /** `batchiepatchie worker`: pipeline workers until SIGTERM/SIGINT, then a graceful close (active jobs finish). */

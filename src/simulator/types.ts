@@ -1,5 +1,5 @@
 /** Public shapes of the AWS simulator (the cross-area contract in the brief). */
-import type { AwsJobStatus } from '../types';
+import type { AwsJobStatus } from '../domain/jobStatus';
 import type { SimModel } from './model';
 
 export type ScenarioName = 'empty' | 'demo' | 'bulkLoad';

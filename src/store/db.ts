@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { types as pgTypes, type ClientBase as PgClientBase } from 'pg';
-import type { Config } from '../types';
+import type { Config } from '../config/schema';
 
 // BIGINT (count(*), sums) as numbers, not strings: our counts fit in 2^53.
 pgTypes.setTypeParser(20, (v: string) => Number(v));

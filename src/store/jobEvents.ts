@@ -4,32 +4,16 @@
  * "which jobs do we still believe are active" lookup of the sync tasks.
  */
 import type { Knex } from 'knex';
-import { TERMINAL_STATUSES, type MirroredJob } from '../types';
+import { progressOf, STATUS_RANK, TERMINAL_STATUSES } from '../domain/jobStatus';
+import type { MirroredJob } from '../types';
 // Columns written from an event: the same set as the sync upsert.
 import { MIRRORED_NAMES, MIRRORED_UPDATABLE, mirroredBatchJson, mirroredBatchRecords, mirroredFieldsDiffer } from './jobs';
 
-/**
- * How far a job has progressed: attempts first (a retry moves a job from
- * RUNNING back to RUNNABLE but adds an attempt), then its status. GONE (or
- * anything unknown) ranks lowest: an event proves AWS still knows the job.
- */
-export const STATUS_RANK_SQL = (col: string) => `(CASE ${col}
-    WHEN 'SUBMITTED' THEN 1 WHEN 'PENDING' THEN 2 WHEN 'RUNNABLE' THEN 3 WHEN 'STARTING' THEN 4
-    WHEN 'RUNNING' THEN 5 WHEN 'SUCCEEDED' THEN 6 WHEN 'FAILED' THEN 6 ELSE 0 END)`;
-
-const STATUS_RANK: Record<string, number> = {
-  SUBMITTED: 1,
-  PENDING: 2,
-  RUNNABLE: 3,
-  STARTING: 4,
-  RUNNING: 5,
-  SUCCEEDED: 6,
-  FAILED: 6,
-};
-
-export function progressOf(job: Pick<MirroredJob, 'attempts' | 'status'>): [number, number] {
-  return [job.attempts, STATUS_RANK[job.status] ?? 0];
-}
+/** SQL: domain's STATUS_RANK of the status column `col` (0 for GONE or anything unknown). */
+export const STATUS_RANK_SQL = (col: string) =>
+  `(CASE ${col} ${Object.entries(STATUS_RANK)
+    .map(([status, rank]) => `WHEN '${status}' THEN ${rank}`)
+    .join(' ')} ELSE 0 END)`;
 
 /**
  * Events for jobs of activated queues only (others would never be reconciled).

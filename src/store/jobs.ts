@@ -5,19 +5,8 @@
 import type { Knex } from 'knex';
 import type { ClientBase as PgClientBase } from 'pg';
 import { withPgConnection } from './db';
-import {
-  ACTIVE_STATUSES,
-  JOBS_PAGE_SIZE,
-  TERMINAL_STATUSES,
-  type DateRange,
-  type JobRow,
-  type JobSearch,
-  type JobStatus,
-  type JobSummaryCounts,
-  type JobWithInstance,
-  type MirroredJob,
-  type SortColumn,
-} from '../types';
+import { ACTIVE_STATUSES, TERMINAL_STATUSES, type JobStatus } from '../domain/jobStatus';
+import { JOBS_PAGE_SIZE, type DateRange, type JobRow, type JobSearch, type JobSummaryCounts, type JobWithInstance, type MirroredJob, type SortColumn } from '../types';
 
 export type JobState = Pick<
   JobRow,

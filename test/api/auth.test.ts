@@ -4,7 +4,7 @@ import pino from 'pino';
 import { isLoopbackHost, warnIfUnprotected } from '../../src/api/auth';
 import type { PipelineIngest } from '../../src/api/deps';
 import { configWith } from '../../src/config/defaults';
-import type { Config } from '../../src/types';
+import type { Config } from '../../src/config/schema';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { getJson, insertJobs, job, startTestApi, type TestApi } from './helpers';
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { createDb, migrateLatest } from '../../src/store/db';
 import { configWith } from '../../src/config/defaults';
-import type { Config } from '../../src/types';
+import type { Config } from '../../src/config/schema';
 
 /** Connection of the test Postgres; CI and the dev machine use trust auth on 127.0.0.1. */
 export const PG = {

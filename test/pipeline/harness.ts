@@ -6,7 +6,7 @@ import { startWorkers, type PipelineWorkers } from '../../src/pipeline/worker';
 import { runSyncRound, runMaintenanceTask, type RoundOutcome } from '../../src/pipeline/runNow';
 import type { MaintenanceJobName } from '../../src/pipeline/names';
 import { activateQueue } from '../../src/store/queues';
-import type { Config } from '../../src/types';
+import type { Config } from '../../src/config/schema';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { testRedisPrefix } from '../helpers/redis';
 

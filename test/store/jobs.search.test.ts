@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { getJob, getJobStatus, jobSearch, likeSubstring, searchJobs, upsertJobs } from '../../src/store/jobs';
 import { upsertTaskInstanceInfo } from '../../src/store/instances';
-import { DATE_RANGES, SORT_COLUMNS, type JobSearch, type JobStatus, type MirroredJob } from '../../src/types';
+import { DATE_RANGES, SORT_COLUMNS, type JobSearch, type MirroredJob } from '../../src/types';
+import type { JobStatus } from '../../src/domain/jobStatus';
 import { mirroredJob, setLastUpdated } from './fixtures';
 
 const NOW = new Date('2026-11-20T12:00:00.000Z');

@@ -11,7 +11,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { testRedisPrefix } from '../helpers/redis';
 import { startDemoStack, type DemoStack } from '../../src/roles/demo';
 import type { SimulatorOptions } from '../../src/simulator';
-import type { Config } from '../../src/types';
+import type { Config } from '../../src/config/schema';
 import { launchBrowser } from './browser';
 
 export const DIST = path.resolve(__dirname, '../../frontend/dist');

@@ -2,7 +2,8 @@
  * The HTTP API of SPEC section 6, typed. Shapes come from the shared types so the
  * UI and the server cannot drift apart silently.
  */
-import type { ActivatedQueue, DateRange, JobJson, JobStatus, SortColumn, SortDirection, StatsRow } from '../../../src/types';
+import type { ActivatedQueue, DateRange, JobJson, SortColumn, SortDirection, StatsRow } from '../../../src/types';
+import type { JobStatus } from '../../../src/domain/jobStatus';
 
 import { authHeaders, getToken } from './auth';
 

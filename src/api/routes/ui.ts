@@ -11,7 +11,7 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'koa';
 import send from 'koa-send';
 import type { Logger } from '../../log';
-import type { Config } from '../../types';
+import type { Config } from '../../config/schema';
 import type { ApiDeps } from '../deps';
 
 export const UI_ROUTES = ['/', '/index.html', '/stats', '/jobs', '/job/:id', '/job_queues'];

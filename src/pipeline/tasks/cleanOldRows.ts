@@ -6,7 +6,7 @@
  */
 import { deleteInstanceEventLogOlderThan } from '../../store/instances';
 import { deleteJobsOlderThan } from '../../store/jobs';
-import type { Config } from '../../types';
+import type { Config } from '../../config/schema';
 import type { TaskContext } from '../context';
 import { MAINTENANCE_JOBS, MAINTENANCE_QUEUE } from '../names';
 

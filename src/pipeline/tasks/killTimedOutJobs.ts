@@ -8,7 +8,7 @@
  */
 import { TerminateJobCommand } from '@aws-sdk/client-batch';
 import { findTimedOutJobs, markTerminationRequested } from '../../store/jobs';
-import type { Config } from '../../types';
+import type { Config } from '../../config/schema';
 import type { TaskContext } from '../context';
 import { MAINTENANCE_JOBS, MAINTENANCE_QUEUE } from '../names';
 

@@ -7,7 +7,7 @@
  */
 import { recordComputeEnvironmentState } from '../../store/eventLogs';
 import { listActivatedQueues } from '../../store/queues';
-import type { Config } from '../../types';
+import type { Config } from '../../config/schema';
 import { computeEnvironmentsByQueue, describeComputeEnvironments } from '../computeEnvironments';
 import type { TaskContext } from '../context';
 import { MAINTENANCE_JOBS, MAINTENANCE_QUEUE } from '../names';

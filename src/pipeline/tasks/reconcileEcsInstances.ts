@@ -25,7 +25,8 @@ import {
 } from '../../store/instances';
 import type { Logger } from '../../log';
 import { listActivatedQueues } from '../../store/queues';
-import type { Config, TaskInstanceInfo } from '../../types';
+import type { Config } from '../../config/schema';
+import type { TaskInstanceInfo } from '../../types';
 import { computeEnvironmentsByQueue, describeComputeEnvironments } from '../computeEnvironments';
 import type { TaskContext } from '../context';
 import { MAINTENANCE_JOBS, MAINTENANCE_QUEUE } from '../names';

@@ -10,7 +10,7 @@
 import { UpdateComputeEnvironmentCommand } from '@aws-sdk/client-batch';
 import { activeVcpusByQueue } from '../../store/jobs';
 import { listActivatedQueues } from '../../store/queues';
-import type { Config } from '../../types';
+import type { Config } from '../../config/schema';
 import { computeEnvironmentsByQueue, describeComputeEnvironments, matchesComputeEnvironment } from '../computeEnvironments';
 import type { TaskContext } from '../context';
 import { MAINTENANCE_JOBS, MAINTENANCE_QUEUE } from '../names';

@@ -8,7 +8,8 @@
  * Schedule: per sync round. Retry: SYNC_TASK_RETRY (syncQueue.ts).
  */
 import { getArrayChildren } from '../../store/jobs';
-import { AWS_JOB_STATUSES, isTerminal, type ArrayProperties, type AwsJobStatus } from '../../types';
+import { AWS_JOB_STATUSES, isTerminal, type AwsJobStatus } from '../../domain/jobStatus';
+import type { ArrayProperties } from '../../types';
 import { describeJobs, type ListJobsQuery } from '../batchCalls';
 import { arrayPropertiesOf } from '../mapping';
 import type { TaskContext } from '../context';

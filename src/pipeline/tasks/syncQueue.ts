@@ -12,11 +12,12 @@
  */
 import { DescribeJobQueuesCommand, type JobDetail, type JobSummary } from '@aws-sdk/client-batch';
 import { getJobStates, touchLastSeen, upsertJobs } from '../../store/jobs';
-import { listNonTerminalTopLevelJobIds, progressOf } from '../../store/jobEvents';
-import { ACTIVE_STATUSES, AWS_JOB_STATUSES, isTerminal, type AwsJobStatus, type MirroredJob } from '../../types';
+import { listNonTerminalTopLevelJobIds } from '../../store/jobEvents';
+import { ACTIVE_STATUSES, AWS_JOB_STATUSES, isTerminal, statusRank, type AwsJobStatus } from '../../domain/jobStatus';
+import type { MirroredJob } from '../../types';
 import { describeJobs, listAllJobs, type ListJobsQuery } from '../batchCalls';
 import type { TaskContext } from '../context';
-import { JobMappingError, isAwsJobStatus, mapJobDetail } from '../mapping';
+import { JobMappingError, mapJobDetail } from '../mapping';
 import { metrics } from '../metrics';
 import { getCreatedMark, raiseCreatedMark, recordSyncedAt } from '../roundState';
 import { summaryChanged } from '../summaryDiff';
@@ -55,7 +56,7 @@ export function mergeSummaries(lists: JobSummary[][]): Map<string, JobSummary> {
 }
 
 function rankOf(s: JobSummary): number {
-  return isAwsJobStatus(s.status) ? progressOf({ attempts: 0, status: s.status })[1] : 0;
+  return statusRank(s.status ?? '');
 }
 
 export async function listQueries(ctx: TaskContext, queries: ListJobsQuery[]): Promise<Map<string, JobSummary>> {

@@ -9,7 +9,7 @@
  */
 import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { findStuckStartingInstances } from '../../store/jobs';
-import type { Config } from '../../types';
+import type { Config } from '../../config/schema';
 import type { TaskContext } from '../context';
 import { MAINTENANCE_JOBS, MAINTENANCE_QUEUE } from '../names';
 
