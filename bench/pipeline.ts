@@ -32,7 +32,7 @@ import { startWorkers, type PipelineWorkers } from '../src/pipeline/worker';
 import { startSimulator, type SimulatorHandle } from '../src/simulator';
 import { createDb, migrateLatest } from '../src/store/db';
 import { applyJobEventRows } from '../src/store/jobEvents';
-import { upsertJobs } from '../src/store/jobs';
+import { upsertJobs } from '../src/store/jobs/upsert';
 import { activateQueue } from '../src/store/queues';
 import { AWS_JOB_STATUSES } from '../src/domain/jobStatus';
 import type { Config } from '../src/config/schema';

@@ -4,7 +4,7 @@
  * only jobs for which this says yes are described.
  */
 import type { JobSummary } from '@aws-sdk/client-batch';
-import type { JobState } from '../store/jobs';
+import type { JobState } from '../store/jobs/sync';
 import { AWS_JOB_STATUSES, isTerminal } from '../domain/jobStatus';
 
 function ms(d: Date | string | null | undefined): number | null {

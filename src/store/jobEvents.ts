@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
 import { progressOf, STATUS_RANK, TERMINAL_STATUSES } from '../domain/jobStatus';
 import type { MirroredJob } from '../types';
 // Columns written from an event: the same set as the sync upsert.
-import { MIRRORED_NAMES, MIRRORED_UPDATABLE, mirroredBatchJson, mirroredBatchRecords, mirroredFieldsDiffer } from './jobs';
+import { MIRRORED_NAMES, MIRRORED_UPDATABLE, mirroredBatchJson, mirroredBatchRecords, mirroredFieldsDiffer } from './jobs/upsert';
 
 /** SQL: domain's STATUS_RANK of the status column `col` (0 for GONE or anything unknown). */
 export const STATUS_RANK_SQL = (col: string) =>

@@ -12,7 +12,7 @@ import { DescribeJobsCommand } from '@aws-sdk/client-batch';
 import { createAwsClients, type AwsClients } from '../../src/aws/clients';
 import { mapJobDetail } from '../../src/pipeline/mapping';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator';
-import { getJob } from '../../src/store/jobs';
+import { getJob } from '../../src/store/jobs/lookups';
 import { getJson, insertJobs, job, postJson, startTestApi, type TestApi } from './helpers';
 
 const LOG_GROUP = '/aws/batch/job';

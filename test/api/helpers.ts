@@ -5,7 +5,7 @@ import { startApi, type ApiServer } from '../../src/api/app';
 import type { ApiDeps } from '../../src/api/deps';
 import { createAwsClients } from '../../src/aws/clients';
 import { createLogger } from '../../src/log';
-import { upsertJobs } from '../../src/store/jobs';
+import { upsertJobs } from '../../src/store/jobs/upsert';
 import type { Config } from '../../src/config/schema';
 import type { MirroredJob } from '../../src/types';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';

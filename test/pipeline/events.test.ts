@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { JobDetail } from '@aws-sdk/client-batch';
 import { Redis } from 'ioredis';
 import { InvalidJobEventError, JOB_EVENT_GROUP, jobEventStreamKey } from '../../src/pipeline/jobEvents';
-import { getJob } from '../../src/store/jobs';
+import { getJob } from '../../src/store/jobs/lookups';
 import { activateQueue } from '../../src/store/queues';
 import { PG } from '../helpers/db';
 import { startHarness, type Harness } from './harness';

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { expect } from 'chai';
 import { freePort } from '../helpers/net';
 import { Redis } from 'ioredis';
-import { getJob } from '../../src/store/jobs';
+import { getJob } from '../../src/store/jobs/lookups';
 import { PG } from '../helpers/db';
 import { createDb } from '../../src/store/db';
 import { expectConverged } from './converge';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { getJob } from '../../src/store/jobs';
+import { getJob } from '../../src/store/jobs/lookups';
 import { awsCounters, startHarness, type Harness } from './harness';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { getJob } from '../../src/store/jobs';
+import { getJob } from '../../src/store/jobs/lookups';
 import { setForcedScaling } from '../../src/store/queues';
 import { MAINTENANCE_JOBS } from '../../src/pipeline/names';
 import { applySchedules } from '../../src/pipeline/scheduler';

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { mapJobDetail } from '../../src/pipeline/mapping';
 import { register } from 'prom-client';
-import { countActiveByQueue, getJob } from '../../src/store/jobs';
+import { countActiveByQueue } from '../../src/store/jobs/maintenance';
+import { getJob } from '../../src/store/jobs/lookups';
 import { activateQueue, deactivateQueue } from '../../src/store/queues';
 import type { JobRow } from '../../src/types';
 import { awsCounters, startHarness, type Harness } from './harness';

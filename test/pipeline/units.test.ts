@@ -5,7 +5,7 @@ import { operationName, redisRateLimiter } from '../../src/pipeline/awsCalls';
 import { summaryChanged } from '../../src/pipeline/summaryDiff';
 import { latestPerJob } from '../../src/store/jobEvents';
 import { mergeSummaries, queueListQueries } from '../../src/pipeline/tasks/syncQueue';
-import type { JobState } from '../../src/store/jobs';
+import type { JobState } from '../../src/store/jobs/sync';
 import type { MirroredJob } from '../../src/types';
 import { REDIS_URL, testRedisPrefix } from '../helpers/redis';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { openPipelineQueues } from '../../src/pipeline/queues';
-import { getJob } from '../../src/store/jobs';
+import { getJob } from '../../src/store/jobs/lookups';
 import { expectConverged } from './converge';
 import { freePort } from '../helpers/net';
 import { awsCounters, startHarness, type Harness } from './harness';

@@ -1,19 +1,9 @@
 import { expect } from 'chai';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
-import {
-  activeVcpusByQueue,
-  countActiveByQueue,
-  deleteJobsOlderThan,
-  findStuckStartingInstances,
-  findTimedOutJobs,
-  getArrayChildren,
-  getJobStates,
-  listOpenArrayParents,
-  markGone,
-  markTerminationRequested,
-  touchLastSeen,
-  upsertJobs,
-} from '../../src/store/jobs';
+import { activeVcpusByQueue, countActiveByQueue, deleteJobsOlderThan, findStuckStartingInstances, findTimedOutJobs, markTerminationRequested } from '../../src/store/jobs/maintenance';
+import { getArrayChildren } from '../../src/store/jobs/lookups';
+import { getJobStates, listOpenArrayParents, markGone, touchLastSeen } from '../../src/store/jobs/sync';
+import { upsertJobs } from '../../src/store/jobs/upsert';
 import { upsertTaskInstanceInfo } from '../../src/store/instances';
 import { mirroredJob } from './fixtures';
 

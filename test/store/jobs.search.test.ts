@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
-import { getJob, getJobStatus, jobSearch, likeSubstring, searchJobs, upsertJobs } from '../../src/store/jobs';
+import { getJob, getJobStatus } from '../../src/store/jobs/lookups';
+import { jobSearch, likeSubstring, searchJobs } from '../../src/store/jobs/search';
+import { upsertJobs } from '../../src/store/jobs/upsert';
 import { upsertTaskInstanceInfo } from '../../src/store/instances';
 import { DATE_RANGES, SORT_COLUMNS, type JobSearch, type MirroredJob } from '../../src/types';
 import type { JobStatus } from '../../src/domain/jobStatus';

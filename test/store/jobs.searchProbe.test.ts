@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { jobSearch, searchJobs, trigramCore, upsertJobs } from '../../src/store/jobs';
+import { jobSearch, searchJobs, trigramCore } from '../../src/store/jobs/search';
+import { upsertJobs } from '../../src/store/jobs/upsert';
 import type { JobSearch, MirroredJob } from '../../src/types';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { mirroredJob } from './fixtures';

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
-import { MIRRORED_NAMES, getJob, getJobStates, mirroredBatchJson, upsertJobs } from '../../src/store/jobs';
+import { MIRRORED_NAMES, mirroredBatchJson, upsertJobs } from '../../src/store/jobs/upsert';
+import { getJob } from '../../src/store/jobs/lookups';
+import { getJobStates } from '../../src/store/jobs/sync';
 import { mirroredJob } from './fixtures';
 
 describe('store/jobs upsertJobs', () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import { createTestDatabase, PG, type TestDatabase } from '../helpers/db';
-import { upsertJobs } from '../../src/store/jobs';
+import { upsertJobs } from '../../src/store/jobs/upsert';
 import { mirroredJob } from './fixtures';
 
 const TABLES = [

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { jobStats, statsInterval } from '../../src/store/stats';
-import { upsertJobs } from '../../src/store/jobs';
+import { upsertJobs } from '../../src/store/jobs/upsert';
 import { upsertTaskInstanceInfo } from '../../src/store/instances';
 import { mirroredJob } from './fixtures';
 

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
-import { upsertJobs } from '../../src/store/jobs';
+import { upsertJobs } from '../../src/store/jobs/upsert';
 import type { MirroredJob } from '../../src/types';
 import { newPage, screenshot } from './browser';
 import { startUiStack, type UiStack } from './stack';

@@ -1,6 +1,7 @@
 /** Job search and lookups (reads: viewers and operators). */
 import type Router from '@koa/router';
-import { getArrayChildren, getJob, getJobStatus, jobSearch, searchJobs } from '../../store/jobs';
+import { getArrayChildren, getJob, getJobStatus } from '../../store/jobs/lookups';
+import { jobSearch, searchJobs } from '../../store/jobs/search';
 import type { JobSearch, JobWithInstance } from '../../types';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';

@@ -6,7 +6,7 @@
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { TerminateJobCommand, type BatchClient } from '@aws-sdk/client-batch';
-import { markTerminationRequested } from '../../store/jobs';
+import { markTerminationRequested } from '../../store/jobs/maintenance';
 import type { ApiDeps } from '../deps';
 import { killBodySchema, parseOr400 } from '../validation';
 

@@ -12,7 +12,7 @@ import {
   type CloudWatchLogsClient,
   type GetLogEventsCommandOutput,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { getJob } from '../../store/jobs';
+import { getJob } from '../../store/jobs/lookups';
 import type { JobWithInstance } from '../../types';
 import type { ApiDeps } from '../deps';
 import { HttpError, notFound } from '../errors';

@@ -9,7 +9,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { getJob } from '../../store/jobs';
+import { getJob } from '../../store/jobs/lookups';
 import { identify, authRequired } from '../auth';
 import type { ApiDeps } from '../deps';
 import { toJobJson } from '../jobJson';

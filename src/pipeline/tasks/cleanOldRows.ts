@@ -5,7 +5,7 @@
  * Schedule: every clean_period seconds, only with use_cleaner. Retry: MAINTENANCE_RETRY.
  */
 import { deleteInstanceEventLogOlderThan } from '../../store/instances';
-import { deleteJobsOlderThan } from '../../store/jobs';
+import { deleteJobsOlderThan } from '../../store/jobs/maintenance';
 import type { Config } from '../../config/schema';
 import type { TaskContext } from '../context';
 import { MAINTENANCE_JOBS, MAINTENANCE_QUEUE } from '../names';

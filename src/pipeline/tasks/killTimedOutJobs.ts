@@ -7,7 +7,7 @@
  * period retries anything left anyway).
  */
 import { TerminateJobCommand } from '@aws-sdk/client-batch';
-import { findTimedOutJobs, markTerminationRequested } from '../../store/jobs';
+import { findTimedOutJobs, markTerminationRequested } from '../../store/jobs/maintenance';
 import type { Config } from '../../config/schema';
 import type { TaskContext } from '../context';
 import { MAINTENANCE_JOBS, MAINTENANCE_QUEUE } from '../names';

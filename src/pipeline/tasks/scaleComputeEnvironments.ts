@@ -8,7 +8,7 @@
  * Schedule: every scale_period seconds, only with use_auto_scaler. Retry: MAINTENANCE_RETRY.
  */
 import { UpdateComputeEnvironmentCommand } from '@aws-sdk/client-batch';
-import { activeVcpusByQueue } from '../../store/jobs';
+import { activeVcpusByQueue } from '../../store/jobs/maintenance';
 import { listActivatedQueues } from '../../store/queues';
 import type { Config } from '../../config/schema';
 import { computeEnvironmentsByQueue, describeComputeEnvironments, matchesComputeEnvironment } from '../computeEnvironments';

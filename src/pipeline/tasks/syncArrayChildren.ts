@@ -7,7 +7,7 @@
  *
  * Schedule: per sync round. Retry: SYNC_TASK_RETRY (syncQueue.ts).
  */
-import { getArrayChildren } from '../../store/jobs';
+import { getArrayChildren } from '../../store/jobs/lookups';
 import { AWS_JOB_STATUSES, isTerminal, type AwsJobStatus } from '../../domain/jobStatus';
 import type { ArrayProperties } from '../../types';
 import { describeJobs, type ListJobsQuery } from '../batchCalls';

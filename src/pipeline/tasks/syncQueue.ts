@@ -11,7 +11,8 @@
  * round marks nothing GONE unless every task of the round succeeded.
  */
 import { DescribeJobQueuesCommand, type JobDetail, type JobSummary } from '@aws-sdk/client-batch';
-import { getJobStates, touchLastSeen, upsertJobs } from '../../store/jobs';
+import { getJobStates, touchLastSeen } from '../../store/jobs/sync';
+import { upsertJobs } from '../../store/jobs/upsert';
 import { listNonTerminalTopLevelJobIds } from '../../store/jobEvents';
 import { ACTIVE_STATUSES, AWS_JOB_STATUSES, isTerminal, statusRank, type AwsJobStatus } from '../../domain/jobStatus';
 import type { MirroredJob } from '../../types';

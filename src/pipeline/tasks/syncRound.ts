@@ -14,7 +14,8 @@
  * SYNC_TASK_RETRY; finishRound 3 attempts.
  */
 import type { FlowJobNode, FlowProducer } from 'bullmq';
-import { countActiveByQueue, listOpenArrayParents, markGone } from '../../store/jobs';
+import { countActiveByQueue } from '../../store/jobs/maintenance';
+import { listOpenArrayParents, markGone } from '../../store/jobs/sync';
 import { recordJobSummary } from '../../store/eventLogs';
 import { listActivatedQueues } from '../../store/queues';
 import type { Config } from '../../config/schema';

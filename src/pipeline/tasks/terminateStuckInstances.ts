@@ -8,7 +8,7 @@
  * beyond the next period (terminating is not something to hammer).
  */
 import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { findStuckStartingInstances } from '../../store/jobs';
+import { findStuckStartingInstances } from '../../store/jobs/maintenance';
 import type { Config } from '../../config/schema';
 import type { TaskContext } from '../context';
 import { MAINTENANCE_JOBS, MAINTENANCE_QUEUE } from '../names';
