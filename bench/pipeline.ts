@@ -29,7 +29,7 @@ import { mapJobDetail } from '../src/pipeline/mapping';
 import { openPipelineQueues } from '../src/pipeline/queues';
 import { runSyncRound } from '../src/pipeline/runNow';
 import { startWorkers, type PipelineWorkers } from '../src/pipeline/worker';
-import { startSimulator, type SimulatorHandle } from '../src/simulator';
+import { startSimulator, type SimulatorHandle } from 'aws-batch-simulator';
 import { createDb, migrateLatest } from '../src/store/db';
 import { applyJobEventRows } from '../src/store/jobEvents';
 import { upsertJobs } from '../src/store/jobs/upsert';

@@ -16,7 +16,7 @@ import { Redis } from 'ioredis';
 import { startApi, type ApiServer } from '../api/app';
 import { loadConfig, ConfigError } from '../config';
 import { openPipelineQueues, startScheduler, startWorkers } from '../pipeline';
-import { startSimulator, type SimulatorHandle, type SimulatorOptions } from '../simulator';
+import { startSimulator, type SimulatorHandle, type SimulatorOptions } from 'aws-batch-simulator';
 import { createDb, migrateLatest } from '../store/db';
 import { activateQueue } from '../store/queues';
 import type { Logger } from '../log';
@@ -69,7 +69,8 @@ async function closeAll(closers: Array<() => Promise<unknown>>): Promise<void> {
 export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack> {
   const closers: Array<() => Promise<unknown>> = [];
   try {
-    const sim = await startSimulator({ scenario: 'demo', ...opts.simulator });
+    const onModelError = opts.logger ? (err: unknown) => opts.logger?.error({ err }, 'simulator model failed to advance') : undefined;
+    const sim = await startSimulator({ scenario: 'demo', onModelError, ...opts.simulator });
     closers.push(() => sim.stop());
     await opts.prepare?.(sim);
     const config: Config = { ...opts.config, aws_endpoint: sim.endpoint };

@@ -11,7 +11,7 @@ import { expect } from 'chai';
 import { DescribeJobsCommand } from '@aws-sdk/client-batch';
 import { createAwsClients, type AwsClients } from '../../src/aws/clients';
 import { mapJobDetail } from '../../src/pipeline/mapping';
-import { startSimulator, type SimulatorHandle } from '../../src/simulator';
+import { startSimulator, type SimulatorHandle } from 'aws-batch-simulator';
 import { getJob } from '../../src/store/jobs/lookups';
 import { getJson, insertJobs, job, postJson, startTestApi, type TestApi } from './helpers';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { loadConfig } from '../../src/config';
-import { startSimulator, type SimulatorHandle } from '../../src/simulator';
+import { startSimulator, type SimulatorHandle } from 'aws-batch-simulator';
 import { configError, MINIMAL_TOML } from './helpers';
 
 /**

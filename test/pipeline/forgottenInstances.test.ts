@@ -1,7 +1,7 @@
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { expect } from 'chai';
 import { describeExistingInstances, missingInstanceIds } from '../../src/pipeline/tasks/reconcileEcsInstances';
-import { basicInfra, startTestSim, type TestSim } from '../simulator/helpers';
+import { basicInfra, startTestSim, type TestSim } from '../helpers/sim';
 
 /** EC2 forgets terminated instances while ECS may still name them; reconciliation must not stall on that. */
 describe('reconcileEcsInstances: instances EC2 has forgotten', () => {

@@ -1,6 +1,6 @@
 /** One simulator (manual clock) + one test database + one Redis prefix + N in-process pipeline workers. */
 import type { Knex } from 'knex';
-import { startSimulator, type SimulatorHandle } from '../../src/simulator';
+import { startSimulator, type SimulatorHandle } from 'aws-batch-simulator';
 import { openPipelineQueues, type PipelineQueuesInternal } from '../../src/pipeline/queues';
 import { startWorkers, type PipelineWorkers } from '../../src/pipeline/worker';
 import { runSyncRound, runMaintenanceTask, type RoundOutcome } from '../../src/pipeline/runNow';

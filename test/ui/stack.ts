@@ -10,7 +10,7 @@ import type { Browser } from 'playwright-core';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { testRedisPrefix } from '../helpers/redis';
 import { startDemoStack, type DemoStack } from '../../src/roles/demo';
-import type { SimulatorOptions } from '../../src/simulator';
+import type { SimulatorOptions } from 'aws-batch-simulator';
 import type { Config } from '../../src/config/schema';
 import { launchBrowser } from './browser';
 

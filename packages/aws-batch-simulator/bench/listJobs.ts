@@ -6,7 +6,7 @@
  *
  * Two setups, so that neither side's garbage collection pollutes the other:
  * - in-process: a model in this process; the listing code alone, and the naive scan;
- * - over HTTP: `batchiepatchie simulate --scenario bulkLoad` in its own process,
+ * - over HTTP: `aws-batch-simulator --scenario bulkLoad` in its own process,
  *   called with raw HTTP requests and with @aws-sdk/client-batch from here.
  *
  *   npm run bench:simulator
@@ -15,11 +15,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { ListJobsCommand, type ListJobsCommandInput } from '@aws-sdk/client-batch';
-import { createAwsClients } from '../src/aws/clients';
-import { SimModel } from '../src/simulator';
-import { type SimJob, byCreation } from '../src/simulator/entities';
-import { type ListJobsInput, type ListJobsOutput, listJobs } from '../src/simulator/listing';
-import type { AwsJobStatus } from '../src/domain/jobStatus';
+import { BatchClient } from '@aws-sdk/client-batch';
+import { SimModel } from '../src';
+import { type SimJob, byCreation } from '../src/entities';
+import { type ListJobsInput, type ListJobsOutput, listJobs } from '../src/listing';
+import type { AwsJobStatus } from '../src/statuses';
 
 const JOBS = Number(process.env.SIM_BENCH_JOBS ?? 1_000_000);
 const ACTIVE = Number(process.env.SIM_BENCH_ACTIVE ?? 10_000);
@@ -136,13 +136,13 @@ async function runInProcess(): Promise<{ rows: Row[]; minuteMs: number }> {
   return { rows, minuteMs };
 }
 
-/** `batchiepatchie simulate --scenario bulkLoad` in its own process; resolves with its endpoint once loaded. */
+/** `aws-batch-simulator --scenario bulkLoad` in its own process; resolves with its endpoint once loaded. */
 async function startSimulateProcess(): Promise<{ child: ChildProcess; endpoint: string; readyMs: number }> {
-  const bin = path.join(__dirname, '../bin/batchiepatchie');
+  const main = path.join(__dirname, '../src/main.ts');
   const started = performance.now();
   const child = spawn(
     process.execPath,
-    [bin, 'simulate', '--port', '0', '--scenario', 'bulkLoad', '--bulk-jobs', String(JOBS), '--bulk-active', String(ACTIVE), '--seed', '42'],
+    ['--import', 'tsx', main, '--port', '0', '--scenario', 'bulkLoad', '--bulk-jobs', String(JOBS), '--bulk-active', String(ACTIVE), '--seed', '42'],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';
@@ -159,7 +159,7 @@ async function startSimulateProcess(): Promise<{ child: ChildProcess; endpoint: 
 
 async function runOverHttp(rows: Row[]): Promise<{ readyMs: number; rss: number; describeP50: number; describeP95: number }> {
   const { child, endpoint, readyMs } = await startSimulateProcess();
-  const aws = createAwsClients({ region: 'us-east-1', aws_endpoint: endpoint, maxAttempts: 1 });
+  const batch = new BatchClient({ region: 'us-east-1', endpoint, maxAttempts: 1, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   const post = async (p: string, body: unknown) => {
     const res = await fetch(`${endpoint}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return res.json() as Promise<unknown>;
@@ -180,7 +180,7 @@ async function runOverHttp(rows: Row[]): Promise<{ readyMs: number; rss: number;
       }
       for (let k = 0; k < HTTP_SAMPLES; k++) {
         const s = performance.now();
-        await aws.batch.send(new ListJobsCommand({ ...(c.input as ListJobsCommandInput), nextToken: tokens[k % tokens.length] }));
+        await batch.send(new ListJobsCommand({ ...(c.input as ListJobsCommandInput), nextToken: tokens[k % tokens.length] }));
         sdk.push(performance.now() - s);
       }
       Object.assign(rows[i], { httpP50: percentile(http, 50), httpP95: percentile(http, 95), sdkP50: percentile(sdk, 50), sdkP95: percentile(sdk, 95) });
@@ -203,7 +203,7 @@ async function runOverHttp(rows: Row[]): Promise<{ readyMs: number; rss: number;
     const after = (await (await fetch(`${endpoint}/_sim/state`)).json()) as { process: { rssBytes: number } };
     return { readyMs, rss: Math.max(state.process.rssBytes, after.process.rssBytes), describeP50: percentile(describe, 50), describeP95: percentile(describe, 95) };
   } finally {
-    aws.destroy();
+    batch.destroy();
     child.kill('SIGTERM');
   }
 }

@@ -10,7 +10,7 @@
  * writing in jobLogs.ts, the wire shapes in views.ts and listing.ts.
  */
 import type { ComputeEnvironmentDetail, JobDetail, JobQueueDetail } from '@aws-sdk/client-batch';
-import { AWS_JOB_STATUSES, type AwsJobStatus } from '../domain/jobStatus';
+import { AWS_JOB_STATUSES, type AwsJobStatus } from './statuses';
 import { SimClock } from './clock';
 import {
   type AttemptRecord,

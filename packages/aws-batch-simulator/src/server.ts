@@ -7,7 +7,6 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createLogger } from '../log';
 import { handleAdmin } from './admin';
 import { Counters, Faults } from './faults';
 import { SimModel } from './model';
@@ -61,13 +60,15 @@ function send(res: ServerResponse, r: WireResponse, head: boolean): void {
   res.end(head ? undefined : body);
 }
 
-const logger = createLogger(undefined, { component: 'simulator' });
+function reportToStderr(err: unknown): void {
+  console.error('aws-batch-simulator: the model failed to advance:', err);
+}
 
-function safeSync(model: SimModel): void {
+function safeSync(model: SimModel, onError: (err: unknown) => void): void {
   try {
     model.sync();
   } catch (err) {
-    logger.error({ err }, 'simulator model failed to advance');
+    onError(err);
   }
 }
 
@@ -124,7 +125,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const port = (server.address() as AddressInfo).port;
   const host = opts.host && opts.host !== '0.0.0.0' && opts.host !== '::' ? opts.host : '127.0.0.1';
   // A bug in the model must not take the process down from a timer: log it, keep serving.
-  const timer = (opts.clock ?? 'real') === 'real' ? setInterval(() => safeSync(model), REAL_CLOCK_SYNC_MS) : undefined;
+  const timer = (opts.clock ?? 'real') === 'real' ? setInterval(() => safeSync(model, opts.onModelError ?? reportToStderr), REAL_CLOCK_SYNC_MS) : undefined;
   timer?.unref();
 
   return {

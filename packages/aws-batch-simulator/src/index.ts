@@ -1,7 +1,12 @@
-/** The AWS simulator: a wire-compatible Batch/ECS/EC2/CloudWatch Logs/S3 endpoint (SPEC section 8). */
+/**
+ * aws-batch-simulator: a wire-compatible AWS Batch / ECS / EC2 / CloudWatch Logs / S3
+ * endpoint with a moving model of jobs and capacity (see the package README).
+ */
 export { startSimulator } from './server';
+export { runSimulatorCli, type SimulatorCliOptions } from './cli';
 export { SimModel, JOB_LOG_GROUP, TIMING } from './model';
 export { SCENARIOS } from './scenarios';
+export { AWS_JOB_STATUSES, type AwsJobStatus } from './statuses';
 export type {
   BulkLoadInput,
   CreateComputeEnvironmentInput,

@@ -4,8 +4,7 @@ import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
-import { createAwsClients } from '../../src/aws/clients';
-import { type TestSim, basicInfra, rawPost, startTestSim } from './helpers';
+import { type TestSim, basicInfra, rawPost, sdkClients, startTestSim } from './helpers';
 
 describe('simulator: faults, counters, admin endpoint, unknown operations', () => {
   let t: TestSim;
@@ -63,7 +62,7 @@ describe('simulator: faults, counters, admin endpoint, unknown operations', () =
   });
 
   it('surfaces 500 errors after the SDK’s retries, counting every attempt; faults can target one operation', async () => {
-    const oneShot = createAwsClients({ region: 'us-east-1', aws_endpoint: t.sim.endpoint, maxAttempts: 2 });
+    const oneShot = sdkClients(t.sim.endpoint, { region: 'us-east-1', maxAttempts: 2 });
     try {
       t.sim.faults.set({ errorRate: 1, operations: ['Batch.ListJobs'] });
       t.sim.counters.reset();
@@ -118,7 +117,7 @@ describe('simulator: faults, counters, admin endpoint, unknown operations', () =
     expect(t.sim.counters.get()).to.deep.equal({});
     const job = await (await fetch(`${e}/_sim/jobs`, { method: 'POST', body: JSON.stringify({ jobName: 'via-admin', jobQueue: queue, plan: { runSeconds: 5 } }) })).json();
     const before = t.sim.model.now();
-    const adv = await (await fetch(`${e}/_sim/advance`, { method: 'POST', body: JSON.stringify({ ms: 60_000 }) })).json();
+    const adv = await (await fetch(`${e}/_sim/advance`, { method: 'POST', body: JSON.stringify({ ms: 60_000 }) })).json() as { now: number };
     expect(adv.now).to.equal(before + 60_000);
     expect(t.sim.model.getJob((job as { jobId: string }).jobId)?.status).to.equal('SUCCEEDED');
     const badJob = await fetch(`${e}/_sim/jobs`, { method: 'POST', body: JSON.stringify({ jobName: 'x' }) });

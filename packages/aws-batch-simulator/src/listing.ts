@@ -8,7 +8,7 @@
  * and paging stays consistent while jobs move between statuses.
  */
 import type { JobSummary, KeyValuesPair } from '@aws-sdk/client-batch';
-import { AWS_JOB_STATUSES, type AwsJobStatus } from '../domain/jobStatus';
+import { AWS_JOB_STATUSES, type AwsJobStatus } from './statuses';
 import { type SimJob, STATUS_INDEX } from './entities';
 import { SimError, type SimModel } from './model';
 import type { ChunkedSortedList, Position } from './sortedList';

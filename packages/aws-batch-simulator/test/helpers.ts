@@ -1,5 +1,41 @@
-import { createAwsClients, type AwsClients } from '../../src/aws/clients';
-import { startSimulator, type SimulatorHandle, type SimulatorOptions } from '../../src/simulator';
+import { BatchClient } from '@aws-sdk/client-batch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { S3Client } from '@aws-sdk/client-s3';
+import { startSimulator, type SimulatorHandle, type SimulatorOptions } from '../src';
+
+export interface AwsClients {
+  batch: BatchClient;
+  ecs: ECSClient;
+  ec2: EC2Client;
+  logs: CloudWatchLogsClient;
+  s3: S3Client;
+  destroy(): void;
+}
+
+/** The real SDK clients pointed at the simulator, with dummy credentials (path-style S3, as any custom endpoint needs). */
+export function sdkClients(endpoint: string, opts: { region?: string; maxAttempts?: number } = {}): AwsClients {
+  const options = {
+    region: opts.region ?? 'eu-west-1',
+    endpoint,
+    maxAttempts: opts.maxAttempts ?? 3,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  };
+  const clients = {
+    batch: new BatchClient(options),
+    ecs: new ECSClient(options),
+    ec2: new EC2Client(options),
+    logs: new CloudWatchLogsClient(options),
+    s3: new S3Client({ ...options, forcePathStyle: true }),
+  };
+  return {
+    ...clients,
+    destroy() {
+      for (const client of Object.values(clients)) client.destroy();
+    },
+  };
+}
 
 export interface TestSim {
   sim: SimulatorHandle;
@@ -10,7 +46,7 @@ export interface TestSim {
 /** A simulator on a free port with a manual clock, and real SDK clients pointed at it. */
 export async function startTestSim(opts: SimulatorOptions = {}, clientOpts: { maxAttempts?: number } = {}): Promise<TestSim> {
   const sim = await startSimulator({ port: 0, clock: 'manual', seed: 7, ...opts });
-  const aws = createAwsClients({ region: 'eu-west-1', aws_endpoint: sim.endpoint, maxAttempts: clientOpts.maxAttempts ?? 3 });
+  const aws = sdkClients(sim.endpoint, { maxAttempts: clientOpts.maxAttempts ?? 3 });
   return {
     sim,
     aws,

@@ -3,7 +3,7 @@
  * keeps them compact (a million of them must fit well under 2 GB); whatever
  * many jobs share (image, command, environment) lives once in a JobSpec.
  */
-import type { AwsJobStatus } from '../domain/jobStatus';
+import type { AwsJobStatus } from './statuses';
 import { ChunkedSortedList } from './sortedList';
 import type { JobPlan } from './types';
 

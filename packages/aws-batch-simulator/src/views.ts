@@ -12,7 +12,7 @@ import type {
   KeyValuePair,
   ResourceRequirement,
 } from '@aws-sdk/client-batch';
-import { AWS_JOB_STATUSES } from '../domain/jobStatus';
+import { AWS_JOB_STATUSES } from './statuses';
 import type { SimComputeEnvironment, SimJob, SimQueue } from './entities';
 import { ACCOUNT_ID, type SimModel, jobArn } from './model';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { Rng } from '../../src/simulator/rng';
-import { ChunkedSortedList } from '../../src/simulator/sortedList';
+import { Rng } from '../src/rng';
+import { ChunkedSortedList } from '../src/sortedList';
 
 describe('ChunkedSortedList (the listing index)', () => {
   it('stays equal to a sorted reference through random inserts and removes across many chunks', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { LogStore } from '../../src/simulator/logStore';
-import { SimModel, TIMING } from '../../src/simulator/model';
+import { LogStore } from '../src/logStore';
+import { SimModel, TIMING } from '../src/model';
 
 describe('simulator model internals', () => {
   it('bounds the work of one huge clock jump (coarser ticks), keeping job events exact', () => {

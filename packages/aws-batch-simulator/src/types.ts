@@ -1,5 +1,5 @@
-/** Public shapes of the AWS simulator (the cross-area contract in the brief). */
-import type { AwsJobStatus } from '../domain/jobStatus';
+/** Public shapes of the AWS simulator. */
+import type { AwsJobStatus } from './statuses';
 import type { SimModel } from './model';
 
 export type ScenarioName = 'empty' | 'demo' | 'bulkLoad';
@@ -19,6 +19,8 @@ export interface SimulatorOptions {
   faults?: Partial<FaultSettings>;
   /** Size of the `bulkLoad` scenario (default 1,000,000 finished + 1,000 active). */
   bulk?: { finished?: number; active?: number };
+  /** Called when the real clock's timer fails to advance the model (a bug in it); the server keeps serving. Default: stderr. */
+  onModelError?: (err: unknown) => void;
 }
 
 export interface FaultSettings {
