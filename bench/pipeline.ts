@@ -25,6 +25,7 @@ import { Redis } from 'ioredis';
 import { createAwsClients } from '../src/aws/clients';
 import { configWith } from '../src/config/defaults';
 import { describeJobs, listAllJobs } from '../src/pipeline/batchCalls';
+import { eventFieldsOf } from '../src/pipeline/jobEvents';
 import { mapJobDetail } from '../src/pipeline/mapping';
 import { openPipelineQueues } from '../src/pipeline/queues';
 import { runSyncRound } from '../src/pipeline/runNow';
@@ -150,7 +151,7 @@ async function eventBench(config: Config, db: ReturnType<typeof createDb>): Prom
     const one = async () => {
       while (next < naiveEvents.length) {
         const e = naiveEvents[next++];
-        await applyJobEventRows(db, [{ job: mapJobDetail(e.detail), eventTime: e.time }]);
+        await applyJobEventRows(db, [{ fields: eventFieldsOf(e.detail), eventTime: e.time }]);
       }
     };
     await Promise.all(Array.from({ length: 8 }, one));

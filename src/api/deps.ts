@@ -5,12 +5,13 @@ import type { AwsClients } from '../aws/clients';
 import type { JobStatusFeed } from '../live/jobStatusFeed';
 import type { Logger } from '../log';
 import type { Config } from '../config/schema';
+import type { EnqueueResult } from '../pipeline/jobEvents';
 import type { IndexPage } from './routes/ui';
 
 /** What the API needs from the pipeline: event ingestion and its queues for bull-board. */
 export interface PipelineIngest {
   queues: Queue[];
-  enqueueJobEvents(events: unknown[]): Promise<number>;
+  enqueueJobEvents(events: unknown[]): Promise<EnqueueResult>;
 }
 
 /** Everything the app uses, injected so tests and roles decide what is real. */

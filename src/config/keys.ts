@@ -45,6 +45,8 @@ export const CONFIG_KEYS = {
   auth_proxy_groups_header: 'string',
   auth_proxy_operator_groups: 'list',
   notify_secret: 'string',
+  events_stream_max_length: 'integer',
+  events_dead_letter_max_length: 'integer',
   log_level: 'string',
 } as const satisfies Record<keyof Config, KeyKind>;
 

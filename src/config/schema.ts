@@ -122,6 +122,10 @@ export const fieldSchema = z.strictObject({
   auth_proxy_operator_groups: stringList('group name'),
   /** Shared secret required in X-Batchiepatchie-Notify-Secret by POST /api/v1/jobs/notify. */
   notify_secret: nonEmpty('a non-empty shared secret').optional(),
+  /** Job events waiting to be applied, at most; notify answers 503 + Retry-After beyond it. */
+  events_stream_max_length: z.int(expect('a positive integer')).positive(expect('a positive integer')),
+  /** Job events the database refused, kept (the oldest go first). */
+  events_dead_letter_max_length: z.int(expect('a positive integer')).positive(expect('a positive integer')),
   log_level: z.enum(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
     expect('one of fatal, error, warn, info, debug, trace, silent'),

@@ -1,7 +1,9 @@
 /**
  * Job state change events (EventBridge "Batch Job State Change", as posted to
- * POST /api/v1/jobs/notify): validated on arrival, made durable in a Redis
- * stream, applied in batches by the workers (tasks/applyJobEvents.ts).
+ * POST /api/v1/jobs/notify): validated on arrival, reduced to what an event
+ * may write (status and times: events are hints, DescribeJobs is the truth),
+ * made durable in a capped Redis stream, applied in batches by the workers
+ * (tasks/applyJobEvents.ts).
  */
 import { z } from 'zod';
 import type { JobDetail } from '@aws-sdk/client-batch';
@@ -9,6 +11,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema';
 import { AWS_JOB_STATUSES } from '../domain/jobStatus';
 import { pipelineKey } from './connection';
+import type { JobEventFields } from '../store/jobEvents';
 import { JobMappingError, mapJobDetail } from './mapping';
 import { metrics } from './metrics';
 
@@ -33,10 +36,10 @@ const eventSchema = z.object({
     .passthrough(),
 });
 
-/** The stored form: the event's time (ms) and the job description. */
+/** The stored form: the event's time (ms) and what an event may write (store/jobEvents.ts). */
 export interface StoredJobEvent {
   t: number;
-  d: JobDetail;
+  f: JobEventFields;
 }
 
 export class InvalidJobEventError extends Error {
@@ -49,6 +52,53 @@ export class InvalidJobEventError extends Error {
   }
 }
 
+/** The event backlog is at its cap (events_stream_max_length): the caller should retry later. */
+export class JobEventBacklogFullError extends Error {
+  constructor(readonly max: number) {
+    super(`the job event backlog is full (${max} events waiting); retry later`);
+    this.name = 'JobEventBacklogFullError';
+  }
+}
+
+/** ISO-8601, or a mapping error for a time no calendar holds (an epoch in the wrong unit, say). */
+function iso(d: Date | null, jobId: string): string | null {
+  if (!d) return null;
+  if (Number.isNaN(d.getTime())) throw new JobMappingError(`job ${jobId}: a time out of range`, jobId);
+  return d.toISOString();
+}
+
+/** What an event may write, from a job description (the same reading of it as a describe's). */
+export function eventFieldsOf(detail: JobDetail): JobEventFields {
+  const job = mapJobDetail(detail);
+  return {
+    job_id: job.job_id,
+    status: job.status as JobEventFields['status'],
+    status_reason: job.status_reason,
+    run_started_at: iso(job.run_started_at, job.job_id),
+    stopped_at: iso(job.stopped_at, job.job_id),
+    exitcode: job.exitcode,
+    attempts: job.attempts,
+    job_name: job.job_name,
+    job_queue: job.job_queue,
+    created_at: iso(job.created_at, job.job_id) as string,
+    array_parent_id: job.array_parent_id,
+    array_index: job.array_index,
+  };
+}
+
+/**
+ * Events that carry no job name are skipped, as the Go original did ("barely
+ * any details in them"): no detail, or a jobName missing, null or empty.
+ */
+export function lacksJobName(raw: unknown): boolean {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return false;
+  const detail = (raw as { detail?: unknown }).detail;
+  if (detail === undefined || detail === null) return true;
+  if (typeof detail !== 'object' || Array.isArray(detail)) return false;
+  const name = (detail as { jobName?: unknown }).jobName;
+  return name === undefined || name === null || name === '';
+}
+
 /** Validates one event; throws InvalidJobEventError saying what is wrong. */
 export function parseJobEvent(raw: unknown, index = 0): StoredJobEvent {
   const parsed = eventSchema.safeParse(raw);
@@ -56,32 +106,64 @@ export function parseJobEvent(raw: unknown, index = 0): StoredJobEvent {
     const issue = parsed.error.issues[0];
     throw new InvalidJobEventError(index, `${issue.path.join('.') || '(event)'}: ${issue.message}`);
   }
-  const detail = parsed.data.detail as unknown as JobDetail;
+  let fields: JobEventFields;
   try {
-    mapJobDetail(detail);
+    fields = eventFieldsOf(parsed.data.detail as unknown as JobDetail);
   } catch (err) {
     if (err instanceof JobMappingError) throw new InvalidJobEventError(index, err.message);
     throw err;
   }
   const time = parsed.data.time ? Date.parse(parsed.data.time) : NaN;
-  return { t: Number.isFinite(time) ? time : Date.now(), d: detail };
+  return { t: Number.isFinite(time) ? time : Date.now(), f: fields };
+}
+
+export interface EnqueueResult {
+  /** Events taken; they are applied within a second or so. */
+  accepted: number;
+  /** Events without a job name, left out. */
+  skipped: number;
 }
 
 /**
- * Validates every event first (all or nothing: a bad one rejects the call
- * with InvalidJobEventError), then appends them to the stream in one round
- * trip. Returns how many were enqueued.
+ * Appends all of a call's events, or none when they would take the stream
+ * past its cap (-1): the check and the appends are one atomic step, and
+ * nothing already waiting is ever trimmed away (XADD MAXLEN would drop
+ * events not applied yet).
  */
-export async function enqueueJobEventsTo(redis: Redis, config: Pick<Config, 'redis_prefix'>, events: unknown[]): Promise<number> {
+const APPEND_CAPPED = `
+local room = tonumber(ARGV[1]) - redis.call('XLEN', KEYS[1])
+if room < #ARGV - 1 then return -1 end
+for i = 2, #ARGV do redis.call('XADD', KEYS[1], '*', 'e', ARGV[i]) end
+return #ARGV - 1`;
+
+/**
+ * Validates every event first (all or nothing: a bad one rejects the call
+ * with InvalidJobEventError; events without a job name are skipped), then
+ * appends them to the stream in one atomic step, refused with
+ * JobEventBacklogFullError when the backlog would pass `events_stream_max_length`.
+ */
+export async function enqueueJobEventsTo(
+  redis: Redis,
+  config: Pick<Config, 'redis_prefix' | 'events_stream_max_length'>,
+  events: unknown[],
+): Promise<EnqueueResult> {
   if (!Array.isArray(events)) throw new InvalidJobEventError(0, 'expected an array of events');
-  const stored = events.map((e, i) => parseJobEvent(e, i));
-  if (stored.length === 0) return 0;
-  const key = jobEventStreamKey(config);
-  const pipeline = redis.pipeline();
-  for (const e of stored) pipeline.xadd(key, '*', 'e', JSON.stringify(e));
-  const results = (await pipeline.exec()) ?? [];
-  const failed = results.find(([err]) => err);
-  if (failed) throw failed[0]!;
+  const named = events.map((e, i) => ({ e, i })).filter(({ e }) => !lacksJobName(e));
+  const stored = named.map(({ e, i }) => parseJobEvent(e, i));
+  const skipped = events.length - named.length;
+  if (skipped > 0) metrics.eventsSkipped.inc(skipped);
+  if (stored.length === 0) return { accepted: 0, skipped };
+  const appended = (await redis.eval(
+    APPEND_CAPPED,
+    1,
+    jobEventStreamKey(config),
+    String(config.events_stream_max_length),
+    ...stored.map((e) => JSON.stringify(e)),
+  )) as number;
+  if (appended < 0) {
+    metrics.eventsRefusedFull.inc(stored.length);
+    throw new JobEventBacklogFullError(config.events_stream_max_length);
+  }
   metrics.eventsEnqueued.inc(stored.length);
-  return stored.length;
+  return { accepted: stored.length, skipped };
 }

@@ -34,6 +34,8 @@ export const metrics = {
   tasks: counter('batchiepatchie_pipeline_tasks_total', 'Maintenance task runs by outcome', ['task', 'result']),
   taskDuration: histogram('batchiepatchie_pipeline_task_duration_seconds', 'Duration of maintenance tasks', ['task'], SECONDS),
   eventsEnqueued: counter('batchiepatchie_job_events_enqueued_total', 'Job state change events accepted'),
+  eventsSkipped: counter('batchiepatchie_job_events_skipped_total', 'Job state change events without a job name, skipped'),
+  eventsRefusedFull: counter('batchiepatchie_job_events_refused_full_total', 'Job state change events refused because the backlog was at its cap'),
   eventsApplied: counter('batchiepatchie_job_events_applied_total', 'Job state change events applied (written or superseded)'),
   eventsWritten: counter('batchiepatchie_job_events_written_total', 'Job rows written by events'),
   eventsDeadLettered: counter('batchiepatchie_job_events_dead_lettered_total', 'Job events the database refused (kept in the dead-letter stream)'),

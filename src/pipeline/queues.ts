@@ -5,7 +5,7 @@
 import { Queue } from 'bullmq';
 import type { Config } from '../config/schema';
 import { bullConnection, closeRedis, createRedis } from './connection';
-import { enqueueJobEventsTo } from './jobEvents';
+import { type EnqueueResult, enqueueJobEventsTo } from './jobEvents';
 import { MAINTENANCE_QUEUE, SYNC_QUEUE } from './names';
 
 export interface PipelineQueues {
@@ -13,10 +13,11 @@ export interface PipelineQueues {
   queues: Queue[];
   /**
    * Validates and durably enqueues EventBridge "Batch Job State Change"
-   * events; a worker applies them within a second. All or nothing: one invalid
-   * event rejects the call with InvalidJobEventError (from ./jobEvents).
+   * events; a worker applies them within a second. Events without a job name
+   * are skipped. All or nothing: one invalid event rejects the call with
+   * InvalidJobEventError, a full backlog with JobEventBacklogFullError (./jobEvents).
    */
-  enqueueJobEvents(events: unknown[]): Promise<number>;
+  enqueueJobEvents(events: unknown[]): Promise<EnqueueResult>;
   close(): Promise<void>;
 }
 

@@ -1,13 +1,10 @@
 /**
  * Pipeline-side writes to `jobs` that the generic upsert does not cover:
- * applying job state change events with an ordering guard, and the
- * "which jobs do we still believe are active" lookup of the sync tasks.
+ * applying job state change events with an ordering guard, and the lookups
+ * that tell a sync task which jobs to describe besides the listed ones.
  */
 import type { Knex } from 'knex';
-import { progressOf, STATUS_RANK, TERMINAL_STATUSES } from '../domain/jobStatus';
-import type { MirroredJob } from '../types';
-// Columns written from an event: the same set as the sync upsert.
-import { MIRRORED_NAMES, MIRRORED_UPDATABLE, mirroredBatchJson, mirroredBatchRecords, mirroredFieldsDiffer } from './jobs/upsert';
+import { progressOf, STATUS_RANK, TERMINAL_STATUSES, type AwsJobStatus } from '../domain/jobStatus';
 
 /** SQL: domain's STATUS_RANK of the status column `col` (0 for GONE or anything unknown). */
 export const STATUS_RANK_SQL = (col: string) =>
@@ -16,53 +13,113 @@ export const STATUS_RANK_SQL = (col: string) =>
     .join(' ')} ELSE 0 END)`;
 
 /**
+ * What an event may write. Events are hints: they move a job's status (and
+ * its times, reason, exit code, attempts) forward; everything that drives an
+ * action or a read (timeout, log group and stream, task ARN, resources,
+ * definition, queue) comes only from DescribeJobs. Name, queue, creation time
+ * and array position only start the row of a job not mirrored yet, which
+ * stays marked for describing until a sync round has described it.
+ */
+export interface JobEventFields {
+  job_id: string;
+  status: AwsJobStatus;
+  status_reason: string | null;
+  /** ISO-8601 times. */
+  run_started_at: string | null;
+  stopped_at: string | null;
+  exitcode: number | null;
+  attempts: number;
+  job_name: string;
+  job_queue: string;
+  created_at: string;
+  array_parent_id: string | null;
+  array_index: number | null;
+}
+
+const EVENT_COLUMNS: readonly (readonly [keyof JobEventFields, string])[] = [
+  ['job_id', 'varchar(64)'],
+  ['status', 'varchar(16)'],
+  ['status_reason', 'text'],
+  ['run_started_at', 'timestamptz'],
+  ['stopped_at', 'timestamptz'],
+  ['exitcode', 'integer'],
+  ['attempts', 'integer'],
+  ['job_name', 'text'],
+  ['job_queue', 'text'],
+  ['created_at', 'timestamptz'],
+  ['array_parent_id', 'varchar(64)'],
+  ['array_index', 'integer'],
+];
+/** The columns an event rewrites on a row that exists. */
+const EVENT_UPDATABLE = ['status', 'status_reason', 'run_started_at', 'stopped_at', 'exitcode', 'attempts'] as const;
+const EVENT_NAMES = EVENT_COLUMNS.map(([c]) => c);
+/** NOT NULL columns of the Go schema that only a describe can fill: placeholders until then. */
+const UNDESCRIBED = { job_definition: "''", image: "''", vcpus: '0', memory: '0', timeout: '-1', command_line: "'[]'" };
+
+/**
  * Events for jobs of activated queues only (others would never be reconciled).
  * An existing row is rewritten only when the event is at least as far along
- * and something mirrored differs; termination_requested is left alone.
+ * and its status fields differ; nothing else of it is touched.
  */
-const GUARDED_UPSERT_SQL = `
-  INSERT INTO jobs (${MIRRORED_NAMES.join(', ')}, last_updated, last_seen_at)
-  SELECT ${MIRRORED_NAMES.map((c) => `r.${c}`).join(', ')}, now(), now()
-  FROM (${mirroredBatchRecords('?')}) r
+const GUARDED_EVENT_SQL = `
+  INSERT INTO jobs (${EVENT_NAMES.join(', ')}, ${Object.keys(UNDESCRIBED).join(', ')}, needs_describe, last_updated)
+  SELECT ${EVENT_NAMES.map((c) => `r.${c}`).join(', ')}, ${Object.values(UNDESCRIBED).join(', ')}, true, now()
+  FROM json_to_recordset(?::json) AS r(${EVENT_COLUMNS.map(([c, t]) => `${c} ${t}`).join(', ')})
   WHERE r.job_queue IN (SELECT job_queue FROM activated_job_queues)
   ORDER BY r.job_id
   ON CONFLICT (job_id) DO UPDATE SET
-    ${MIRRORED_UPDATABLE.map((c) => `${c} = EXCLUDED.${c}`).join(',\n    ')},
-    last_updated = now(),
-    last_seen_at = now()
-  WHERE (EXCLUDED.attempts, ${STATUS_RANK_SQL('EXCLUDED.status')}) >= (jobs.attempts, ${STATUS_RANK_SQL('jobs.status')})
-    AND ${mirroredFieldsDiffer('jobs', 'EXCLUDED')}
+    ${EVENT_UPDATABLE.map((c) => `${c} = EXCLUDED.${c}`).join(',\n    ')},
+    needs_describe = true,
+    last_updated = now()
+  WHERE jobs.job_queue IN (SELECT job_queue FROM activated_job_queues)
+    AND (EXCLUDED.attempts, ${STATUS_RANK_SQL('EXCLUDED.status')}) >= (jobs.attempts, ${STATUS_RANK_SQL('jobs.status')})
+    AND (${EVENT_UPDATABLE.map((c) => `jobs.${c}`).join(', ')}) IS DISTINCT FROM (${EVENT_UPDATABLE.map((c) => `EXCLUDED.${c}`).join(', ')})
   RETURNING job_id`;
 
 export interface JobEventRow {
-  job: MirroredJob;
+  fields: JobEventFields;
   /** The event's own time (EventBridge `time`), breaks ties inside one batch. */
   eventTime: number;
 }
 
 /** Keeps, per job, the most advanced event (ties: the latest event time, then the later one received). */
-export function latestPerJob(rows: JobEventRow[]): MirroredJob[] {
+export function latestPerJob(rows: JobEventRow[]): JobEventFields[] {
   const best = new Map<string, JobEventRow>();
   for (const row of rows) {
-    const prev = best.get(row.job.job_id);
-    if (!prev || compareEvents(row, prev) >= 0) best.set(row.job.job_id, row);
+    const prev = best.get(row.fields.job_id);
+    if (!prev || compareEvents(row, prev) >= 0) best.set(row.fields.job_id, row);
   }
   // Rows locked in id order: concurrent batches of overlapping jobs cannot deadlock.
-  return [...best.values()].map((r) => r.job).sort((a, b) => (a.job_id < b.job_id ? -1 : a.job_id > b.job_id ? 1 : 0));
+  return [...best.values()].map((r) => r.fields).sort((a, b) => (a.job_id < b.job_id ? -1 : a.job_id > b.job_id ? 1 : 0));
 }
 
 function compareEvents(a: JobEventRow, b: JobEventRow): number {
-  const [aa, ar] = progressOf(a.job);
-  const [ba, br] = progressOf(b.job);
+  const [aa, ar] = progressOf(a.fields);
+  const [ba, br] = progressOf(b.fields);
   return aa - ba || ar - br || a.eventTime - b.eventTime;
 }
 
 /** Applies a batch of events in one statement; returns the ids of rows written. */
 export async function applyJobEventRows(db: Knex, rows: JobEventRow[]): Promise<string[]> {
-  const jobs = latestPerJob(rows);
-  if (jobs.length === 0) return [];
-  const result = await db.raw<{ rows: { job_id: string }[] }>(GUARDED_UPSERT_SQL, [mirroredBatchJson(jobs)]);
+  const fields = latestPerJob(rows);
+  if (fields.length === 0) return [];
+  const result = await db.raw<{ rows: { job_id: string }[] }>(GUARDED_EVENT_SQL, [JSON.stringify(fields)]);
   return result.rows.map((r) => r.job_id);
+}
+
+/**
+ * Ids of a queue's rows that events wrote since DescribeJobs last confirmed
+ * them (array children included), for a sync task to describe.
+ */
+export async function listJobsNeedingDescribe(db: Knex, queue: string): Promise<string[]> {
+  const rows: { job_id: string }[] = await db('jobs').select('job_id').where({ job_queue: queue, needs_describe: true });
+  return rows.map((r) => r.job_id);
+}
+
+/** Rows a describe found nothing for: not marked for describing any more (they keep what events wrote). */
+export async function clearNeedsDescribe(db: Knex, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db('jobs').whereRaw('job_id = ANY(?::varchar[])', [ids]).where('needs_describe', true).update({ needs_describe: false });
 }
 
 /**

@@ -55,7 +55,7 @@ function recordingPipeline(): PipelineIngest & { received: unknown[] } {
     queues: [],
     async enqueueJobEvents(events) {
       received.push(...events);
-      return events.length;
+      return { accepted: events.length, skipped: 0 };
     },
   };
 }
@@ -181,7 +181,7 @@ describe('API: auth', () => {
       expect(pipeline.received).to.have.length(0);
       const ok = await call(t, e, { 'x-batchiepatchie-notify-secret': 's3cr3t-notify' });
       expect(ok.status).to.equal(202);
-      expect(ok.body).to.deep.equal({ accepted: 1 });
+      expect(ok.body).to.deep.equal({ accepted: 1, skipped: 0 });
       expect(pipeline.received).to.have.length(1);
     });
   });

@@ -5,6 +5,9 @@
  */
 import { expect } from 'chai';
 import { createLogger } from '../../src/log';
+import { Redis } from 'ioredis';
+import { jobEventStreamKey } from '../../src/pipeline/jobEvents';
+import { openPipelineQueues } from '../../src/pipeline/queues';
 import { startWorkers } from '../../src/pipeline/worker';
 import { getJson, postJson, startTestApi, type TestApi } from './helpers';
 
@@ -72,19 +75,34 @@ describe('API: notify (EventBridge job state changes into the pipeline)', functi
     const started = Date.now();
     const res = await notify(stateChange(id, 'RUNNING'));
     expect(res.status).to.equal(202);
-    expect(res.body).to.deep.equal({ accepted: 1 });
+    expect(res.body).to.deep.equal({ accepted: 1, skipped: 0 });
     const row = await eventually(async () => t.db('jobs').where({ job_id: id }).first());
     expect(Date.now() - started).to.be.below(3000);
-    expect(row).to.include({ status: 'RUNNING', job_queue: 'notify-q', vcpus: 2, memory: 1024 });
+    // Status and identity from the event; resources, image and the rest wait for DescribeJobs (events are hints).
+    expect(row).to.include({ status: 'RUNNING', job_queue: 'notify-q', needs_describe: true, vcpus: 0, image: '' });
     const api = await getJson(`${t.url}/api/v1/jobs/${id}`);
-    expect(api.body).to.include({ id, status: 'RUNNING', image: 'busybox:1' });
+    expect(api.body).to.include({ id, status: 'RUNNING' });
+  });
+
+  it('skips events without a jobName with a 2xx, as the Go original did, and says how many it applied and skipped', async () => {
+    const id = '44444444-aaaa-4000-8000-000000000001';
+    const nameless = stateChange('44444444-aaaa-4000-8000-000000000002', 'RUNNING', { jobName: undefined });
+    const emptyName = stateChange('44444444-aaaa-4000-8000-000000000003', 'RUNNING', { jobName: '' });
+    const res = await notify([nameless, stateChange(id, 'RUNNABLE'), emptyName, { detail: { jobId: 'x' } }]);
+    expect(res.status).to.equal(202);
+    expect(res.body).to.deep.equal({ accepted: 1, skipped: 3 });
+    const alone = await notify({ detail: { jobId: 'barely-any-details' } });
+    expect(alone.status).to.equal(202);
+    expect(alone.body).to.deep.equal({ accepted: 0, skipped: 1 });
+    await eventually(async () => t.db('jobs').where({ job_id: id }).first());
+    expect((await t.db('jobs').where('job_id', 'like', '44444444-%')).map((r: { job_id: string }) => r.job_id)).to.deep.equal([id]);
   });
 
   it('accepts an array of events', async () => {
     const ids = ['22222222-aaaa-4000-8000-000000000001', '22222222-aaaa-4000-8000-000000000002'];
     const res = await notify(ids.map((id) => stateChange(id, 'RUNNABLE')));
     expect(res.status).to.equal(202);
-    expect(res.body).to.deep.equal({ accepted: 2 });
+    expect(res.body).to.deep.equal({ accepted: 2, skipped: 0 });
     await eventually(async () => (await t.db('jobs').whereIn('job_id', ids)).length === 2);
   });
 
@@ -108,5 +126,48 @@ describe('API: notify (EventBridge job state changes into the pipeline)', functi
     expect(api.status).to.equal(200);
     const names = (api.body.queues as { name: string }[]).map((q) => q.name);
     expect(names.length).to.be.greaterThan(0);
+  });
+});
+
+describe('API: notify with a full event backlog', function () {
+  this.timeout(30_000);
+  let t: TestApi;
+  let pipeline: ReturnType<typeof openPipelineQueues>;
+  let redis: Redis;
+
+  before(async () => {
+    // The real pipeline queues on the API's own Redis prefix, and no worker draining the stream: the backlog only grows.
+    t = await startTestApi({
+      config: { events_stream_max_length: 3 },
+      deps: { pipeline: { queues: [], enqueueJobEvents: (events) => pipeline.enqueueJobEvents(events) } },
+    });
+    pipeline = openPipelineQueues(t.config);
+    redis = new Redis(t.config.redis_url);
+  });
+  after(async () => {
+    redis.disconnect();
+    await pipeline.close();
+    await t.close();
+  });
+
+  const notify = (body: unknown) => postJson(`${t.url}/api/v1/jobs/notify`, body);
+  const backlog = () => redis.xlen(jobEventStreamKey(t.config));
+
+  it('answers 503 with Retry-After once events_stream_max_length events wait, refusing the whole call and dropping none', async () => {
+    expect((await notify([stateChange('55555555-aaaa-4000-8000-000000000001', 'RUNNABLE'), stateChange('55555555-aaaa-4000-8000-000000000002', 'RUNNABLE')])).status).to.equal(202);
+    const full = await postJson(`${t.url}/api/v1/jobs/notify`, [
+      stateChange('55555555-aaaa-4000-8000-000000000003', 'RUNNABLE'),
+      stateChange('55555555-aaaa-4000-8000-000000000004', 'RUNNABLE'),
+    ]);
+    expect(full.status).to.equal(503);
+    expect(full.headers.get('retry-after')).to.equal('5');
+    expect(full.body.error).to.match(/backlog is full/);
+    expect(await backlog()).to.equal(2);
+    // Exactly up to the cap is still taken.
+    expect((await notify(stateChange('55555555-aaaa-4000-8000-000000000005', 'RUNNABLE'))).status).to.equal(202);
+    expect(await backlog()).to.equal(3);
+    expect((await notify(stateChange('55555555-aaaa-4000-8000-000000000006', 'RUNNABLE'))).status).to.equal(503);
+    const ids = (await redis.xrange(jobEventStreamKey(t.config), '-', '+')).map(([, f]) => (JSON.parse(f[1]) as { f: { job_id: string } }).f.job_id);
+    expect(ids).to.deep.equal(['55555555-aaaa-4000-8000-000000000001', '55555555-aaaa-4000-8000-000000000002', '55555555-aaaa-4000-8000-000000000005']);
   });
 });

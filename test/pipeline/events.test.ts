@@ -49,7 +49,7 @@ describe('pipeline job events', function () {
     const { id, snapshots } = lifeOf();
     const running = snapshots.find((s) => s.status === 'RUNNING')!;
     const t0 = Date.now();
-    expect(await h.pq.enqueueJobEvents([event(running, h.sim.model.now())])).to.equal(1);
+    expect(await h.pq.enqueueJobEvents([event(running, h.sim.model.now())])).to.deep.equal({ accepted: 1, skipped: 0 });
     const row = await waitFor(() => getJob(h.db, id), (r) => r?.status === 'RUNNING');
     expect(row?.status).to.equal('RUNNING');
     expect(Date.now() - t0).to.be.below(1000);
@@ -106,7 +106,7 @@ describe('pipeline job events', function () {
     const { jobId } = h.sim.model.submitJob({ jobName: 'valid', jobQueue: 'q-ev' });
     const good = event(h.sim.model.getJob(jobId)!, 1);
     for (const [bad, message] of [
-      [{ detail: { jobId: 'x' } }, /event 1: detail\.jobName/],
+      [{ detail: { jobId: 'x', jobName: 'n' } }, /event 1: detail\.jobQueue/],
       [{ ...good, detail: { ...good.detail, status: 'EXPLODED' } }, /event 1: detail\.status/],
       [{ ...good, 'detail-type': 'EC2 Instance State-change Notification' }, /event 1: detail-type/],
       ['nonsense', /event 1/],
@@ -165,7 +165,7 @@ describe('pipeline job events', function () {
     const { jobId: good } = h.sim.model.submitJob({ jobName: 'good', jobQueue: 'q-ev' });
     const { jobId: bad } = h.sim.model.submitJob({ jobName: 'bad', jobQueue: 'q-ev' });
     const badDetail = h.sim.model.getJob(bad)!;
-    badDetail.container = { ...badDetail.container, memory: 1e12 }; // beyond the INTEGER column
+    badDetail.container = { ...badDetail.container, exitCode: 1e12 }; // beyond the INTEGER column
     await h.pq.enqueueJobEvents([event(badDetail, 1), event(h.sim.model.getJob(good)!, 1)]);
     const row = await waitFor(() => getJob(h.db, good), (r) => r !== null);
     expect(row?.status).to.equal('SUBMITTED');
@@ -177,6 +177,28 @@ describe('pipeline job events', function () {
       expect(dead[0][1].join(' ')).to.include(bad).and.to.match(/out of range/);
     } finally {
       redis.disconnect();
+    }
+  });
+
+  it('keeps at most events_dead_letter_max_length dead letters: the newest', async () => {
+    await h.stopWorkers();
+    await h.startWorkers(1, { events_dead_letter_max_length: 2 });
+    const redis = new Redis(h.config.redis_url);
+    try {
+      const bad = ['b1', 'b2', 'b3'].map((name) => {
+        const detail = h.sim.model.getJob(h.sim.model.submitJob({ jobName: name, jobQueue: 'q-ev' }).jobId)!;
+        detail.container = { ...detail.container, exitCode: 1e12 };
+        return detail;
+      });
+      const { jobId: sentinel } = h.sim.model.submitJob({ jobName: 'after-bad', jobQueue: 'q-ev' });
+      await h.pq.enqueueJobEvents([...bad.map((d) => event(d, 1)), event(h.sim.model.getJob(sentinel)!, 1)]);
+      await waitFor(() => getJob(h.db, sentinel), (r) => r !== null);
+      const dead = await redis.xrange(`${jobEventStreamKey(h.config)}:dead`, '-', '+');
+      expect(dead.map(([, f]) => (JSON.parse(f[1]) as { f: { job_id: string } }).f.job_id)).to.deep.equal([bad[1].jobId, bad[2].jobId]);
+    } finally {
+      redis.disconnect();
+      await h.stopWorkers();
+      await h.startWorkers(1);
     }
   });
 });

@@ -3,10 +3,9 @@ import { Redis } from 'ioredis';
 import type { JobSummary } from '@aws-sdk/client-batch';
 import { operationName, redisRateLimiter } from '../../src/pipeline/awsCalls';
 import { summaryChanged } from '../../src/pipeline/summaryDiff';
-import { latestPerJob } from '../../src/store/jobEvents';
+import { type JobEventFields, latestPerJob } from '../../src/store/jobEvents';
 import { mergeSummaries, queueListQueries } from '../../src/pipeline/tasks/syncQueue';
 import type { JobState } from '../../src/store/jobs/sync';
-import type { MirroredJob } from '../../src/types';
 import { REDIS_URL, testRedisPrefix } from '../helpers/redis';
 
 const state = (over: Partial<JobState> = {}): JobState => ({
@@ -67,8 +66,8 @@ describe('pipeline units', () => {
   });
 
   it('keeps, per job, the most advanced event of a batch (attempts, status, then time)', () => {
-    const job = (status: MirroredJob['status'], attempts: number) => ({ job_id: 'x', status, attempts }) as MirroredJob;
-    const pick = (rows: [MirroredJob, number][]) => latestPerJob(rows.map(([j, t]) => ({ job: j, eventTime: t })))[0];
+    const job = (status: JobEventFields['status'], attempts: number) => ({ job_id: 'x', status, attempts }) as JobEventFields;
+    const pick = (rows: [JobEventFields, number][]) => latestPerJob(rows.map(([f, t]) => ({ fields: f, eventTime: t })))[0];
     expect(pick([[job('SUCCEEDED', 1), 1], [job('RUNNING', 1), 2]]).status).to.equal('SUCCEEDED');
     expect(pick([[job('RUNNING', 0), 5], [job('RUNNABLE', 1), 1]]).status).to.equal('RUNNABLE');
     expect(pick([[job('FAILED', 1), 9], [job('SUCCEEDED', 1), 3]]).status).to.equal('FAILED');

@@ -10,12 +10,27 @@ import type { Context, Middleware, Next } from 'koa';
 import bodyParser from 'koa-bodyparser';
 import type { ApiDeps } from '../deps';
 import { assertAllowed, authRequired, identify, sameSecret } from '../auth';
-import { InvalidJobEventError } from '../../pipeline/jobEvents';
+import { type EnqueueResult, InvalidJobEventError, JobEventBacklogFullError, lacksJobName } from '../../pipeline/jobEvents';
 import { HttpError, badRequest } from '../errors';
-import { notifyBodySchema, parseOr400 } from '../validation';
+import { jobStateChangeEventSchema, notifyBodySchema, parseOr400 } from '../validation';
 
 export const NOTIFY_SECRET_HEADER = 'x-batchiepatchie-notify-secret';
 export const NOTIFY_BODY_LIMIT = '8mb';
+/** Seconds a caller refused for a full event backlog should wait: workers drain thousands of events a second. */
+export const BACKLOG_RETRY_AFTER_SECONDS = 5;
+
+/** Each event with a job name must be one we can read; those without one are skipped (as the Go original did). */
+function checkEvents(events: unknown[]): void {
+  events.forEach((event, index) => {
+    if (lacksJobName(event)) return;
+    try {
+      parseOr400(jobStateChangeEventSchema, event, 'body');
+    } catch (err) {
+      if (err instanceof HttpError) throw badRequest(`event ${index}: ${err.message}`, { parameter: 'body', index });
+      throw err;
+    }
+  });
+}
 
 function notifyGuard(deps: ApiDeps): Middleware {
   const { config } = deps;
@@ -38,17 +53,23 @@ export function notifyRoutes(router: Router, deps: ApiDeps): void {
     bodyParser({ enableTypes: ['json'], jsonLimit: NOTIFY_BODY_LIMIT, strict: true }),
     async (ctx) => {
       const events = parseOr400(notifyBodySchema, (ctx.request as { body?: unknown }).body, 'body');
+      checkEvents(events);
       if (!deps.pipeline) throw new HttpError(503, 'event ingestion is not available (the pipeline queues are not connected)');
-      let accepted: number;
+      let result: EnqueueResult;
       try {
-        accepted = await deps.pipeline.enqueueJobEvents(events);
+        result = await deps.pipeline.enqueueJobEvents(events);
       } catch (err) {
         // The pipeline's own check (it knows what it can apply) refuses the whole batch.
         if (err instanceof InvalidJobEventError) throw badRequest(err.message, { parameter: 'body', index: err.index });
+        if (err instanceof JobEventBacklogFullError) {
+          ctx.set('Retry-After', String(BACKLOG_RETRY_AFTER_SECONDS));
+          throw new HttpError(503, err.message, { retryAfterSeconds: BACKLOG_RETRY_AFTER_SECONDS });
+        }
         throw err;
       }
+      // accepted: applied within a second or so; skipped: events without a job name, left out.
       ctx.status = 202;
-      ctx.body = { accepted };
+      ctx.body = result;
     },
   );
 }

@@ -11,11 +11,12 @@
  * after a back-off; entries left pending by a dead worker are claimed by
  * another after 30 s (XAUTOCLAIM).
  */
+import type { JobDetail } from '@aws-sdk/client-batch';
 import type { Redis } from 'ioredis';
 import { applyJobEventRows, type JobEventRow } from '../../store/jobEvents';
 import type { TaskContext } from '../context';
-import { JOB_EVENT_GROUP, jobEventStreamKey, type StoredJobEvent } from '../jobEvents';
-import { JobMappingError, mapJobDetail } from '../mapping';
+import { JOB_EVENT_GROUP, eventFieldsOf, jobEventStreamKey, type StoredJobEvent } from '../jobEvents';
+import { JobMappingError } from '../mapping';
 import { metrics } from '../metrics';
 
 export const EVENT_BATCH_SIZE = 1000;
@@ -41,14 +42,22 @@ interface DecodedEvent {
   raw: string;
 }
 
+/** Entries appended before events were reduced to their fields held the whole description. */
+type StoredOrLegacyEvent = StoredJobEvent | { t: number; d: JobDetail };
+
+function decodeStored(event: StoredOrLegacyEvent): JobEventRow {
+  if ('d' in event) return { fields: eventFieldsOf(event.d), eventTime: event.t };
+  if (typeof event.f?.job_id !== 'string') throw new JobMappingError('stored job event without a job id', undefined);
+  return { fields: event.f, eventTime: event.t };
+}
+
 function decode(ctx: TaskContext, entries: StreamEntry[]): DecodedEvent[] {
   const rows: DecodedEvent[] = [];
   for (const [id, fields] of entries) {
     if (!fields) continue;
     const raw = fields[fields.indexOf('e') + 1];
     try {
-      const event = JSON.parse(raw) as StoredJobEvent;
-      rows.push({ row: { job: mapJobDetail(event.d), eventTime: event.t }, raw });
+      rows.push({ row: decodeStored(JSON.parse(raw) as StoredOrLegacyEvent), raw });
     } catch (err) {
       // Validated on the way in; anything unreadable here is dropped loudly rather than retried forever.
       if (!(err instanceof JobMappingError) && !(err instanceof SyntaxError)) throw err;
@@ -96,9 +105,10 @@ export function startJobEventConsumer(ctx: TaskContext, blocking: Redis, consume
         } catch (single) {
           if (!isDataError(single)) throw single;
           const message = (single as Error).message.split(' - ').pop() ?? String(single);
-          await blocking.xadd(deadKey, '*', 'e', event.raw, 'error', message);
+          // Capped exactly (dead letters are rare): the oldest go first; each is logged as it comes.
+          await blocking.xadd(deadKey, 'MAXLEN', ctx.config.events_dead_letter_max_length, '*', 'e', event.raw, 'error', message);
           metrics.eventsDeadLettered.inc();
-          ctx.logger.error({ task: 'applyJobEvents', jobId: event.row.job.job_id, err: message }, 'job event refused by the database: dead-lettered');
+          ctx.logger.error({ task: 'applyJobEvents', jobId: event.row.fields.job_id, err: message }, 'job event refused by the database: dead-lettered');
         }
       }
       return written;

@@ -13,7 +13,7 @@
 import { DescribeJobQueuesCommand, type JobDetail, type JobSummary } from '@aws-sdk/client-batch';
 import { getJobStates, touchLastSeen } from '../../store/jobs/sync';
 import { upsertJobs } from '../../store/jobs/upsert';
-import { listNonTerminalTopLevelJobIds } from '../../store/jobEvents';
+import { clearNeedsDescribe, listJobsNeedingDescribe, listNonTerminalTopLevelJobIds } from '../../store/jobEvents';
 import { ACTIVE_STATUSES, AWS_JOB_STATUSES, isTerminal, statusRank, type AwsJobStatus } from '../../domain/jobStatus';
 import type { MirroredJob } from '../../types';
 import { describeJobs, listAllJobs, type ListJobsQuery } from '../batchCalls';
@@ -84,19 +84,21 @@ function mapDetails(ctx: TaskContext, label: Record<string, string>, details: Jo
 /**
  * The common half of queue and array-children sync: diff listed summaries
  * against our rows, describe what changed plus what we believe active but
- * AWS did not list, write, and mark seen.
+ * AWS did not list plus what events wrote since the last describe
+ * (`unconfirmed`), write, and mark seen.
  */
 export async function reconcileListing(
   ctx: TaskContext,
   label: Record<string, string>,
   summaries: Map<string, JobSummary>,
   believedActive: string[],
+  unconfirmed: string[] = [],
 ): Promise<ReconcileStats> {
   const ids = [...summaries.keys()];
   const states = await getJobStates(ctx.db, ids);
   const toDescribe = ids.filter((id) => summaryChanged(summaries.get(id)!, states.get(id)));
   const missing = believedActive.filter((id) => !summaries.has(id));
-  const pending = [...toDescribe, ...missing];
+  const pending = [...new Set([...toDescribe, ...missing, ...unconfirmed])];
 
   // Everything AWS reports active right now counts as seen (written rows get last_seen_at anyway).
   const activeNow = new Set<string>();
@@ -105,8 +107,12 @@ export async function reconcileListing(
   const finishedParents: string[] = [];
   let described = 0;
   for (let i = 0; i < pending.length; i += DESCRIBE_STEP) {
-    const details = await describeJobs(ctx.aws.batch, pending.slice(i, i + DESCRIBE_STEP));
+    const step = pending.slice(i, i + DESCRIBE_STEP);
+    const details = await describeJobs(ctx.aws.batch, step);
     described += details.length;
+    // An event-written row AWS does not know has no truth to wait for (a forged or forgotten job): stop describing it.
+    const known = new Set(details.map((d) => d.jobId));
+    await clearNeedsDescribe(ctx.db, step.filter((id) => !known.has(id)));
     const mapped = mapDetails(ctx, label, details);
     // An array parent about to be stored as finished will not be "open" next round: mirror its
     // children first, so a failure here leaves the parent open and the next round tries again.
@@ -187,7 +193,8 @@ export async function syncQueue(ctx: TaskContext, queue: string): Promise<SyncQu
   const listed = await listQueue(ctx, queue, mark);
   const summaries = listed ?? new Map<string, JobSummary>();
   const believed = await listNonTerminalTopLevelJobIds(ctx.db, queue);
-  const stats = await reconcileListing(ctx, { queue }, summaries, believed);
+  const unconfirmed = await listJobsNeedingDescribe(ctx.db, queue);
+  const stats = await reconcileListing(ctx, { queue }, summaries, believed, unconfirmed);
   const newest = maxCreatedAt(summaries);
   if (newest !== null) await raiseCreatedMark(ctx.redis, ctx.config, queue, newest);
   if (listed) await recordSyncedAt(ctx.redis, ctx.config, queue, startedAt);

@@ -73,23 +73,26 @@ export const mirroredFieldsDiffer = (left: string, right: string) =>
  * ON CONFLICT DO UPDATE would otherwise lock (and so write to) every
  * conflicting row even when its WHERE then skips the update. The same test in
  * DO UPDATE's WHERE covers a row changed by someone else in between.
- * RETURNING yields only the rows actually inserted or updated.
+ * RETURNING yields only the rows actually inserted or updated. A row an
+ * event wrote (needs_describe) is rewritten even when equal: this describe
+ * is what confirms it.
  */
 const UPSERT_SQL = `
   WITH input AS (
     ${mirroredBatchRecords('$1')}
   ), changed AS (
     SELECT input.* FROM input LEFT JOIN jobs ON jobs.job_id = input.job_id
-    WHERE jobs.job_id IS NULL OR ${mirroredFieldsDiffer('jobs', 'input')}
+    WHERE jobs.job_id IS NULL OR jobs.needs_describe OR ${mirroredFieldsDiffer('jobs', 'input')}
   )
   INSERT INTO jobs (${MIRRORED_NAMES.join(', ')}, last_updated, last_seen_at)
   SELECT ${MIRRORED_NAMES.map((c) => `changed.${c}`).join(', ')}, now(), now()
   FROM changed
   ON CONFLICT (job_id) DO UPDATE SET
     ${MIRRORED_UPDATABLE.map((c) => `${c} = EXCLUDED.${c}`).join(',\n    ')},
+    needs_describe = false,
     last_updated = now(),
     last_seen_at = now()
-  WHERE ${mirroredFieldsDiffer('jobs', 'EXCLUDED')}
+  WHERE jobs.needs_describe OR ${mirroredFieldsDiffer('jobs', 'EXCLUDED')}
   RETURNING job_id`;
 
 export const DEFAULT_UPSERT_BATCH_SIZE = 1000;
