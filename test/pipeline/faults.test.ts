@@ -30,6 +30,7 @@ describe('pipeline under faults: the mirror converges', function () {
     const h = await startHarness({ workers: 2 });
     try {
       await h.queue('f-throttle', { instances: 4 });
+      h.sim.counters.reset();
       h.sim.faults.set({ throttleRate: 0.3 });
       let completed = 0;
       for (let r = 0; r < 8; r++) {
@@ -40,10 +41,13 @@ describe('pipeline under faults: the mirror converges', function () {
       const final = await h.round();
       expect(final.status).to.equal('completed');
       expect(completed, 'rounds complete despite throttling').to.be.greaterThan(5);
-      const throttled = h.sim.counters.get();
+      // The fault happened: calls of the round's operations were answered with throttling errors.
+      const faults = h.sim.counters.faults();
       h.sim.faults.clear();
+      expect(faults['Batch.ListJobs']?.throttle, 'ListJobs calls throttled').to.be.greaterThan(0);
+      expect(faults['Batch.DescribeJobs']?.throttle, 'DescribeJobs calls throttled').to.be.greaterThan(0);
+      expect(Object.values(faults).every((f) => f.error === 0)).to.equal(true);
       expect(await expectConverged(h, ['f-throttle'])).to.be.greaterThan(300);
-      expect(throttled['Batch.ListJobs']).to.be.greaterThan(0);
     } finally {
       await h.close();
     }

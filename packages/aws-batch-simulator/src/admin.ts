@@ -103,6 +103,8 @@ export function handleAdmin(req: WireRequest, deps: { model: SimModel; faults: F
         return jsonResponse(200, faults.get());
       case 'GET /_sim/counters':
         return jsonResponse(200, counters.get());
+      case 'GET /_sim/calls':
+        return jsonResponse(200, { faults: counters.faults(), calls: counters.calls() });
       case 'DELETE /_sim/counters':
         counters.reset();
         return jsonResponse(200, {});

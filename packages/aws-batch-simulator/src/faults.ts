@@ -51,18 +51,72 @@ function matches(pattern: string, key: string): boolean {
   return pattern === key || (pattern.endsWith('.*') && key.startsWith(pattern.slice(0, -1)));
 }
 
+/** One call as the simulator saw it: when it arrived, when it was answered, which fault it was given. */
+export interface CallRecord {
+  operation: string;
+  /** Epoch milliseconds (fractional, monotonic within the process). */
+  startedAt: number;
+  endedAt: number;
+  fault: 'throttle' | 'error' | null;
+}
+
+/** Injected faults per operation. */
+export type FaultCounts = Record<string, { throttle: number; error: number }>;
+
+/** The most recent calls kept in the log: enough for any test or bench round, bounded for a long-running demo. */
+export const CALL_LOG_LIMIT = 20_000;
+
+const preciseNow = () => performance.timeOrigin + performance.now();
+
+/**
+ * Calls per operation, the faults given, and a bounded log of the latest calls
+ * with their times, so that tests can prove a fault happened and how calls
+ * were spaced or overlapped (rate limits, concurrency).
+ */
 export class Counters {
   private counts = new Map<string, number>();
+  private faultCounts = new Map<string, { throttle: number; error: number }>();
+  private log: CallRecord[] = [];
+  private dropped = 0;
 
   increment(key: string): void {
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+  }
+
+  /** Starts a call's record; the returned function ends it with the fault it was given. */
+  begin(operation: string): (fault: CallRecord['fault']) => void {
+    const startedAt = preciseNow();
+    return (fault) => {
+      if (fault) {
+        const f = this.faultCounts.get(operation) ?? { throttle: 0, error: 0 };
+        f[fault]++;
+        this.faultCounts.set(operation, f);
+      }
+      this.log.push({ operation, startedAt, endedAt: preciseNow(), fault });
+      if (this.log.length > CALL_LOG_LIMIT * 1.5) {
+        this.dropped += this.log.length - CALL_LOG_LIMIT;
+        this.log = this.log.slice(-CALL_LOG_LIMIT);
+      }
+    };
   }
 
   get(): Record<string, number> {
     return Object.fromEntries([...this.counts.entries()].sort(([a], [b]) => a.localeCompare(b)));
   }
 
+  faults(): FaultCounts {
+    return Object.fromEntries([...this.faultCounts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, { ...v }]));
+  }
+
+  /** The latest answered calls (up to CALL_LOG_LIMIT), in the order they were answered. */
+  calls(): CallRecord[] {
+    return this.log.slice(-CALL_LOG_LIMIT);
+  }
+
   reset(): void {
     this.counts.clear();
+    this.faultCounts.clear();
+    this.log = [];
+    this.dropped = 0;
   }
 }

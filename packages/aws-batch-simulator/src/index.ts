@@ -7,6 +7,7 @@ export { runSimulatorCli, type SimulatorCliOptions } from './cli';
 export { SimModel, JOB_LOG_GROUP, TIMING } from './model';
 export { SCENARIOS } from './scenarios';
 export { AWS_JOB_STATUSES, type AwsJobStatus } from './statuses';
+export type { CallRecord, FaultCounts } from './faults';
 export type {
   BulkLoadInput,
   CreateComputeEnvironmentInput,

@@ -8,7 +8,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { handleAdmin } from './admin';
-import { Counters, Faults } from './faults';
+import { type CallRecord, Counters, Faults } from './faults';
 import { SimModel } from './model';
 import { batchProtocol } from './protocols/batch';
 import { ApiError, type Protocol, type WireRequest, type WireResponse, jsonResponse } from './protocols/common';
@@ -88,6 +88,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let wire: WireRequest | undefined;
     let protocol: Protocol | undefined;
+    let endCall: ((fault: CallRecord['fault']) => void) | undefined;
+    let fault: CallRecord['fault'] = null;
     try {
       const url = new URL(req.url ?? '/', 'http://simulator');
       wire = { method: req.method ?? 'GET', url, headers: req.headers, body: await readBody(req) };
@@ -101,11 +103,15 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       const key = `${protocol.service}.${operation}`;
       counters.increment(key);
       const decision = faults.decide(key);
+      endCall = counters.begin(key);
+      fault = decision.kind;
       if (decision.delayMs > 0) await sleep(decision.delayMs);
       if (decision.kind) throw protocol.fault(decision.kind);
       const out = await protocol.handle(operation, wire, model);
       send(res, out, wire.method === 'HEAD');
+      endCall(null);
     } catch (err) {
+      endCall?.(fault);
       if (res.headersSent) {
         res.destroy();
         return;
@@ -133,7 +139,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     port,
     model,
     faults: { set: (f) => faults.set(f), get: () => faults.get(), clear: () => faults.clear() },
-    counters: { get: () => counters.get(), reset: () => counters.reset() },
+    counters: { get: () => counters.get(), faults: () => counters.faults(), calls: () => counters.calls(), reset: () => counters.reset() },
     async stop() {
       if (timer) clearInterval(timer);
       await new Promise<void>((resolve) => {

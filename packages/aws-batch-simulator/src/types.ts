@@ -1,5 +1,6 @@
 /** Public shapes of the AWS simulator. */
 import type { AwsJobStatus } from './statuses';
+import type { CallRecord, FaultCounts } from './faults';
 import type { SimModel } from './model';
 
 export type ScenarioName = 'empty' | 'demo' | 'bulkLoad';
@@ -39,7 +40,16 @@ export interface SimulatorHandle {
   port: number;
   model: SimModel;
   faults: { set(f: Partial<FaultSettings>): void; get(): FaultSettings; clear(): void };
-  counters: { get(): Record<string, number>; reset(): void };
+  counters: {
+    /** Calls per operation ("Batch.ListJobs"), faulted ones included. */
+    get(): Record<string, number>;
+    /** Faults given per operation: how many calls were throttled or failed. */
+    faults(): FaultCounts;
+    /** The latest answered calls with their times and fault, oldest first (bounded). */
+    calls(): CallRecord[];
+    /** Clears counts, fault counts and the call log. */
+    reset(): void;
+  };
   stop(): Promise<void>;
 }
 

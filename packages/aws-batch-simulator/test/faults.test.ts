@@ -31,18 +31,26 @@ describe('simulator: faults, counters, admin endpoint, unknown operations', () =
       () => t.aws.logs.send(new DescribeLogStreamsCommand({ logGroupName: '/aws/batch/job' })),
       () => t.aws.s3.send(new GetObjectCommand({ Bucket: 'b', Key: 'k' })),
     ];
-    let retried = 0;
+    let retries = 0;
     for (let round = 0; round < 2; round++) {
       for (const call of calls) {
         const out = await call();
         expect(out.$metadata.httpStatusCode).to.equal(200);
-        if ((out.$metadata.attempts ?? 1) > 1) retried++;
+        retries += (out.$metadata.attempts ?? 1) - 1;
       }
     }
     const counts = t.sim.counters.get();
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
-    expect(total).to.be.greaterThan(10); // every throttled attempt was counted too
-    expect(retried).to.be.greaterThan(0);
+    const faults = t.sim.counters.faults();
+    const throttled = Object.values(faults).reduce((a, f) => a + f.throttle, 0);
+    // The fault happened, and every throttled attempt is one SDK retry: 10 successes + the throttled ones.
+    expect(throttled, 'calls throttled').to.be.greaterThan(0);
+    expect(Object.values(faults).every((f) => f.error === 0)).to.equal(true);
+    expect(retries).to.equal(throttled);
+    expect(total).to.equal(10 + throttled);
+    const log = t.sim.counters.calls();
+    expect(log).to.have.length(total);
+    expect(log.filter((c) => c.fault === 'throttle')).to.have.length(throttled);
     expect(Object.keys(counts).sort()).to.deep.equal(['Batch.ListJobs', 'EC2.DescribeInstances', 'ECS.ListContainerInstances', 'Logs.DescribeLogStreams', 'S3.GetObject']);
   });
 
@@ -75,6 +83,7 @@ describe('simulator: faults, counters, admin endpoint, unknown operations', () =
       expect(err?.name).to.equal('ServerException');
       expect(err?.$metadata?.httpStatusCode).to.equal(500);
       expect(t.sim.counters.get()['Batch.ListJobs']).to.equal(2);
+      expect(t.sim.counters.faults()).to.deep.equal({ 'Batch.ListJobs': { throttle: 0, error: 2 } });
       // Other operations are untouched.
       const q = await oneShot.batch.send(new DescribeJobQueuesCommand({}));
       expect(q.jobQueues).to.have.length(1);
@@ -94,11 +103,16 @@ describe('simulator: faults, counters, admin endpoint, unknown operations', () =
     }
   });
 
-  it('slows calls down by delayMs', async () => {
+  it('slows calls down by delayMs, and logs each call with its times', async () => {
     t.sim.faults.set({ delayMs: 150 });
-    const started = performance.now();
+    t.sim.counters.reset();
+    const started = performance.timeOrigin + performance.now();
     await t.aws.batch.send(new DescribeJobQueuesCommand({}));
-    expect(performance.now() - started).to.be.greaterThan(140);
+    const [call] = t.sim.counters.calls();
+    expect(call.operation).to.equal('Batch.DescribeJobQueues');
+    expect(call.fault).to.equal(null);
+    expect(call.startedAt).to.be.at.least(started);
+    expect(call.endedAt - call.startedAt).to.be.at.least(150);
   });
 
   it('sets faults, reads and resets counters, advances the clock and submits jobs over the admin endpoint', async () => {
@@ -113,8 +127,15 @@ describe('simulator: faults, counters, admin endpoint, unknown operations', () =
     await t.aws.batch.send(new DescribeJobQueuesCommand({}));
     await t.aws.batch.send(new DescribeJobQueuesCommand({}));
     expect(await (await fetch(`${e}/_sim/counters`)).json()).to.deep.equal({ 'Batch.DescribeJobQueues': 2 });
+    const calls = (await (await fetch(`${e}/_sim/calls`)).json()) as { faults: object; calls: { operation: string; fault: null }[] };
+    expect(calls.faults).to.deep.equal({});
+    expect(calls.calls.map((c) => [c.operation, c.fault])).to.deep.equal([
+      ['Batch.DescribeJobQueues', null],
+      ['Batch.DescribeJobQueues', null],
+    ]);
     await fetch(`${e}/_sim/counters`, { method: 'DELETE' });
     expect(t.sim.counters.get()).to.deep.equal({});
+    expect(t.sim.counters.calls()).to.deep.equal([]);
     const job = await (await fetch(`${e}/_sim/jobs`, { method: 'POST', body: JSON.stringify({ jobName: 'via-admin', jobQueue: queue, plan: { runSeconds: 5 } }) })).json();
     const before = t.sim.model.now();
     const adv = await (await fetch(`${e}/_sim/advance`, { method: 'POST', body: JSON.stringify({ ms: 60_000 }) })).json() as { now: number };
