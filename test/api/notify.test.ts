@@ -70,14 +70,13 @@ describe('API: notify (EventBridge job state changes into the pipeline)', functi
 
   const notify = (body: unknown) => postJson(`${t.url}/api/v1/jobs/notify`, body, { 'x-batchiepatchie-notify-secret': 'hook-secret' });
 
-  it('accepts one event, answers 202 with the count, and the job is applied within a second or so', async () => {
+  // How fast an event is applied is measured by bench/pipeline.ts, not asserted here.
+  it('accepts one event, answers 202 with the count, and the job is applied', async () => {
     const id = '11111111-aaaa-4000-8000-000000000001';
-    const started = Date.now();
     const res = await notify(stateChange(id, 'RUNNING'));
     expect(res.status).to.equal(202);
     expect(res.body).to.deep.equal({ accepted: 1, skipped: 0 });
     const row = await eventually(async () => t.db('jobs').where({ job_id: id }).first());
-    expect(Date.now() - started).to.be.below(3000);
     // Status and identity from the event; resources, image and the rest wait for DescribeJobs (events are hints).
     expect(row).to.include({ status: 'RUNNING', job_queue: 'notify-q', needs_describe: true, vcpus: 0, image: '' });
     const api = await getJson(`${t.url}/api/v1/jobs/${id}`);
@@ -113,8 +112,11 @@ describe('API: notify (EventBridge job state changes into the pipeline)', functi
     expect(res.status).to.equal(400);
     expect(res.body.error).to.match(/^event 1: /);
     expect(res.body.index).to.equal(1);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(await t.db('jobs').where('job_id', 'like', '33333333-%')).to.deep.equal([]);
+    // A sentinel sent after it: once applied (one consumer, reading in order), anything enqueued before would be too.
+    const sentinel = '33333333-bbbb-4000-8000-000000000009';
+    expect((await notify(stateChange(sentinel, 'RUNNABLE'))).status).to.equal(202);
+    await eventually(async () => t.db('jobs').where({ job_id: sentinel }).first());
+    expect(await t.db('jobs').where('job_id', 'like', '33333333-aaaa-%')).to.deep.equal([]);
   });
 
   it('bull-board at /admin/queues shows the pipeline queues', async () => {
