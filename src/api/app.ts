@@ -161,7 +161,7 @@ export async function startApi(config: Config, given: Partial<ApiDeps> = {}): Pr
     // Keep-alive connections go as soon as they are idle (their request done); stragglers after the grace period.
     const reap = setInterval(() => server.closeIdleConnections(), 50);
     server.closeIdleConnections();
-    const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    const grace = setTimeout(() => server.closeAllConnections(), deps.shutdownGraceMs ?? SHUTDOWN_GRACE_MS);
     await stopped;
     clearInterval(reap);
     clearTimeout(grace);

@@ -30,4 +30,6 @@ export interface ApiDeps {
   indexPage?: IndexPage;
   /** WebSocket heartbeat push period (SPEC: 5 s); tests shorten it. */
   statusPushIntervalMs?: number;
+  /** How long close() lets requests in flight run before cutting them (default 10 s); tests lengthen it. */
+  shutdownGraceMs?: number;
 }

@@ -39,7 +39,8 @@ class Client {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  async until<T>(predicate: () => T | undefined | null | false, ms = 5000): Promise<T> {
+  /** Waits for predicate; `ms` only stops a hang (below the test's time-out, far above what anything here needs). */
+  async until<T>(predicate: () => T | undefined | null | false, ms = 15_000): Promise<T> {
     const deadline = Date.now() + ms;
     for (;;) {
       const value = predicate();
@@ -157,7 +158,9 @@ describe('API: status WebSocket and live status across replicas', function () {
     const t = await startTestApi({ tdb, deps: { statusPushIntervalMs: 100 } });
     try {
       const c = new Client(wsUrl(t, JOB_ID));
-      await c.until(() => c.messages.length >= 4, 3000);
+      // Nothing changes the job: four messages can only be the periodic pushes, each the same job JSON.
+      await c.until(() => c.messages.length >= 4);
+      expect(new Set(c.messages.slice(0, 4).map((m) => JSON.stringify(m))).size).to.equal(1);
       await c.close();
     } finally {
       await t.close();
@@ -170,7 +173,7 @@ describe('API: status WebSocket and live status across replicas', function () {
     const before = c.messages.length;
     await tdb.db.raw(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'batchiepatchie-live' AND datname = ?`, [tdb.name]);
     // The reconnect tells subscribers something may have changed: one more push.
-    await c.until(() => c.messages.length > before, 5000);
+    await c.until(() => c.messages.length > before);
     await tdb.db('jobs').where({ job_id: JOB_ID }).update({ status: 'SUCCEEDED' });
     await c.statusSeen('SUCCEEDED');
     await c.close();

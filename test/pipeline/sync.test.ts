@@ -137,9 +137,12 @@ describe('pipeline sync rounds (simulator + Redis + Postgres)', function () {
 
   it('never overlaps two rounds of one queue: a slow round makes the next skip it', async () => {
     h.sim.model.submitJob({ jobName: 'slow', jobQueue: 'q-main' });
-    h.sim.faults.set({ delayMs: 1500, operations: ['Batch.ListJobs'] });
+    h.sim.faults.set({ delayMs: 3000, operations: ['Batch.ListJobs'] });
+    const listed = () => h.sim.counters.get()['Batch.ListJobs'] ?? 0;
+    const before = listed();
     const slow = h.round();
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // The slow round holds q-main's lock once its ListJobs calls reach AWS.
+    while (listed() === before) await new Promise((resolve) => setTimeout(resolve, 10));
     const next = await h.round();
     h.sim.faults.clear();
     expect(next.skipped).to.include('q-main');
@@ -174,10 +177,18 @@ describe('pipeline sync rounds (simulator + Redis + Postgres)', function () {
     expect({ submitted: last.submitted, pending: last.pending, runnable: last.runnable, starting: last.starting, running: last.running }).to.deep.equal(
       counts.get('q-main'),
     );
-    const calls = await register.getSingleMetric('batchiepatchie_aws_calls_total')!.get();
-    const listJobs = calls.values.find((v) => v.labels.operation === 'Batch.ListJobs');
-    expect(listJobs?.value).to.be.greaterThan(0);
-    const described = await register.getSingleMetric('batchiepatchie_sync_jobs_described_total')!.get();
-    expect(described.values.find((v) => v.labels.queue === 'q-main')?.value).to.be.greaterThan(0);
+    // The registry is the process's: earlier rounds (and test files) filled it, so compare one round's increase.
+    const metric = async (name: string, label: string, value: string) =>
+      (await register.getSingleMetric(name)!.get()).values.find((v) => v.labels[label] === value)?.value ?? 0;
+    const listJobsBefore = await metric('batchiepatchie_aws_calls_total', 'operation', 'Batch.ListJobs');
+    const describedBefore = await metric('batchiepatchie_sync_jobs_described_total', 'queue', 'q-main');
+    for (let i = 0; i < 3; i++) h.sim.model.submitJob({ jobName: `metered-${i}`, jobQueue: 'q-main', plan: { runSeconds: 1000 } });
+    h.sim.counters.reset();
+    const r = await h.round();
+    expect(r.status).to.equal('completed');
+    const listJobs = (await metric('batchiepatchie_aws_calls_total', 'operation', 'Batch.ListJobs')) - listJobsBefore;
+    expect(listJobs, 'ListJobs calls counted').to.equal(h.sim.counters.get()['Batch.ListJobs']);
+    expect(listJobs).to.be.at.least(5); // the five active statuses
+    expect((await metric('batchiepatchie_sync_jobs_described_total', 'queue', 'q-main')) - describedBefore).to.equal(3);
   });
 });

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import type { JobSummary } from '@aws-sdk/client-batch';
 import { operationName, redisRateLimiter } from '../../src/pipeline/awsCalls';
+import { metrics } from '../../src/pipeline/metrics';
 import { summaryChanged } from '../../src/pipeline/summaryDiff';
 import { type JobEventFields, latestPerJob } from '../../src/store/jobEvents';
 import { mergeSummaries, queueListQueries } from '../../src/pipeline/tasks/syncQueue';
@@ -84,27 +85,34 @@ describe('pipeline units', () => {
     const { prefix, cleanup } = testRedisPrefix();
     const a = new Redis(REDIS_URL);
     const b = new Redis(REDIS_URL);
+    const waits = async (operation: string) =>
+      (await metrics.awsThrottleWaits.get()).values.find((v) => v.labels.operation === operation)?.value ?? 0;
     try {
       const rate = 20;
       const la = redisRateLimiter(a, `${prefix}:rate`, rate);
       const lb = redisRateLimiter(b, `${prefix}:rate`, rate);
+      const listWaits = await waits('Batch.ListJobs');
       const started = Date.now();
       await Promise.all([
         ...Array.from({ length: 30 }, () => la.take('Batch.ListJobs')),
         ...Array.from({ length: 30 }, () => lb.take('Batch.ListJobs')),
       ]);
       const elapsed = Date.now() - started;
-      // 60 calls at 20/s with a burst of 20: at least (60 - 20) / 20 = 2 s.
+      // 60 calls at 20/s with a burst of 20: at least (60 - 20) / 20 = 2 s (a floor: load only adds to it).
       expect(elapsed).to.be.greaterThan(1900);
-      // Another operation has its own bucket.
-      const t = Date.now();
+      // The calls beyond the burst waited, whichever limiter they came through (the bucket refills meanwhile, so not all 40).
+      expect((await waits('Batch.ListJobs')) - listWaits).to.be.at.least(20);
+      // Another operation has its own bucket: it goes through without waiting.
+      const describeWaits = await waits('Batch.DescribeJobs');
       await la.take('Batch.DescribeJobs');
-      expect(Date.now() - t).to.be.below(200);
+      expect(await waits('Batch.DescribeJobs')).to.equal(describeWaits);
+      // Redis unreachable: the call goes through at once (a wait would be counted) instead of failing.
       const dead = new Redis({ port: 1, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
       dead.on('error', () => undefined);
-      const t2 = Date.now();
+      const offlineWaits = await waits('Batch.ListJobs');
       await redisRateLimiter(dead, 'x', 1).take('Batch.ListJobs');
-      expect(Date.now() - t2).to.be.below(500);
+      await redisRateLimiter(dead, 'x', 1).take('Batch.ListJobs');
+      expect(await waits('Batch.ListJobs')).to.equal(offlineWaits);
       dead.disconnect();
     } finally {
       a.disconnect();
