@@ -16,29 +16,32 @@ interface Endpoint {
   path: string;
   body?: unknown;
   needs: 'viewer' | 'operator' | 'public';
+  /** The exact status a caller who may use it gets (any other, a 500 included, fails the test). */
+  allowed?: number;
 }
 
 const ENDPOINTS: Endpoint[] = [
-  { method: 'GET', path: '/api/v1/jobs', needs: 'viewer' },
-  { method: 'GET', path: `/api/v1/jobs/${JOB_ID}`, needs: 'viewer' },
-  { method: 'GET', path: `/api/v1/jobs/${JOB_ID}/status`, needs: 'viewer' },
-  { method: 'GET', path: `/api/v1/jobs/${JOB_ID}/children`, needs: 'viewer' },
-  { method: 'GET', path: `/api/v1/jobs/${JOB_ID}/logs?format=text`, needs: 'viewer' },
-  { method: 'GET', path: `/api/v1/jobs/stats?start=${NOW - 3600}&end=${NOW}`, needs: 'viewer' },
-  { method: 'GET', path: '/api/v1/job_queues/active', needs: 'viewer' },
-  { method: 'GET', path: '/api/v1/job_queues/activated', needs: 'viewer' },
-  { method: 'GET', path: '/api/v1/job_queues/all', needs: 'viewer' },
-  { method: 'POST', path: '/api/v1/jobs/kill', body: { ids: [JOB_ID] }, needs: 'operator' },
-  { method: 'POST', path: '/api/v1/job_queues/auth-q/activate', needs: 'operator' },
-  { method: 'POST', path: '/api/v1/job_queues/auth-q/forced_scaling', body: { enabled: true }, needs: 'operator' },
-  { method: 'POST', path: '/api/v1/job_queues/auth-q/deactivate', needs: 'operator' },
-  { method: 'GET', path: '/admin/queues', needs: 'operator' },
-  { method: 'GET', path: '/ping', needs: 'public' },
-  { method: 'GET', path: '/healthz', needs: 'public' },
-  { method: 'GET', path: '/readyz', needs: 'public' },
-  { method: 'GET', path: '/metrics', needs: 'public' },
-  { method: 'GET', path: '/', needs: 'public' },
-  { method: 'GET', path: `/job/${JOB_ID}`, needs: 'public' },
+  { method: 'GET', path: '/api/v1/jobs', needs: 'viewer', allowed: 200 },
+  { method: 'GET', path: `/api/v1/jobs/${JOB_ID}`, needs: 'viewer', allowed: 200 },
+  { method: 'GET', path: `/api/v1/jobs/${JOB_ID}/status`, needs: 'viewer', allowed: 200 },
+  { method: 'GET', path: `/api/v1/jobs/${JOB_ID}/children`, needs: 'viewer', allowed: 200 },
+  // AWS is a closed port in these tests: past the auth check, the route reaches for CloudWatch and says it failed.
+  { method: 'GET', path: `/api/v1/jobs/${JOB_ID}/logs?format=text`, needs: 'viewer', allowed: 502 },
+  { method: 'GET', path: `/api/v1/jobs/stats?start=${NOW - 3600}&end=${NOW}`, needs: 'viewer', allowed: 200 },
+  { method: 'GET', path: '/api/v1/job_queues/active', needs: 'viewer', allowed: 200 },
+  { method: 'GET', path: '/api/v1/job_queues/activated', needs: 'viewer', allowed: 200 },
+  { method: 'GET', path: '/api/v1/job_queues/all', needs: 'viewer', allowed: 502 },
+  { method: 'POST', path: '/api/v1/jobs/kill', body: { ids: [JOB_ID] }, needs: 'operator', allowed: 200 },
+  { method: 'POST', path: '/api/v1/job_queues/auth-q/activate', needs: 'operator', allowed: 200 },
+  { method: 'POST', path: '/api/v1/job_queues/auth-q/forced_scaling', body: { enabled: true }, needs: 'operator', allowed: 200 },
+  { method: 'POST', path: '/api/v1/job_queues/auth-q/deactivate', needs: 'operator', allowed: 200 },
+  { method: 'GET', path: '/admin/queues', needs: 'operator', allowed: 200 },
+  { method: 'GET', path: '/ping', needs: 'public', allowed: 200 },
+  { method: 'GET', path: '/healthz', needs: 'public', allowed: 200 },
+  { method: 'GET', path: '/readyz', needs: 'public', allowed: 200 },
+  { method: 'GET', path: '/metrics', needs: 'public', allowed: 200 },
+  { method: 'GET', path: '/', needs: 'public', allowed: 200 },
+  { method: 'GET', path: `/job/${JOB_ID}`, needs: 'public', allowed: 200 },
 ];
 
 const NOTIFY_EVENT = {
@@ -78,16 +81,21 @@ describe('API: auth', () => {
   after(async () => tdb.drop());
 
   /** Every endpoint: what each kind of caller gets. bull-board is only mounted with a pipeline. */
-  function proveRules(mode: () => TestApi, creds: { none: Record<string, string>; viewer: Record<string, string>; operator: Record<string, string>; wrong: Record<string, string> }) {
+  function proveRules(
+    mode: () => TestApi,
+    creds: { none: Record<string, string>; viewer: Record<string, string>; operator: Record<string, string>; wrong: Record<string, string> },
+    allowedHere: Record<string, number> = {},
+  ) {
     for (const e of ENDPOINTS) {
       it(`${e.method} ${e.path.split('?')[0]}: ${e.needs}`, async () => {
         const t = mode();
+        const allowed = allowedHere[e.path] ?? e.allowed;
         const anonymous = await call(t, e, creds.none);
         const wrong = await call(t, e, creds.wrong);
         const viewer = await call(t, e, creds.viewer);
         const operator = await call(t, e, creds.operator);
         if (e.needs === 'public') {
-          for (const r of [anonymous, wrong, viewer, operator]) expect(r.status).to.be.oneOf([200]);
+          for (const r of [anonymous, wrong, viewer, operator]) expect(r.status).to.equal(allowed);
           return;
         }
         expect(anonymous.status, 'no credentials').to.equal(401);
@@ -97,9 +105,9 @@ describe('API: auth', () => {
           expect(viewer.status, 'viewer').to.equal(403);
           expect(viewer.body).to.deep.equal({ error: 'operators only', role: 'viewer' });
         } else {
-          expect(viewer.status, 'viewer').to.not.be.oneOf([401, 403]);
+          expect(viewer.status, `viewer: ${JSON.stringify(viewer.body)}`).to.equal(allowed);
         }
-        expect(operator.status, `operator: ${JSON.stringify(operator.body)}`).to.not.be.oneOf([401, 403, 404, 500]);
+        expect(operator.status, `operator: ${JSON.stringify(operator.body)}`).to.equal(allowed);
       });
     }
   }
@@ -127,6 +135,9 @@ describe('API: auth', () => {
       wrong: { authorization: 'Bearer not-a-token' },
       viewer: { authorization: 'Bearer viewer-secret-token' },
       operator: { authorization: 'Bearer operator-secret-token' },
+    }, {
+      // Given no pipeline queues here, bull-board answers (past the auth check) that they are not connected.
+      '/admin/queues': 503,
     });
 
     it('the notify endpoint wants an operator when no notify_secret is set', async () => {
