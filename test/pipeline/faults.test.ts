@@ -150,14 +150,20 @@ describe('pipeline under faults: the mirror converges', function () {
         await h.round();
         submitMix(h, 'f-redis', 800);
         h.sim.model.advance(20_000);
-        h.sim.faults.set({ delayMs: 30 }); // a slower AWS keeps the round in flight
+        h.sim.faults.set({ delayMs: 500, operations: ['Batch.DescribeJobs'] }); // a slower AWS keeps the round in flight
+        const described = () => h.sim.counters.get()['Batch.DescribeJobs'] ?? 0;
+        const describedBefore = described();
         const inFlight = h.round().catch(() => undefined);
-        await sleep(150);
+        while (described() === describedBefore) await sleep(5);
+        const killedAt = performance.timeOrigin + performance.now();
         await stopRedis();
         await sleep(500);
         await startRedis();
         h.sim.faults.clear();
         await Promise.race([inFlight, sleep(3000)]);
+        // The round was in flight: one of its DescribeJobs calls was open at AWS when Redis died.
+        const open = h.sim.counters.calls().filter((c) => c.operation === 'Batch.DescribeJobs' && c.startedAt < killedAt && c.endedAt > killedAt);
+        expect(open, 'DescribeJobs calls open when Redis was killed').to.not.be.empty;
 
         h.sim.model.advance(30_000);
         let outcome = await h.round();

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { openPipelineQueues } from '../../src/pipeline/queues';
 import { getJob } from '../../src/store/jobs/lookups';
@@ -161,9 +162,18 @@ describe('pipeline worker processes (batchiepatchie worker)', function () {
     }
     h.sim.model.advance(10_000);
     h.sim.faults.set({ delayMs: 200, operations: ['Batch.DescribeJobs'] }); // keeps the tasks in flight
+    const described = () => h.sim.counters.get()['Batch.DescribeJobs'] ?? 0;
+    const describedBefore = described();
     const round = h.round();
-    await waitForOutput(victim.output, /"task":"syncRound"/);
-    await sleep(300);
+    // The victim is the only worker: a syncQueue job active in BullMQ while DescribeJobs calls reach AWS is one it holds.
+    let held: string[] = [];
+    for (let i = 0; i < 1000 && (held.length === 0 || described() === describedBefore); i++) {
+      held = (await h.pq.sync.getJobs(['active'])).filter((j) => j.name === 'syncQueue').map((j) => j.id!);
+      await sleep(20);
+    }
+    expect(held, 'syncQueue tasks held by the victim').to.not.be.empty;
+    expect(described(), 'the victim is describing jobs').to.be.greaterThan(describedBefore);
+    expect(victim.output(), 'none of them finished yet').to.not.match(/"task":"syncQueue"/);
     victim.child.kill('SIGKILL');
     await new Promise((resolve) => victim.child.once('exit', resolve));
     h.sim.faults.clear();
@@ -172,10 +182,15 @@ describe('pipeline worker processes (batchiepatchie worker)', function () {
     try {
       const outcome = await round;
       expect(outcome.status).to.equal('completed');
+      for (const id of held) {
+        const job = await Job.fromId(h.pq.sync, id);
+        expect(job?.stalledCounter, `${id} moved back by the stalled check`).to.be.at.least(1);
+        expect(await job?.getState(), id).to.equal('completed');
+      }
+      expect(survivor.output(), 'the survivor ran the tasks the victim held').to.match(/"task":"syncQueue"/);
       h.sim.model.advance(60_000);
       expect((await h.round()).status).to.equal('completed');
       expect(await expectConverged(h, ['p-a', 'p-b'])).to.be.greaterThan(600);
-      expect(Object.keys(awsCounters(h.sim))).to.include('Batch.ListJobs');
     } finally {
       survivor.child.kill('SIGTERM');
       await new Promise((resolve) => survivor.child.once('exit', resolve));
