@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,36 +10,9 @@ import { getJob } from '../../src/store/jobs/lookups';
 import { expectConverged } from './converge';
 import { freePort } from '../helpers/net';
 import { awsCounters, startHarness, type Harness } from './harness';
+import { startRole as startWorkerProcess, tomlFor, waitForOutput } from './processes';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const BIN = path.resolve(__dirname, '../../bin/batchiepatchie');
-
-function tomlFor(h: Harness): string {
-  const c = h.config;
-  return [
-    `database_host = "${c.database_host}"`,
-    `database_port = ${c.database_port}`,
-    `database_username = "${c.database_username}"`,
-    `database_name = "${c.database_name}"`,
-    `redis_url = "${c.redis_url}"`,
-    `redis_prefix = "${c.redis_prefix}"`,
-    `aws_endpoint = "${c.aws_endpoint}"`,
-    `aws_calls_per_second = 10000`,
-    `worker_concurrency = 4`,
-    `log_level = "info"`,
-  ].join('\n');
-}
-
-function startWorkerProcess(configPath: string, role = 'worker'): { child: ChildProcess; output: () => string } {
-  // The test run silences logs through BATCHIEPATCHIE_LOG_LEVEL, which would override the file's log_level.
-  const env = { ...process.env };
-  delete env.BATCHIEPATCHIE_LOG_LEVEL;
-  const child = spawn(process.execPath, [BIN, role, configPath], { stdio: ['ignore', 'pipe', 'pipe'], env });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  return { child, output: () => out };
-}
 
 /** Resolves once a Redis answers on `port`: ioredis itself reconnects every 100 ms meanwhile (about 5 s in all). */
 async function redisAnswers(port: number): Promise<void> {
@@ -52,16 +25,8 @@ async function redisAnswers(port: number): Promise<void> {
   }
 }
 
-async function waitForOutput(get: () => string, re: RegExp, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!re.test(get())) {
-    if (Date.now() > deadline) throw new Error(`no ${re} in:\n${get()}`);
-    await sleep(50);
-  }
-}
-
 describe('pipeline worker processes (batchiepatchie worker)', function () {
-  this.timeout(180_000);
+  this.timeout(300_000);
   let h: Harness;
   let dir: string;
 
@@ -105,13 +70,20 @@ describe('pipeline worker processes (batchiepatchie worker)', function () {
     writeFileSync(configPath, tomlFor(h).replace(/^redis_url = .*$/m, `redis_url = "redis://127.0.0.1:${deadPort}"`));
     const w = startWorkerProcess(configPath);
     try {
-      await waitForOutput(w.output, /worker error/);
-      await sleep(4_000); // ioredis retries several times a second per connection meanwhile
-      const warnings = w.output().split('\n').filter((l) => /worker error|flow producer error/.test(l));
-      const kinds = new Set(warnings.map((l) => { const e = JSON.parse(l); return `${e.msg}|${e.queue ?? ''}|${e.err}`; }));
-      expect(warnings.length, warnings.join('\n')).to.equal(kinds.size);
+      // The sentinel: 30 s after a kind's first warning, its next one says how many were held back meanwhile.
+      await waitForOutput(w.output, /"repeated":\d+/, 120_000);
+      const lines = w.logs();
+      const firstRepeat = lines.findIndex((l) => typeof l.repeated === 'number');
+      const kindOf = (e: Record<string, unknown>) => `${e.msg}|${e.queue ?? ''}|${e.err}`;
+      const warnings = lines.slice(0, firstRepeat).filter((l) => /worker error|flow producer error/.test(String(l.msg)));
+      const kinds = new Set(warnings.map(kindOf));
+      expect(warnings.length, JSON.stringify(warnings)).to.equal(kinds.size);
       expect(warnings.length).to.be.within(1, 3); // sync and maintenance workers, the flow producer
-      expect(warnings.join('\n')).to.include(`ECONNREFUSED 127.0.0.1:${deadPort}`);
+      expect(JSON.stringify(warnings)).to.include(`ECONNREFUSED 127.0.0.1:${deadPort}`);
+      // Reconnect errors did happen meanwhile: several of that kind, held back instead of logged.
+      const repeat = lines[firstRepeat];
+      expect(kinds.has(kindOf(repeat)), 'the repeated kind was warned once before').to.equal(true);
+      expect(repeat.repeated, 'reconnect errors held back in 30 s').to.be.at.least(5);
       expect(w.child.exitCode).to.equal(null);
       const exited = new Promise<number | null>((resolve) => w.child.once('exit', (code) => resolve(code)));
       w.child.kill('SIGTERM');
