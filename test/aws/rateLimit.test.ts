@@ -14,7 +14,7 @@ import { Redis } from 'ioredis';
 import { createAwsClients } from '../../src/aws/clients';
 import { instrumentAwsClients, redisRateLimiter } from '../../src/pipeline/awsCalls';
 import { metrics } from '../../src/pipeline/metrics';
-import type { CallRecord } from '../../src/simulator';
+import type { CallRecord } from 'aws-batch-simulator';
 import { startHarness, type Harness } from '../pipeline/harness';
 import { startRole, stopRole, tomlFor, waitForOutput } from '../pipeline/processes';
 import { REDIS_URL, testRedisPrefix } from '../helpers/redis';
