@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { expect } from 'chai';
+import { startSimulator } from 'aws-batch-simulator';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 import { freePort } from './helpers/net';
 import { testRedisPrefix } from './helpers/redis';
@@ -23,6 +24,43 @@ async function startCollector(): Promise<{ url: string; bodies: string[]; close(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}/v1/traces`, bodies, close: () => server.close() };
+}
+
+const SERVER = 2; // SpanKind.SERVER in OTLP
+
+interface ExportedSpan {
+  scope: string;
+  name: string;
+  kind: number;
+  traceId: string;
+  attributes: Record<string, string | number | boolean | undefined>;
+}
+
+type OtlpValue = { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number };
+
+/** The spans of OTLP/HTTP JSON export bodies, with their instrumentation scope and plain attributes. */
+function spansOf(bodies: string[]): ExportedSpan[] {
+  const spans: ExportedSpan[] = [];
+  for (const body of bodies) {
+    const parsed = JSON.parse(body) as {
+      resourceSpans?: {
+        scopeSpans?: {
+          scope?: { name?: string };
+          spans?: { name: string; kind: number; traceId: string; attributes?: { key: string; value: OtlpValue }[] }[];
+        }[];
+      }[];
+    };
+    for (const rs of parsed.resourceSpans ?? []) {
+      for (const ss of rs.scopeSpans ?? []) {
+        for (const span of ss.spans ?? []) {
+          const attributes: ExportedSpan['attributes'] = {};
+          for (const a of span.attributes ?? []) attributes[a.key] = a.value.stringValue ?? a.value.intValue ?? a.value.boolValue ?? a.value.doubleValue;
+          spans.push({ scope: ss.scope?.name ?? '', name: span.name, kind: span.kind, traceId: span.traceId, attributes });
+        }
+      }
+    }
+  }
+  return spans;
 }
 
 /** Polls `probe` until it gives a value; `stopped` returns a reason to give up early (the process died). */
@@ -50,8 +88,11 @@ describe('use_datadog_tracing: OpenTelemetry spans over OTLP', function () {
     await redis.cleanup();
   });
 
-  it('exports spans of API requests and their Postgres queries when switched on', async () => {
+  it('exports spans of API requests, their Postgres queries, Redis commands and AWS calls when switched on', async () => {
     const collector = await startCollector();
+    const sim = await startSimulator({ port: 0, clock: 'manual', scenario: 'empty' });
+    sim.model.createComputeEnvironment({ name: 'trace-ce', instances: 0 });
+    sim.model.createJobQueue({ name: 'trace-q', computeEnvironments: ['trace-ce'] });
     // A port the OS just handed out: a random one could be a client connection's local port.
     const port = await freePort();
     const child = spawn(process.execPath, [path.join(ROOT, 'bin/batchiepatchie'), 'api', path.join(ROOT, 'config/local.toml')], {
@@ -61,6 +102,7 @@ describe('use_datadog_tracing: OpenTelemetry spans over OTLP', function () {
         BATCHIEPATCHIE_DATABASE_NAME: t.name,
         BATCHIEPATCHIE_PORT: String(port),
         BATCHIEPATCHIE_REDIS_PREFIX: redis.prefix,
+        BATCHIEPATCHIE_AWS_ENDPOINT: sim.endpoint,
         BATCHIEPATCHIE_USE_DATADOG_TRACING: 'true',
         BATCHIEPATCHIE_LOG_LEVEL: 'warn',
         OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: collector.url,
@@ -71,21 +113,41 @@ describe('use_datadog_tracing: OpenTelemetry spans over OTLP', function () {
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     try {
+      const url = `http://127.0.0.1:${port}`;
       const status = await waitFor(
-        async () => (await fetch(`http://127.0.0.1:${port}/api/v1/jobs?q=x`)).status,
+        async () => (await fetch(`${url}/api/v1/jobs?q=x`)).status,
         30_000,
         () => (child.exitCode !== null ? `the API exited with ${child.exitCode} before answering:\n${stderr}` : null),
       );
       expect(status).to.equal(200);
+      // AWS: the queue listing calls Batch DescribeJobQueues. Redis: readiness pings it.
+      expect((await fetch(`${url}/api/v1/job_queues/all`)).status).to.equal(200);
+      expect((await fetch(`${url}/readyz`)).status).to.equal(200);
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
-      const all = collector.bodies.join('\n');
-      expect(all, stderr).to.include('bp-tracing-test');
-      expect(all).to.include('/api/v1/jobs');
-      expect(all).to.match(/"pg\.query|SELECT/);
+      const spans = spansOf(collector.bodies);
+      expect(JSON.stringify(collector.bodies), stderr).to.include('bp-tracing-test');
+      const by = (scope: string) => spans.filter((x) => x.scope === `@opentelemetry/instrumentation-${scope}`);
+      // Attribute names of the current semantic conventions, or the older ones.
+      const attr = (x: ExportedSpan, ...names: string[]) => names.map((n) => x.attributes[n]).find((v) => v !== undefined);
+      const serverSpan = (path: string) => by('http').find((x) => x.kind === SERVER && String(attr(x, 'url.path', 'http.target')).startsWith(path));
+      const queuesRequest = serverSpan('/api/v1/job_queues/all');
+      expect(queuesRequest, 'the HTTP request span').to.not.equal(undefined);
+      expect(serverSpan('/api/v1/jobs'), 'the search request span').to.not.equal(undefined);
+      const search = by('pg').find((x) => attr(x, 'db.system.name', 'db.system') === 'postgresql' && /FROM jobs/.test(String(attr(x, 'db.query.text', 'db.statement'))));
+      expect(search, 'the search query span').to.not.equal(undefined);
+      expect(search!.traceId, 'the query is part of its request').to.equal(serverSpan('/api/v1/jobs')!.traceId);
+      const ping = by('ioredis').find((x) => attr(x, 'db.system.name', 'db.system') === 'redis' && x.name === 'ping');
+      expect(ping, 'a Redis command span').to.not.equal(undefined);
+      expect(ping!.traceId, 'the readiness ping is part of its request').to.equal(serverSpan('/readyz')!.traceId);
+      const aws = by('aws-sdk').find((x) => x.attributes['rpc.method'] === 'DescribeJobQueues');
+      expect(aws?.attributes['rpc.service'], 'the AWS call span').to.equal('Batch');
+      expect(aws!.traceId, 'the AWS call is part of the request that made it').to.equal(queuesRequest!.traceId);
+      expect(sim.counters.get()['Batch.DescribeJobQueues']).to.equal(1);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       collector.close();
+      await sim.stop();
     }
   });
 });

@@ -6,7 +6,6 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { parse as parseToml } from 'toml';
-import { createS3Client } from '../aws/clients';
 import type { Config } from './schema';
 import { checkRootCertificate } from './certificate';
 import { CONFIG_DEFAULTS } from './defaults';
@@ -108,6 +107,9 @@ async function withS3Client<T>(
   settings: Pick<Config, 'region' | 'aws_endpoint'>,
   use: (client: S3Client) => Promise<T>,
 ): Promise<T> {
+  // Loaded only when a config or password lives in S3: the CLI starts tracing after reading the config,
+  // and the AWS SDK must load after that for its calls to be traced.
+  const { createS3Client } = require('../aws/clients') as typeof import('../aws/clients');
   const client = given ?? createS3Client(settings);
   try {
     return await use(client);

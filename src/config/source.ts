@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 
 export interface S3Location {
   bucket: string;
@@ -19,6 +19,8 @@ export function parseS3Path(path: string): S3Location | undefined {
 /** Text of an S3 object; errors carry the s3:// path and the SDK's reason. */
 export async function readS3Text(s3: S3Client, { bucket, key }: S3Location): Promise<string> {
   try {
+    // Loaded on use, not with the config module (see withS3Client in ./index).
+    const { GetObjectCommand } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
     const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     if (!out.Body) throw new Error('empty response body');
     return await out.Body.transformToString('utf8');

@@ -9,6 +9,7 @@ import { openPipelineQueues } from '../../src/pipeline/queues';
 import { getJob } from '../../src/store/jobs/lookups';
 import { expectConverged } from './converge';
 import { freePort } from '../helpers/net';
+import { deleteKeysWithPrefix } from '../helpers/redis';
 import { awsCounters, startHarness, type Harness } from './harness';
 import { startRole as startWorkerProcess, tomlFor, waitForOutput } from './processes';
 
@@ -224,6 +225,8 @@ describe('pipeline worker processes (batchiepatchie worker)', function () {
       } finally {
         await pipeline.close();
       }
+      // A round drained mid-flight never reaches its finishRound, which releases its queue locks.
+      await deleteKeysWithPrefix(h.config.redis_url, `${h.config.redis_prefix}:bp:lock:`);
     }
   });
 
