@@ -23,6 +23,37 @@ function expectedPage(jobs: MirroredJob[], token: string, key: 'job_name' | 'job
 }
 
 /**
+ * How searchJobs answered, told from the statements it ran (the store has one
+ * function per path; each runs SQL of its own shape):
+ * - probe: the bounded walk of the sort index held the page (or every match);
+ * - split: a walk from the token's place in the order, plus the matches before it collected with bitmaps only;
+ * - collect: every match collected and sorted by the column's unindexed form;
+ * - planner: the one statement ordered by the indexed column, as the planner sees fit.
+ */
+type SearchPath = 'probe' | 'split' | 'collect' | 'planner';
+
+async function searchWithPath(db: TestDatabase['db'], search: JobSearch): Promise<{ ids: string[]; path: SearchPath }> {
+  const statements: string[] = [];
+  const log = (q: { sql: string }) => statements.push(q.sql);
+  db.on('query', log);
+  let ids: string[];
+  try {
+    ids = (await searchJobs(db, search)).map((r) => r.job_id);
+  } finally {
+    db.removeListener('query', log);
+  }
+  const probed = statements.some((sql) => sql.includes('row_number() OVER walk_order'));
+  const final = statements.find((sql) => /LIMIT \$\d+ OFFSET \$\d+/.test(sql));
+  const bitmapsOnly = statements.some((sql) => sql.includes('set_config')) && !final;
+  let path: SearchPath;
+  if (final) path = /ORDER BY \(jobs\.\w+( \+ interval '0 seconds'|(::text)? \|\| '')\)/.test(final) ? 'collect' : 'planner';
+  else if (bitmapsOnly) path = 'split';
+  else if (probed) path = 'probe';
+  else throw new Error(`no known search path in:\n${statements.join('\n')}`);
+  return { ids, path };
+}
+
+/**
  * Searches with a token sorted by id or name first probe a few thousand rows
  * of the sort index, then either answer from the probe, fall back to the
  * planner's plan, or collect the token's matches and sort them. These tests
@@ -47,20 +78,27 @@ describe('store/jobs search: token + sort by id/name, past the index probe', fun
 
   const search = (overrides: Partial<JobSearch>) => jobSearch({ sortColumn: 'name', sortDirection: 'ASC', ...overrides });
 
-  const cases: [string, 'name' | 'id', 'ASC' | 'DESC', number][] = [
-    ['needle', 'name', 'ASC', 0], // no match in the probe: collect and sort
-    ['needle', 'name', 'ASC', 1],
-    ['needle', 'name', 'DESC', 0], // the matches come first walking DESC: answered from the probe
-    ['needle', 'id', 'ASC', 0],
-    ['early', 'name', 'ASC', 0], // a few matches in the probe, not a page: the planner's plan
-    ['z-001', 'id', 'ASC', 0],
+  const cases: [string, 'name' | 'id', 'ASC' | 'DESC', number, SearchPath][] = [
+    // No match in the probe; the walk from "needle" on reaches the zzz-needle-* page; nothing before it.
+    ['needle', 'name', 'ASC', 0, 'split'],
+    // The walk from the token holds only 150 of the 200 needed: not clustered there; few matches, collected.
+    ['needle', 'name', 'ASC', 1, 'collect'],
+    // The matches come first walking DESC.
+    ['needle', 'name', 'DESC', 0, 'probe'],
+    // By id: the walk from "needle" on passes the z-* ids, whose names hold it.
+    ['needle', 'id', 'ASC', 0, 'split'],
+    // A few matches in the probe, not a page: spread over the order, the planner's walk finds them.
+    ['early', 'name', 'ASC', 0, 'planner'],
+    // Only 50 ids start with it (fewer than a page from the token on): few matches, collected.
+    ['z-001', 'id', 'ASC', 0, 'collect'],
   ];
-  for (const [token, sort, dir, page] of cases) {
-    it(`"${token}" sorted by ${sort} ${dir}, page ${page}`, async () => {
-      const rows = await searchJobs(t.db, search({ tokens: [token], sortColumn: sort, sortDirection: dir, page }));
+  for (const [token, sort, dir, page, path] of cases) {
+    it(`"${token}" sorted by ${sort} ${dir}, page ${page}: ${path}`, async () => {
+      const got = await searchWithPath(t.db, search({ tokens: [token], sortColumn: sort, sortDirection: dir, page }));
       const want = expectedPage(jobs, token, sort === 'name' ? 'job_name' : 'job_id', dir, page);
       expect(want.length).to.be.greaterThan(0);
-      expect(rows.map((r) => r.job_id)).to.deep.equal(want);
+      expect(got.ids).to.deep.equal(want);
+      expect(got.path).to.equal(path);
     });
   }
 
@@ -105,19 +143,21 @@ describe('store/jobs search: token + sort by name, split at the token', function
   /** The jobs inside the default 30-day range (the o-* ones are older). */
   const recent = () => jobs.filter((j) => !j.job_id.startsWith('o-'));
 
-  for (const [token, dir, page] of [
-    ['needle', 'ASC', 0],
-    ['needle', 'ASC', 1],
-    ['needle', 'ASC', 2],
-    ['NEEDLE', 'ASC', 0],
-    ['needle', 'DESC', 0],
-    ['needle', 'DESC', 2],
+  for (const [token, dir, page, path] of [
+    ['needle', 'ASC', 0, 'split'],
+    ['needle', 'ASC', 1, 'split'],
+    // Page 3 needs 300 matches; from the token on there are 280: not clustered enough, few: collected.
+    ['needle', 'ASC', 2, 'collect'],
+    ['NEEDLE', 'ASC', 0, 'split'],
+    ['needle', 'DESC', 0, 'split'],
+    ['needle', 'DESC', 2, 'collect'],
   ] as const) {
-    it(`"${token}" sorted by name ${dir}, page ${page}`, async () => {
+    it(`"${token}" sorted by name ${dir}, page ${page}: ${path}`, async () => {
       const want = expectedPage(recent(), 'needle', 'job_name', dir, page);
       expect(want.length).to.be.greaterThan(0);
-      const rows = await searchJobs(t.db, jobSearch({ tokens: [token], sortColumn: 'name', sortDirection: dir, page }));
-      expect(rows.map((r) => r.job_id)).to.deep.equal(want);
+      const got = await searchWithPath(t.db, jobSearch({ tokens: [token], sortColumn: 'name', sortDirection: dir, page }));
+      expect(got.ids).to.deep.equal(want);
+      expect(got.path).to.equal(path);
     });
   }
 
@@ -125,7 +165,9 @@ describe('store/jobs search: token + sort by name, split at the token', function
     // The probe sees only aaa-*, the walk from "common" no match: too many to collect.
     const search = jobSearch({ tokens: ['common'], sortColumn: 'name', sortDirection: 'ASC', page: 1 });
     const want = jobs.filter((j) => j.image === 'img:common').map((j) => j.job_id).sort().slice(100, 200);
-    expect((await searchJobs(t.db, search)).map((r) => r.job_id)).to.deep.equal(want);
+    const got = await searchWithPath(t.db, search);
+    expect(got.ids).to.deep.equal(want);
+    expect(got.path).to.equal('planner');
   });
 
   it('a common token found from the end of the order is answered by the probe: same rows', async () => {
@@ -136,7 +178,9 @@ describe('store/jobs search: token + sort by name, split at the token', function
       .sort((a, b) => (a.job_name < b.job_name ? 1 : a.job_name > b.job_name ? -1 : 0))
       .slice(0, 100)
       .map((j) => j.job_id);
-    expect((await searchJobs(t.db, search)).map((r) => r.job_id)).to.deep.equal(want);
+    const got = await searchWithPath(t.db, search);
+    expect(got.ids).to.deep.equal(want);
+    expect(got.path).to.equal('probe');
   });
 });
 
@@ -198,7 +242,8 @@ describe('store/jobs search: rare token + sort by last_updated/status/stopped_at
     return dir === 'ASC' ? c : -c;
   };
 
-  // collected: the fillers come first in that order, so the probe sees no match.
+  // collected: the fillers come first in that order, so the probe sees no match and the walk would be long.
+  // Otherwise the matches come early in the order: the probe's hit rate says the planner's walk is short.
   for (const [sort, dir, collected] of [
     ['last_updated', 'DESC', true],
     ['last_updated', 'ASC', false],
@@ -206,24 +251,15 @@ describe('store/jobs search: rare token + sort by last_updated/status/stopped_at
     ['stopped_at', 'ASC', true],
     ['stopped_at', 'DESC', false],
   ] as const) {
-    it(`"7431" sorted by ${sort} ${dir}: ${collected ? 'collected' : 'answered by the probe'}, same rows as sorting every match`, async () => {
+    it(`"7431" sorted by ${sort} ${dir}: ${collected ? 'collected' : "the planner's walk"}, same rows as sorting every match`, async () => {
       const want = (await rowsInRange())
         .filter((r) => r.job_id.includes('7431') || r.job_name.includes('7431'))
         .sort(compare(sort, dir))
         .map((r) => r.job_id);
       expect(want).to.have.length(40);
-      const statements: string[] = [];
-      const log = (q: { sql: string }) => statements.push(q.sql);
-      t.db.on('query', log);
-      try {
-        const got = await searchJobs(t.db, jobSearch({ tokens: ['7431'], sortColumn: sort, sortDirection: dir }));
-        expect(got.map((r) => r.job_id)).to.deep.equal(want);
-      } finally {
-        t.db.removeListener('query', log);
-      }
-      // Collecting sorts by the unindexed form of the column (UNINDEXED_SORT_SQL).
-      const unindexed = sort === 'status' ? "(jobs.status::text || '')" : `(jobs.${sort} + interval '0 seconds')`;
-      expect(statements.some((sql) => sql.includes(`ORDER BY ${unindexed}`))).to.equal(collected);
+      const got = await searchWithPath(t.db, jobSearch({ tokens: ['7431'], sortColumn: sort, sortDirection: dir }));
+      expect(got.ids).to.deep.equal(want);
+      expect(got.path).to.equal(collected ? 'collect' : 'planner');
     });
   }
 
@@ -239,8 +275,9 @@ describe('store/jobs search: rare token + sort by last_updated/status/stopped_at
         .slice(page * 100, page * 100 + 100)
         .map((r) => r.job_id);
       expect(want).to.have.length(100);
-      const got = await searchJobs(t.db, jobSearch({ tokens: ['filler'], sortColumn: sort, sortDirection: dir, page }));
-      expect(got.map((r) => r.job_id)).to.deep.equal(want);
+      const got = await searchWithPath(t.db, jobSearch({ tokens: ['filler'], sortColumn: sort, sortDirection: dir, page }));
+      expect(got.ids).to.deep.equal(want);
+      expect(got.path).to.equal('probe');
     });
   }
 });
