@@ -6,6 +6,8 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema';
 import { pipelineKey } from './connection';
+import type { TaskContext } from './context';
+import { metrics } from './metrics';
 
 type KeyConfig = Pick<Config, 'redis_prefix'>;
 
@@ -27,6 +29,24 @@ export async function releaseQueueLocks(redis: Redis, config: KeyConfig, queues:
   for (const queue of queues) {
     await redis.eval(RELEASE_LUA, 1, pipelineKey(config, 'lock', 'queue', queue), roundId);
   }
+}
+
+/** What every task of a round carries: the round and every queue it locked. */
+export interface RoundTaskData {
+  roundId: string;
+  /** Released all at once if a task of the round fails for good. */
+  lockedQueues: string[];
+}
+
+/**
+ * A task of the round (or its finishing step) failed for good: free the
+ * round's queues so the next round is not blocked until the locks expire.
+ * A sibling task still running may then overlap the next round's task of its
+ * queue once; both only read AWS and upsert, so the mirror stays right.
+ */
+export async function abandonRound(ctx: TaskContext, data: RoundTaskData): Promise<void> {
+  await releaseQueueLocks(ctx.redis, ctx.config, data.lockedQueues, data.roundId);
+  metrics.rounds.inc({ result: 'failed' });
 }
 
 /**

@@ -5,9 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Job, type Queue } from 'bullmq';
-import { MAINTENANCE_JOBS, SYNC_JOBS, type MaintenanceJobName } from './names';
+import { MAINTENANCE_QUEUE } from './names';
 import type { PipelineQueuesInternal } from './queues';
-import type { FinishRoundResult, RoundPlan } from './tasks/syncRound';
+import { taskNamed, type MaintenanceTaskName } from './tasks';
+import type { FinishRoundResult } from './tasks/finishRound';
+import { syncRoundTask, type RoundPlan } from './tasks/syncRound';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -44,7 +46,7 @@ export type RoundOutcome =
 
 export async function runSyncRound(pq: PipelineQueuesInternal, opts: { timeoutMs?: number } = {}): Promise<RoundOutcome> {
   const id = `manual-${Date.now()}-${randomBytes(3).toString('hex')}`;
-  await pq.sync.add(SYNC_JOBS.round, {}, { jobId: id, attempts: 1, removeOnComplete: { age: 600 }, removeOnFail: { age: 600 } });
+  await pq.sync.add(syncRoundTask.name, {}, { jobId: id, attempts: 1, removeOnComplete: { age: 600 }, removeOnFail: { age: 600 } });
   const plan = await waitForJob<RoundPlan>(pq.sync, id, opts.timeoutMs);
   if (!plan.finishJobId) return { status: 'skipped', ...plan };
   try {
@@ -58,10 +60,10 @@ export async function runSyncRound(pq: PipelineQueuesInternal, opts: { timeoutMs
 
 export async function runMaintenanceTask<T = unknown>(
   pq: PipelineQueuesInternal,
-  name: MaintenanceJobName,
+  name: MaintenanceTaskName,
   opts: { timeoutMs?: number } = {},
 ): Promise<T> {
-  if (!Object.values(MAINTENANCE_JOBS).includes(name)) throw new Error(`unknown maintenance task ${name}`);
+  if (!taskNamed(name, MAINTENANCE_QUEUE)) throw new Error(`unknown maintenance task ${name}`);
   const id = `manual-${name}-${Date.now()}-${randomBytes(3).toString('hex')}`;
   await pq.maintenance.add(name, {}, { jobId: id, attempts: 1, removeOnComplete: { age: 600 }, removeOnFail: { age: 600 } });
   return waitForJob<T>(pq.maintenance, id, opts.timeoutMs);

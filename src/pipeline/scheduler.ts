@@ -1,21 +1,16 @@
 /**
- * Registers the job schedulers. upsertJobScheduler is idempotent: any number
- * of scheduler processes, restarts and period changes leave exactly one
+ * Registers the job schedulers of the periodic tasks (tasks/index.ts), each
+ * as its definition says. upsertJobScheduler is idempotent: any number of
+ * scheduler processes, restarts and period changes leave exactly one
  * scheduler per task (the last writer's period wins); tasks switched off in
  * the config have their scheduler removed.
  */
 import type { Queue } from 'bullmq';
 import { createLogger, type Logger } from '../log';
 import type { Config } from '../config/schema';
-import { MAINTENANCE_QUEUE } from './names';
 import { openPipelineQueues } from './queues';
-import { allSchedules } from './schedules';
-import { ROUND_RETRY } from './tasks/syncRound';
-
-/** Retry policy of maintenance tasks: a few quick tries; the next period picks up anything left. */
-export const MAINTENANCE_RETRY = { attempts: 3, backoff: { type: 'exponential' as const, delay: 1000, jitter: 0.5 } };
-
-const KEEP = { removeOnComplete: { age: 3600, count: 200 }, removeOnFail: { age: 24 * 3600, count: 500 } };
+import { isSwitchedOn } from './task';
+import { SCHEDULED_TASKS } from './tasks';
 
 export interface AppliedSchedules {
   registered: string[];
@@ -25,14 +20,15 @@ export interface AppliedSchedules {
 export async function applySchedules(config: Config, queues: Record<string, Queue>, logger?: Logger): Promise<AppliedSchedules> {
   const registered: string[] = [];
   const removed: string[] = [];
-  for (const s of allSchedules(config)) {
-    const queue = queues[s.queue];
-    if (s.enabled) {
-      const retry = s.queue === MAINTENANCE_QUEUE ? MAINTENANCE_RETRY : ROUND_RETRY;
-      await queue.upsertJobScheduler(s.id, { every: s.everyMs }, { name: s.name, data: {}, opts: { ...retry, ...KEEP } });
-      registered.push(s.id);
-    } else if (await queue.removeJobScheduler(s.id)) {
-      removed.push(s.id);
+  for (const task of SCHEDULED_TASKS) {
+    const { schedulerId, everyMs } = task.schedule;
+    const queue = queues[task.queue];
+    if (isSwitchedOn(task, config)) {
+      const opts = { ...task.retry, ...task.keep };
+      await queue.upsertJobScheduler(schedulerId, { every: everyMs(config) }, { name: task.name, data: {}, opts });
+      registered.push(schedulerId);
+    } else if (await queue.removeJobScheduler(schedulerId)) {
+      removed.push(schedulerId);
     }
   }
   logger?.info({ registered, removed }, 'job schedulers registered');

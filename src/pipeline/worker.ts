@@ -19,17 +19,10 @@ import { instrumentAwsClients, redisRateLimiter, tallyObject, totalCalls, withCa
 import { bullConnection, closeRedis, createRedis, pipelineKey } from './connection';
 import type { TaskContext } from './context';
 import { metrics } from './metrics';
-import { MAINTENANCE_JOBS, MAINTENANCE_QUEUE, SYNC_JOBS, SYNC_QUEUE, type MaintenanceJobName } from './names';
+import { MAINTENANCE_QUEUE, SYNC_QUEUE, type PipelineQueueName } from './names';
+import { isSwitchedOn, type TaskDefinition, type TaskRun } from './task';
+import { taskNamed } from './tasks';
 import { startJobEventConsumer } from './tasks/applyJobEvents';
-import { cleanOldRows } from './tasks/cleanOldRows';
-import { killTimedOutJobs } from './tasks/killTimedOutJobs';
-import { logComputeEnvironments } from './tasks/logComputeEnvironments';
-import { reconcileEcsInstances } from './tasks/reconcileEcsInstances';
-import { scaleComputeEnvironments } from './tasks/scaleComputeEnvironments';
-import { syncArrayChildren } from './tasks/syncArrayChildren';
-import { syncQueue } from './tasks/syncQueue';
-import { abandonRound, finishRound, startRound, type FinishRoundData, type SyncTaskData, type TaskFigures } from './tasks/syncRound';
-import { terminateStuckInstances } from './tasks/terminateStuckInstances';
 
 export interface WorkerDeps {
   db?: Knex;
@@ -43,17 +36,8 @@ export interface PipelineWorkers {
   close(): Promise<void>;
 }
 
-const MAINTENANCE_TASKS: Record<MaintenanceJobName, (ctx: TaskContext) => Promise<unknown>> = {
-  [MAINTENANCE_JOBS.killTimedOutJobs]: killTimedOutJobs,
-  [MAINTENANCE_JOBS.scaleComputeEnvironments]: scaleComputeEnvironments,
-  [MAINTENANCE_JOBS.reconcileEcsInstances]: reconcileEcsInstances,
-  [MAINTENANCE_JOBS.logComputeEnvironments]: logComputeEnvironments,
-  [MAINTENANCE_JOBS.terminateStuckInstances]: terminateStuckInstances,
-  [MAINTENANCE_JOBS.cleanOldRows]: cleanOldRows,
-};
-
 /** Runs a task body with its AWS calls counted; logs one structured line and records metrics. */
-async function instrumented<T>(ctx: TaskContext, job: Job, fn: () => Promise<T>): Promise<T> {
+async function instrumented<T>(ctx: TaskContext, task: TaskDefinition, job: Job, fn: () => Promise<T>): Promise<T> {
   const started = Date.now();
   const fields = { task: job.name, jobId: job.id, attempt: job.attemptsMade + 1 };
   try {
@@ -62,22 +46,22 @@ async function instrumented<T>(ctx: TaskContext, job: Job, fn: () => Promise<T>)
     // The AWS calls travel with the result: finishRound sums its tasks' into the round's figures.
     const withCalls = { ...(result as object), awsCalls: totalCalls(calls), calls: tallyObject(calls), durationMs };
     ctx.logger.info({ ...fields, ...withCalls }, `${job.name} done`);
-    observe(job.name, 'completed', durationMs);
+    observe(task, 'completed', durationMs);
     return withCalls as T;
   } catch (err) {
     const durationMs = Date.now() - started;
     ctx.logger.warn({ ...fields, err: (err as Error).message, durationMs }, `${job.name} failed`);
-    observe(job.name, 'failed', durationMs);
+    observe(task, 'failed', durationMs);
     throw err;
   }
 }
 
-function observe(task: string, result: string, durationMs: number): void {
-  if (task === SYNC_JOBS.queue || task === SYNC_JOBS.arrayChildren) {
-    metrics.syncTaskDuration.observe({ task, result }, durationMs / 1000);
-  } else if (task in MAINTENANCE_TASKS) {
-    metrics.tasks.inc({ task, result });
-    metrics.taskDuration.observe({ task }, durationMs / 1000);
+function observe(task: TaskDefinition, result: 'completed' | 'failed', durationMs: number): void {
+  if (task.metric === 'syncTask') {
+    metrics.syncTaskDuration.observe({ task: task.name, result }, durationMs / 1000);
+  } else if (task.metric === 'task') {
+    metrics.tasks.inc({ task: task.name, result });
+    metrics.taskDuration.observe({ task: task.name }, durationMs / 1000);
   }
 }
 
@@ -85,45 +69,38 @@ function isFinalAttempt(job: Job): boolean {
   return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
-function syncProcessor(ctx: TaskContext, flow: FlowProducer) {
-  return async (job: Job) => {
-    switch (job.name) {
-      case SYNC_JOBS.round:
-        return instrumented(ctx, job, () => startRound(ctx, flow, job.id ?? `round-${Date.now()}`));
-      case SYNC_JOBS.finish: {
-        const data = job.data as FinishRoundData;
-        try {
-          return await instrumented(ctx, job, async () =>
-            finishRound(ctx, data, Object.values(await job.getChildrenValues<TaskFigures>())),
-          );
-        } catch (err) {
-          if (isFinalAttempt(job)) await abandonRound(ctx, { roundId: data.roundId, lockedQueues: data.queues }).catch(() => undefined);
-          throw err;
-        }
-      }
-      case SYNC_JOBS.queue:
-      case SYNC_JOBS.arrayChildren: {
-        const data = job.data as SyncTaskData;
-        try {
-          return await instrumented<unknown>(ctx, job, () =>
-            data.queue !== undefined ? syncQueue(ctx, data.queue) : syncArrayChildren(ctx, data.parentId!),
-          );
-        } catch (err) {
-          if (isFinalAttempt(job)) await abandonRound(ctx, data).catch(() => undefined);
-          throw err;
-        }
-      }
-      default:
-        throw new Error(`unknown sync job ${job.name}`);
-    }
+function taskRun(job: Job, flow: FlowProducer): TaskRun {
+  return {
+    id: job.id ?? `${job.name}-${Date.now()}`,
+    flow,
+    childResults: async <T>() => Object.values(await job.getChildrenValues<T>()),
   };
 }
 
-function maintenanceProcessor(ctx: TaskContext) {
+/**
+ * What a switched-off task does when a job of it arrives anyway (added by
+ * hand in bull-board, a stale scheduler, a process with another config):
+ * nothing, and says why. The job completes, so BullMQ does not retry it.
+ */
+function refuseSwitchedOff(ctx: TaskContext, task: TaskDefinition, job: Job): { skipped: string } {
+  const reason = `switched off: ${task.switchedOnBy} = false in this worker's config`;
+  ctx.logger.warn({ task: job.name, jobId: job.id, switchedOnBy: task.switchedOnBy }, `${job.name} not run: ${reason}`);
+  if (task.metric === 'task') metrics.tasks.inc({ task: task.name, result: 'skipped' });
+  return { skipped: reason };
+}
+
+/** The processor of one BullMQ queue: each job runs the task definition of its name. */
+function processorFor(queue: PipelineQueueName, ctx: TaskContext, flow: FlowProducer) {
   return async (job: Job) => {
-    const task = MAINTENANCE_TASKS[job.name as MaintenanceJobName];
-    if (!task) throw new Error(`unknown maintenance job ${job.name}`);
-    return instrumented(ctx, job, () => task(ctx));
+    const task = taskNamed(job.name, queue);
+    if (!task) throw new Error(`unknown ${queue} job ${job.name}`);
+    if (!isSwitchedOn(task, ctx.config)) return refuseSwitchedOff(ctx, task, job);
+    try {
+      return await instrumented(ctx, task, job, () => task.run(ctx, job.data, taskRun(job, flow)));
+    } catch (err) {
+      if (task.onFinalFailure && isFinalAttempt(job)) await task.onFinalFailure(ctx, job.data).catch(() => undefined);
+      throw err;
+    }
   };
 }
 
@@ -148,8 +125,8 @@ export async function startWorkers(config: Config, deps: WorkerDeps = {}): Promi
   flow.on('error', (err) => warnRepeated({ err: err.message }, 'flow producer error'));
   const common = { connection, prefix, maxStalledCount: 3, stalledInterval: 15_000, lockDuration: 30_000 };
   const workers = [
-    new Worker(SYNC_QUEUE, syncProcessor(ctx, flow), { ...common, concurrency: config.worker_concurrency }),
-    new Worker(MAINTENANCE_QUEUE, maintenanceProcessor(ctx), { ...common, concurrency: 2 }),
+    new Worker(SYNC_QUEUE, processorFor(SYNC_QUEUE, ctx, flow), { ...common, concurrency: config.worker_concurrency }),
+    new Worker(MAINTENANCE_QUEUE, processorFor(MAINTENANCE_QUEUE, ctx, flow), { ...common, concurrency: 2 }),
   ];
   for (const w of workers) w.on('error', (err) => warnRepeated({ err: err.message, queue: w.name }, 'worker error'));
   const consumerName = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;

@@ -4,7 +4,7 @@ import { startSimulator, type SimulatorHandle } from 'aws-batch-simulator';
 import { openPipelineQueues, type PipelineQueuesInternal } from '../../src/pipeline/queues';
 import { startWorkers, type PipelineWorkers } from '../../src/pipeline/worker';
 import { runSyncRound, runMaintenanceTask, type RoundOutcome } from '../../src/pipeline/runNow';
-import type { MaintenanceJobName } from '../../src/pipeline/names';
+import type { MaintenanceTaskName } from '../../src/pipeline/tasks';
 import { activateQueue } from '../../src/store/queues';
 import type { Config } from '../../src/config/schema';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
@@ -18,7 +18,7 @@ export interface Harness {
   pq: PipelineQueuesInternal;
   workers: PipelineWorkers[];
   round(): Promise<RoundOutcome>;
-  task<T = unknown>(name: MaintenanceJobName): Promise<T>;
+  task<T = unknown>(name: MaintenanceTaskName): Promise<T>;
   /** Sets up a compute environment + queue in the simulator and activates it. */
   queue(name: string, opts?: { activate?: boolean; instances?: number; minvCpus?: number; maxvCpus?: number }): Promise<void>;
   startWorkers(n: number, extra?: Partial<Config>): Promise<void>;

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { getJob } from '../../src/store/jobs/lookups';
 import { setForcedScaling } from '../../src/store/queues';
-import { MAINTENANCE_JOBS } from '../../src/pipeline/names';
 import { applySchedules } from '../../src/pipeline/scheduler';
 import { openPipelineQueues } from '../../src/pipeline/queues';
 import { configWith } from '../../src/config/defaults';
@@ -13,7 +12,7 @@ describe('pipeline maintenance tasks', function () {
   let h: Harness;
 
   before(async () => {
-    h = await startHarness({ config: { stuck_starting_seconds: 600, retention_days: 30 } });
+    h = await startHarness({ config: { stuck_starting_seconds: 600, retention_days: 30, kill_stuck_jobs: true, use_cleaner: true } });
     await h.queue('q-m', { instances: 2, maxvCpus: 10 });
   });
   after(async () => h?.close());
@@ -24,15 +23,15 @@ describe('pipeline maintenance tasks', function () {
     const { jobId: fine } = h.sim.model.submitJob({ jobName: 'no-timeout', jobQueue: 'q-m', plan: { runSeconds: 10_000 } });
     h.sim.model.advance(30_000);
     await h.round();
-    expect((await h.task<{ terminated: string[] }>(MAINTENANCE_JOBS.killTimedOutJobs)).terminated).to.deep.equal([]);
+    expect((await h.task<{ terminated: string[] }>('killTimedOutJobs')).terminated).to.deep.equal([]);
     h.sim.model.advance(40_000);
     await h.round();
-    const r = await h.task<{ terminated: string[] }>(MAINTENANCE_JOBS.killTimedOutJobs);
+    const r = await h.task<{ terminated: string[] }>('killTimedOutJobs');
     expect(r.terminated).to.deep.equal([jobId]);
     expect((await getJob(h.db, jobId))!.termination_requested).to.equal(true);
     expect((await getJob(h.db, fine))!.termination_requested).to.equal(false);
     // Already asked: not terminated again.
-    expect((await h.task<{ terminated: string[] }>(MAINTENANCE_JOBS.killTimedOutJobs)).terminated).to.deep.equal([]);
+    expect((await h.task<{ terminated: string[] }>('killTimedOutJobs')).terminated).to.deep.equal([]);
     h.sim.model.advance(30_000);
     await h.round();
     expect((await getJob(h.db, jobId))!.status).to.equal('FAILED');
@@ -44,7 +43,7 @@ describe('pipeline maintenance tasks', function () {
     const { jobId } = h.sim.model.submitJob({ jobName: 'where', jobQueue: 'q-m', vcpus: 1, plan: { runSeconds: 10_000 } });
     h.sim.model.advance(60_000);
     await h.round();
-    const r = await h.task<{ instances: number; tasks: number }>(MAINTENANCE_JOBS.reconcileEcsInstances);
+    const r = await h.task<{ instances: number; tasks: number }>('reconcileEcsInstances');
     expect(r.instances).to.be.greaterThan(0);
     const job = (await getJob(h.db, jobId))!;
     expect(job.status).to.equal('RUNNING');
@@ -65,14 +64,14 @@ describe('pipeline maintenance tasks', function () {
     for (let i = 0; i < 120 && h.sim.model.getJob(jobId)!.status !== 'STARTING'; i++) h.sim.model.advance(500);
     expect(h.sim.model.getJob(jobId)!.status).to.equal('STARTING');
     await h.round();
-    await h.task(MAINTENANCE_JOBS.reconcileEcsInstances);
+    await h.task('reconcileEcsInstances');
     const job = (await getJob(h.db, jobId))!;
     expect(job.status).to.equal('STARTING');
     expect(job.instance_id).to.be.a('string');
-    expect((await h.task<{ terminated: string | null }>(MAINTENANCE_JOBS.terminateStuckInstances)).terminated, 'not stuck yet').to.equal(null);
+    expect((await h.task<{ terminated: string | null }>('terminateStuckInstances')).terminated, 'not stuck yet').to.equal(null);
     await h.db('jobs').where({ job_id: jobId }).update({ last_updated: h.db.raw("now() - interval '11 minutes'") });
     h.sim.counters.reset();
-    const r = await h.task<{ terminated: string | null; jobIds: string[] }>(MAINTENANCE_JOBS.terminateStuckInstances);
+    const r = await h.task<{ terminated: string | null; jobIds: string[] }>('terminateStuckInstances');
     expect(r.terminated).to.equal(job.instance_id);
     expect(r.jobIds).to.deep.equal([jobId]);
     expect(h.sim.counters.get()['EC2.TerminateInstances']).to.equal(1);
@@ -87,21 +86,21 @@ describe('pipeline maintenance tasks', function () {
     for (let i = 0; i < 3; i++) h.sim.model.submitJob({ jobName: `big-${i}`, jobQueue: 'q-scale', vcpus: 4, plan: { runSeconds: 10_000 } });
     h.sim.model.submitJob({ jobName: 'other', jobQueue: 'q-noscale', vcpus: 8, plan: { runSeconds: 10_000 } });
     await h.round();
-    const r = await h.task<{ changes: { computeEnvironment: string; to: number }[] }>(MAINTENANCE_JOBS.scaleComputeEnvironments);
+    const r = await h.task<{ changes: { computeEnvironment: string; to: number }[] }>('scaleComputeEnvironments');
     expect(r.changes).to.deep.equal([{ computeEnvironment: 'q-scale-ce', from: 0, to: 10 }]);
     expect(h.sim.model.computeEnvironment('q-scale-ce')!.computeResources!.minvCpus).to.equal(10);
     expect(h.sim.model.computeEnvironment('q-noscale-ce')!.computeResources!.minvCpus).to.equal(0);
     // Unchanged demand: no update call.
     h.sim.counters.reset();
-    expect((await h.task<{ changes: unknown[] }>(MAINTENANCE_JOBS.scaleComputeEnvironments)).changes).to.deep.equal([]);
+    expect((await h.task<{ changes: unknown[] }>('scaleComputeEnvironments')).changes).to.deep.equal([]);
     expect(h.sim.counters.get()['Batch.UpdateComputeEnvironment'] ?? 0).to.equal(0);
   });
 
   it('logs compute environment states only when they change', async () => {
-    await h.task(MAINTENANCE_JOBS.logComputeEnvironments);
+    await h.task('logComputeEnvironments');
     const n1 = Number((await h.db('compute_environment_event_log').count({ n: '*' }))[0].n);
     expect(n1).to.be.greaterThan(0);
-    await h.task(MAINTENANCE_JOBS.logComputeEnvironments);
+    await h.task('logComputeEnvironments');
     const n2 = Number((await h.db('compute_environment_event_log').count({ n: '*' }))[0].n);
     expect(n2).to.equal(n1);
     const latest = await h.db('compute_environment_event_log').where({ compute_environment: 'q-scale-ce' }).orderBy('timestamp', 'desc').first();
@@ -118,7 +117,7 @@ describe('pipeline maintenance tasks', function () {
     const oldActive = active[0];
     await h.db('jobs').whereIn('job_id', [oldFinished, oldActive]).update({ last_updated: h.db.raw("now() - interval '31 days'") });
     await h.db('instance_event_log').insert({ timestamp: h.db.raw("now() - interval '31 days'"), instance_id: 'i-old', active_jobs: JSON.stringify([]) });
-    const r = await h.task<{ jobs: number; instanceEvents: number }>(MAINTENANCE_JOBS.cleanOldRows);
+    const r = await h.task<{ jobs: number; instanceEvents: number }>('cleanOldRows');
     expect(r.jobs).to.equal(1);
     expect(r.instanceEvents).to.equal(1);
     expect(await getJob(h.db, oldFinished)).to.equal(null);

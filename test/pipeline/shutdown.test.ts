@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Job } from 'bullmq';
 import { expect } from 'chai';
-import { SYNC_JOBS } from '../../src/pipeline/names';
+import { finishRoundTask } from '../../src/pipeline/tasks/finishRound';
+import { syncQueueTask } from '../../src/pipeline/tasks/syncQueue';
 import { startHarness, type Harness } from './harness';
 import { startRole, stopRole, tomlFor, waitForOutput, type RoleProcess } from './processes';
 
@@ -61,7 +62,7 @@ describe('pipeline worker process: shutdown on signals', function () {
   it('SIGTERM lets the running task finish, takes nothing new, and exits 0', async () => {
     const worker = await workerProcess();
     const round = await roundHeldInDescribe(3000);
-    const active = (await h.pq.sync.getJobs(['active'])).filter((j) => j.name === SYNC_JOBS.queue);
+    const active = (await h.pq.sync.getJobs(['active'])).filter((j) => j.name === syncQueueTask.name);
     expect(active, 'the worker holds the queue task').to.have.length(1);
     const taskId = active[0].id!;
 
@@ -70,7 +71,7 @@ describe('pipeline worker process: shutdown on signals', function () {
 
     const lines = worker.logs().map((l) => String(l.msg));
     const shuttingDown = lines.indexOf('worker shutting down');
-    const taskDone = lines.indexOf(`${SYNC_JOBS.queue} done`);
+    const taskDone = lines.indexOf(`${syncQueueTask.name} done`);
     expect(shuttingDown, lines.join('\n')).to.be.at.least(0);
     expect(taskDone, 'the running task finished after the signal').to.be.greaterThan(shuttingDown);
     expect(lines.indexOf('worker stopped')).to.be.greaterThan(taskDone);
@@ -80,7 +81,7 @@ describe('pipeline worker process: shutdown on signals', function () {
     // Nothing new taken: the round's last step became ready while closing and still waits for a worker.
     const finish = await Job.fromId(h.pq.sync, task!.parent!.id!);
     expect(await finish!.getState()).to.equal('waiting');
-    expect(lines).to.not.include(`${SYNC_JOBS.finish} done`);
+    expect(lines).to.not.include(`${finishRoundTask.name} done`);
 
     h.sim.faults.clear();
     await h.startWorkers(1);

@@ -5,7 +5,8 @@ import { operationName, redisRateLimiter } from '../../src/pipeline/awsCalls';
 import { metrics } from '../../src/pipeline/metrics';
 import { summaryChanged } from '../../src/pipeline/summaryDiff';
 import { type JobEventFields, latestPerJob } from '../../src/store/jobEvents';
-import { mergeSummaries, queueListQueries } from '../../src/pipeline/tasks/syncQueue';
+import { mergeSummaries } from '../../src/pipeline/reconcileListing';
+import { queueListQueries } from '../../src/pipeline/tasks/syncQueue';
 import type { JobState } from '../../src/store/jobs/sync';
 import { REDIS_URL, testRedisPrefix } from '../helpers/redis';
 

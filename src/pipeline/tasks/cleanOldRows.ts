@@ -6,17 +6,9 @@
  */
 import { deleteInstanceEventLogOlderThan } from '../../store/instances';
 import { deleteJobsOlderThan } from '../../store/jobs/maintenance';
-import type { Config } from '../../config/schema';
 import type { TaskContext } from '../context';
-import { MAINTENANCE_JOBS, MAINTENANCE_QUEUE } from '../names';
-
-export const cleanOldRowsSchedule = (config: Config) => ({
-  id: 'clean-old-rows',
-  queue: MAINTENANCE_QUEUE,
-  name: MAINTENANCE_JOBS.cleanOldRows,
-  everyMs: config.clean_period * 1000,
-  enabled: config.use_cleaner,
-});
+import { MAINTENANCE_QUEUE } from '../names';
+import { defineTask, MAINTENANCE_RETRY, SCHEDULED_KEEP } from '../task';
 
 export async function cleanOldRows(ctx: TaskContext): Promise<{ jobs: number; taskInfo: number; instanceEvents: number }> {
   // Wall clock: compared with last_updated and instance log timestamps, which we stamp.
@@ -25,3 +17,14 @@ export async function cleanOldRows(ctx: TaskContext): Promise<{ jobs: number; ta
   const instanceEvents = await deleteInstanceEventLogOlderThan(ctx.db, cutoff);
   return { jobs, taskInfo, instanceEvents };
 }
+
+export const cleanOldRowsTask = defineTask({
+  name: 'cleanOldRows',
+  queue: MAINTENANCE_QUEUE,
+  schedule: { schedulerId: 'clean-old-rows', everyMs: (config) => config.clean_period * 1000 },
+  switchedOnBy: 'use_cleaner',
+  retry: MAINTENANCE_RETRY,
+  keep: SCHEDULED_KEEP,
+  metric: 'task',
+  run: (ctx) => cleanOldRows(ctx),
+});

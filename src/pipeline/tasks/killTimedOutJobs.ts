@@ -8,17 +8,9 @@
  */
 import { TerminateJobCommand } from '@aws-sdk/client-batch';
 import { findTimedOutJobs, markTerminationRequested } from '../../store/jobs/maintenance';
-import type { Config } from '../../config/schema';
 import type { TaskContext } from '../context';
-import { MAINTENANCE_JOBS, MAINTENANCE_QUEUE } from '../names';
-
-export const killTimedOutJobsSchedule = (config: Config) => ({
-  id: 'kill-timed-out-jobs',
-  queue: MAINTENANCE_QUEUE,
-  name: MAINTENANCE_JOBS.killTimedOutJobs,
-  everyMs: config.scale_period * 1000,
-  enabled: true,
-});
+import { MAINTENANCE_QUEUE } from '../names';
+import { defineTask, MAINTENANCE_RETRY, SCHEDULED_KEEP } from '../task';
 
 export const TIMEOUT_REASON = 'Terminated by batchiepatchie: PYBATCH_TIMEOUT exceeded';
 
@@ -39,3 +31,13 @@ export async function killTimedOutJobs(ctx: TaskContext): Promise<{ terminated: 
   if (failed.length > 0 && terminated.length === 0) throw new Error(`TerminateJob failed for ${failed.length} timed-out job(s)`);
   return { terminated, failed };
 }
+
+export const killTimedOutJobsTask = defineTask({
+  name: 'killTimedOutJobs',
+  queue: MAINTENANCE_QUEUE,
+  schedule: { schedulerId: 'kill-timed-out-jobs', everyMs: (config) => config.scale_period * 1000 },
+  retry: MAINTENANCE_RETRY,
+  keep: SCHEDULED_KEEP,
+  metric: 'task',
+  run: (ctx) => killTimedOutJobs(ctx),
+});

@@ -7,18 +7,10 @@
  */
 import { recordComputeEnvironmentState } from '../../store/eventLogs';
 import { listActivatedQueues } from '../../store/queues';
-import type { Config } from '../../config/schema';
 import { computeEnvironmentsByQueue, describeComputeEnvironments } from '../computeEnvironments';
 import type { TaskContext } from '../context';
-import { MAINTENANCE_JOBS, MAINTENANCE_QUEUE } from '../names';
-
-export const logComputeEnvironmentsSchedule = (config: Config) => ({
-  id: 'log-compute-environments',
-  queue: MAINTENANCE_QUEUE,
-  name: MAINTENANCE_JOBS.logComputeEnvironments,
-  everyMs: config.scale_period * 1000,
-  enabled: true,
-});
+import { MAINTENANCE_QUEUE } from '../names';
+import { defineTask, MAINTENANCE_RETRY, SCHEDULED_KEEP } from '../task';
 
 export async function logComputeEnvironments(ctx: TaskContext): Promise<{ environments: number; recorded: number }> {
   const queues = (await listActivatedQueues(ctx.db)).map((q) => q.job_queue);
@@ -44,3 +36,13 @@ export async function logComputeEnvironments(ctx: TaskContext): Promise<{ enviro
   }
   return { environments: details.length, recorded };
 }
+
+export const logComputeEnvironmentsTask = defineTask({
+  name: 'logComputeEnvironments',
+  queue: MAINTENANCE_QUEUE,
+  schedule: { schedulerId: 'log-compute-environments', everyMs: (config) => config.scale_period * 1000 },
+  retry: MAINTENANCE_RETRY,
+  keep: SCHEDULED_KEEP,
+  metric: 'task',
+  run: (ctx) => logComputeEnvironments(ctx),
+});

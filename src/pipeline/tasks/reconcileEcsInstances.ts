@@ -25,19 +25,11 @@ import {
 } from '../../store/instances';
 import type { Logger } from '../../log';
 import { listActivatedQueues } from '../../store/queues';
-import type { Config } from '../../config/schema';
 import type { TaskInstanceInfo } from '../../types';
 import { computeEnvironmentsByQueue, describeComputeEnvironments } from '../computeEnvironments';
 import type { TaskContext } from '../context';
-import { MAINTENANCE_JOBS, MAINTENANCE_QUEUE } from '../names';
-
-export const reconcileEcsInstancesSchedule = (config: Config) => ({
-  id: 'reconcile-ecs-instances',
-  queue: MAINTENANCE_QUEUE,
-  name: MAINTENANCE_JOBS.reconcileEcsInstances,
-  everyMs: config.scale_period * 1000,
-  enabled: true,
-});
+import { MAINTENANCE_QUEUE } from '../names';
+import { defineTask, MAINTENANCE_RETRY, SCHEDULED_KEEP } from '../task';
 
 function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -193,3 +185,13 @@ export async function reconcileEcsInstances(ctx: TaskContext): Promise<Reconcile
   await upsertTaskInstanceInfo(ctx.db, taskInfo);
   return { clusters: clusters.size, instances: rows.length, disappeared, tasks: taskInfo.length };
 }
+
+export const reconcileEcsInstancesTask = defineTask({
+  name: 'reconcileEcsInstances',
+  queue: MAINTENANCE_QUEUE,
+  schedule: { schedulerId: 'reconcile-ecs-instances', everyMs: (config) => config.scale_period * 1000 },
+  retry: MAINTENANCE_RETRY,
+  keep: SCHEDULED_KEEP,
+  metric: 'task',
+  run: (ctx) => reconcileEcsInstances(ctx),
+});

@@ -10,18 +10,10 @@
 import { UpdateComputeEnvironmentCommand } from '@aws-sdk/client-batch';
 import { activeVcpusByQueue } from '../../store/jobs/maintenance';
 import { listActivatedQueues } from '../../store/queues';
-import type { Config } from '../../config/schema';
 import { computeEnvironmentsByQueue, describeComputeEnvironments, matchesComputeEnvironment } from '../computeEnvironments';
 import type { TaskContext } from '../context';
-import { MAINTENANCE_JOBS, MAINTENANCE_QUEUE } from '../names';
-
-export const scaleComputeEnvironmentsSchedule = (config: Config) => ({
-  id: 'scale-compute-environments',
-  queue: MAINTENANCE_QUEUE,
-  name: MAINTENANCE_JOBS.scaleComputeEnvironments,
-  everyMs: config.scale_period * 1000,
-  enabled: config.use_auto_scaler,
-});
+import { MAINTENANCE_QUEUE } from '../names';
+import { defineTask, MAINTENANCE_RETRY, SCHEDULED_KEEP } from '../task';
 
 export interface ScalingChange {
   computeEnvironment: string;
@@ -61,3 +53,14 @@ export async function scaleComputeEnvironments(ctx: TaskContext): Promise<{ chan
   }
   return { changes, skipped };
 }
+
+export const scaleComputeEnvironmentsTask = defineTask({
+  name: 'scaleComputeEnvironments',
+  queue: MAINTENANCE_QUEUE,
+  schedule: { schedulerId: 'scale-compute-environments', everyMs: (config) => config.scale_period * 1000 },
+  switchedOnBy: 'use_auto_scaler',
+  retry: MAINTENANCE_RETRY,
+  keep: SCHEDULED_KEEP,
+  metric: 'task',
+  run: (ctx) => scaleComputeEnvironments(ctx),
+});
