@@ -167,6 +167,24 @@ describe('UI: Jobs page', function () {
     await page.close();
   });
 
+  it('re-sorts when one page-sorted column follows another, and flips on a second click (bug 1)', async () => {
+    const { page, errors } = await newPage(s.browser);
+    await page.goto(`${s.url}/?queue=ui-alpha,ui-beta`);
+    await waitRows(page, (n) => n.length === 7, 'the seven jobs');
+    await page.click('button[data-col=memory]'); // 8192, 4096, 3072, ...
+    await waitRows(page, (n) => n.slice(0, 3).join() === 'training-run-1,nightly-report-3,etl-load-2', 'memory descending');
+    expect(await page.textContent('[data-testid=client-sort-note]')).to.contain('Memory');
+    await page.click('button[data-col=queue]'); // ui-beta's two jobs first
+    await waitRows(page, (n) => n.slice(0, 2).sort().join() === `${XSS_NAME},training-run-1`, 'queue descending');
+    expect(await page.textContent('[data-testid=client-sort-note]')).to.contain('Queue');
+    expect(new URL(page.url()).searchParams.get('sort')).to.equal('queue');
+    await page.click('button[data-col=queue]');
+    await waitRows(page, (n) => n.slice(-2).sort().join() === `${XSS_NAME},training-run-1`, 'queue ascending');
+    expect(new URL(page.url()).searchParams.get('dir')).to.equal('asc');
+    expect(errors).to.deep.equal([]);
+    await page.close();
+  });
+
   it('shows a job name containing HTML as text, running no script', async () => {
     const { page, errors } = await newPage(s.browser);
     await page.goto(`${s.url}/?queue=ui-beta`);

@@ -183,14 +183,18 @@ export function JobsPage() {
   );
   const clientSorted = !isServerSorted(state.sort);
   const rows = jobs.data ?? [];
+  // A new sorting array on every render makes the table re-sort and reset its page index on
+  // every render, which re-renders again: the page spins and later navigations never commit.
+  const sorting = useMemo(() => (clientSorted ? [{ id: state.sort, desc: state.dir === 'desc' }] : []), [clientSorted, state.sort, state.dir]);
   const table = useReactTable({
     data: rows,
     columns,
     getRowId: (j) => j.id,
-    state: { rowSelection, sorting: clientSorted ? [{ id: state.sort, desc: state.dir === 'desc' }] : [] },
+    state: { rowSelection, sorting },
     enableRowSelection: true,
     onRowSelectionChange: setRowSelection,
     manualSorting: !clientSorted,
+    autoResetPageIndex: false, // no pagination model: paging is the API's
     getCoreRowModel: getCoreRowModel(),
     getSortedRowModel: getSortedRowModel(),
   });
