@@ -75,11 +75,15 @@ export const logsQuerySchema = z.object({
   format: z.literal('text', { error: 'only format=text is supported' }),
 });
 
+/** AWS Batch keeps a termination reason as the job's status reason; ours adds who asked. */
+export const MAX_KILL_REASON = 500;
+
 export const killBodySchema = z.strictObject({
   ids: z
     .array(jobIdSchema)
     .min(1, 'give at least one job id')
     .max(MAX_KILL_IDS, `at most ${MAX_KILL_IDS} ids a request`),
+  reason: z.string().trim().max(MAX_KILL_REASON, `at most ${MAX_KILL_REASON} characters`).optional(),
 });
 
 export const forcedScalingBodySchema = z.strictObject({ enabled: z.boolean() });

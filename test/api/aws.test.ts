@@ -259,6 +259,17 @@ describe('API: endpoints backed by AWS (simulator)', function () {
       expect(sim.model.getJob(running)?.statusReason).to.match(/^Terminated from Batchiepatchie/);
     });
 
+    it("passes the user's reason to AWS Batch, which keeps it as the job's status reason", async () => {
+      const id = sim.model.submitJob({ jobName: 'to-kill-with-reason', jobQueue: 'q-api' }).jobId;
+      await mirror([id]);
+      const res = await postJson(`${t.url}/api/v1/jobs/kill`, { ids: [id], reason: '  bad input file  ' });
+      expect(res.body).to.deep.equal({ [id]: 'OK' });
+      expect(sim.model.getJob(id)?.statusReason).to.equal('Terminated from Batchiepatchie: bad input file');
+      const tooLong = await postJson(`${t.url}/api/v1/jobs/kill`, { ids: [id], reason: 'x'.repeat(501) });
+      expect(tooLong.status).to.equal(400);
+      expect(tooLong.body).to.deep.equal({ error: 'reason: at most 500 characters', parameter: 'reason' });
+    });
+
     it('calls TerminateJob 8 at a time (docs/api.md), not one by one and not all at once', async () => {
       const ids = Array.from({ length: 40 }, (_, i) => sim.model.submitJob({ jobName: `bulk-${i}`, jobQueue: 'q-api' }).jobId);
       // Each call is held long enough that the next ones arrive while it is open, whatever the machine's load.

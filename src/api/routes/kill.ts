@@ -2,6 +2,7 @@
  * POST /api/v1/jobs/kill: TerminateJob for each id (a few at a time), then
  * termination_requested on the ones AWS accepted. The answer maps each id to
  * "OK" or AWS's own error message (the Go original overwrote errors with OK).
+ * An optional `reason` from the user goes to AWS with who asked.
  */
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
@@ -36,10 +37,10 @@ async function terminate(batch: BatchClient, id: string, reason: string): Promis
 
 export function killRoutes(router: Router, deps: ApiDeps, operatorOnly: Middleware): void {
   router.post('/api/v1/jobs/kill', operatorOnly, async (ctx) => {
-    const { ids } = parseOr400(killBodySchema, (ctx.request as { body?: unknown }).body, 'body');
+    const { ids, reason: given } = parseOr400(killBodySchema, (ctx.request as { body?: unknown }).body, 'body');
     const unique = [...new Set(ids)];
     const who = typeof ctx.state.user === 'string' ? ` by ${ctx.state.user}` : '';
-    const reason = `Terminated from Batchiepatchie${who}`.slice(0, 1000);
+    const reason = `Terminated from Batchiepatchie${who}${given ? `: ${given}` : ''}`.slice(0, 1000);
     const outcomes = await mapWithConcurrency(unique, KILL_CONCURRENCY, (id) => terminate(deps.aws.batch, id, reason));
     const results: Record<string, string> = {};
     unique.forEach((id, i) => (results[id] = outcomes[i]));
