@@ -134,6 +134,23 @@ export interface ActivatedQueue {
   forced_scaling: boolean;
 }
 
+/** A row of GET /api/v1/job_queues/details. */
+export interface QueueDetails {
+  name: string;
+  /** Mirrored by us (in activated_job_queues). */
+  activated: boolean;
+  forced_scaling: boolean;
+  known_to_aws: boolean;
+  /** AWS's state: ENABLED | DISABLED; null when AWS does not know the queue. */
+  aws_state: string | null;
+  /** AWS's status: VALID | INVALID | CREATING | UPDATING | DELETING | DELETED. */
+  aws_status: string | null;
+  /** Jobs in the mirror per active status (array parents left out). */
+  job_counts: Partial<Record<AwsJobStatus, number>>;
+  /** Jobs that failed in the last 24 hours (array parents left out). */
+  failed_last_day: number;
+}
+
 export interface JobSummaryCounts {
   submitted: number;
   pending: number;

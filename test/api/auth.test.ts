@@ -31,6 +31,7 @@ const ENDPOINTS: Endpoint[] = [
   { method: 'GET', path: '/api/v1/job_queues/active', needs: 'viewer', allowed: 200 },
   { method: 'GET', path: '/api/v1/job_queues/activated', needs: 'viewer', allowed: 200 },
   { method: 'GET', path: '/api/v1/job_queues/all', needs: 'viewer', allowed: 502 },
+  { method: 'GET', path: '/api/v1/job_queues/details', needs: 'viewer', allowed: 502 },
   { method: 'POST', path: '/api/v1/jobs/kill', body: { ids: [JOB_ID] }, needs: 'operator', allowed: 200 },
   { method: 'POST', path: '/api/v1/job_queues/auth-q/activate', needs: 'operator', allowed: 200 },
   { method: 'POST', path: '/api/v1/job_queues/auth-q/forced_scaling', body: { enabled: true }, needs: 'operator', allowed: 200 },

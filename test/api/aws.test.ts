@@ -328,6 +328,41 @@ describe('API: endpoints backed by AWS (simulator)', function () {
     });
   });
 
+  describe('GET /api/v1/job_queues/details', () => {
+    it("every queue with AWS's state, whether we mirror it, and its job counts (array parents not counted)", async () => {
+      sim.model.createJobQueue({ name: 'q-off', computeEnvironments: ['ce-api'], state: 'DISABLED' });
+      await t.db('activated_job_queues').insert({ job_queue: 'q-gone', forced_scaling: true }); // AWS no longer has it
+      const now = Date.now();
+      const hoursAgo = (h: number) => new Date(now - h * 3_600_000);
+      await insertJobs(t.db, [
+        job({ job_queue: 'q-off', status: 'RUNNING' }),
+        job({ job_queue: 'q-off', status: 'RUNNING' }),
+        job({ job_queue: 'q-off', status: 'RUNNABLE' }),
+        job({ job_queue: 'q-off', status: 'FAILED', stopped_at: hoursAgo(2) }),
+        job({ job_queue: 'q-off', status: 'FAILED', stopped_at: hoursAgo(30) }), // more than a day ago
+        job({ job_queue: 'q-off', status: 'SUCCEEDED', stopped_at: hoursAgo(1) }),
+        // An array parent and its child: only the child counts.
+        job({ job_id: 'arr-parent-1', job_queue: 'q-off', status: 'RUNNING', array_properties: { size: 1 } }),
+        job({ job_id: 'arr-parent-1:0', job_queue: 'q-off', status: 'RUNNING', array_parent_id: 'arr-parent-1', array_index: 0, array_properties: { index: 0 } }),
+      ]);
+      const res = await getJson(`${t.url}/api/v1/job_queues/details`);
+      expect(res.status).to.equal(200);
+      const byName = new Map((res.body as { name: string }[]).map((q) => [q.name, q]));
+      expect(byName.get('q-off')).to.deep.equal({
+        name: 'q-off',
+        activated: false,
+        forced_scaling: false,
+        known_to_aws: true,
+        aws_state: 'DISABLED',
+        aws_status: 'VALID',
+        job_counts: { RUNNING: 3, RUNNABLE: 1 },
+        failed_last_day: 1,
+      });
+      expect(byName.get('q-gone')).to.include({ activated: true, forced_scaling: true, known_to_aws: false, aws_state: null, failed_last_day: 0 });
+      expect(byName.get('q-api')).to.include({ known_to_aws: true, aws_state: 'ENABLED' });
+    });
+  });
+
   describe('UI from S3', () => {
     it('fetches index.html from frontend_assets_bucket/key at start-up', async () => {
       sim.model.putObject('ui-bucket', 'releases/index.html', '<!doctype html><title>UI from S3</title>', 'text/html');

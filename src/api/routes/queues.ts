@@ -2,7 +2,8 @@
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { paginateDescribeJobQueues } from '@aws-sdk/client-batch';
-import { activateQueue, deactivateQueue, listActivatedQueues, setForcedScaling } from '../../store/queues';
+import { activateQueue, deactivateQueue, listActivatedQueues, queueJobCounts, setForcedScaling } from '../../store/queues';
+import type { QueueDetails } from '../../types';
 import type { ApiDeps } from '../deps';
 import { HttpError, notFound } from '../errors';
 import { queueNameParam } from '../params';
@@ -20,16 +21,41 @@ export function queueRoutes(router: Router, deps: ApiDeps, operatorOnly: Middlew
     ctx.body = await listActivatedQueues(db);
   });
 
-  router.get('/api/v1/job_queues/all', async (ctx) => {
-    const names: string[] = [];
+  /** Every queue AWS knows, with its state, from all DescribeJobQueues pages. */
+  const awsQueues = async (): Promise<Map<string, { state: string | null; status: string | null }>> => {
+    const queues = new Map<string, { state: string | null; status: string | null }>();
     try {
       for await (const page of paginateDescribeJobQueues({ client: deps.aws.batch }, {})) {
-        for (const q of page.jobQueues ?? []) if (q.jobQueueName) names.push(q.jobQueueName);
+        for (const q of page.jobQueues ?? []) {
+          if (q.jobQueueName) queues.set(q.jobQueueName, { state: q.state ?? null, status: q.status ?? null });
+        }
       }
     } catch (err) {
       throw new HttpError(502, `Batch DescribeJobQueues failed: ${err instanceof Error ? err.message : String(err)}`);
     }
-    ctx.body = names.sort();
+    return queues;
+  };
+
+  router.get('/api/v1/job_queues/all', async (ctx) => {
+    ctx.body = [...(await awsQueues()).keys()].sort();
+  });
+
+  // Addition: every queue AWS knows or we mirror, its AWS state and job counts (the Job queues page).
+  router.get('/api/v1/job_queues/details', async (ctx) => {
+    const [aws, activated, counts] = await Promise.all([awsQueues(), listActivatedQueues(db), queueJobCounts(db)]);
+    const forced = new Map(activated.map((q) => [q.job_queue, q.forced_scaling]));
+    const names = [...new Set([...aws.keys(), ...forced.keys()])].sort();
+    const body: QueueDetails[] = names.map((name) => ({
+      name,
+      activated: forced.has(name),
+      forced_scaling: forced.get(name) ?? false,
+      known_to_aws: aws.has(name),
+      aws_state: aws.get(name)?.state ?? null,
+      aws_status: aws.get(name)?.status ?? null,
+      job_counts: counts.get(name)?.active ?? {},
+      failed_last_day: counts.get(name)?.failed_last_day ?? 0,
+    }));
+    ctx.body = body;
   });
 
   router.post('/api/v1/job_queues/:name/activate', operatorOnly, async (ctx) => {
