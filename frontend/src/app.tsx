@@ -35,7 +35,9 @@ function NotFound() {
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
-      <BrowserRouter>
+      {/* URL changes apply at once, not as transitions: inputs whose value lives in the URL
+          (selection checkboxes, Live) would otherwise flip back until the transition commits. */}
+      <BrowserRouter useTransitions={false}>
         <Routes>
           <Route element={<Layout />}>
             <Route index element={<JobsPage />} />

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { upsertJobs } from '../../src/store/jobs/upsert';
 import type { MirroredJob } from '../../src/types';
-import { newPage, screenshot } from './browser';
+import { cutOff, horizontalOverflow, newPage, screenshot } from './browser';
 import { startUiStack, type UiStack } from './stack';
 
 const XSS_NAME = '<img src=x onerror="window.__xss=1">pwned<script>window.__xss=2</script>';
@@ -17,7 +17,7 @@ async function rowNames(page: Page): Promise<string[]> {
 }
 
 async function waitRows(page: Page, predicate: (names: string[]) => boolean, what: string): Promise<string[]> {
-  const until = Date.now() + 30_000;
+  const until = Date.now() + 60_000; // generous: the suite shares a busy machine
   let names: string[] = [];
   while (Date.now() < until) {
     names = await rowNames(page);
@@ -28,7 +28,7 @@ async function waitRows(page: Page, predicate: (names: string[]) => boolean, wha
 }
 
 describe('UI: Jobs page', function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
   let s: UiStack;
   const ids: Record<string, string> = {};
 
@@ -58,6 +58,16 @@ describe('UI: Jobs page', function () {
     const [template] = await s.tdb.db('jobs').where({ job_id: ids['nightly-report-1'] }).select('*');
     ids.xss = 'xss-job-0001';
     await upsertJobs(s.tdb.db, [{ ...(template as MirroredJob), job_id: ids.xss, job_name: XSS_NAME, job_queue: 'ui-beta' }]);
+    const bulk = Array.from({ length: 150 }, (_, i) => ({
+      ...(template as MirroredJob),
+      job_id: `bulk-${String(i).padStart(3, '0')}`,
+      job_name: `bulk-job-${i}`,
+      job_queue: 'ui-bulk', // not activated: nothing else touches these rows
+      status: (i % 3 === 0 ? 'SUCCEEDED' : 'RUNNING') as MirroredJob['status'],
+    }));
+    await upsertJobs(s.tdb.db, bulk);
+    // Two days old: outside the default 1-day range, so the other tests see only the seven above.
+    await s.tdb.db('jobs').where({ job_queue: 'ui-bulk' }).update({ last_updated: s.tdb.db.raw("now() - interval '2 days'") });
   });
   after(async () => s?.close());
 
@@ -68,6 +78,7 @@ describe('UI: Jobs page', function () {
     await screenshot(page, 'jobs-all');
 
     await page.fill('input[aria-label="Search jobs"]', 'nightly');
+    await page.press('input[aria-label="Search jobs"]', 'Enter'); // settles this search: the next is a new history entry
     const names = await waitRows(page, (n) => n.length === 3, 'search narrowed to 3');
     expect(names.every((n) => n.includes('nightly-report'))).to.equal(true);
     expect(new URL(page.url()).searchParams.get('q')).to.equal('nightly');
@@ -140,7 +151,7 @@ describe('UI: Jobs page', function () {
     await page.click('[data-testid=status-filter] input[value=RUNNING]');
     const running = await waitRows(page, (n) => n.length === 2, 'RUNNING only');
     expect(running.sort()).to.deep.equal(['etl-load-1', 'etl-load-2']);
-    expect(new URL(page.url()).searchParams.get('status')).to.equal('RUNNING');
+    expect(new URL(page.url()).searchParams.get('selectedStatus')).to.equal('RUNNING'); // the original UI's name
     await page.keyboard.press('Escape');
 
     await page.goto(`${s.url}/?queue=ui-beta`);
@@ -156,7 +167,7 @@ describe('UI: Jobs page', function () {
 
     await page.click('button[data-col=name]'); // first click: descending
     await waitRows(page, (n) => n.join() === 'nightly-report-3,nightly-report-2,nightly-report-1', 'name descending');
-    expect(new URL(page.url()).searchParams.get('sort')).to.equal('name');
+    expect(new URL(page.url()).searchParams.get('sortColumn')).to.equal('name');
     await page.click('button[data-col=name]');
     await waitRows(page, (n) => n.join() === 'nightly-report-1,nightly-report-2,nightly-report-3', 'name ascending');
     expect(await page.isVisible('[data-testid=client-sort-note]')).to.equal(false);
@@ -174,13 +185,13 @@ describe('UI: Jobs page', function () {
     await page.click('button[data-col=memory]'); // 8192, 4096, 3072, ...
     await waitRows(page, (n) => n.slice(0, 3).join() === 'training-run-1,nightly-report-3,etl-load-2', 'memory descending');
     expect(await page.textContent('[data-testid=client-sort-note]')).to.contain('Memory');
-    await page.click('button[data-col=queue]'); // ui-beta's two jobs first
+    await page.click('button[data-col=job_queue]'); // ui-beta's two jobs first
     await waitRows(page, (n) => n.slice(0, 2).sort().join() === `${XSS_NAME},training-run-1`, 'queue descending');
     expect(await page.textContent('[data-testid=client-sort-note]')).to.contain('Queue');
-    expect(new URL(page.url()).searchParams.get('sort')).to.equal('queue');
-    await page.click('button[data-col=queue]');
+    expect(new URL(page.url()).searchParams.get('sortColumn')).to.equal('job_queue');
+    await page.click('button[data-col=job_queue]');
     await waitRows(page, (n) => n.slice(-2).sort().join() === `${XSS_NAME},training-run-1`, 'queue ascending');
-    expect(new URL(page.url()).searchParams.get('dir')).to.equal('asc');
+    expect(new URL(page.url()).searchParams.get('sortDirection')).to.equal('ASC');
     expect(errors).to.deep.equal([]);
     await page.close();
   });
@@ -200,16 +211,8 @@ describe('UI: Jobs page', function () {
   });
 
   it('pages through 100 jobs at a time, with the page in the URL', async () => {
-    const [template] = await s.tdb.db('jobs').where({ job_id: ids['nightly-report-1'] }).select('*');
-    const bulk = Array.from({ length: 150 }, (_, i) => ({
-      ...(template as MirroredJob),
-      job_id: `bulk-${String(i).padStart(3, '0')}`,
-      job_name: `bulk-job-${i}`,
-      job_queue: 'ui-bulk', // not activated: nothing else touches these rows
-    }));
-    await upsertJobs(s.tdb.db, bulk);
     const { page } = await newPage(s.browser);
-    await page.goto(`${s.url}/?queue=ui-bulk&sort=id&dir=asc`);
+    await page.goto(`${s.url}/?queue=ui-bulk&sort=id&dir=asc&dateRange=7d`); // this UI's earlier parameter names still work
     await waitRows(page, (n) => n.length === 100 && n[0] === 'bulk-job-0', 'first page of 100');
     expect(await page.textContent('[data-testid=page-info]')).to.contain('1–100');
     await page.click('button:has-text("Older")');
@@ -222,24 +225,28 @@ describe('UI: Jobs page', function () {
     await page.close();
   });
 
-  it('auto-refresh shows new jobs without a reload', async () => {
+  it('is live by default: new jobs appear and running durations tick without a reload (bug 4)', async () => {
     const { page } = await newPage(s.browser);
     await page.goto(`${s.url}/?queue=ui-alpha`);
-    await waitRows(page, (n) => n.length === 5, 'the alpha jobs');
-    // The box is controlled by the URL: it shows checked once the router has applied the click,
-    // so wait for that rather than for the click itself to flip it (page.check would race it).
-    const toggle = 'label.toggle:has-text("Auto-refresh") input';
-    await page.click(toggle);
-    await page.waitForFunction(() => new URL(location.href).searchParams.get('refresh') === '1', undefined, { timeout: 5000 });
-    await page.waitForSelector(`${toggle}:checked`, { timeout: 5000 });
+    await waitRows(page, (n) => n.length >= 5, 'the alpha jobs');
+    expect(await page.isChecked('input[aria-label=Live]')).to.equal(true);
     await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
+
+    // A running job's runtime counts up on its own, between two refreshes of the list.
+    const runtime = `tr[data-job-id="${ids['etl-load-1']}"] td.col-runtime`;
+    const first = await page.textContent(runtime);
+    await page.waitForFunction(([sel, was]) => document.querySelector(sel)?.textContent !== was, [runtime, first] as const);
 
     const sim = s.stack.sim.model;
     const { jobId } = sim.submitJob({ jobName: 'late-arrival', jobQueue: 'ui-alpha', plan: { runSeconds: 3600 } });
     sim.advance(5_000);
     await s.waitForJob(jobId);
-    await waitRows(page, (n) => n.includes('late-arrival'), 'the new job listed by auto-refresh');
+    await waitRows(page, (n) => n.includes('late-arrival'), 'the new job listed without a reload');
     expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).to.equal(true);
+
+    // Pausing is one click, kept in the URL.
+    await page.uncheck('input[aria-label=Live]');
+    expect(new URL(page.url()).searchParams.get('live')).to.equal('0');
     await page.close();
   });
 
@@ -247,7 +254,7 @@ describe('UI: Jobs page', function () {
     const { page } = await newPage(s.browser);
     await page.goto(`${s.url}/?status=RUNNING&q=etl-load`);
     await waitRows(page, (n) => n.length === 2, 'two running');
-    for (const name of ['etl-load-1', 'etl-load-2']) await page.check(`input[aria-label="Select job ${ids[name]}"]`);
+    for (const name of ['etl-load-1', 'etl-load-2']) await page.check(`input[aria-label="Select job ${ids[name]}"]`); // checks at once
     expect(await page.textContent('[data-testid=terminate-selected]')).to.contain('(2)');
 
     s.stack.sim.counters.reset();
@@ -265,6 +272,224 @@ describe('UI: Jobs page', function () {
     await screenshot(page, 'jobs-terminated');
     const rows = await s.tdb.db('jobs').whereIn('job_id', [ids['etl-load-1'], ids['etl-load-2']]).select('termination_requested');
     expect(rows.map((r) => r.termination_requested)).to.deep.equal([true, true]);
+    await page.close();
+  });
+
+  it('offers the last page instead of "no jobs" for a page past the end (bug 2)', async () => {
+    const { page } = await newPage(s.browser);
+    await page.goto(`${s.url}/?selectedQueue=ui-bulk&dateRange=7d&page=5`);
+    await page.waitForSelector('[data-testid=past-the-end] button:has-text("Go to page 2")');
+    expect(await page.textContent('.state-empty')).to.contain('Page 6 is past the end').and.not.contain('No job was updated');
+    await page.click('[data-testid=past-the-end] button');
+    await waitRows(page, (n) => n.length === 50, 'the last page: jobs 101-150');
+    expect(new URL(page.url()).searchParams.get('page')).to.equal('1');
+    await page.close();
+  });
+
+  it('falls back to the default order for an unknown sort column in the URL (bug 3)', async () => {
+    const { page } = await newPage(s.browser);
+    for (const bad of ['sortColumn=bogus', 'sort=bogus&dir=asc']) {
+      await page.goto(`${s.url}/?${bad}`);
+      await waitRows(page, (n) => n.length >= 7, 'all jobs');
+      expect(await page.$('[data-testid=client-sort-note]'), bad).to.equal(null);
+      expect(await page.getAttribute('th.col-last_updated', 'aria-sort'), bad).to.equal('descending');
+    }
+    await page.close();
+  });
+
+  it('offers to terminate only active jobs; the confirmation names them with statuses and takes a reason (bug 5)', async () => {
+    const sim = s.stack.sim.model;
+    const kill = ['kill-me-1', 'kill-me-2'].map((name) => sim.submitJob({ jobName: name, jobQueue: 'ui-beta', plan: { runSeconds: 3600 } }).jobId);
+    const done = sim.submitJob({ jobName: 'kill-me-done', jobQueue: 'ui-beta', plan: { runSeconds: 20 } }).jobId;
+    sim.advance(15_000);
+    for (const id of [...kill, done]) await s.waitForJob(id, { status: 'RUNNING' });
+    sim.advance(30_000);
+    await s.waitForJob(done, { status: 'SUCCEEDED' });
+    // A finished job once asked to terminate has no red edge: there is nothing left to stop.
+    await s.tdb.db('jobs').where({ job_id: done }).update({ termination_requested: true });
+
+    const { page } = await newPage(s.browser);
+    await page.goto(`${s.url}/?q=kill-me`);
+    await waitRows(page, (n) => n.length === 3, 'the three kill-me jobs');
+    expect(await page.isDisabled(`input[aria-label="Select job ${done}"]`)).to.equal(true);
+    expect(await page.$(`tr.row-kill[data-job-id="${done}"]`)).to.equal(null);
+
+    await page.check('input[aria-label="Select all active jobs on this page"]');
+    expect((new URL(page.url()).searchParams.get('selectedIds') ?? '').split(',').sort()).to.deep.equal([...kill].sort());
+
+    await page.click('[data-testid=terminate-selected]');
+    await page.waitForSelector('[data-testid=kill-list]');
+    const listed = await page.$$eval('[data-testid=kill-list] li', (lis) => lis.map((li) => li.textContent ?? ''));
+    expect(listed).to.have.length(2);
+    expect(listed.find((t) => t.includes(kill[0]))).to.contain('kill-me-1').and.contain('RUNNING');
+    await page.fill('input[aria-label="Reason for terminating"]', 'wrong input file');
+    s.stack.sim.counters.reset();
+    await page.click('[data-testid=confirm-button]');
+    await page.waitForSelector('[data-testid=kill-results]');
+    expect(s.stack.sim.counters.get()['Batch.TerminateJob']).to.equal(2);
+    sim.advance(1_000);
+    expect(sim.getJob(kill[0])?.statusReason).to.contain('wrong input file');
+    expect(new URL(page.url()).searchParams.get('selectedIds')).to.equal(null); // the terminated jobs left the selection
+    await page.close();
+  });
+
+  it('makes one history entry per search (bug 6)', async () => {
+    const { page } = await newPage(s.browser);
+    await page.goto(`${s.url}/?selectedQueue=ui-alpha,ui-beta`);
+    await waitRows(page, (n) => n.length >= 7, 'all jobs');
+    const before = await page.evaluate(() => history.length);
+    const box = 'input[aria-label="Search jobs"]';
+    await page.click(box);
+    await page.keyboard.type('nigh');
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('q') === 'nigh');
+    await page.keyboard.type('tly');
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('q') === 'nightly');
+    await page.keyboard.press('Enter');
+    await waitRows(page, (n) => n.length === 3, 'the reports');
+    expect(await page.evaluate(() => history.length)).to.equal(before + 1);
+    await page.goBack();
+    await waitRows(page, (n) => n.length >= 7, 'one step back: before the search');
+    expect(new URL(page.url()).searchParams.get('q')).to.equal(null);
+    await page.close();
+  });
+
+  it('keeps every page within a 390 px phone screen, nothing cut off (bug 7)', async () => {
+    const { page } = await newPage(s.browser, 390, 844);
+    const pages: [string, string][] = [
+      ['jobs', '/?selectedQueue=ui-alpha,ui-beta'],
+      ['job', `/job/${ids['etl-load-2']}`],
+      ['queues', '/job_queues'],
+      ['stats', '/stats?range=7d'],
+    ];
+    for (const [name, path] of pages) {
+      await page.goto(`${s.url}${path}`);
+      await page.waitForSelector('[data-testid=jobs-table] tbody tr, [data-testid=job-name], [data-testid=queues-table], [data-testid=stats-totals], .state-empty');
+      await page.waitForLoadState('networkidle');
+      await screenshot(page, `phone-${name}`);
+      expect(await horizontalOverflow(page), `${name}: sideways scroll`).to.equal(0);
+      const cut = await cutOff(page, '.topbar a, .topbar select, button:not([disabled]), input, select, h1, .crumbs, [data-testid=job-status]');
+      expect(cut, `${name}: cut off`).to.deep.equal([]);
+    }
+    await page.close();
+  });
+
+  it('selecting rows moves nothing, and a long status filter leaves the search placeholder readable (bug 8)', async () => {
+    const { page } = await newPage(s.browser);
+    await page.goto(`${s.url}/?selectedQueue=ui-bulk&dateRange=7d&sortColumn=id&sortDirection=ASC`);
+    await waitRows(page, (n) => n.length === 100, 'a page of bulk jobs');
+    const layout = () =>
+      page.evaluate(() => ({
+        table: Math.round(document.querySelector('[data-testid=jobs-table]')!.getBoundingClientRect().top),
+        toolbar: Math.round(document.querySelector('.jobs-toolbar')!.getBoundingClientRect().height),
+      }));
+    const before = await layout();
+    await page.check('input[aria-label="Select job bulk-001"]');
+    await page.check('input[aria-label="Select job bulk-002"]');
+    expect(await page.textContent('[data-testid=terminate-selected]')).to.contain('(2)');
+    expect(await layout()).to.deep.equal(before);
+
+    await page.goto(`${s.url}/?selectedStatus=SUBMITTED,RUNNABLE,STARTING,SUCCEEDED&dateRange=7d`);
+    await page.waitForSelector('[data-testid=status-filter]');
+    const fits = await page.$eval('input[aria-label="Search jobs"]', (el) => {
+      const input = el as HTMLInputElement;
+      const style = getComputedStyle(input);
+      const ctx = document.createElement('canvas').getContext('2d')!;
+      ctx.font = `${style.fontSize} ${style.fontFamily}`;
+      const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      return { room, needed: ctx.measureText(input.placeholder).width };
+    });
+    expect(fits.room).to.be.at.least(fits.needed);
+    await page.close();
+  });
+
+  it('keeps the filters behind the job page\'s "Jobs" link (bug 9)', async () => {
+    const { page } = await newPage(s.browser);
+    await page.goto(`${s.url}/?q=nightly&selectedStatus=SUCCEEDED`);
+    await waitRows(page, (n) => n.length === 3, 'the reports');
+    await page.click(`a[href="/job/${ids['nightly-report-2']}"].job-name`);
+    await page.waitForSelector('[data-testid=crumb-jobs]');
+    await page.click('[data-testid=crumb-jobs]');
+    await waitRows(page, (n) => n.length === 3, 'the same three reports');
+    const back = new URL(page.url()).searchParams;
+    expect([back.get('q'), back.get('selectedStatus')]).to.deep.equal(['nightly', 'SUCCEEDED']);
+    await page.close();
+  });
+
+  it('starts the next page at its top, explains a bad job id, opens the dashboard in a tab of its own (bug 9)', async () => {
+    const { page } = await newPage(s.browser);
+    await page.goto(`${s.url}/?selectedQueue=ui-bulk&dateRange=7d&sortColumn=id&sortDirection=ASC`);
+    await waitRows(page, (n) => n.length === 100, 'page 1');
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    expect(await page.evaluate(() => window.scrollY)).to.be.greaterThan(0);
+    await page.click('button:has-text("Older")');
+    await waitRows(page, (n) => n[0] === 'bulk-job-100', 'page 2');
+    expect(await page.evaluate(() => window.scrollY)).to.equal(0);
+
+    await page.goto(`${s.url}/job/${encodeURIComponent('not a job id!')}`);
+    await page.waitForSelector('.state-empty:has-text("Not a job id")');
+    expect(await page.$('button:has-text("Try again")')).to.equal(null);
+
+    expect(await page.getAttribute('[data-testid=dashboard-link]', 'target')).to.equal('_blank');
+    await page.close();
+  });
+
+  it('shows every time with its zone, local or UTC as the user picks (bug 10)', async () => {
+    const { page } = await newPage(s.browser, 1280, 800, { timezoneId: 'Asia/Kolkata' }); // UTC+05:30, no daylight saving
+    await page.goto(`${s.url}/job/${ids['nightly-report-1']}`);
+    await page.waitForSelector('[data-testid=job-name]');
+    const created = await s.tdb.db('jobs').where({ job_id: ids['nightly-report-1'] }).first('created_at');
+    const utc = new Date(created.created_at as Date);
+    const ist = new Date(utc.getTime() + 5.5 * 3600_000);
+    const fmt = (d: Date) => d.toISOString().slice(0, 19).replace('T', ' ');
+    const field = () => page.$eval('dt:text-is("Created") + dd', (dd) => dd.textContent ?? '');
+    expect(await field()).to.contain(`${fmt(ist)} GMT+5:30`);
+    await page.selectOption('select[aria-label="Time zone"]', 'utc');
+    await page.waitForFunction((text) => [...document.querySelectorAll('dd')].some((dd) => dd.textContent?.includes(text)), `${fmt(utc)} UTC`);
+    expect(await field()).to.contain(`${fmt(utc)} UTC`);
+    // Remembered: the jobs list names the zone in its time columns.
+    await page.goto(`${s.url}/?selectedQueue=ui-alpha`);
+    await page.waitForSelector('th.col-last_updated');
+    expect(await page.textContent('th.col-last_updated')).to.contain('(UTC)');
+    await page.selectOption('select[aria-label="Time zone"]', 'local');
+    await page.close();
+  });
+
+  it("opens the original UI's bookmarks as the same view", async () => {
+    const { page } = await newPage(s.browser);
+    // The Go UI wrote these names; sortColumn used its column keys, statuses and queues as comma lists.
+    await page.goto(`${s.url}/?q=report&selectedStatus=SUCCEEDED&selectedQueue=ui-alpha,ui-beta&sortColumn=name&sortDirection=ASC&dateRange=1d&selectedIds=${ids['etl-load-2']}`);
+    await waitRows(page, (n) => n.join() === 'nightly-report-1,nightly-report-2,nightly-report-3', 'the three reports by name');
+    expect(await page.textContent('[data-testid=status-filter]')).to.contain('SUCCEEDED');
+    expect(await page.textContent('[data-testid=queue-filter]')).to.contain('ui-alpha');
+    expect(await page.getAttribute('th.col-name', 'aria-sort')).to.equal('ascending');
+    expect(await page.textContent('[data-testid=selection-count]')).to.contain('1 selected');
+    await page.goto(`${s.url}/?selectedQueue=all&selectedStatus=all&sortColumn=job_queue&sortDirection=DESC`);
+    await waitRows(page, (n) => n.length >= 7, 'all: no filter');
+    expect(await page.textContent('[data-testid=client-sort-note]')).to.contain('Queue');
+    await page.close();
+  });
+
+  it('selects a range with shift-click, across pages, and keeps the selection in the URL', async () => {
+    const { page } = await newPage(s.browser);
+    await page.goto(`${s.url}/?selectedQueue=ui-bulk&dateRange=7d&sortColumn=id&sortDirection=ASC`);
+    await waitRows(page, (n) => n.length === 100, 'page 1');
+    await page.click('input[aria-label="Select job bulk-095"]');
+    await page.click('button:has-text("Older")');
+    await waitRows(page, (n) => n[0] === 'bulk-job-100', 'page 2');
+    await page.click('input[aria-label="Select job bulk-104"]', { modifiers: ['Shift'] });
+    // 95..104 are selected except the finished ones (every third job succeeded: 96, 99, 102).
+    const expected = [95, 97, 98, 100, 101, 103, 104].map((i) => `bulk-${String(i).padStart(3, '0')}`);
+    await page.waitForFunction((n) => (new URL(location.href).searchParams.get('selectedIds') ?? '').split(',').length === n, expected.length);
+    expect(new URL(page.url()).searchParams.get('selectedIds')!.split(',').sort()).to.deep.equal(expected);
+    expect(await page.textContent('[data-testid=selection-count]')).to.contain('7 selected').and.contain('3 on other pages');
+
+    // A reload keeps it; the confirmation lists the jobs of both pages.
+    await page.reload();
+    await waitRows(page, (n) => n[0] === 'bulk-job-100', 'page 2 again');
+    await page.click('[data-testid=terminate-selected]');
+    await page.waitForSelector('[data-testid=kill-list]');
+    expect(await page.$$eval('[data-testid=kill-list] li', (lis) => lis.map((li) => li.getAttribute('data-job-id')).sort())).to.deep.equal(expected);
+    await page.click('dialog.confirm button:has-text("Cancel")');
     await page.close();
   });
 });

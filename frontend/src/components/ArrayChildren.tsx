@@ -4,6 +4,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { api, type JobJson } from '../lib/api';
 import { formatDuration, formatTime, runtimeSeconds } from '../lib/format';
 import { StatusBadge } from './StatusBadge';
+import { useTimeZone } from '../lib/useTimeZone';
 import { Empty, ErrorBox, Loading } from './States';
 
 const PAGE = 100;
@@ -11,6 +12,7 @@ const PAGE = 100;
 /** The children of an array job, 100 a page, in index order. */
 export function ArrayChildren({ parent }: { parent: JobJson }) {
   const [page, setPage] = useState(0);
+  const zone = useTimeZone();
   const children = useQuery({
     queryKey: ['children', parent.id],
     queryFn: ({ signal }) => api.arrayChildren(parent.id, signal),
@@ -55,7 +57,7 @@ export function ArrayChildren({ parent }: { parent: JobJson }) {
                     <StatusBadge job={c} />
                   </td>
                   <td>{formatDuration(runtimeSeconds(c))}</td>
-                  <td>{formatTime(c.stopped_at)}</td>
+                  <td>{formatTime(c.stopped_at, zone)}</td>
                   <td>
                     <span className="clip" title={c.status_reason ?? undefined}>
                       {c.status_reason ?? ''}

@@ -7,6 +7,7 @@ export function ConfirmDialog(props: {
   confirmLabel: string;
   danger?: boolean;
   busy?: boolean;
+  confirmDisabled?: boolean;
   onConfirm: () => void;
   onCancel: () => void;
   children: ReactNode;
@@ -38,7 +39,7 @@ export function ConfirmDialog(props: {
           type="button"
           className={props.danger ? 'danger' : 'primary'}
           onClick={props.onConfirm}
-          disabled={props.busy}
+          disabled={props.busy || props.confirmDisabled}
           data-testid="confirm-button"
         >
           {props.busy ? 'Working…' : props.confirmLabel}

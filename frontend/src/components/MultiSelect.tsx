@@ -32,7 +32,7 @@ export function MultiSelect(props: {
 
   return (
     <div className="multiselect" ref={root} data-testid={props.testId}>
-      <button type="button" className="multiselect-button" aria-expanded={open} onClick={() => setOpen(!open)}>
+      <button type="button" className="multiselect-button" aria-expanded={open} onClick={() => setOpen(!open)} title={selected.length ? `${label}: ${selected.join(', ')}` : undefined}>
         <span className="multiselect-label">{label}:</span> <span className="multiselect-summary">{summary}</span> ▾
       </button>
       {open && (

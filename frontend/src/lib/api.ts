@@ -2,12 +2,12 @@
  * The HTTP API of SPEC section 6, typed. Shapes come from the shared types so the
  * UI and the server cannot drift apart silently.
  */
-import type { ActivatedQueue, DateRange, JobJson, SortColumn, SortDirection, StatsRow } from '../../../src/types';
+import type { ActivatedQueue, DateRange, JobJson, QueueDetails, SortColumn, SortDirection, StatsRow } from '../../../src/types';
 import type { JobStatus } from '../../../src/domain/jobStatus';
 
 import { authHeaders, getToken } from './auth';
 
-export type { ActivatedQueue, DateRange, JobJson, JobStatus, SortColumn, SortDirection, StatsRow };
+export type { ActivatedQueue, DateRange, JobJson, JobStatus, QueueDetails, SortColumn, SortDirection, StatsRow };
 
 /** An API answer that was not 2xx, with the server's own explanation when it gave one. */
 export class ApiError extends Error {
@@ -84,9 +84,13 @@ export const api = {
   searchJobs: (query: JobsQuery, signal?: AbortSignal) =>
     getJson<JobJson[]>(`/api/v1/jobs?${jobsSearchParams(query).toString()}`, signal),
   getJob: (id: string, signal?: AbortSignal) => getJson<JobJson>(`/api/v1/jobs/${encodeURIComponent(id)}`, signal),
-  killJobs: (ids: string[]) => postJson<Record<string, string>>('/api/v1/jobs/kill', { ids }),
+  /** `reason` is passed to TerminateJob (AWS shows it as the job's status reason). */
+  killJobs: (ids: string[], reason?: string) =>
+    postJson<Record<string, string>>('/api/v1/jobs/kill', reason ? { ids, reason } : { ids }),
   activeQueues: (signal?: AbortSignal) => getJson<string[]>('/api/v1/job_queues/active', signal),
   allQueues: (signal?: AbortSignal) => getJson<string[]>('/api/v1/job_queues/all', signal),
+  /** Every queue with AWS's state, whether it is mirrored, and its job counts. */
+  queueDetails: (signal?: AbortSignal) => getJson<QueueDetails[]>('/api/v1/job_queues/details', signal),
   activateQueue: (name: string) => postJson<unknown>(`/api/v1/job_queues/${encodeURIComponent(name)}/activate`),
   deactivateQueue: (name: string) => postJson<unknown>(`/api/v1/job_queues/${encodeURIComponent(name)}/deactivate`),
   stats: (params: { start: number; end: number; queues: string[]; statuses: string[] }, signal?: AbortSignal) => {

@@ -45,21 +45,73 @@ export function formatDuration(seconds: number | null): string {
   return `${Math.floor(h / 24)}d ${h % 24}h`;
 }
 
-/** Local time, compact: "2026-11-27 00:45:44". */
-export function formatTime(iso: string | null | undefined): string {
-  const t = ms(iso);
-  if (t === null) return '—';
-  const d = new Date(t);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+/** Times are shown in the browser's zone or in UTC, the user's choice (see prefs.ts). */
+export type TimeZoneMode = 'local' | 'utc';
+
+interface TimeParts {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
 }
 
-/** Table-sized time: the clock today, month-day and minutes this year, the full date otherwise. */
-export function formatShortTime(iso: string | null | undefined, now = Date.now()): string {
+function timeParts(t: number, zone: TimeZoneMode): TimeParts {
+  const d = new Date(t);
+  return zone === 'utc'
+    ? { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() }
+    : { year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate(), hour: d.getHours(), minute: d.getMinutes(), second: d.getSeconds() };
+}
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/** The zone's short name at that moment ("UTC", "CET", "GMT+2", "PDT"): daylight saving changes it. */
+export function zoneName(zone: TimeZoneMode, at = Date.now()): string {
+  if (zone === 'utc') return 'UTC';
+  const part = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(new Date(at)).find((p) => p.type === 'timeZoneName');
+  return part?.value ?? 'local';
+}
+
+/** 24-hour date and time with its zone: "2026-11-27 00:45:44 UTC". */
+export function formatTime(iso: string | null | undefined, zone: TimeZoneMode = 'local', withZone = true): string {
   const t = ms(iso);
   if (t === null) return '—';
-  const full = formatTime(iso);
-  const today = formatTime(new Date(now).toISOString()).slice(0, 10);
+  return formatUnixMs(t, zone, withZone);
+}
+
+export function formatUnixMs(t: number, zone: TimeZoneMode, withZone = true, seconds = true): string {
+  const p = timeParts(t, zone);
+  const clock = `${pad2(p.hour)}:${pad2(p.minute)}${seconds ? `:${pad2(p.second)}` : ''}`;
+  const text = `${p.year}-${pad2(p.month)}-${pad2(p.day)} ${clock}`;
+  return withZone ? `${text} ${zoneName(zone, t)}` : text;
+}
+
+/**
+ * "2026-11-27 14:05" (or with ":ss") in the given zone -> unix ms; null when
+ * it is not such a time. The Stats page's start and end are typed this way:
+ * 24-hour, in the zone the page shows (a datetime-local input is always local
+ * and follows the browser's 12/24-hour habit).
+ */
+export function parseTime(text: string, zone: TimeZoneMode): number | null {
+  const m = /^\s*(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?\s*$/.exec(text);
+  if (!m) return null;
+  const [y, mo, d, h, mi, s] = m.slice(1).map((v) => Number(v ?? 0));
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return null;
+  const t = zone === 'utc' ? Date.UTC(y, mo - 1, d, h, mi, s) : new Date(y, mo - 1, d, h, mi, s).getTime();
+  const back = timeParts(t, zone); // 2026-02-31 would roll over into March: not a date
+  return back.day === d && back.month === mo ? t : null;
+}
+
+/**
+ * Table-sized time, without the zone (the column header names it): the clock
+ * today, month-day and minutes this year, the full date otherwise.
+ */
+export function formatShortTime(iso: string | null | undefined, now = Date.now(), zone: TimeZoneMode = 'local'): string {
+  const t = ms(iso);
+  if (t === null) return '—';
+  const full = formatUnixMs(t, zone, false);
+  const today = formatUnixMs(now, zone, false).slice(0, 10);
   if (full.startsWith(today)) return full.slice(11);
   if (full.slice(0, 4) === today.slice(0, 4)) return full.slice(5, 16);
   return full.slice(0, 10);
@@ -111,5 +163,5 @@ export function formatNumber(n: number): string {
   if (Math.abs(n) >= 1e9) return `${(n / 1e9).toFixed(1)}G`;
   if (Math.abs(n) >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
   if (Math.abs(n) >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
-  return String(Math.round(n * 10) / 10);
+  return String(Number(n.toPrecision(3))); // 0.055 and 0.15 stay apart on an axis
 }

@@ -1,20 +1,46 @@
 /**
- * The Jobs page's state lives in the URL (shareable links, working back button).
- * This module is the one place that reads and writes those parameters.
+ * The Jobs page's state lives in the URL (shareable links, a working back
+ * button). This module is the one place that reads and writes it. The names
+ * are the Go original UI's (`selectedQueue`, `selectedStatus`, `sortColumn`,
+ * `sortDirection`, `selectedIds`, `dateRange`, `q`, `page`), so its bookmarks
+ * open the same view; this UI's earlier names (`queue`, `status`, `sort`,
+ * `dir`) are still read.
  */
-import type { DateRange, JobsQuery, SortColumn } from './api';
+import { DATE_RANGES, type DateRange, type SortColumn } from '../../../src/types';
+import type { JobsQuery } from './api';
+import { DEFAULT_DATE_RANGE } from './prefs';
 
-export const DATE_RANGE_OPTIONS: readonly DateRange[] = ['10m', '1h', '1d', '2d', '3d', '7d', '30d'];
-export const DEFAULT_DATE_RANGE: DateRange = '30d';
+export const DATE_RANGE_OPTIONS: readonly DateRange[] = DATE_RANGES;
+
+/** The grid's columns; their ids are the original UI's column keys (its sortColumn values). */
+export const JOB_COLUMNS = [
+  'id',
+  'status',
+  'name',
+  'image',
+  'runtime',
+  'total_elapsed_time',
+  'stopped_at',
+  'job_queue',
+  'last_updated',
+  'vcpus',
+  'memory',
+  'command_line',
+] as const;
+export type JobColumn = (typeof JOB_COLUMNS)[number];
 
 /** Columns the API sorts (SPEC 6); every other column sorts the current page in the browser. */
-export const SERVER_SORTABLE: Record<string, SortColumn> = {
+export const SERVER_SORTABLE: Partial<Record<JobColumn, SortColumn>> = {
   id: 'id',
   name: 'name',
   status: 'status',
   stopped_at: 'stopped_at',
   last_updated: 'last_updated',
 };
+
+const DEFAULT_SORT: JobColumn = 'last_updated';
+/** Column names this UI used before it took the original's keys. */
+const COLUMN_ALIASES: Record<string, JobColumn> = { queue: 'job_queue', total_elapsed: 'total_elapsed_time' };
 
 export type SortDir = 'asc' | 'desc';
 
@@ -23,44 +49,71 @@ export interface JobsPageState {
   queues: string[];
   statuses: string[];
   dateRange: DateRange;
-  sort: string;
+  sort: JobColumn;
   dir: SortDir;
   page: number;
-  autoRefresh: boolean;
+  /** Refresh the list every few seconds (the default; `live=0` pauses). */
+  live: boolean;
+  /** Jobs selected for terminating, on any page. */
+  selectedIds: string[];
 }
 
+/** A comma list; the original wrote "all" for no filter. */
 function list(v: string | null): string[] {
-  return v ? v.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  if (!v || v === 'all') return [];
+  return [...new Set(v.split(',').map((s) => s.trim()).filter(Boolean))];
 }
 
-export function readJobsState(p: URLSearchParams): JobsPageState {
+function firstOf(p: URLSearchParams, ...names: string[]): string | null {
+  for (const n of names) {
+    const v = p.get(n);
+    if (v !== null) return v;
+  }
+  return null;
+}
+
+export function parseSortColumn(value: string | null): JobColumn | null {
+  if (!value) return null;
+  if ((JOB_COLUMNS as readonly string[]).includes(value)) return value as JobColumn;
+  return COLUMN_ALIASES[value] ?? null;
+}
+
+export function readJobsState(p: URLSearchParams, defaultRange: DateRange = DEFAULT_DATE_RANGE): JobsPageState {
   const range = p.get('dateRange');
   const page = Number(p.get('page') ?? 0);
+  const sort = parseSortColumn(firstOf(p, 'sortColumn', 'sort'));
   return {
     q: p.get('q') ?? '',
-    queues: list(p.get('queue')),
-    statuses: list(p.get('status')),
-    dateRange: (DATE_RANGE_OPTIONS as readonly string[]).includes(range ?? '') ? (range as DateRange) : DEFAULT_DATE_RANGE,
-    sort: p.get('sort') ?? 'last_updated',
-    dir: p.get('dir') === 'asc' ? 'asc' : 'desc',
+    queues: list(firstOf(p, 'selectedQueue', 'queue')),
+    statuses: list(firstOf(p, 'selectedStatus', 'status')).map((s) => s.toUpperCase()),
+    dateRange: (DATE_RANGE_OPTIONS as readonly string[]).includes(range ?? '') ? (range as DateRange) : defaultRange,
+    // An unknown column (a typo, a column that no longer exists) falls back to the default order.
+    sort: sort ?? DEFAULT_SORT,
+    dir: sort && firstOf(p, 'sortDirection', 'dir')?.toLowerCase() === 'asc' ? 'asc' : 'desc',
     page: Number.isInteger(page) && page >= 0 ? page : 0,
-    autoRefresh: p.get('refresh') === '1',
+    live: p.get('live') !== '0',
+    selectedIds: list(p.get('selectedIds')),
   };
 }
 
-/** Only non-default values go into the URL, so links stay short. */
+/**
+ * Writes the state under the original's names. The date range is always
+ * written, so a shared link shows the same jobs whatever range the receiver
+ * last chose; other defaults are left out to keep links short.
+ */
 export function writeJobsState(s: JobsPageState): URLSearchParams {
   const p = new URLSearchParams();
   if (s.q) p.set('q', s.q);
-  if (s.queues.length) p.set('queue', s.queues.join(','));
-  if (s.statuses.length) p.set('status', s.statuses.join(','));
-  if (s.dateRange !== DEFAULT_DATE_RANGE) p.set('dateRange', s.dateRange);
-  if (s.sort !== 'last_updated' || s.dir !== 'desc') {
-    p.set('sort', s.sort);
-    p.set('dir', s.dir);
+  if (s.queues.length) p.set('selectedQueue', s.queues.join(','));
+  if (s.statuses.length) p.set('selectedStatus', s.statuses.join(','));
+  p.set('dateRange', s.dateRange);
+  if (s.sort !== DEFAULT_SORT || s.dir !== 'desc') {
+    p.set('sortColumn', s.sort);
+    p.set('sortDirection', s.dir === 'asc' ? 'ASC' : 'DESC');
   }
   if (s.page > 0) p.set('page', String(s.page));
-  if (s.autoRefresh) p.set('refresh', '1');
+  if (!s.live) p.set('live', '0');
+  if (s.selectedIds.length) p.set('selectedIds', s.selectedIds.join(','));
   return p;
 }
 
@@ -70,13 +123,13 @@ export function isServerSorted(sort: string): boolean {
 
 /** What to ask the API for: client-only sorts fall back to the default server order. */
 export function apiQuery(s: JobsPageState): JobsQuery {
-  const server = isServerSorted(s.sort);
+  const server = SERVER_SORTABLE[s.sort];
   return {
     q: s.q,
     queues: s.queues,
     statuses: s.statuses,
     dateRange: s.dateRange,
-    sortColumn: server ? SERVER_SORTABLE[s.sort] : 'last_updated',
+    sortColumn: server ?? 'last_updated',
     sortDirection: server ? (s.dir === 'asc' ? 'ASC' : 'DESC') : 'DESC',
     page: s.page,
   };

@@ -5,12 +5,13 @@
  */
 import { api, type JobJson, type JobsQuery } from './api';
 import { apiQuery, readJobsState } from './jobsUrl';
+import { rememberedDateRange } from './prefs';
 
 let pending: { key: string; promise: Promise<JobJson[]> } | null = null;
 
 export function startJobsPrefetch(): void {
   if (window.location.pathname !== '/') return;
-  const query = apiQuery(readJobsState(new URLSearchParams(window.location.search)));
+  const query = apiQuery(readJobsState(new URLSearchParams(window.location.search), rememberedDateRange()));
   const promise = api.searchJobs(query);
   promise.catch(() => undefined); // a failure is reported when (if) the page asks for it
   pending = { key: JSON.stringify(query), promise };

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, api, type JobJson } from '../lib/api';
 import { useJobSocket, type SocketState } from '../lib/useJobSocket';
 import {
@@ -14,11 +14,15 @@ import {
   runtimeSeconds,
   totalElapsedSeconds,
 } from '../lib/format';
+import { arraySummary, isArrayParent } from '../lib/arrays';
+import { lastJobsListPath } from '../lib/lastJobsList';
+import { useNow } from '../lib/now';
+import { useTimeZone } from '../lib/useTimeZone';
 import { PlainStatusBadge, StatusBadge } from '../components/StatusBadge';
-import { ConfirmDialog } from '../components/ConfirmDialog';
 import { countLines, lastLines, matchingLines } from '../lib/logText';
 import { Empty, ErrorBox, Loading } from '../components/States';
 import { KillResults } from '../components/KillResults';
+import { KillDialog } from '../components/KillDialog';
 import { ArrayChildren } from '../components/ArrayChildren';
 
 const LOG_POLL_MS = 3000;
@@ -31,10 +35,19 @@ export function JobPage() {
 
   if (job.isPending) return <Loading what={`job ${id}`} />;
   if (job.isError) {
-    if (job.error instanceof ApiError && job.error.status === 404)
+    const status = job.error instanceof ApiError ? job.error.status : undefined;
+    if (status === 404)
       return (
         <Empty title="No such job">
-          No job with id <span className="mono">{id}</span> is known. It may be in a queue that is not activated. <Link to="/">Back to jobs</Link>
+          No job with id <span className="mono">{id}</span> is known. It may be in a queue that is not activated.{' '}
+          <Link to={lastJobsListPath()}>Back to the jobs</Link>
+        </Empty>
+      );
+    if (status === 400)
+      return (
+        <Empty title="Not a job id">
+          <span className="mono break">{id}</span> cannot be a job id: AWS Batch job ids are letters, digits and dashes (array children end
+          in <span className="mono">:index</span>). <Link to={lastJobsListPath()}>Back to the jobs</Link>
         </Empty>
       );
     return <ErrorBox error={job.error} retry={() => void job.refetch()} />;
@@ -53,10 +66,6 @@ export function JobPage() {
   );
 }
 
-function isArrayParent(job: JobJson): boolean {
-  return job.array_properties?.size != null && !job.array_parent_id;
-}
-
 function LiveIndicator({ state }: { state: SocketState }) {
   const text = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', closed: 'not live' }[state];
   return (
@@ -68,22 +77,18 @@ function LiveIndicator({ state }: { state: SocketState }) {
 
 function JobHeader({ job, socket }: { job: JobJson; socket: SocketState }) {
   const [confirming, setConfirming] = useState(false);
+  const [results, setResults] = useState<Record<string, string> | null>(null);
   const qc = useQueryClient();
-  const kill = useMutation({
-    mutationFn: () => api.killJobs([job.id]),
-    onSuccess: () => {
-      setConfirming(false);
-      void qc.invalidateQueries({ queryKey: ['job', job.id] });
-      void qc.invalidateQueries({ queryKey: ['jobs'] });
-    },
-  });
-  const terminal = isTerminalStatus(job.status);
+  const active = !isTerminalStatus(job.status);
   return (
     <>
       <div className="job-header">
-        <div>
+        <div className="job-header-main">
           <div className="crumbs">
-            <Link to="/">Jobs</Link> / <span className="mono">{job.id}</span>
+            <Link to={lastJobsListPath()} data-testid="crumb-jobs">
+              Jobs
+            </Link>{' '}
+            / <span className="mono break">{job.id}</span>
           </div>
           <h1 className="job-title" data-testid="job-name">
             {job.name}
@@ -94,29 +99,30 @@ function JobHeader({ job, socket }: { job: JobJson; socket: SocketState }) {
             <StatusBadge job={job} />
           </span>
           <LiveIndicator state={socket} />
-          <button type="button" className="danger" disabled={terminal} onClick={() => setConfirming(true)} data-testid="terminate-job">
-            {job.termination_requested && !terminal ? 'Terminate again' : 'Terminate'}
-          </button>
+          {active && (
+            <button type="button" className="danger" onClick={() => setConfirming(true)} data-testid="terminate-job">
+              {job.termination_requested ? 'Terminate again' : 'Terminate'}
+            </button>
+          )}
         </div>
       </div>
-      {job.termination_requested && !terminal && (
+      {job.termination_requested && active && (
         <div className="notice notice-warn">Termination was requested; waiting for AWS Batch to stop the job.</div>
       )}
-      {kill.data && <KillResults results={kill.data} onClose={() => kill.reset()} />}
-      <ConfirmDialog
-        open={confirming}
-        title="Terminate this job?"
-        confirmLabel="Terminate"
-        danger
-        busy={kill.isPending}
-        onCancel={() => setConfirming(false)}
-        onConfirm={() => kill.mutate()}
-      >
-        <p>
-          AWS Batch will be asked to terminate <span className="mono">{job.id}</span> ({job.name}).
-        </p>
-        {kill.error && <ErrorBox error={kill.error} />}
-      </ConfirmDialog>
+      {results && <KillResults results={results} onClose={() => setResults(null)} />}
+      {confirming && (
+        <KillDialog
+          ids={[job.id]}
+          known={(id) => (id === job.id ? job : undefined)}
+          onCancel={() => setConfirming(false)}
+          onDone={(r) => {
+            setConfirming(false);
+            setResults(r);
+            void qc.invalidateQueries({ queryKey: ['job', job.id] });
+            void qc.invalidateQueries({ queryKey: ['jobs'] });
+          }}
+        />
+      )}
     </>
   );
 }
@@ -131,14 +137,15 @@ function Field({ label, children, mono }: { label: string; children: ReactNode; 
 }
 
 function JobFields({ job }: { job: JobJson }) {
-  const now = Date.now();
-  const summary = job.array_properties?.statusSummary;
+  const now = useNow(); // runtime and "x ago" count up while the page is open
+  const zone = useTimeZone();
+  const summary = arraySummary(job);
   return (
     <div className="fields-grid">
       <dl className="fields">
         <Field label="Job id" mono>{job.id}</Field>
         <Field label="Queue">
-          <Link to={`/?queue=${encodeURIComponent(job.job_queue)}`}>{job.job_queue}</Link>
+          <Link to={`/?selectedQueue=${encodeURIComponent(job.job_queue)}`}>{job.job_queue}</Link>
         </Field>
         <Field label="Definition" mono>{job.desc}</Field>
         <Field label="Image" mono>{job.image}</Field>
@@ -152,12 +159,12 @@ function JobFields({ job }: { job: JobJson }) {
         <Field label="Platform">{[job.platform, job.job_type].filter(Boolean).join(' · ') || '—'}</Field>
       </dl>
       <dl className="fields">
-        <Field label="Created">{formatTime(job.created_at)} <span className="muted">{formatAgo(job.created_at, now)}</span></Field>
-        <Field label="Started">{formatTime(job.run_start_time)}</Field>
-        <Field label="Stopped">{formatTime(job.stopped_at)}</Field>
-        <Field label="Runtime">{formatDuration(runtimeSeconds(job, now))}</Field>
+        <Field label="Created">{formatTime(job.created_at, zone)} <span className="muted" data-testid="created-ago">{formatAgo(job.created_at, now)}</span></Field>
+        <Field label="Started">{formatTime(job.run_start_time, zone)}</Field>
+        <Field label="Stopped">{formatTime(job.stopped_at, zone)}</Field>
+        <Field label="Runtime"><span data-testid="job-runtime">{formatDuration(runtimeSeconds(job, now))}</span></Field>
         <Field label="Total elapsed">{formatDuration(totalElapsedSeconds(job, now))}</Field>
-        <Field label="Last updated">{formatTime(job.last_updated)} <span className="muted">{formatAgo(job.last_updated, now)}</span></Field>
+        <Field label="Last updated">{formatTime(job.last_updated, zone)} <span className="muted">{formatAgo(job.last_updated, now)}</span></Field>
         <Field label="Instance" mono>{job.instance_id ?? '—'}</Field>
         <Field label="Private IP" mono>{job.private_ip ?? '—'}</Field>
         <Field label="Public IP" mono>{job.public_ip ?? '—'}</Field>
@@ -171,17 +178,14 @@ function JobFields({ job }: { job: JobJson }) {
             (index {job.array_index ?? '?'})
           </Field>
         )}
-        {job.array_properties?.size != null && !job.array_parent_id && (
+        {summary && (
           <Field label="Array">
-            {job.array_properties.size} children{' '}
-            {summary &&
-              Object.entries(summary)
-                .filter(([, n]) => (n ?? 0) > 0)
-                .map(([s, n]) => (
-                <span key={s} className="summary-chip">
-                  <PlainStatusBadge status={s} /> {n}
-                </span>
-              ))}
+            {summary.size} children{' '}
+            {Object.entries(summary.counts).map(([s, n]) => (
+              <span key={s} className="summary-chip">
+                <PlainStatusBadge status={s} /> {n}
+              </span>
+            ))}
           </Field>
         )}
       </dl>

@@ -1,87 +1,22 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
-import { Link, useSearchParams } from 'react-router';
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import {
-  flexRender,
-  getCoreRowModel,
-  getSortedRowModel,
-  useReactTable,
-  type ColumnDef,
-  type RowSelectionState,
-} from '@tanstack/react-table';
-import { api, type JobJson } from '../lib/api';
+import { useEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
+import { useSearchParams } from 'react-router';
+import { keepPreviousData, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { api, type JobJson, type JobsQuery } from '../lib/api';
 import { JOB_STATUS_OPTIONS } from '../lib/statuses';
 import { searchJobsOnce } from '../lib/prefetch';
-import {
-  DATE_RANGE_OPTIONS,
-  apiQuery,
-  isServerSorted,
-  readJobsState,
-  writeJobsState,
-  type JobsPageState,
-} from '../lib/jobsUrl';
-import {
-  displayStatus,
-  formatCommand,
-  formatDuration,
-  formatMemory,
-  formatShortTime,
-  formatTime,
-  formatVcpus,
-  middleEllipsis,
-  runtimeSeconds,
-  shortImage,
-  totalElapsedSeconds,
-} from '../lib/format';
-import { StatusBadge } from '../components/StatusBadge';
+import { DATE_RANGE_OPTIONS, apiQuery, isServerSorted, readJobsState, writeJobsState, type JobsPageState } from '../lib/jobsUrl';
+import { rememberDateRange, rememberedDateRange } from '../lib/prefs';
+import { rememberJobsList } from '../lib/lastJobsList';
+import { isTerminalStatus } from '../lib/format';
+import { rangeBetween, withIds } from '../lib/selection';
 import { MultiSelect } from '../components/MultiSelect';
-import { ConfirmDialog } from '../components/ConfirmDialog';
 import { Empty, ErrorBox, Loading } from '../components/States';
 import { KillResults } from '../components/KillResults';
+import { KillDialog } from '../components/KillDialog';
+import { JobsTable, type SortState } from '../components/JobsTable';
 
 const PAGE_SIZE = 100;
-const REFRESH_MS = 5000;
-
-/** Column ids double as sort keys in the URL. */
-function jobColumns(now: number): ColumnDef<JobJson>[] {
-  return [
-    {
-      id: 'id',
-      header: 'ID',
-      accessorFn: (j) => j.id,
-      cell: ({ row }) => (
-        <Link to={`/job/${encodeURIComponent(row.original.id)}`} className="mono" title={row.original.id}>
-          {middleEllipsis(row.original.id, 26)}
-        </Link>
-      ),
-    },
-    { id: 'status', header: 'Status', accessorFn: (j) => displayStatus(j), cell: ({ row }) => <StatusBadge job={row.original} /> },
-    {
-      id: 'name',
-      header: 'Name',
-      accessorFn: (j) => j.name,
-      cell: ({ row }) => (
-        <Link to={`/job/${encodeURIComponent(row.original.id)}`} className="job-name" title={row.original.name}>
-          {row.original.name}
-        </Link>
-      ),
-    },
-    { id: 'image', header: 'Image', accessorFn: (j) => j.image, cell: (c) => <span title={c.getValue<string>()}>{shortImage(c.getValue<string>())}</span> },
-    { id: 'runtime', header: 'Runtime', accessorFn: (j) => runtimeSeconds(j, now) ?? -1, cell: ({ row }) => formatDuration(runtimeSeconds(row.original, now)) },
-    { id: 'total_elapsed', header: 'Total elapsed', accessorFn: (j) => totalElapsedSeconds(j, now) ?? -1, cell: ({ row }) => formatDuration(totalElapsedSeconds(row.original, now)) },
-    { id: 'stopped_at', header: 'Stopped at', accessorFn: (j) => j.stopped_at ?? '', cell: ({ row }) => <span title={formatTime(row.original.stopped_at)}>{formatShortTime(row.original.stopped_at, now)}</span> },
-    { id: 'queue', header: 'Queue', accessorFn: (j) => j.job_queue, cell: (c) => <span title={c.getValue<string>()}>{c.getValue<string>()}</span> },
-    { id: 'last_updated', header: 'Last updated', accessorFn: (j) => j.last_updated, cell: ({ row }) => <span title={formatTime(row.original.last_updated)}>{formatShortTime(row.original.last_updated, now)}</span> },
-    { id: 'vcpus', header: 'CPUs', accessorFn: (j) => j.vcpus_exact ?? j.vcpus, cell: ({ row }) => formatVcpus(row.original), meta: { numeric: true } },
-    { id: 'memory', header: 'Memory', accessorFn: (j) => j.memory, cell: ({ row }) => formatMemory(row.original.memory), meta: { numeric: true } },
-    {
-      id: 'command_line',
-      header: 'Command line',
-      accessorFn: (j) => formatCommand(j.command_line),
-      cell: (c) => <span className="mono" title={c.getValue<string>()}>{c.getValue<string>()}</span>,
-    },
-  ];
-}
+const LIVE_MS = 5000;
 
 function useSlashFocuses(input: React.RefObject<HTMLInputElement | null>) {
   useEffect(() => {
@@ -108,123 +43,137 @@ function useFirstRowsMark(rowCount: number) {
   }, [rowCount]);
 }
 
+/**
+ * The search box searches as one types, and one search is one history entry:
+ * the first search of a typing session pushes an entry, later ones (more
+ * typing, the Enter that ends it) replace it. A session ends with Enter, when
+ * the box loses focus, or when the search changes elsewhere (back button, a link).
+ */
+function useLiveSearch(q: string, commit: (q: string, replace: boolean) => void) {
+  const [draft, setDraft] = useState(q);
+  const pushed = useRef(false);
+  const lastCommitted = useRef(q);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => {
+    if (q === lastCommitted.current) return; // our own search arriving: the box may already hold more typing
+    pushed.current = false; // changed elsewhere (back button, a link): a new session
+    lastCommitted.current = q;
+    setDraft(q);
+  }, [q]);
+  const submit = (value: string) => {
+    clearTimeout(timer.current);
+    if (value === lastCommitted.current) return;
+    lastCommitted.current = value;
+    commit(value, pushed.current);
+    pushed.current = true;
+  };
+  const change = (value: string) => {
+    setDraft(value);
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => submit(value), 300);
+  };
+  useEffect(() => () => clearTimeout(timer.current), []);
+  return { draft, change, submit, endSession: () => (pushed.current = false) };
+}
+
+/**
+ * Past the last page (an old link, jobs that finished meanwhile): finds the
+ * last page that has jobs by halving between page 0 and this one.
+ */
+async function findLastPage(qc: QueryClient, query: JobsQuery): Promise<number> {
+  let lo = 0;
+  let hi = query.page; // known empty
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    const probe = { ...query, page: mid };
+    const rows = await qc.fetchQuery({ queryKey: ['jobs', probe], queryFn: ({ signal }) => api.searchJobs(probe, signal), staleTime: 10_000 });
+    if (rows.length > 0) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export function JobsPage() {
   const [params, setParams] = useSearchParams();
-  const state = useMemo(() => readJobsState(params), [params]);
+  const state = useMemo(() => readJobsState(params, rememberedDateRange()), [params]);
   const update = (patch: Partial<JobsPageState>, opts: { resetPage?: boolean; replace?: boolean } = {}) => {
     const next = { ...state, ...patch };
     if (opts.resetPage ?? true) next.page = patch.page ?? 0;
     setParams(writeJobsState(next), { replace: opts.replace });
   };
+  useEffect(() => rememberJobsList(params.toString()), [params]);
 
   const searchInput = useRef<HTMLInputElement>(null);
   useSlashFocuses(searchInput);
-  const [draft, setDraft] = useState(state.q);
-  useEffect(() => setDraft(state.q), [state.q]);
-  useEffect(() => {
-    if (draft === state.q) return;
-    const t = setTimeout(() => update({ q: draft }), 300);
-    return () => clearTimeout(t);
-  }, [draft]); // only typing schedules a search; `update` is recreated on every render
+  const search = useLiveSearch(state.q, (q, replace) => update({ q }, { replace }));
 
   const query = apiQuery(state);
   const jobs = useQuery({
     queryKey: ['jobs', query],
     queryFn: ({ signal }) => searchJobsOnce(query, signal),
     placeholderData: keepPreviousData,
-    refetchInterval: state.autoRefresh ? REFRESH_MS : false,
+    refetchInterval: state.live ? LIVE_MS : false,
   });
   const queues = useQuery({ queryKey: ['queues', 'active'], queryFn: ({ signal }) => api.activeQueues(signal), staleTime: 60_000 });
-
-  const [rowSelection, setRowSelection] = useState<RowSelectionState>({});
-  const selectedIds = Object.keys(rowSelection).filter((id) => rowSelection[id]);
-  // A destructive action acts on what is on screen: a new search or page starts a new selection.
-  const queryKey = JSON.stringify(query);
-  useEffect(() => setRowSelection({}), [queryKey]);
-  const [confirming, setConfirming] = useState(false);
-  const qc = useQueryClient();
-  const kill = useMutation({
-    mutationFn: (ids: string[]) => api.killJobs(ids),
-    onSuccess: () => {
-      setRowSelection({});
-      setConfirming(false);
-      void qc.invalidateQueries({ queryKey: ['jobs'] });
-    },
-  });
-
-  const now = jobs.dataUpdatedAt || Date.now();
-  const columns = useMemo<ColumnDef<JobJson>[]>(
-    () => [
-      {
-        id: 'select',
-        header: ({ table }) => (
-          <input
-            type="checkbox"
-            aria-label="Select all jobs on this page"
-            checked={table.getIsAllRowsSelected()}
-            ref={(el) => {
-              if (el) el.indeterminate = table.getIsSomeRowsSelected();
-            }}
-            onChange={table.getToggleAllRowsSelectedHandler()}
-          />
-        ),
-        cell: ({ row }) => (
-          <input
-            type="checkbox"
-            aria-label={`Select job ${row.original.id}`}
-            checked={row.getIsSelected()}
-            onChange={row.getToggleSelectedHandler()}
-          />
-        ),
-      },
-      ...jobColumns(now),
-    ],
-    [now],
-  );
-  const clientSorted = !isServerSorted(state.sort);
   const rows = jobs.data ?? [];
-  // A new sorting array on every render makes the table re-sort and reset its page index on
-  // every render, which re-renders again: the page spins and later navigations never commit.
-  const sorting = useMemo(() => (clientSorted ? [{ id: state.sort, desc: state.dir === 'desc' }] : []), [clientSorted, state.sort, state.dir]);
-  const table = useReactTable({
-    data: rows,
-    columns,
-    getRowId: (j) => j.id,
-    state: { rowSelection, sorting },
-    enableRowSelection: true,
-    onRowSelectionChange: setRowSelection,
-    manualSorting: !clientSorted,
-    autoResetPageIndex: false, // no pagination model: paging is the API's
-    getCoreRowModel: getCoreRowModel(),
-    getSortedRowModel: getSortedRowModel(),
-  });
   useFirstRowsMark(rows.length);
 
-  const sortBy = (col: string) => {
+  // Rows seen on any page, so the confirmation can name selected jobs that are not on this one.
+  const seen = useRef(new Map<string, JobJson>());
+  for (const j of rows) seen.current.set(j.id, j);
+
+  // A new page starts at its top, not where the "Older" button was.
+  const lastPage = useRef(state.page);
+  useEffect(() => {
+    if (lastPage.current !== state.page) window.scrollTo({ top: 0 });
+    lastPage.current = state.page;
+  }, [state.page]);
+
+  const selection = useSelection(state, update, rows, query);
+  const [confirming, setConfirming] = useState(false);
+  const [killResults, setKillResults] = useState<Record<string, string> | null>(null);
+  const qc = useQueryClient();
+
+  const sort: SortState = { column: state.sort, dir: state.dir };
+  const sortBy = (col: JobsPageState['sort']) => {
     const dir = state.sort === col && state.dir === 'desc' ? 'asc' : 'desc';
     update({ sort: col, dir }, { resetPage: isServerSorted(col) });
   };
+  const filtered = Boolean(state.q || state.queues.length || state.statuses.length);
 
   return (
     <section className="jobs-page">
-      <div className="toolbar">
+      <div className="toolbar jobs-toolbar">
         <input
           ref={searchInput}
           type="search"
           className="search"
-          placeholder="Search id, name, queue or image   ( / )"
+          placeholder="Search jobs  ( / )"
+          title="Every word must appear in the job's id, name, queue or image"
           aria-label="Search jobs"
-          value={draft}
-          onChange={(e) => setDraft(e.target.value)}
+          value={search.draft}
+          onChange={(e) => search.change(e.target.value)}
+          onBlur={search.endSession}
           onKeyDown={(e) => {
-            if (e.key === 'Enter') update({ q: draft });
+            if (e.key !== 'Enter') return;
+            search.submit(search.draft);
+            search.endSession(); // Enter settles this search: typing on starts the next one
           }}
         />
         <MultiSelect label="Queue" testId="queue-filter" options={queues.data ?? []} selected={state.queues} onChange={(v) => update({ queues: v })} />
         <MultiSelect label="Status" testId="status-filter" options={JOB_STATUS_OPTIONS} selected={state.statuses} onChange={(v) => update({ statuses: v })} />
         <label className="inline">
-          Updated in the last{' '}
-          <select aria-label="Date range" value={state.dateRange} onChange={(e) => update({ dateRange: e.target.value as JobsPageState['dateRange'] })}>
+          <span className="hide-narrow">Updated in the last</span>
+          <span className="show-narrow">Last</span>
+          <select
+            aria-label="Date range"
+            value={state.dateRange}
+            onChange={(e) => {
+              const range = e.target.value as JobsPageState['dateRange'];
+              rememberDateRange(range);
+              update({ dateRange: range });
+            }}
+          >
             {DATE_RANGE_OPTIONS.map((r) => (
               <option key={r} value={r}>
                 {r}
@@ -232,31 +181,75 @@ export function JobsPage() {
             ))}
           </select>
         </label>
-        <label className="inline toggle">
-          <input
-            type="checkbox"
-            checked={state.autoRefresh}
-            onChange={(e) => update({ autoRefresh: e.target.checked }, { resetPage: false, replace: true })}
-          />{' '}
-          Auto-refresh
+        <label className="inline toggle" title="Refresh the list every 5 seconds">
+          <input type="checkbox" aria-label="Live" checked={state.live} onChange={(e) => update({ live: e.target.checked }, { resetPage: false, replace: true })} /> Live
         </label>
-        <span className="spacer" />
-        <button type="button" className="danger" disabled={selectedIds.length === 0} onClick={() => setConfirming(true)} data-testid="terminate-selected">
-          Terminate selected{selectedIds.length ? ` (${selectedIds.length})` : ''}
+        <button type="button" onClick={() => void jobs.refetch()} disabled={jobs.isFetching} data-testid="refresh">
+          Refresh
         </button>
       </div>
 
-      {clientSorted && (
+      <div className="selection-bar" data-testid="selection-bar">
+        <span className="selection-count" data-testid="selection-count">
+          {selection.ids.length === 0
+            ? 'Select running or waiting jobs to terminate them (shift-click selects a range).'
+            : `${selection.ids.length} selected${selection.elsewhere ? ` · ${selection.elsewhere} on other pages or filters` : ''}`}
+        </span>
+        {selection.ids.length > 0 && (
+          <button type="button" className="link" onClick={selection.clear}>
+            Clear
+          </button>
+        )}
+        <span className="spacer" />
+        <button
+          type="button"
+          className="danger terminate-selected"
+          disabled={selection.ids.length === 0}
+          onClick={() => setConfirming(true)}
+          data-testid="terminate-selected"
+        >
+          Terminate selected{selection.ids.length ? ` (${selection.ids.length})` : ''}
+        </button>
+      </div>
+
+      {!isServerSorted(state.sort) && (
         <div className="notice" data-testid="client-sort-note">
           <span>
-            Sorted by <b>{table.getColumn(state.sort)?.columnDef.header as string}</b> within this page only: the server sorts all
-            matching jobs by id, name, status, stopped at and last updated.
+            Sorted by <b>{COLUMN_TITLES[state.sort]}</b> within this page only: the server sorts all matching jobs by id, name, status, stopped at
+            and last updated.
           </span>
         </div>
       )}
-      {kill.data && <KillResults results={kill.data} onClose={() => kill.reset()} />}
+      {killResults && <KillResults results={killResults} onClose={() => setKillResults(null)} />}
 
-      <JobsTableBody jobs={jobs} table={table} state={state} sortBy={sortBy} />
+      {jobs.isPending ? (
+        <Loading what="jobs" />
+      ) : jobs.isError && !jobs.data ? (
+        <ErrorBox error={jobs.error} retry={() => void jobs.refetch()} />
+      ) : (
+        <>
+          {jobs.isError && <ErrorBox error={jobs.error} retry={() => void jobs.refetch()} />}
+          {rows.length > 0 && (
+            <JobsTable
+              jobs={rows}
+              sort={sort}
+              onSort={sortBy}
+              selected={selection.set}
+              onToggle={selection.toggle}
+              onTogglePage={selection.togglePage}
+            />
+          )}
+          {rows.length === 0 && state.page > 0 ? (
+            <PastTheEnd query={query} onGo={(page) => update({ page }, { resetPage: false })} />
+          ) : rows.length === 0 ? (
+            <Empty title="No jobs match">
+              {filtered
+                ? 'Try fewer search words or filters, or a longer date range.'
+                : `No job was updated in the last ${state.dateRange}. Pick a longer range, or activate a queue on the Job queues page to start mirroring it.`}
+            </Empty>
+          ) : null}
+        </>
+      )}
 
       <div className="pager">
         <button type="button" disabled={state.page === 0} onClick={() => update({ page: state.page - 1 }, { resetPage: false })}>
@@ -272,97 +265,131 @@ export function JobsPage() {
         </button>
       </div>
 
-      <ConfirmDialog
-        open={confirming}
-        title={`Terminate ${selectedIds.length} job${selectedIds.length === 1 ? '' : 's'}?`}
-        confirmLabel="Terminate"
-        danger
-        busy={kill.isPending}
-        onCancel={() => setConfirming(false)}
-        onConfirm={() => kill.mutate(selectedIds)}
-      >
-        <p>AWS Batch will be asked to terminate these jobs. This cannot be undone.</p>
-        <ul className="id-list">
-          {selectedIds.slice(0, 20).map((id) => (
-            <li key={id} className="mono">
-              {id}
-            </li>
-          ))}
-          {selectedIds.length > 20 && <li>…and {selectedIds.length - 20} more</li>}
-        </ul>
-        {kill.error && <ErrorBox error={kill.error} />}
-      </ConfirmDialog>
+      {confirming && (
+        <KillDialog
+          ids={selection.ids}
+          known={(id) => seen.current.get(id)}
+          onCancel={() => setConfirming(false)}
+          onDone={(results, sent) => {
+            setConfirming(false);
+            setKillResults(results);
+            selection.remove(sent.filter((id) => results[id] === 'OK'));
+            void qc.invalidateQueries({ queryKey: ['jobs'] });
+          }}
+        />
+      )}
     </section>
   );
 }
 
-function JobsTableBody(props: {
-  jobs: ReturnType<typeof useQuery<JobJson[]>>;
-  table: ReturnType<typeof useReactTable<JobJson>>;
-  state: JobsPageState;
-  sortBy: (col: string) => void;
-}) {
-  const { jobs, table, state, sortBy } = props;
-  if (jobs.isPending) return <Loading what="jobs" />;
-  if (jobs.isError && !jobs.data) return <ErrorBox error={jobs.error} retry={() => void jobs.refetch()} />;
-  const rows = table.getRowModel().rows;
+export const COLUMN_TITLES: Record<JobsPageState['sort'], string> = {
+  id: 'ID',
+  status: 'Status',
+  name: 'Name',
+  image: 'Image',
+  runtime: 'Runtime',
+  total_elapsed_time: 'Total elapsed',
+  stopped_at: 'Stopped at',
+  job_queue: 'Queue',
+  last_updated: 'Last updated',
+  vcpus: 'CPUs',
+  memory: 'Memory',
+  command_line: 'Command line',
+};
+
+function PastTheEnd({ query, onGo }: { query: JobsQuery; onGo: (page: number) => void }) {
+  const qc = useQueryClient();
+  const last = useQuery({ queryKey: ['last-page', query], queryFn: () => findLastPage(qc, query), staleTime: 10_000 });
   return (
-    <>
-      {jobs.isError && <ErrorBox error={jobs.error} retry={() => void jobs.refetch()} />}
-      <div className="table-wrap">
-        <table className="jobs-table jobs-grid" data-testid="jobs-table">
-          <thead>
-            {table.getHeaderGroups().map((hg) => (
-              <tr key={hg.id}>
-                {hg.headers.map((h) => {
-                  const sortable = h.column.id !== 'select';
-                  const active = state.sort === h.column.id;
-                  return (
-                    <th
-                      key={h.id}
-                      className={`col-${h.column.id}${active ? ' sorted' : ''}`}
-                      aria-sort={active ? (state.dir === 'asc' ? 'ascending' : 'descending') : undefined}
-                    >
-                      {sortable ? (
-                        <button
-                          type="button"
-                          className="th-sort"
-                          onClick={() => sortBy(h.column.id)}
-                          data-col={h.column.id}
-                          title={isServerSorted(h.column.id) ? 'Sort all matching jobs' : 'Sort the jobs on this page'}
-                        >
-                          {flexRender(h.column.columnDef.header, h.getContext())}
-                          <span className="sort-arrow">{active ? (state.dir === 'asc' ? '▲' : '▼') : ''}</span>
-                        </button>
-                      ) : (
-                        flexRender(h.column.columnDef.header, h.getContext())
-                      )}
-                    </th>
-                  );
-                })}
-              </tr>
-            ))}
-          </thead>
-          <tbody>
-            {rows.map((r) => (
-              <tr key={r.id} className={`${r.original.termination_requested ? 'row-kill' : ''}${r.getIsSelected() ? ' row-selected' : ''}`} data-job-id={r.original.id}>
-                {r.getVisibleCells().map((c) => (
-                  <td key={c.id} className={`col-${c.column.id}`}>
-                    {flexRender(c.column.columnDef.cell, c.getContext())}
-                  </td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      {rows.length === 0 && (
-        <Empty title="No jobs match">
-          {state.q || state.queues.length || state.statuses.length
-            ? 'Try fewer search words or filters, or a longer date range.'
-            : `No job was updated in the last ${state.dateRange}. Activate a queue on the Job queues page to start mirroring it.`}
-        </Empty>
-      )}
-    </>
+    <Empty title={`Page ${query.page + 1} is past the end`}>
+      <span data-testid="past-the-end">
+        {last.isPending ? (
+          'Looking for the last page…'
+        ) : last.isError ? (
+          <button type="button" className="primary" onClick={() => onGo(0)}>
+            Go to the first page
+          </button>
+        ) : (
+          <>
+            The matching jobs end on page {last.data + 1}.{' '}
+            <button type="button" className="primary" onClick={() => onGo(last.data)}>
+              Go to page {last.data + 1}
+            </button>
+          </>
+        )}
+      </span>
+    </Empty>
   );
+}
+
+/**
+ * The selection lives in the URL (`selectedIds`, the original's name), so it
+ * survives paging, filters and a reload, and a link can carry it. Only jobs
+ * still active can be selected. Shift-click selects the range from the last
+ * clicked job, across pages of the same search.
+ */
+function useSelection(
+  state: JobsPageState,
+  update: (patch: Partial<JobsPageState>, opts?: { resetPage?: boolean; replace?: boolean }) => void,
+  rows: JobJson[],
+  query: JobsQuery,
+) {
+  const qc = useQueryClient();
+  const ids = state.selectedIds;
+  const set = useMemo(() => new Set(ids), [ids]);
+  const anchor = useRef<{ id: string; page: number; key: string } | null>(null);
+  const searchKey = JSON.stringify({ ...query, page: 0 });
+  const write = (next: string[]) => update({ selectedIds: next }, { resetPage: false, replace: true });
+  const selectable = (j: JobJson) => !isTerminalStatus(j.status);
+
+  /** The rows of pages lo..hi of this search in display order (cached pages, the rest fetched). */
+  const rowsOfPages = async (lo: number, hi: number): Promise<JobJson[]> => {
+    const out: JobJson[] = [];
+    for (let p = lo; p <= hi; p++) {
+      if (p === query.page) {
+        out.push(...rows);
+        continue;
+      }
+      const q = { ...query, page: p };
+      out.push(...(await qc.fetchQuery({ queryKey: ['jobs', q], queryFn: ({ signal }) => api.searchJobs(q, signal), staleTime: 60_000 })));
+    }
+    return out;
+  };
+
+  const toggle = (job: JobJson, e: MouseEvent<HTMLInputElement>) => {
+    const on = !set.has(job.id);
+    const from = anchor.current;
+    anchor.current = { id: job.id, page: query.page, key: searchKey };
+    if (!e.shiftKey || !from || from.key !== searchKey || from.id === job.id) {
+      write(withIds(ids, [job.id], on));
+      return;
+    }
+    const lo = Math.min(from.page, query.page);
+    const hi = Math.max(from.page, query.page);
+    const ordered = lo === hi ? rows : null;
+    const apply = (list: JobJson[]) => {
+      const range = rangeBetween(list.map((j) => j.id), from.id, job.id);
+      const byId = new Map(list.map((j) => [j.id, j]));
+      const picked = range.filter((id) => byId.get(id) && selectable(byId.get(id)!));
+      write(withIds(ids, picked.length ? picked : [job.id], true));
+    };
+    if (ordered) apply(ordered);
+    else void rowsOfPages(lo, hi).then(apply, () => write(withIds(ids, [job.id], on)));
+  };
+
+  const togglePage = (on: boolean) => {
+    const pageIds = rows.filter(selectable).map((j) => j.id);
+    write(withIds(ids, pageIds, on));
+  };
+
+  const onPage = new Set(rows.map((j) => j.id));
+  return {
+    ids,
+    set,
+    elsewhere: ids.filter((id) => !onPage.has(id)).length,
+    toggle,
+    togglePage,
+    clear: () => write([]),
+    remove: (gone: string[]) => write(withIds(ids, gone, false)),
+  };
 }

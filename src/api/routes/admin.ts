@@ -13,7 +13,12 @@ function bullBoardPlugin(queues: Queue[]): Middleware {
   serverAdapter.setBasePath(BULL_BOARD_PATH);
   // The two bull-board packages are released separately; their adapter types drift by a patch.
   type BoardAdapter = Parameters<typeof createBullBoard>[0]['serverAdapter'];
-  createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter: serverAdapter as unknown as BoardAdapter });
+  createBullBoard({
+    queues: queues.map((q) => new BullMQAdapter(q)),
+    serverAdapter: serverAdapter as unknown as BoardAdapter,
+    // The dashboard is another app: its menu leads back to ours.
+    options: { uiConfig: { boardTitle: 'Batchiepatchie pipeline', miscLinks: [{ text: '← Back to Batchiepatchie', url: '/' }] } },
+  });
   return serverAdapter.registerPlugin() as Middleware;
 }
 
