@@ -24,7 +24,7 @@ import type { JobDetail } from '@aws-sdk/client-batch';
 import { Redis } from 'ioredis';
 import { createAwsClients } from '../src/aws/clients';
 import { configWith } from '../src/config/defaults';
-import { describeJobs, listAllJobs } from '../src/pipeline/batchCalls';
+import { describeJobs, listAllJobs } from '../src/aws/batch';
 import { eventFieldsOf } from '../src/pipeline/jobEvents';
 import { mapJobDetail } from '../src/pipeline/mapping';
 import { openPipelineQueues } from '../src/pipeline/queues';

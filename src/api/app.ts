@@ -8,9 +8,11 @@ import Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
 import bodyParser from 'koa-bodyparser';
 import { Redis } from 'ioredis';
+import { instrumentAwsClients } from '../aws/calls';
 import { createAwsClients } from '../aws/clients';
 import { startJobStatusFeed } from '../live/jobStatusFeed';
 import { createLogger } from '../log';
+import { openRateLimiter } from '../pipeline/connection';
 import { openPipelineQueues } from '../pipeline/queues';
 import { createDb } from '../store/db';
 import type { Config } from '../config/schema';
@@ -102,6 +104,10 @@ async function openDefaults(config: Config, given: Partial<ApiDeps>, owned: Owne
     owned.push({ close: () => clients.destroy() });
     aws = clients;
   }
+  // The API's AWS calls share the pipeline's rate limit and are counted alike.
+  const rateLimit = openRateLimiter(config, 'bp-api-rate-limit');
+  owned.push(rateLimit);
+  aws = instrumentAwsClients(aws, rateLimit.limiter);
   let redis = given.redis;
   if (!redis) {
     // Commands wait for the connection (a probe right after start-up must not fail); /readyz bounds the wait.

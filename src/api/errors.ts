@@ -6,6 +6,7 @@
  * details stay in the log.
  */
 import type { Context, Next } from 'koa';
+import { AwsCallError } from '../aws/errors';
 import type { Logger } from '../log';
 
 export class HttpError extends Error {
@@ -56,6 +57,8 @@ export function errorMiddleware(logger: Logger) {
       let body: Record<string, unknown>;
       if (caught instanceof HttpError) {
         body = { error: caught.message, ...caught.details };
+      } else if (caught instanceof AwsCallError) {
+        body = { error: caught.message };
       } else if (status < 500) {
         body = { error: libraryMessage(err, status) };
       } else {
@@ -63,7 +66,7 @@ export function errorMiddleware(logger: Logger) {
         logger.error({ err: caught, method: ctx.method, path: ctx.path }, 'request failed');
         body = { error: 'internal error' };
       }
-      if (status >= 500 && caught instanceof HttpError) {
+      if (status >= 500 && (caught instanceof HttpError || caught instanceof AwsCallError)) {
         logger.warn({ err: caught, method: ctx.method, path: ctx.path }, 'request failed upstream');
       }
       if (ctx.headerSent) {

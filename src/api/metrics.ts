@@ -6,10 +6,7 @@
  */
 import type { Context, Next } from 'koa';
 import { Gauge, Histogram, collectDefaultMetrics, register } from 'prom-client';
-
-function once<T>(name: string, make: () => T): T {
-  return (register.getSingleMetric(name) as T | undefined) ?? make();
-}
+import { once } from '../promRegistry';
 
 export function httpDurationHistogram(): Histogram<'method' | 'route' | 'status'> {
   return once(

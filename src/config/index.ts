@@ -12,7 +12,8 @@ import { CONFIG_DEFAULTS } from './defaults';
 import { coerceEnvValue, envOverrides, unusedEnvVariables } from './envOverrides';
 import { CONFIG_KEYS, envVarFor, isConfigKey, OBSOLETE_KEYS } from './keys';
 import { parsePasswordObject } from './password';
-import { isS3Path, parseS3Path, readLocalText, readS3Text, type S3Location } from './source';
+import { readS3Text } from '../aws/s3';
+import { isS3Path, parseS3Path, readLocalText, type S3Location } from './source';
 import { substituteEnv } from './substitute';
 import { closestKey, validateConfig, type ValueSource } from './validate';
 

@@ -6,6 +6,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ConnectionOptions } from 'bullmq';
+import { redisRateLimiter, type RateLimiter } from '../aws/calls';
 import type { Config } from '../config/schema';
 
 export type PipelineRedisConfig = Pick<Config, 'redis_url' | 'redis_prefix'>;
@@ -44,4 +45,18 @@ export async function closeRedis(redis: Redis): Promise<void> {
     // already closed or unreachable
   }
   redis.disconnect();
+}
+
+/**
+ * The AWS rate limiter every process shares (Config.aws_calls_per_second per
+ * operation), on a fail-fast client of its own so an unreachable Redis lets
+ * calls through at once.
+ */
+export function openRateLimiter(
+  config: PipelineRedisConfig & Pick<Config, 'aws_calls_per_second'>,
+  name: string,
+): { limiter: RateLimiter; close(): Promise<void> } {
+  const redis = createRedis(config, { failFast: true, name });
+  const limiter = redisRateLimiter(redis, pipelineKey(config, 'rate'), config.aws_calls_per_second);
+  return { limiter, close: () => closeRedis(redis) };
 }

@@ -8,7 +8,7 @@ import type { Config } from '../config/schema';
 export interface TaskContext {
   config: Config;
   db: Knex;
-  /** Rate-limited and counted (see awsCalls.ts). */
+  /** Rate-limited and counted (see aws/calls.ts). */
   aws: AwsClients;
   /** For our own keys (locks, marks); BullMQ keeps its own connections. */
   redis: Redis;

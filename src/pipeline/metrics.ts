@@ -1,25 +1,11 @@
 /** Prometheus metrics of the pipeline, on prom-client's default register (the API's /metrics shows them). */
-import { Counter, Histogram, register } from 'prom-client';
-
-function counter(name: string, help: string, labelNames: string[] = []): Counter<string> {
-  const existing = register.getSingleMetric(name);
-  return (existing as Counter<string> | undefined) ?? new Counter({ name, help, labelNames });
-}
-
-function histogram(name: string, help: string, labelNames: string[], buckets: number[]): Histogram<string> {
-  const existing = register.getSingleMetric(name);
-  return (existing as Histogram<string> | undefined) ?? new Histogram({ name, help, labelNames, buckets });
-}
+import { awsMetrics } from '../aws/metrics';
+import { counter, histogram } from '../promRegistry';
 
 const SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
 
 export const metrics = {
-  awsCalls: counter('batchiepatchie_aws_calls_total', 'AWS API calls made by the pipeline', ['operation']),
-  awsThrottleWaits: counter(
-    'batchiepatchie_aws_rate_limit_waits_total',
-    'Times an AWS call waited for the shared per-operation rate limit',
-    ['operation'],
-  ),
+  ...awsMetrics,
   jobsListed: counter('batchiepatchie_sync_jobs_listed_total', 'Job summaries listed by sync tasks', ['queue']),
   jobsDescribed: counter('batchiepatchie_sync_jobs_described_total', 'Jobs described by sync tasks', ['queue']),
   jobsChanged: counter('batchiepatchie_sync_jobs_changed_total', 'Job rows written by sync tasks', ['queue']),

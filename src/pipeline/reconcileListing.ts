@@ -13,7 +13,7 @@ import { upsertJobs } from '../store/jobs/upsert';
 import { clearNeedsDescribe } from '../store/jobEvents';
 import { AWS_JOB_STATUSES, isTerminal, statusRank, type AwsJobStatus } from '../domain/jobStatus';
 import type { ArrayProperties, MirroredJob } from '../types';
-import { describeJobs, listAllJobs, type ListJobsQuery } from './batchCalls';
+import { describeJobs, listAllJobs, type ListJobsQuery } from '../aws/batch';
 import type { TaskContext } from './context';
 import { arrayPropertiesOf, JobMappingError, mapJobDetail } from './mapping';
 import { summaryChanged } from './summaryDiff';

@@ -15,8 +15,8 @@ import { createAwsClients, type AwsClients } from '../aws/clients';
 import { createLogger, repeatedWarnings, type Logger } from '../log';
 import { createDb } from '../store/db';
 import type { Config } from '../config/schema';
-import { instrumentAwsClients, redisRateLimiter, tallyObject, totalCalls, withCallTally } from './awsCalls';
-import { bullConnection, closeRedis, createRedis, pipelineKey } from './connection';
+import { instrumentAwsClients, tallyObject, totalCalls, withCallTally } from '../aws/calls';
+import { bullConnection, closeRedis, createRedis, openRateLimiter } from './connection';
 import type { TaskContext } from './context';
 import { metrics } from './metrics';
 import { MAINTENANCE_QUEUE, SYNC_QUEUE, type PipelineQueueName } from './names';
@@ -109,9 +109,8 @@ export async function startWorkers(config: Config, deps: WorkerDeps = {}): Promi
   const ownDb = !deps.db;
   const db = deps.db ?? createDb(config);
   const ownAws = !deps.aws;
-  const limiterRedis = createRedis(config, { failFast: true, name: 'bp-rate-limit' });
-  const limiter = redisRateLimiter(limiterRedis, pipelineKey(config, 'rate'), config.aws_calls_per_second);
-  const aws = instrumentAwsClients(deps.aws ?? createAwsClients(config), limiter);
+  const rateLimit = openRateLimiter(config, 'bp-rate-limit');
+  const aws = instrumentAwsClients(deps.aws ?? createAwsClients(config), rateLimit.limiter);
   const redis = createRedis(config, { name: 'bp-worker' });
   const blocking = createRedis(config, { name: 'bp-events' });
   const ctx: TaskContext = { config, db, aws, redis, logger, now: deps.now ?? (() => new Date()) };
@@ -145,7 +144,7 @@ export async function startWorkers(config: Config, deps: WorkerDeps = {}): Promi
       // Unreachable, the consumer's pending read never settles (ioredis keeps it queued): give it a second.
       await (reachable ? consumer.close() : Promise.race([consumer.close(), sleep(1000)]));
       await flow.close();
-      await Promise.all([closeRedis(flowRedis), closeRedis(redis), closeRedis(blocking), closeRedis(limiterRedis)]);
+      await Promise.all([closeRedis(flowRedis), closeRedis(redis), closeRedis(blocking), rateLimit.close()]);
       if (ownAws) aws.destroy();
       if (ownDb) await db.destroy();
     },

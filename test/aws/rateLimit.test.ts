@@ -12,7 +12,7 @@ import { ListJobsCommand } from '@aws-sdk/client-batch';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { createAwsClients } from '../../src/aws/clients';
-import { instrumentAwsClients, redisRateLimiter } from '../../src/pipeline/awsCalls';
+import { instrumentAwsClients, redisRateLimiter } from '../../src/aws/calls';
 import { metrics } from '../../src/pipeline/metrics';
 import type { CallRecord } from 'aws-batch-simulator';
 import { startHarness, type Harness } from '../pipeline/harness';

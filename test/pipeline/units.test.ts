@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import type { JobSummary } from '@aws-sdk/client-batch';
-import { operationName, redisRateLimiter } from '../../src/pipeline/awsCalls';
+import { operationName, redisRateLimiter } from '../../src/aws/calls';
 import { metrics } from '../../src/pipeline/metrics';
 import { summaryChanged } from '../../src/pipeline/summaryDiff';
 import { type JobEventFields, latestPerJob } from '../../src/store/jobEvents';

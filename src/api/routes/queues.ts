@@ -1,11 +1,12 @@
 /** Job queues: the activated set (ours) and every queue AWS knows. */
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
-import { paginateDescribeJobQueues } from '@aws-sdk/client-batch';
+import { allJobQueues } from '../../aws/batch';
+import { upstreamCall } from '../../aws/errors';
 import { activateQueue, deactivateQueue, listActivatedQueues, queueJobCounts, setForcedScaling } from '../../store/queues';
 import type { QueueDetails } from '../../types';
 import type { ApiDeps } from '../deps';
-import { HttpError, notFound } from '../errors';
+import { notFound } from '../errors';
 import { queueNameParam } from '../params';
 import { forcedScalingBodySchema, parseOr400 } from '../validation';
 
@@ -21,19 +22,12 @@ export function queueRoutes(router: Router, deps: ApiDeps, operatorOnly: Middlew
     ctx.body = await listActivatedQueues(db);
   });
 
-  /** Every queue AWS knows, with its state, from all DescribeJobQueues pages. */
+  /** Every queue AWS knows, with its state. */
   const awsQueues = async (): Promise<Map<string, { state: string | null; status: string | null }>> => {
-    const queues = new Map<string, { state: string | null; status: string | null }>();
-    try {
-      for await (const page of paginateDescribeJobQueues({ client: deps.aws.batch }, {})) {
-        for (const q of page.jobQueues ?? []) {
-          if (q.jobQueueName) queues.set(q.jobQueueName, { state: q.state ?? null, status: q.status ?? null });
-        }
-      }
-    } catch (err) {
-      throw new HttpError(502, `Batch DescribeJobQueues failed: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    return queues;
+    const queues = await upstreamCall('Batch', 'DescribeJobQueues', () => allJobQueues(deps.aws.batch));
+    return new Map(
+      queues.flatMap((q) => (q.jobQueueName ? [[q.jobQueueName, { state: q.state ?? null, status: q.status ?? null }]] : [])),
+    );
   };
 
   router.get('/api/v1/job_queues/all', async (ctx) => {

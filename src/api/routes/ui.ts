@@ -7,9 +7,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type Router from '@koa/router';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'koa';
 import send from 'koa-send';
+import { readS3Text } from '../../aws/s3';
 import type { Logger } from '../../log';
 import type { Config } from '../../config/schema';
 import type { ApiDeps } from '../deps';
@@ -65,12 +66,6 @@ function localIndexPage(config: UiConfig): IndexPage {
   };
 }
 
-async function fetchS3Object(s3: S3Client, bucket: string, key: string): Promise<string> {
-  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  if (!out.Body) throw new Error('empty object');
-  return out.Body.transformToString('utf8');
-}
-
 /** S3: fetched once at start-up with a few retries, like the Go original. */
 async function s3IndexPage(config: UiConfig, s3: S3Client, logger: Logger, retryDelayMs: number): Promise<IndexPage> {
   const bucket = config.frontend_assets_bucket ?? '';
@@ -78,7 +73,7 @@ async function s3IndexPage(config: UiConfig, s3: S3Client, logger: Logger, retry
   let lastError = 'frontend_assets_bucket / frontend_assets_key are not set';
   for (let attempt = 1; bucket && key && attempt <= 3; attempt++) {
     try {
-      const html = await fetchS3Object(s3, bucket, key);
+      const html = await readS3Text(s3, { bucket, key });
       return { get: async () => ({ html, found: true }) };
     } catch (err) {
       lastError = err instanceof Error ? err.message : String(err);

@@ -6,7 +6,7 @@
  * Schedule: every scale_period seconds. Retry: MAINTENANCE_RETRY (the next
  * period retries anything left anyway).
  */
-import { TerminateJobCommand } from '@aws-sdk/client-batch';
+import { terminateJobs } from '../../aws/batch';
 import { findTimedOutJobs, markTerminationRequested } from '../../store/jobs/maintenance';
 import type { TaskContext } from '../context';
 import { MAINTENANCE_QUEUE } from '../names';
@@ -16,15 +16,14 @@ export const TIMEOUT_REASON = 'Terminated by batchiepatchie: PYBATCH_TIMEOUT exc
 
 export async function killTimedOutJobs(ctx: TaskContext): Promise<{ terminated: string[]; failed: string[] }> {
   const jobs = await findTimedOutJobs(ctx.db, ctx.now());
+  const outcomes = await terminateJobs(ctx.aws.batch, jobs.map((job) => job.job_id), TIMEOUT_REASON);
   const terminated: string[] = [];
   const failed: string[] = [];
-  for (const job of jobs) {
-    try {
-      await ctx.aws.batch.send(new TerminateJobCommand({ jobId: job.job_id, reason: TIMEOUT_REASON }));
-      terminated.push(job.job_id);
-    } catch (err) {
-      failed.push(job.job_id);
-      ctx.logger.warn({ jobId: job.job_id, err: (err as Error).message }, 'TerminateJob failed for a timed-out job');
+  for (const [jobId, outcome] of outcomes) {
+    if (outcome === 'OK') terminated.push(jobId);
+    else {
+      failed.push(jobId);
+      ctx.logger.warn({ jobId, err: outcome }, 'TerminateJob failed for a timed-out job');
     }
   }
   await markTerminationRequested(ctx.db, terminated);

@@ -7,7 +7,7 @@
  */
 import { recordComputeEnvironmentState } from '../../store/eventLogs';
 import { listActivatedQueues } from '../../store/queues';
-import { computeEnvironmentsByQueue, describeComputeEnvironments } from '../computeEnvironments';
+import { computeEnvironmentsByQueue, describeComputeEnvironments } from '../../aws/batch';
 import type { TaskContext } from '../context';
 import { MAINTENANCE_QUEUE } from '../names';
 import { defineTask, MAINTENANCE_RETRY, SCHEDULED_KEEP } from '../task';

@@ -26,7 +26,7 @@ import {
 import type { Logger } from '../../log';
 import { listActivatedQueues } from '../../store/queues';
 import type { TaskInstanceInfo } from '../../types';
-import { computeEnvironmentsByQueue, describeComputeEnvironments } from '../computeEnvironments';
+import { computeEnvironmentsByQueue, describeComputeEnvironments } from '../../aws/batch';
 import type { TaskContext } from '../context';
 import { MAINTENANCE_QUEUE } from '../names';
 import { defineTask, MAINTENANCE_RETRY, SCHEDULED_KEEP } from '../task';

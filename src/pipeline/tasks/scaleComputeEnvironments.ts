@@ -10,7 +10,7 @@
 import { UpdateComputeEnvironmentCommand } from '@aws-sdk/client-batch';
 import { activeVcpusByQueue } from '../../store/jobs/maintenance';
 import { listActivatedQueues } from '../../store/queues';
-import { computeEnvironmentsByQueue, describeComputeEnvironments, matchesComputeEnvironment } from '../computeEnvironments';
+import { computeEnvironmentsByQueue, describeComputeEnvironments, matchesComputeEnvironment } from '../../aws/batch';
 import type { TaskContext } from '../context';
 import { MAINTENANCE_QUEUE } from '../names';
 import { defineTask, MAINTENANCE_RETRY, SCHEDULED_KEEP } from '../task';

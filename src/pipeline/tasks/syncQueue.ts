@@ -11,10 +11,10 @@
  * round marks nothing GONE unless every task of the round succeeded, and a
  * task failing for good abandons the round (frees its queue locks).
  */
-import { DescribeJobQueuesCommand, type JobSummary } from '@aws-sdk/client-batch';
+import type { JobSummary } from '@aws-sdk/client-batch';
 import { listJobsNeedingDescribe, listNonTerminalTopLevelJobIds } from '../../store/jobEvents';
 import { ACTIVE_STATUSES, AWS_JOB_STATUSES, type AwsJobStatus } from '../../domain/jobStatus';
-import type { ListJobsQuery } from '../batchCalls';
+import { describeJobQueues, type ListJobsQuery } from '../../aws/batch';
 import type { TaskContext } from '../context';
 import { metrics } from '../metrics';
 import { listQueries, reconcileListing, type ReconcileStats } from '../reconcileListing';
@@ -52,8 +52,7 @@ export interface SyncQueueResult extends Omit<ReconcileStats, 'changedIds' | 'fi
 /** True when AWS says the queue does not exist (deleted while still activated here). */
 async function queueIsUnknown(ctx: TaskContext, queue: string, err: unknown): Promise<boolean> {
   if ((err as { name?: string }).name !== 'ClientException') return false;
-  const res = await ctx.aws.batch.send(new DescribeJobQueuesCommand({ jobQueues: [queue] }));
-  return (res.jobQueues ?? []).length === 0;
+  return (await describeJobQueues(ctx.aws.batch, [queue])).length === 0;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
- * Every AWS call the pipeline makes goes through one SDK middleware that
- * (1) waits for a token of a Redis-backed bucket per operation, shared by all
- * worker processes (Config.aws_calls_per_second), and (2) counts the call:
+ * Every AWS call Batchiepatchie makes (pipeline and API) goes through one SDK
+ * middleware that (1) waits for a token of a Redis-backed bucket per
+ * operation, shared by all processes (Config.aws_calls_per_second), and
+ * (2) counts the call:
  * a Prometheus counter, and the per-task tally the task's log line reports
  * (AsyncLocalStorage, so concurrent tasks in one process keep their own).
  * The SDK's own retry (with back-off on throttling) sits outside this
@@ -9,8 +10,8 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Redis } from 'ioredis';
-import type { AwsClients } from '../aws/clients';
-import { metrics } from './metrics';
+import type { AwsClients } from './clients';
+import { awsMetrics as metrics } from './metrics';
 
 /** Calls per operation ("Batch.ListJobs") made inside one task. */
 export type CallTally = Map<string, number>;
@@ -108,9 +109,12 @@ type Stack = {
   ): void;
 };
 
-/** Adds the limiting + counting middleware to the Batch, ECS and EC2 clients (once per client). */
-export function instrumentAwsClients(clients: AwsClients, limiter: RateLimiter): AwsClients {
-  for (const client of [clients.batch, clients.ecs, clients.ec2]) {
+type SomeClients = Partial<Pick<AwsClients, 'batch' | 'ecs' | 'ec2' | 'logs' | 's3'>>;
+
+/** Adds the limiting + counting middleware to each client given (once per client). */
+export function instrumentAwsClients<T extends SomeClients>(clients: T, limiter: RateLimiter): T {
+  for (const client of [clients.batch, clients.ecs, clients.ec2, clients.logs, clients.s3]) {
+    if (!client) continue;
     const stack = client.middlewareStack as unknown as Stack & { identify?(): string[] };
     if (stack.identify?.().some((s) => s.startsWith('batchiepatchieCalls'))) continue;
     stack.add(

@@ -1,0 +1,141 @@
+/**
+ * AWS Batch calls: paginated listing, describing in chunks of 100, the queue
+ * and compute environment lookups, and terminating jobs. The clients passed in
+ * are rate-limited and counted (./calls).
+ */
+import {
+  DescribeComputeEnvironmentsCommand,
+  DescribeJobQueuesCommand,
+  DescribeJobsCommand,
+  ListJobsCommand,
+  TerminateJobCommand,
+  paginateDescribeJobQueues,
+  type BatchClient,
+  type ComputeEnvironmentDetail,
+  type JobDetail,
+  type JobQueueDetail,
+  type JobStatus as SdkJobStatus,
+  type JobSummary,
+  type ListJobsCommandInput,
+} from '@aws-sdk/client-batch';
+
+export const DESCRIBE_JOBS_MAX_IDS = 100;
+/** TerminateJob calls in flight at once for one terminateJobs call. */
+export const TERMINATE_CONCURRENCY = 8;
+
+export type ListJobsQuery =
+  | { jobQueue: string; jobStatus: SdkJobStatus }
+  | { jobQueue: string; afterCreatedAt: number }
+  | { arrayJobId: string; jobStatus: SdkJobStatus };
+
+/** Every page of one ListJobs query. */
+export async function listAllJobs(batch: BatchClient, query: ListJobsQuery): Promise<JobSummary[]> {
+  const input: ListJobsCommandInput =
+    'afterCreatedAt' in query
+      ? { jobQueue: query.jobQueue, filters: [{ name: 'AFTER_CREATED_AT', values: [String(query.afterCreatedAt)] }] }
+      : { ...query };
+  const out: JobSummary[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await batch.send(new ListJobsCommand({ ...input, nextToken }));
+    out.push(...(page.jobSummaryList ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return out;
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** fn over items with at most `limit` calls in flight; results in the items' order. */
+export async function mapWithConcurrency<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** Describes ids in chunks of 100, a few chunks at a time; jobs AWS no longer knows are simply absent. */
+export async function describeJobs(batch: BatchClient, ids: string[], parallel = 4): Promise<JobDetail[]> {
+  const described = await mapWithConcurrency(chunks([...new Set(ids)], DESCRIBE_JOBS_MAX_IDS), parallel, async (chunk) => {
+    const res = await batch.send(new DescribeJobsCommand({ jobs: chunk }));
+    return res.jobs ?? [];
+  });
+  return described.flat();
+}
+
+/**
+ * TerminateJob for each id, a few at a time. Each id maps to "OK" or AWS's own
+ * error message; nothing throws for a refused id.
+ */
+export async function terminateJobs(batch: BatchClient, ids: string[], reason: string): Promise<Map<string, string>> {
+  const unique = [...new Set(ids)];
+  const outcomes = await mapWithConcurrency(unique, TERMINATE_CONCURRENCY, async (jobId) => {
+    try {
+      await batch.send(new TerminateJobCommand({ jobId, reason }));
+      return 'OK';
+    } catch (err) {
+      return err instanceof Error && err.message ? err.message : String(err);
+    }
+  });
+  return new Map(unique.map((id, i) => [id, outcomes[i]]));
+}
+
+/** Every job queue AWS knows, from all DescribeJobQueues pages. */
+export async function allJobQueues(batch: BatchClient): Promise<JobQueueDetail[]> {
+  const out: JobQueueDetail[] = [];
+  for await (const page of paginateDescribeJobQueues({ client: batch }, {})) out.push(...(page.jobQueues ?? []));
+  return out;
+}
+
+/** The named queues AWS knows (an empty list: none of them). */
+export async function describeJobQueues(batch: BatchClient, queues: string[]): Promise<JobQueueDetail[]> {
+  const out: JobQueueDetail[] = [];
+  for (const part of chunks(queues, 100)) {
+    let nextToken: string | undefined;
+    do {
+      const res = await batch.send(new DescribeJobQueuesCommand({ jobQueues: part, nextToken }));
+      out.push(...(res.jobQueues ?? []));
+      nextToken = res.nextToken;
+    } while (nextToken);
+  }
+  return out;
+}
+
+/** Each queue's compute environments (ARNs or names as AWS returns them), in the queue's order. */
+export async function computeEnvironmentsByQueue(batch: BatchClient, queues: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const q of await describeJobQueues(batch, queues)) {
+    if (!q.jobQueueName) continue;
+    const order = [...(q.computeEnvironmentOrder ?? [])].sort((a, b) => (a.order ?? 0) - (b.order ?? 0));
+    out.set(q.jobQueueName, order.map((o) => o.computeEnvironment).filter((c): c is string => Boolean(c)));
+  }
+  return out;
+}
+
+export async function describeComputeEnvironments(batch: BatchClient, ces: string[]): Promise<ComputeEnvironmentDetail[]> {
+  const out: ComputeEnvironmentDetail[] = [];
+  for (const part of chunks([...new Set(ces)], 100)) {
+    let nextToken: string | undefined;
+    do {
+      const res = await batch.send(new DescribeComputeEnvironmentsCommand({ computeEnvironments: part, nextToken }));
+      out.push(...(res.computeEnvironments ?? []));
+      nextToken = res.nextToken;
+    } while (nextToken);
+  }
+  return out;
+}
+
+/** A detail matches a reference given as ARN or as name. */
+export function matchesComputeEnvironment(detail: ComputeEnvironmentDetail, ref: string): boolean {
+  return detail.computeEnvironmentArn === ref || detail.computeEnvironmentName === ref;
+}
