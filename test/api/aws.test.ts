@@ -10,6 +10,7 @@ import { runInNewContext } from 'node:vm';
 import { expect } from 'chai';
 import { DescribeJobsCommand } from '@aws-sdk/client-batch';
 import { createAwsClients, type AwsClients } from '../../src/aws/clients';
+import { awsMetrics } from '../../src/aws/metrics';
 import { mapJobDetail } from '../../src/pipeline/mapping';
 import { startSimulator, type CallRecord, type SimulatorHandle } from 'aws-batch-simulator';
 import { getJob } from '../../src/store/jobs/lookups';
@@ -308,6 +309,25 @@ describe('API: endpoints backed by AWS (simulator)', function () {
         expect(res.body.error).to.match(/^Batch DescribeJobQueues failed/);
       } finally {
         sim.faults.clear();
+      }
+    });
+
+    it("the API's AWS calls are counted and rate-limited like the pipeline's (aws_calls_per_second)", async () => {
+      const metric = async (m: typeof awsMetrics.awsCalls) =>
+        (await m.get()).values.find((v) => v.labels.operation === 'Batch.DescribeJobQueues')?.value ?? 0;
+      // One token a second, burst 1: of two requests at once, the second's call waits for the bucket.
+      const slow = await startTestApi({ config: { aws_endpoint: sim.endpoint, aws_calls_per_second: 1 } });
+      try {
+        const [callsBefore, waitsBefore] = [await metric(awsMetrics.awsCalls), await metric(awsMetrics.awsThrottleWaits)];
+        sim.counters.reset();
+        const answers = await Promise.all([1, 2].map(() => getJson(`${slow.url}/api/v1/job_queues/all`)));
+        expect(answers.map((a) => a.status)).to.deep.equal([200, 200]);
+        const made = counter('DescribeJobQueues');
+        expect(made).to.be.at.least(2);
+        expect((await metric(awsMetrics.awsCalls)) - callsBefore).to.equal(made);
+        expect((await metric(awsMetrics.awsThrottleWaits)) - waitsBefore).to.be.at.least(1);
+      } finally {
+        await slow.close();
       }
     });
 
