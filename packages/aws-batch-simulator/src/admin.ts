@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 import type { Counters, Faults } from './faults';
+import type { JobEventRule } from './jobEvents';
+import { SqsError } from './sqs';
 import { SimError, type SimModel } from './model';
 import { type WireRequest, type WireResponse, jsonResponse } from './protocols/common';
 
@@ -42,6 +44,9 @@ const faultsInput = z.object({
   throttleRate: z.number().min(0).max(1).optional(),
   errorRate: z.number().min(0).max(1).optional(),
   delayMs: z.number().min(0).max(600_000).optional(),
+  lossRate: z.number().min(0).max(1).optional(),
+  duplicateRate: z.number().min(0).max(1).optional(),
+  reorderRate: z.number().min(0).max(1).optional(),
   operations: z.array(z.string()).optional(),
 });
 
@@ -87,8 +92,8 @@ function body<S extends z.ZodType>(schema: S, req: WireRequest): z.infer<S> {
   return r.data;
 }
 
-export function handleAdmin(req: WireRequest, deps: { model: SimModel; faults: Faults; counters: Counters }): WireResponse {
-  const { model, faults, counters } = deps;
+export function handleAdmin(req: WireRequest, deps: { model: SimModel; faults: Faults; counters: Counters; rule: JobEventRule }): WireResponse {
+  const { model, faults, counters, rule } = deps;
   const route = `${req.method} ${req.url.pathname.replace(/\/+$/, '')}`;
   try {
     switch (route) {
@@ -119,6 +124,21 @@ export function handleAdmin(req: WireRequest, deps: { model: SimModel; faults: F
         return jsonResponse(200, model.createComputeEnvironment(body(ceInput, req)));
       case 'POST /_sim/job-queues':
         return jsonResponse(200, model.createJobQueue(body(queueInput, req)));
+      case 'GET /_sim/events':
+        return jsonResponse(200, { queue: rule.queue });
+      case 'PUT /_sim/events':
+        rule.route(body(z.object({ queue: z.string().min(1).nullable() }), req).queue);
+        return jsonResponse(200, { queue: rule.queue });
+      case 'DELETE /_sim/events':
+        rule.route(null);
+        return jsonResponse(200, { queue: null });
+      case 'POST /_sim/sqs/advance': {
+        // SQS runs on the wall clock: this moves it forward (visibility timeouts, retention) without waiting.
+        const { ms } = body(z.object({ ms: z.number().min(0) }), req);
+        model.sqs.skewMs += ms;
+        for (const q of model.sqs.queues.values()) q.wake();
+        return jsonResponse(200, { skewMs: model.sqs.skewMs });
+      }
       case 'GET /_sim/state':
         return jsonResponse(200, state(model));
       default:
@@ -127,7 +147,7 @@ export function handleAdmin(req: WireRequest, deps: { model: SimModel; faults: F
     }
   } catch (err) {
     if (err instanceof AdminError) return jsonResponse(err.status, { error: err.message });
-    if (err instanceof SimError || err instanceof RangeError) return jsonResponse(400, { error: err.message });
+    if (err instanceof SimError || err instanceof RangeError || err instanceof SqsError) return jsonResponse(400, { error: err.message });
     throw err;
   }
 }
@@ -153,6 +173,7 @@ function state(model: SimModel) {
     now: new Date(model.now()).toISOString(),
     process: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
     jobs: model.jobs.size,
+    sqs: [...model.sqs.queues.values()].map((q) => ({ name: q.name, url: model.sqs.urlOf(q), messages: q.messages.length })),
     queues: [...model.queues.values()].map((q) => ({ name: q.name, counts: model.statusCounts(q.name) })),
     computeEnvironments: [...model.computeEnvironments.values()].map((c) => ({
       name: c.name,

@@ -21,7 +21,7 @@ function usage(command: string, docs: string): string {
   const pad = ' '.repeat(command.length + 8);
   return `usage: ${command} [--port N] [--host H] [--seed S] [--scenario ${SCENARIOS.join('|')}] [--speed X]
 ${pad}[--retention-seconds N] [--throttle-rate R] [--error-rate R] [--delay-ms N]
-${pad}[--bulk-jobs N] [--bulk-active N]
+${pad}[--bulk-jobs N] [--bulk-active N] [--events-queue NAME]
 
   --port               port to listen on (default 4566; 0 = any free port)
   --host               address to bind (default 127.0.0.1)
@@ -34,6 +34,8 @@ ${pad}[--bulk-jobs N] [--bulk-active N]
   --delay-ms           delay added to every AWS call
   --bulk-jobs          finished jobs loaded by --scenario bulkLoad (default 1000000)
   --bulk-active        active jobs loaded by --scenario bulkLoad (default 1000)
+  --events-queue       SQS queue that gets a "Batch Job State Change" event for every job
+                       status change (created with a dead-letter queue NAME-dlq)
 
 Faults and counters can also be changed at run time: see ${docs}.`;
 }
@@ -66,6 +68,7 @@ function parse(args: string[]) {
       'delay-ms': { type: 'string' },
       'bulk-jobs': { type: 'string' },
       'bulk-active': { type: 'string' },
+      'events-queue': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -85,6 +88,7 @@ function parse(args: string[]) {
       errorRate: numberFlag(values['error-rate'], 'error-rate', 0, (n) => n >= 0 && n <= 1),
       delayMs: numberFlag(values['delay-ms'], 'delay-ms', 0, (n) => n >= 0 && n <= 600_000),
     },
+    eventsQueue: values['events-queue'],
     bulk: {
       finished: numberFlag(values['bulk-jobs'], 'bulk-jobs', 1_000_000, (n) => Number.isInteger(n) && n >= 0 && n <= 5_000_000),
       active: numberFlag(values['bulk-active'], 'bulk-active', 1_000, (n) => Number.isInteger(n) && n >= 0 && n <= 1_000_000),
@@ -103,7 +107,10 @@ Point any AWS SDK or the AWS CLI at it, with any region and dummy credentials:
   export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
   aws --endpoint-url ${e} batch describe-job-queues
   aws --endpoint-url ${e} batch list-jobs --job-queue ${firstQueue} --job-status RUNNING
-  aws --endpoint-url ${e} logs describe-log-streams --log-group-name /aws/batch/job`;
+  aws --endpoint-url ${e} logs describe-log-streams --log-group-name /aws/batch/job${
+    sim.events.queue() ? `
+Job state change events go to the SQS queue ${sim.model.sqs.urlOf(sim.model.sqs.find(sim.events.queue() as string))}` : ''
+  }`;
 }
 
 function untilSignal(): Promise<string> {

@@ -2,9 +2,12 @@
 import { Rng } from './rng';
 import type { FaultSettings } from './types';
 
-const NO_FAULTS: FaultSettings = { throttleRate: 0, errorRate: 0, delayMs: 0 };
+const NO_FAULTS: FaultSettings = { throttleRate: 0, errorRate: 0, delayMs: 0, lossRate: 0, duplicateRate: 0, reorderRate: 0 };
 
 export type FaultDecision = { delayMs: number; kind: 'throttle' | 'error' | null };
+
+/** What happens to one message entering an SQS queue (an event delivered by the rule, or SendMessage). */
+export type DeliveryFaultKind = 'lost' | 'duplicated' | 'reordered';
 
 export class Faults {
   private settings: FaultSettings = { ...NO_FAULTS };
@@ -17,7 +20,7 @@ export class Faults {
 
   set(f: Partial<FaultSettings>): void {
     const next = { ...this.settings, ...f };
-    for (const key of ['throttleRate', 'errorRate'] as const) {
+    for (const key of ['throttleRate', 'errorRate', 'lossRate', 'duplicateRate', 'reorderRate'] as const) {
       const v = next[key];
       if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new RangeError(`${key} must be a number between 0 and 1`);
     }
@@ -34,6 +37,26 @@ export class Faults {
 
   clear(): void {
     this.settings = { ...NO_FAULTS };
+  }
+
+  /**
+   * What happens to a message entering a queue, by its key: "Events.Delivery"
+   * (the job state change rule) or "SQS.SendMessage" / "SQS.SendMessageBatch".
+   */
+  decideDelivery(key: string): DeliveryFaultKind | null {
+    const s = this.settings;
+    if (!(s.lossRate || s.duplicateRate || s.reorderRate)) return null;
+    if (s.operations && s.operations.length > 0 && !s.operations.some((o) => matches(o, key))) return null;
+    const r = this.rng.next();
+    if (r < s.lossRate) return 'lost';
+    if (r < s.lossRate + s.duplicateRate) return 'duplicated';
+    if (r < s.lossRate + s.duplicateRate + s.reorderRate) return 'reordered';
+    return null;
+  }
+
+  /** Uniform in [0, 1), from the faults' own seeded stream. */
+  random(): number {
+    return this.rng.next();
   }
 
   /** What happens to this call ("Batch.ListJobs"). */
@@ -60,8 +83,8 @@ export interface CallRecord {
   fault: 'throttle' | 'error' | null;
 }
 
-/** Injected faults per operation. */
-export type FaultCounts = Record<string, { throttle: number; error: number }>;
+/** Injected faults per operation (messages: per delivery key, with how many were lost, duplicated, reordered). */
+export type FaultCounts = Record<string, { throttle: number; error: number; lost?: number; duplicated?: number; reordered?: number }>;
 
 /** The most recent calls kept in the log: enough for any test or bench round, bounded for a long-running demo. */
 export const CALL_LOG_LIMIT = 20_000;
@@ -75,7 +98,7 @@ const preciseNow = () => performance.timeOrigin + performance.now();
  */
 export class Counters {
   private counts = new Map<string, number>();
-  private faultCounts = new Map<string, { throttle: number; error: number }>();
+  private faultCounts = new Map<string, FaultCounts[string]>();
   private log: CallRecord[] = [];
   private dropped = 0;
 
@@ -98,6 +121,13 @@ export class Counters {
         this.log = this.log.slice(-CALL_LOG_LIMIT);
       }
     };
+  }
+
+  /** A delivery fault given to a message (not a call: no call record). */
+  deliveryFault(key: string, kind: DeliveryFaultKind): void {
+    const f = this.faultCounts.get(key) ?? { throttle: 0, error: 0 };
+    f[kind] = (f[kind] ?? 0) + 1;
+    this.faultCounts.set(key, f);
   }
 
   get(): Record<string, number> {

@@ -8,6 +8,8 @@ export { SimModel, JOB_LOG_GROUP, TIMING } from './model';
 export { SCENARIOS } from './scenarios';
 export { AWS_JOB_STATUSES, type AwsJobStatus } from './statuses';
 export type { CallRecord, FaultCounts } from './faults';
+export { JOB_STATE_CHANGE, jobStateChangeEvent, type BatchJobStateChangeEvent } from './jobEvents';
+export { SqsStore, SqsQueue, SqsError } from './sqs';
 export type {
   BulkLoadInput,
   CreateComputeEnvironmentInput,

@@ -29,6 +29,7 @@ import { JobLogWriter } from './jobLogs';
 import { LogStore } from './logStore';
 import { Rng } from './rng';
 import { S3Store } from './s3Store';
+import { SqsStore } from './sqs';
 import { ChunkedSortedList } from './sortedList';
 import type {
   BulkLoadInput,
@@ -55,6 +56,8 @@ export interface SimModelOptions {
 }
 
 type Listener = () => void;
+/** A job changed status: its DescribeJobs shape at that moment, and the simulated time. */
+export type JobStateListener = (detail: JobDetail, at: number) => void;
 
 export class SimModel {
   readonly region: string;
@@ -63,6 +66,7 @@ export class SimModel {
   readonly retentionMs: number;
   readonly logs = new LogStore();
   readonly s3 = new S3Store();
+  readonly sqs: SqsStore;
 
   readonly queues = new Map<string, SimQueue>();
   readonly infra: Infrastructure;
@@ -77,9 +81,11 @@ export class SimModel {
   private readonly finished = new ChunkedSortedList<SimJob>((a, b) => (a.stoppedAt ?? 0) - (b.stoppedAt ?? 0) || a.seq - b.seq);
   private readonly jobLogs: JobLogWriter;
   private readonly tickListeners: Listener[] = [];
+  private readonly jobStateListeners: JobStateListener[] = [];
 
   constructor(opts: SimModelOptions = {}) {
     this.region = opts.region ?? 'us-east-1';
+    this.sqs = new SqsStore(this.region);
     const origin = opts.origin ?? Date.now();
     this.clock = new SimClock(opts.clock ?? 'real', opts.speed ?? 1, origin);
     this.rng = new Rng(opts.seed ?? 1);
@@ -137,6 +143,24 @@ export class SimModel {
   /** Called after each simulated second (scenarios hook their trickle of jobs here). */
   onTick(listener: Listener): void {
     this.tickListeners.push(listener);
+  }
+
+  /**
+   * Called on every job status change (submission included), with the job as
+   * DescribeJobs shows it right then: what AWS Batch sends to EventBridge.
+   */
+  onJobStateChange(listener: JobStateListener): () => void {
+    this.jobStateListeners.push(listener);
+    return () => {
+      const i = this.jobStateListeners.indexOf(listener);
+      if (i >= 0) this.jobStateListeners.splice(i, 1);
+    };
+  }
+
+  private emitStateChange(job: SimJob): void {
+    if (this.jobStateListeners.length === 0) return;
+    const detail = jobDetail(this, job, -1);
+    for (const l of this.jobStateListeners) l(detail, this.time);
   }
 
   private nextExpiry(): number {
@@ -298,6 +322,7 @@ export class SimModel {
       job.statusSummary = [0, 0, 0, 0, 0, 0, 0];
     }
     this.schedule(job, this.time + TIMING.submittedToPending);
+    this.emitStateChange(job);
     return { jobId: job.id, jobArn: jobArn(this, job.id), jobName: job.name };
   }
 
@@ -370,6 +395,7 @@ export class SimModel {
       job.queue.runnableVcpus += job.vcpusNeeded;
       if (job.parent?.status === 'SUBMITTED') this.setStatus(job.parent, 'PENDING');
     }
+    this.emitStateChange(job);
     if (status === 'SUCCEEDED' || status === 'FAILED') {
       job.nextAt = NaN;
       if (!job.parent) this.finished.insert(job);
@@ -410,12 +436,12 @@ export class SimModel {
         // else: waits in PENDING until its dependencies end (dependencyEnded)
         break;
       case 'STARTING':
-        this.setStatus(job, 'RUNNING');
         job.startedAt = this.time;
         if (job.task) {
           job.task.lastStatus = 'RUNNING';
           job.task.startedAt = this.time;
         }
+        this.setStatus(job, 'RUNNING');
         this.jobLogs.begin(job, this.time, this.runMs(job));
         if (job.parent && job.parent.startedAt === undefined) job.parent.startedAt = this.time;
         // A job definition timeout cuts the attempt short.
@@ -442,6 +468,7 @@ export class SimModel {
       children.push(child);
       summary[STATUS_INDEX.PENDING]++;
       this.schedule(child, this.time + TIMING.pendingToRunnable);
+      this.emitStateChange(child);
     }
   }
 
@@ -542,6 +569,7 @@ export class SimModel {
       if (job.children.length === 0) {
         // Not spawned yet: the parent fails alone, no children ever appear.
         job.stoppedAt = this.time;
+        job.statusReason = reason;
         this.setStatus(job, 'FAILED');
       }
       if ((job.status as AwsJobStatus) === 'FAILED') job.statusReason = reason;

@@ -10,6 +10,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { handleAdmin } from './admin';
 import { type CallRecord, Counters, Faults } from './faults';
 import { SimModel } from './model';
+import { REORDER_HOLD_MS } from './sqs';
+
+/** A message held back by an out-of-order fault waits at least this long (ms). */
+const REORDER_MIN_HOLD_MS = 500;
 import { batchProtocol } from './protocols/batch';
 import { ApiError, type Protocol, type WireRequest, type WireResponse, jsonResponse } from './protocols/common';
 import { ec2Protocol } from './protocols/ec2';
@@ -17,17 +21,20 @@ import { ecsProtocol } from './protocols/ecs';
 import { jsonTargetFallback } from './protocols/jsonTarget';
 import { logsProtocol } from './protocols/logs';
 import { s3Protocol } from './protocols/s3';
+import { type SqsDelivery, sqsProtocol } from './protocols/sqs';
+import { JobEventRule } from './jobEvents';
 import { startScenario } from './scenarios';
 import type { SimulatorHandle, SimulatorOptions } from './types';
 
 const MAX_BODY = 16 * 1024 * 1024;
 const REAL_CLOCK_SYNC_MS = 100;
 
-function pickProtocol(req: WireRequest): Protocol {
+function pickProtocol(req: WireRequest, sqs: Protocol): Protocol {
   const target = req.headers['x-amz-target'];
   if (typeof target === 'string') {
     if (target.startsWith('AmazonEC2ContainerServiceV20141113.')) return ecsProtocol;
     if (target.startsWith('Logs_20140328.')) return logsProtocol;
+    if (target.startsWith('AmazonSQS.')) return sqs;
     return jsonTargetFallback;
   }
   if (req.url.pathname.startsWith('/v1/')) return batchProtocol;
@@ -83,6 +90,16 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   });
   const faults = new Faults(seed, opts.faults);
   const counters = new Counters();
+  /** Every message entering a queue passes here: the delivery faults (lost, duplicated, held back) apply. */
+  const deliver: SqsDelivery = (faultKey, queue, body, delaySeconds) => {
+    const kind = faults.decideDelivery(faultKey);
+    if (kind) counters.deliveryFault(faultKey, kind);
+    const holdMs = kind === 'reordered' ? Math.ceil(REORDER_MIN_HOLD_MS + faults.random() * (REORDER_HOLD_MS - REORDER_MIN_HOLD_MS)) : 0;
+    return model.sqs.send(model.sqs.find(queue), body, delaySeconds, kind, holdMs);
+  };
+  const sqs = sqsProtocol(deliver);
+  const rule = new JobEventRule(model, deliver);
+  if (opts.eventsQueue) rule.route(opts.eventsQueue);
   startScenario(model, opts.scenario ?? 'empty', opts.bulk);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -95,10 +112,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       wire = { method: req.method ?? 'GET', url, headers: req.headers, body: await readBody(req) };
       model.sync();
       if (url.pathname === '/_sim' || url.pathname.startsWith('/_sim/')) {
-        send(res, handleAdmin(wire, { model, faults, counters }), false);
+        send(res, handleAdmin(wire, { model, faults, counters, rule }), false);
         return;
       }
-      protocol = pickProtocol(wire);
+      protocol = pickProtocol(wire, sqs);
       const operation = protocol.operation(wire);
       const key = `${protocol.service}.${operation}`;
       counters.increment(key);
@@ -130,18 +147,23 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   });
   const port = (server.address() as AddressInfo).port;
   const host = opts.host && opts.host !== '0.0.0.0' && opts.host !== '::' ? opts.host : '127.0.0.1';
+  const endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  model.sqs.baseUrl = endpoint;
   // A bug in the model must not take the process down from a timer: log it, keep serving.
   const timer = (opts.clock ?? 'real') === 'real' ? setInterval(() => safeSync(model, opts.onModelError ?? reportToStderr), REAL_CLOCK_SYNC_MS) : undefined;
   timer?.unref();
 
   return {
-    endpoint: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    endpoint,
     port,
     model,
     faults: { set: (f) => faults.set(f), get: () => faults.get(), clear: () => faults.clear() },
     counters: { get: () => counters.get(), faults: () => counters.faults(), calls: () => counters.calls(), reset: () => counters.reset() },
+    events: { route: (queue) => rule.route(queue), queue: () => rule.queue },
     async stop() {
       if (timer) clearInterval(timer);
+      rule.route(null);
+      model.sqs.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -20,6 +20,12 @@ export interface SimulatorOptions {
   faults?: Partial<FaultSettings>;
   /** Size of the `bulkLoad` scenario (default 1,000,000 finished + 1,000 active). */
   bulk?: { finished?: number; active?: number };
+  /**
+   * Route every job state change to this SQS queue, as an EventBridge rule
+   * with an SQS target would ("Batch Job State Change" events). The queue is
+   * created (with defaults) when it does not exist yet.
+   */
+  eventsQueue?: string;
   /** Called when the real clock's timer fails to advance the model (a bug in it); the server keeps serving. Default: stderr. */
   onModelError?: (err: unknown) => void;
 }
@@ -31,6 +37,12 @@ export interface FaultSettings {
   errorRate: number;
   /** Delay added to every (selected) call. */
   delayMs: number;
+  /** Share (0..1) of messages entering an SQS queue that are lost (accepted, never stored). */
+  lossRate: number;
+  /** Share (0..1) of such messages stored twice (at-least-once delivery). */
+  duplicateRate: number;
+  /** Share (0..1) of such messages held back up to 2 s, so later ones overtake them. */
+  reorderRate: number;
   /** Limit faults to these keys ("Batch.ListJobs", or "Batch.*" for a whole service); all operations when absent/empty. */
   operations?: string[];
 }
@@ -50,6 +62,8 @@ export interface SimulatorHandle {
     /** Clears counts, fault counts and the call log. */
     reset(): void;
   };
+  /** The job state change rule: which SQS queue (if any) gets an event for every job status change. */
+  events: { route(queue: string | null): void; queue(): string | null };
   stop(): Promise<void>;
 }
 

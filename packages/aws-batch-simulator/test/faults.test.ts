@@ -118,7 +118,7 @@ describe('simulator: faults, counters, admin endpoint, unknown operations', () =
   it('sets faults, reads and resets counters, advances the clock and submits jobs over the admin endpoint', async () => {
     const e = t.sim.endpoint;
     const put = await fetch(`${e}/_sim/faults`, { method: 'PUT', body: JSON.stringify({ throttleRate: 0.25, operations: ['Batch.ListJobs'] }) });
-    expect(await put.json()).to.deep.equal({ throttleRate: 0.25, errorRate: 0, delayMs: 0, operations: ['Batch.ListJobs'] });
+    expect(await put.json()).to.deep.equal({ throttleRate: 0.25, errorRate: 0, delayMs: 0, lossRate: 0, duplicateRate: 0, reorderRate: 0, operations: ['Batch.ListJobs'] });
     expect(t.sim.faults.get().throttleRate).to.equal(0.25);
     const bad = await fetch(`${e}/_sim/faults`, { method: 'PUT', body: JSON.stringify({ throttleRate: 2 }) });
     expect(bad.status).to.equal(400);
