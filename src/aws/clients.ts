@@ -5,6 +5,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Config } from '../config/schema';
 
@@ -66,4 +67,28 @@ export function createAwsClients(config: AwsClientConfig): AwsClients {
       for (const client of Object.values(clients)) client.destroy();
     },
   };
+}
+
+/**
+ * The region of an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>,
+ * or the legacy https://<region>.queue.amazonaws.com/...); undefined for any other host.
+ */
+export function regionOfQueueUrl(url: string): string | undefined {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return undefined;
+  }
+  return /^sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(host)?.[1] ?? /^([a-z0-9-]+)\.queue\.amazonaws\.com(\.cn)?$/.exec(host)?.[1];
+}
+
+/**
+ * The client for `events_queue_url`: the same options as every other client
+ * (aws_endpoint, dummy credentials with it), signed for the queue's own region
+ * when its URL names one (a queue in another region than `region` works).
+ */
+export function createSqsClient(config: AwsClientConfig & { events_queue_url?: string }): SQSClient {
+  const region = (config.events_queue_url && !config.aws_endpoint && regionOfQueueUrl(config.events_queue_url)) || config.region;
+  return new SQSClient({ ...clientOptions({ ...config, region }) });
 }

@@ -36,6 +36,12 @@ export const CONFIG_DEFAULTS = {
   log_level: 'info',
 } satisfies Partial<Config>;
 
+/**
+ * sync_period's default when events_queue_url is set: events keep the mirror
+ * live, the round only reconciles what they missed (docs/pipeline.md).
+ */
+export const SYNC_PERIOD_WITH_EVENTS = 300;
+
 /** A complete Config for code paths (tests, demo) that build one without a file. */
 export function configWith(overrides: Partial<Config> & Pick<Config, 'database_name'>): Config {
   return {

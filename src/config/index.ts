@@ -8,7 +8,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { parse as parseToml } from 'toml';
 import type { Config } from './schema';
 import { checkRootCertificate } from './certificate';
-import { CONFIG_DEFAULTS } from './defaults';
+import { CONFIG_DEFAULTS, SYNC_PERIOD_WITH_EVENTS } from './defaults';
 import { coerceEnvValue, envOverrides, unusedEnvVariables } from './envOverrides';
 import { CONFIG_KEYS, envVarFor, isConfigKey, OBSOLETE_KEYS } from './keys';
 import { parsePasswordObject } from './password';
@@ -17,7 +17,7 @@ import { isS3Path, parseS3Path, readLocalText, type S3Location } from './source'
 import { substituteEnv } from './substitute';
 import { closestKey, validateConfig, type ValueSource } from './validate';
 
-export { CONFIG_DEFAULTS, configWith } from './defaults';
+export { CONFIG_DEFAULTS, SYNC_PERIOD_WITH_EVENTS, configWith } from './defaults';
 export { describeConfig } from './describe';
 export { CONFIG_KEYS, envVarFor } from './keys';
 
@@ -175,6 +175,10 @@ function mergeLayers(file: Record<string, unknown>, env: Record<string, unknown>
       values[key] = value;
       sources[key] = source;
     }
+  }
+  // With events from SQS the round reconciles: a longer default period (an explicit one stays).
+  if (values.events_queue_url !== undefined && values.events_queue_url !== '' && sources.sync_period === 'default') {
+    values.sync_period = SYNC_PERIOD_WITH_EVENTS;
   }
   // The local prefix has a default for the common case; with S3 assets only
   // an explicitly written prefix is a conflict.

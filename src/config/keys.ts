@@ -47,6 +47,7 @@ export const CONFIG_KEYS = {
   notify_secret: 'string',
   events_stream_max_length: 'integer',
   events_dead_letter_max_length: 'integer',
+  events_queue_url: 'string',
   log_level: 'string',
 } as const satisfies Record<keyof Config, KeyKind>;
 

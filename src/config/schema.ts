@@ -126,6 +126,14 @@ export const fieldSchema = z.strictObject({
   events_stream_max_length: z.int(expect('a positive integer')).positive(expect('a positive integer')),
   /** Job events the database refused, kept (the oldest go first). */
   events_dead_letter_max_length: z.int(expect('a positive integer')).positive(expect('a positive integer')),
+  /**
+   * SQS queue that an EventBridge rule fills with "Batch Job State Change"
+   * events; workers long-poll it (docs/pipeline.md#events-from-sqs).
+   */
+  events_queue_url: z
+    .url({ protocol: /^https?$/, ...expect('an SQS queue URL such as "https://sqs.us-east-1.amazonaws.com/123456789012/batch-events"') })
+    .refine((u) => URL.canParse(u) && /^\/[^/]+\/[A-Za-z0-9_-]{1,80}\/?$/.test(new URL(u).pathname), expect('an SQS queue URL such as "https://sqs.us-east-1.amazonaws.com/123456789012/batch-events"'))
+    .optional(),
   log_level: z.enum(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
     expect('one of fatal, error, warn, info, debug, trace, silent'),

@@ -1,6 +1,11 @@
 /** Prometheus metrics of the pipeline, on prom-client's default register (the API's /metrics shows them). */
+import { Gauge } from 'prom-client';
 import { awsMetrics } from '../aws/metrics';
-import { counter, histogram } from '../promRegistry';
+import { counter, histogram, once } from '../promRegistry';
+
+function gauge(name: string, help: string): Gauge<string> {
+  return once(name, () => new Gauge({ name, help }));
+}
 
 const SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
 
@@ -25,6 +30,21 @@ export const metrics = {
   eventsApplied: counter('batchiepatchie_job_events_applied_total', 'Job state change events applied (written or superseded)'),
   eventsWritten: counter('batchiepatchie_job_events_written_total', 'Job rows written by events'),
   eventsDeadLettered: counter('batchiepatchie_job_events_dead_lettered_total', 'Job events the database refused (kept in the dead-letter stream)'),
+  queueReceived: counter('batchiepatchie_events_queue_messages_received_total', 'Messages received from events_queue_url (redeliveries included)'),
+  queueApplied: counter('batchiepatchie_events_queue_messages_applied_total', 'Messages from events_queue_url applied to the mirror and deleted'),
+  queueSkipped: counter(
+    'batchiepatchie_events_queue_messages_skipped_total',
+    'Messages from events_queue_url deleted unapplied: not a job state change, or no job name',
+  ),
+  queueRejected: counter(
+    'batchiepatchie_events_queue_messages_rejected_total',
+    'Messages from events_queue_url left for the redrive policy: malformed, or refused by the database',
+    ['reason'],
+  ),
+  queueOldestAge: gauge(
+    'batchiepatchie_events_queue_oldest_message_age_seconds',
+    'Age of the oldest message in the latest batch received from events_queue_url (0 when the queue was empty)',
+  ),
   eventBatchDuration: histogram(
     'batchiepatchie_job_event_batch_duration_seconds',
     'Duration of applying one batch of job events',

@@ -11,7 +11,8 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FlowProducer, Worker, type Job } from 'bullmq';
 import type { Knex } from 'knex';
-import { createAwsClients, type AwsClients } from '../aws/clients';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { createAwsClients, createSqsClient, type AwsClients } from '../aws/clients';
 import { createLogger, repeatedWarnings, type Logger } from '../log';
 import { createDb } from '../store/db';
 import type { Config } from '../config/schema';
@@ -23,10 +24,13 @@ import { MAINTENANCE_QUEUE, SYNC_QUEUE, type PipelineQueueName } from './names';
 import { isSwitchedOn, type TaskDefinition, type TaskRun } from './task';
 import { taskNamed } from './tasks';
 import { startJobEventConsumer } from './tasks/applyJobEvents';
+import { startEventQueueConsumer } from './tasks/readEventQueue';
 
 export interface WorkerDeps {
   db?: Knex;
   aws?: AwsClients;
+  /** The client for events_queue_url (default: built from the config). */
+  sqs?: SQSClient;
   logger?: Logger;
   /** AWS-time "now" for timeouts (tests: the simulator's manual clock). */
   now?: () => Date;
@@ -130,6 +134,9 @@ export async function startWorkers(config: Config, deps: WorkerDeps = {}): Promi
   for (const w of workers) w.on('error', (err) => warnRepeated({ err: err.message, queue: w.name }, 'worker error'));
   const consumerName = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const consumer = startJobEventConsumer(ctx, blocking, consumerName);
+  const ownSqs = !deps.sqs;
+  const sqs = config.events_queue_url ? (deps.sqs ?? createSqsClient(config)) : undefined;
+  const queueConsumer = sqs && config.events_queue_url ? startEventQueueConsumer(ctx, sqs, config.events_queue_url) : undefined;
   logger.info({ concurrency: config.worker_concurrency, consumer: consumerName }, 'pipeline workers started');
 
   return {
@@ -141,6 +148,8 @@ export async function startWorkers(config: Config, deps: WorkerDeps = {}): Promi
       const reachable = redis.status === 'ready';
       if (!reachable) logger.warn('Redis unreachable: closing the workers without waiting for it');
       await Promise.all(workers.map((w) => w.close(!reachable)));
+      await queueConsumer?.close();
+      if (ownSqs) sqs?.destroy();
       // Unreachable, the consumer's pending read never settles (ioredis keeps it queued): give it a second.
       await (reachable ? consumer.close() : Promise.race([consumer.close(), sleep(1000)]));
       await flow.close();

@@ -24,6 +24,7 @@ import type { Config } from '../config/schema';
 
 export const DEMO_DATABASE = 'batchiepatchie_demo';
 export const DEMO_REDIS_PREFIX = 'batchiepatchie-demo';
+export const DEMO_EVENTS_QUEUE = 'batchiepatchie-demo-events';
 export const FRONTEND_DIST = path.resolve(__dirname, '../../frontend/dist');
 
 export interface DemoStackOptions {
@@ -32,6 +33,12 @@ export interface DemoStackOptions {
   simulator?: SimulatorOptions;
   /** Activate every queue the simulator knows (default), only these, or none. */
   activate?: 'all' | string[];
+  /**
+   * Job state change events through the simulator's SQS (default true): its
+   * rule fills DEMO_EVENTS_QUEUE and the workers read it (events_queue_url),
+   * so jobs move live, as with an EventBridge rule in AWS.
+   */
+  events?: boolean;
   /** Runs once the simulator is up, before anything reads it (tests create their queues here). */
   prepare?: (sim: SimulatorHandle) => void | Promise<void>;
   logger?: Logger;
@@ -70,10 +77,12 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
   const closers: Array<() => Promise<unknown>> = [];
   try {
     const onModelError = opts.logger ? (err: unknown) => opts.logger?.error({ err }, 'simulator model failed to advance') : undefined;
-    const sim = await startSimulator({ scenario: 'demo', onModelError, ...opts.simulator });
+    const events = opts.events ?? true;
+    const sim = await startSimulator({ scenario: 'demo', onModelError, ...(events ? { eventsQueue: DEMO_EVENTS_QUEUE } : {}), ...opts.simulator });
     closers.push(() => sim.stop());
     await opts.prepare?.(sim);
-    const config: Config = { ...opts.config, aws_endpoint: sim.endpoint };
+    const eventsQueueUrl = events ? sim.model.sqs.urlOf(sim.model.sqs.find(sim.events.queue() ?? DEMO_EVENTS_QUEUE)) : undefined;
+    const config: Config = { ...opts.config, aws_endpoint: sim.endpoint, ...(eventsQueueUrl ? { events_queue_url: eventsQueueUrl } : {}) };
 
     const db = createDb(config);
     closers.push(() => db.destroy());
@@ -268,7 +277,12 @@ export async function runDemo(args: string[]): Promise<void> {
         '',
         `  database  ${config.database_name} on ${config.database_host}:${config.database_port}`,
         `  AWS       simulator at ${stack.sim.endpoint} (queues: ${queueNames(stack.sim).join(', ')})`,
-        `  sync      every ${config.sync_period}s; jobs appear and move within seconds`,
+        ...(stack.config.events_queue_url
+          ? [
+              `  events    SQS ${stack.config.events_queue_url} (as an EventBridge rule fills it): jobs move live`,
+              `  sync      every ${config.sync_period}s, reconciling what events missed and describing new jobs`,
+            ]
+          : [`  sync      every ${config.sync_period}s; jobs appear and move within seconds`]),
         '',
         '  Ctrl-C stops everything.',
         '',

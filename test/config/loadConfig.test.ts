@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { CONFIG_DEFAULTS, ConfigError, loadConfig } from '../../src/config';
+import { CONFIG_DEFAULTS, ConfigError, SYNC_PERIOD_WITH_EVENTS, loadConfig } from '../../src/config';
+import { regionOfQueueUrl } from '../../src/aws/clients';
 import { knexSettings } from '../../src/store/db';
 import { configError, MINIMAL_TOML, problemAbout, SEED_TOML, tempDir, warnings } from './helpers';
 
@@ -37,6 +38,22 @@ describe('config: loading a file', () => {
       auth_mode: 'none',
     });
     expect(config.aws_endpoint).to.equal(undefined);
+  });
+
+  it('with events_queue_url, sync_period defaults to the reconciliation period; an explicit one (file or env) stays', async () => {
+    const url = 'https://sqs.eu-west-1.amazonaws.com/123456789012/batch-events';
+    const withEvents = await loadConfig({ path: tmp.write('events.toml', `${MINIMAL_TOML}\nevents_queue_url = "${url}"\n`), env: {} });
+    expect(withEvents).to.include({ events_queue_url: url, sync_period: SYNC_PERIOD_WITH_EVENTS });
+    expect(SYNC_PERIOD_WITH_EVENTS).to.equal(300);
+    const explicit = await loadConfig({ path: tmp.write('events30.toml', `${MINIMAL_TOML}\nevents_queue_url = "${url}"\nsync_period = 30\n`), env: {} });
+    expect(explicit.sync_period).to.equal(30);
+    const fromEnv = await loadConfig({ path: tmp.write('events-env.toml', MINIMAL_TOML), env: { BATCHIEPATCHIE_EVENTS_QUEUE_URL: url, BATCHIEPATCHIE_SYNC_PERIOD: '60' } });
+    expect(fromEnv).to.include({ events_queue_url: url, sync_period: 60 });
+    const without = await loadConfig({ path: tmp.write('no-events.toml', MINIMAL_TOML), env: {} });
+    expect(without.sync_period).to.equal(30);
+    // The queue's own region signs its calls (a queue in another region than \`region\` works).
+    expect(regionOfQueueUrl(url)).to.equal('eu-west-1');
+    expect(regionOfQueueUrl('http://127.0.0.1:4566/123456789012/batch-events')).to.equal(undefined);
   });
 
   it('loads a file that sets every new key', async () => {

@@ -56,7 +56,7 @@ describe('batchiepatchie demo (the command)', function () {
     await redis.cleanup();
   });
 
-  it('prints the URL, jobs appear and move there within seconds, and Ctrl-C stops everything', async () => {
+  it('prints the URL, runs with events from SQS on, jobs appear and move there within seconds, and Ctrl-C stops everything', async () => {
     const run = runDemo(['--port', '0'], {
       BATCHIEPATCHIE_DATABASE_NAME: dbName,
       BATCHIEPATCHIE_REDIS_PREFIX: redis.prefix,
@@ -67,6 +67,8 @@ describe('batchiepatchie demo (the command)', function () {
     children.push(run.child);
     const url = await waitFor(() => /running:\s+(http:\/\/\S+?)\/?\s/.exec(run.out())?.[1], () => `the URL in:\n${run.out()}`, 60_000, run);
 
+    // Events are on by default: the simulator's rule fills an SQS queue the workers read.
+    expect(run.out()).to.match(/events\s+SQS http:\/\/127\.0\.0\.1:\d+\/123456789012\/batchiepatchie-demo-events/);
     const index = await fetch(`${url}/`);
     expect(index.status).to.equal(200);
     expect(await index.text()).to.contain('<div id="root">');

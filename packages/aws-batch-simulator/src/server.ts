@@ -109,7 +109,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     let fault: CallRecord['fault'] = null;
     try {
       const url = new URL(req.url ?? '/', 'http://simulator');
-      wire = { method: req.method ?? 'GET', url, headers: req.headers, body: await readBody(req) };
+      const gone = new AbortController();
+      res.on('close', () => {
+        if (!res.writableFinished) gone.abort();
+      });
+      wire = { method: req.method ?? 'GET', url, headers: req.headers, body: await readBody(req), signal: gone.signal };
       model.sync();
       if (url.pathname === '/_sim' || url.pathname.startsWith('/_sim/')) {
         send(res, handleAdmin(wire, { model, faults, counters, rule }), false);

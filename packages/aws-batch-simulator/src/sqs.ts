@@ -265,9 +265,28 @@ export class SqsStore {
   }
 
   /** ReceiveMessage: waits up to `waitSeconds` for a message when none is visible (long polling). */
-  async receive(q: SqsQueue, max: number, visibilitySeconds: number | undefined, waitSeconds: number | undefined, attributeNames: string[]): Promise<ReceivedMessage[]> {
+  async receive(
+    q: SqsQueue,
+    max: number,
+    visibilitySeconds: number | undefined,
+    waitSeconds: number | undefined,
+    attributeNames: string[],
+    signal?: AbortSignal,
+  ): Promise<ReceivedMessage[]> {
     const deadline = Date.now() + (waitSeconds ?? q.attributes.ReceiveMessageWaitTimeSeconds) * 1000;
+    const onAbort = () => q.wake();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await this.poll(q, max, visibilitySeconds, deadline, attributeNames, signal);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async poll(q: SqsQueue, max: number, visibilitySeconds: number | undefined, deadline: number, attributeNames: string[], signal?: AbortSignal): Promise<ReceivedMessage[]> {
     for (;;) {
+      // A caller gone away receives nothing (its messages stay visible for others).
+      if (signal?.aborted) return [];
       const got = this.receiveNow(q, max, visibilitySeconds, attributeNames);
       const left = deadline - Date.now();
       if (got.length > 0 || left <= 0 || this.closed) return got;

@@ -96,6 +96,19 @@ describe('simulator: SQS (JSON 1.0) and job state change events', () => {
     expect(rx && tx && rx.startedAt < tx.startedAt && rx.endedAt >= tx.endedAt, 'the receive spanned the send').to.equal(true);
   });
 
+  it('ends a long poll whose caller went away without taking a message from the others', async () => {
+    const url = await createQueue('abandoned');
+    const abort = new AbortController();
+    const gone = sqs.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 20 }), { abortSignal: abort.signal }).catch((e: Error) => e.name);
+    while (!t.sim.model.sqs.find('abandoned').waiters.size) await new Promise((r) => setTimeout(r, 5));
+    abort.abort();
+    expect(await gone).to.equal('AbortError');
+    while (t.sim.model.sqs.find('abandoned').waiters.size) await new Promise((r) => setTimeout(r, 5));
+    await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'for the next caller' }));
+    const [m] = await receive(url);
+    expect(m.Attributes?.ApproximateReceiveCount, 'first received now').to.equal('1');
+  });
+
   it('hides a received message for its visibility timeout, then redelivers it with a new receipt; stale receipts delete nothing', async () => {
     const url = await createQueue('vis', { VisibilityTimeout: '30' });
     await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'job' }));

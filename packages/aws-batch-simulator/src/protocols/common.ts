@@ -8,6 +8,8 @@ export interface WireRequest {
   url: URL;
   headers: IncomingHttpHeaders;
   body: Buffer;
+  /** Aborted when the caller goes away before the answer (a long poll then receives nothing). */
+  signal?: AbortSignal;
 }
 
 export interface WireResponse {

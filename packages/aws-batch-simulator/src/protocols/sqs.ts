@@ -93,7 +93,7 @@ function eachEntry<E extends { Id: string }, R extends object>(entries: E[], fn:
   return { Successful, Failed };
 }
 
-async function handleOperation(op: string, body: Record<string, unknown>, model: SimModel, deliver: SqsDelivery): Promise<unknown> {
+async function handleOperation(op: string, body: Record<string, unknown>, model: SimModel, deliver: SqsDelivery, signal?: AbortSignal): Promise<unknown> {
   const sqs = model.sqs;
   switch (op) {
     case 'CreateQueue': {
@@ -144,7 +144,7 @@ async function handleOperation(op: string, body: Record<string, unknown>, model:
       }
       const q = sqs.find(input.QueueUrl);
       const wanted = [...(input.AttributeNames ?? []), ...(input.MessageSystemAttributeNames ?? [])];
-      const Messages = await sqs.receive(q, max, input.VisibilityTimeout, input.WaitTimeSeconds, wanted);
+      const Messages = await sqs.receive(q, max, input.VisibilityTimeout, input.WaitTimeSeconds, wanted, signal);
       return Messages.length ? { Messages } : {};
     }
     case 'DeleteMessage': {
@@ -188,7 +188,7 @@ export function sqsProtocol(deliver: SqsDelivery): Protocol {
     async handle(op, req, model) {
       const body = parseJsonBody(req, 'SerializationException');
       try {
-        return jsonResponse(200, await handleOperation(op, body, model, deliver), AMZ_JSON_1_0);
+        return jsonResponse(200, await handleOperation(op, body, model, deliver, req.signal), AMZ_JSON_1_0);
       } catch (err) {
         if (err instanceof SqsError) throw new SqsApiError(err.status, err.code, err.message, err.queryCode);
         throw err;

@@ -1,0 +1,230 @@
+/**
+ * readEventQueue — job state change events from SQS (`events_queue_url`),
+ * filled by an EventBridge rule (docs/pipeline.md#events-from-sqs).
+ *
+ * Schedule: continuous, when events_queue_url is set — every worker process
+ * runs RECEIVERS long polls (20 s) of the queue; what they receive within a
+ * few milliseconds is applied as one batch, through the same ordered write as
+ * notify's events (store/jobEvents.ts: per job the most advanced event wins,
+ * and an event never moves a row backwards, whichever worker applies it and
+ * in whatever order the queue delivers). Events are hints: status and times
+ * only; the next sync round describes the rest.
+ *
+ * Retry: a message is deleted only after the statement that applied it has
+ * committed. A worker that dies, or a database that fails, leaves its
+ * messages to come back after the queue's visibility timeout (to this or
+ * another worker); applying one twice changes nothing. A malformed message
+ * (not JSON, not a job event) and one the database refuses are logged, counted
+ * and never deleted: the queue's redrive policy moves them to its dead-letter
+ * queue after maxReceiveCount receives. Well-formed messages that are not job
+ * state changes, or carry no job name, are deleted unapplied (skipped).
+ */
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { applyJobEventRows, type JobEventRow } from '../../store/jobEvents';
+import type { TaskContext } from '../context';
+import { InvalidJobEventError, JOB_EVENT_DETAIL_TYPE, lacksJobName, parseJobEvent } from '../jobEvents';
+import { metrics } from '../metrics';
+import { isDataError } from './applyJobEvents';
+
+/** Concurrent long polls per worker process (each returns up to 10 messages). */
+export const RECEIVERS = 4;
+export const WAIT_SECONDS = 20;
+/** Messages received this soon after a batch's first one join it. */
+export const GATHER_MS = 20;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What a message is: events to apply, nothing to apply (skipped), or malformed (with why). */
+export type DecodedMessage = { kind: 'events'; rows: JobEventRow[] } | { kind: 'skip'; why: string } | { kind: 'malformed'; problem: string };
+
+/** A raw job description (what DescribeJobs returns), as notify also takes inside `detail`. */
+function looksLikeJobDetail(v: Record<string, unknown>): boolean {
+  return typeof v.jobId === 'string' && typeof v.status === 'string' && !('detail' in v);
+}
+
+function decodeOne(value: unknown, index: number): JobEventRow | 'skip' {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidJobEventError(index, 'not a JSON object');
+  const obj = value as Record<string, unknown>;
+  const event = looksLikeJobDetail(obj) ? { detail: obj } : obj;
+  const type = (event as Record<string, unknown>)['detail-type'];
+  // Another kind of event (a broader rule): not ours to apply, not malformed either.
+  if (type !== undefined && type !== JOB_EVENT_DETAIL_TYPE) return 'skip';
+  if (lacksJobName(event)) return 'skip';
+  const stored = parseJobEvent(event, index);
+  return { fields: stored.f, eventTime: stored.t };
+}
+
+/**
+ * A message body: an EventBridge "Batch Job State Change" envelope, a raw job
+ * description, or an array of either.
+ */
+export function decodeMessageBody(body: string | undefined): DecodedMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(body ?? '');
+  } catch {
+    return { kind: 'malformed', problem: 'body is not JSON' };
+  }
+  const items = Array.isArray(value) ? value : [value];
+  if (items.length === 0) return { kind: 'malformed', problem: 'an empty array' };
+  try {
+    const rows = items.map(decodeOne).filter((r): r is JobEventRow => r !== 'skip');
+    return rows.length ? { kind: 'events', rows } : { kind: 'skip', why: 'not a job state change with a job name' };
+  } catch (err) {
+    if (err instanceof InvalidJobEventError) return { kind: 'malformed', problem: err.message };
+    throw err;
+  }
+}
+
+export interface EventQueueConsumer {
+  close(): Promise<void>;
+}
+
+interface Received {
+  message: Message;
+  decoded: DecodedMessage;
+}
+
+export function startEventQueueConsumer(ctx: TaskContext, sqs: SQSClient, queueUrl: string): EventQueueConsumer {
+  const log = ctx.logger.child({ task: 'readEventQueue' });
+  const abort = new AbortController();
+  let stopping = false;
+  let waiting: { items: Received[]; done: Promise<void> } | null = null;
+
+  const deleteMessages = async (messages: Message[]) => {
+    for (let i = 0; i < messages.length; i += 10) {
+      const chunk = messages.slice(i, i + 10);
+      const out = await sqs.send(
+        new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: chunk.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle })) }),
+      );
+      // A failed delete only means a redelivery later (applying it again changes nothing).
+      for (const f of out.Failed ?? []) log.warn({ code: f.Code, err: f.Message }, 'deleting an applied message failed; it will come back and be applied again');
+    }
+  };
+
+  /** One statement for the batch; if the database refuses the data, message by message (the refused ones stay). */
+  const write = async (items: Received[]): Promise<Received[]> => {
+    const rows = items.flatMap((r) => (r.decoded.kind === 'events' ? r.decoded.rows : []));
+    try {
+      await applyJobEventRows(ctx.db, rows);
+      return items;
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      const committed: Received[] = [];
+      for (const item of items) {
+        try {
+          if (item.decoded.kind === 'events') await applyJobEventRows(ctx.db, item.decoded.rows);
+          committed.push(item);
+        } catch (single) {
+          if (!isDataError(single)) throw single;
+          metrics.queueRejected.inc({ reason: 'refused' });
+          log.error(
+            { messageId: item.message.MessageId, receiveCount: item.message.Attributes?.ApproximateReceiveCount, err: (single as Error).message.split(' - ').pop() },
+            'job event refused by the database: left for the dead-letter queue',
+          );
+        }
+      }
+      return committed;
+    }
+  };
+
+  const applyBatch = async (items: Received[]) => {
+    const end = metrics.eventBatchDuration.startTimer();
+    const usable = items.filter((r) => {
+      if (r.decoded.kind !== 'malformed') return true;
+      metrics.queueRejected.inc({ reason: 'malformed' });
+      log.warn(
+        { messageId: r.message.MessageId, receiveCount: r.message.Attributes?.ApproximateReceiveCount, problem: r.decoded.problem },
+        'malformed message in the events queue: left for the dead-letter queue',
+      );
+      return false;
+    });
+    const committed = await write(usable);
+    await deleteMessages(committed.map((r) => r.message));
+    end();
+    for (const r of committed) {
+      if (r.decoded.kind === 'events') metrics.queueApplied.inc();
+      else metrics.queueSkipped.inc();
+    }
+    log.debug({ messages: items.length, deleted: committed.length }, 'applied events from the queue');
+  };
+
+  /** Gathers what the receivers bring within GATHER_MS into one batch; resolves once it is applied (or failed). */
+  const submit = (items: Received[]): Promise<void> => {
+    if (waiting) {
+      waiting.items.push(...items);
+      return waiting.done;
+    }
+    const batch: { items: Received[]; done: Promise<void> } = { items: [...items], done: Promise.resolve() };
+    batch.done = (async () => {
+      await sleep(GATHER_MS);
+      waiting = null;
+      await applyBatch(batch.items);
+    })();
+    waiting = batch;
+    return batch.done;
+  };
+
+  const receiveOnce = async () => {
+    const out = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: WAIT_SECONDS,
+        MessageSystemAttributeNames: ['SentTimestamp', 'ApproximateReceiveCount'],
+      }),
+      { abortSignal: abort.signal },
+    );
+    const messages = out.Messages ?? [];
+    if (messages.length === 0) {
+      metrics.queueOldestAge.set(0);
+      return;
+    }
+    metrics.queueReceived.inc(messages.length);
+    const sent = messages.map((m) => Number(m.Attributes?.SentTimestamp)).filter(Number.isFinite);
+    if (sent.length) metrics.queueOldestAge.set(Math.max(0, (Date.now() - Math.min(...sent)) / 1000));
+    await submit(messages.map((message) => ({ message, decoded: decodeMessageBody(message.Body) })));
+  };
+
+  const receiver = async (n: number) => {
+    let failures = 0;
+    while (!stopping) {
+      try {
+        await receiveOnce();
+        failures = 0;
+      } catch (err) {
+        if (stopping) break;
+        failures++;
+        const full = (err as Error).message ?? String(err);
+        log.warn({ receiver: n, err: full.includes(' - ') ? full.slice(full.lastIndexOf(' - ') + 3) : full, failures }, 'reading the events queue failed; retrying');
+        await sleep(Math.min(10_000, 200 * 2 ** Math.min(failures, 6)) * (0.5 + Math.random() / 2));
+      }
+    }
+  };
+
+  const receivers = Array.from({ length: RECEIVERS }, (_, n) => receiver(n));
+  void checkRedrivePolicy(sqs, queueUrl, log);
+  log.info({ queueUrl, receivers: RECEIVERS }, 'reading job state change events from SQS');
+
+  return {
+    async close() {
+      stopping = true;
+      // Long polls end now; a batch being applied is finished (and its messages deleted) first.
+      abort.abort();
+      await Promise.all(receivers);
+      await waiting?.done.catch(() => undefined);
+    },
+  };
+}
+
+/** Without a redrive policy a malformed message would come back for ever: say so once, at start. */
+async function checkRedrivePolicy(sqs: SQSClient, queueUrl: string, log: TaskContext['logger']): Promise<void> {
+  try {
+    const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }));
+    if (!out.Attributes?.RedrivePolicy) {
+      log.warn({ queueUrl }, 'the events queue has no redrive policy: a malformed message will be received again and again; give it a dead-letter queue (docs/pipeline.md)');
+    }
+  } catch (err) {
+    log.warn({ queueUrl, err: (err as Error).message }, 'could not read the events queue attributes');
+  }
+}
