@@ -52,6 +52,10 @@ export async function startUiStack(
       },
       simulator: { port: 0, scenario: 'empty', clock: 'manual', ...opts.simulator },
       activate: opts.activate ?? [],
+      // The pages are checked against described rows (log stream, resources) at each status:
+      // with events on, a status can arrive before the describe that fills those. The events
+      // path has its own end-to-end tests (test/pipeline/eventQueue.test.ts); the demo runs it.
+      events: false,
       prepare: opts.setup,
     });
   } catch (err) {

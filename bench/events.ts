@@ -1,0 +1,227 @@
+/**
+ * Events benchmark (npm run bench:events): how fresh the mirror is, and what
+ * it costs in AWS calls, with (a) polling only at the default sync_period
+ * (30 s) vs (b) job state change events from SQS + reconciliation at the
+ * default period with events (300 s), on the same workload in the same run.
+ *
+ * Workload, per mode (a fresh simulator on the real clock, database and Redis
+ * prefix each): 1,000 active jobs in one queue, changing state at about 50 a
+ * second — 1,000 jobs submitted at the start with runs of 10-120 s, then
+ * 8.33 jobs a second with 110 s runs (6 changes each: SUBMITTED, PENDING,
+ * RUNNABLE, STARTING, RUNNING, SUCCEEDED). Two worker sets and a scheduler, in
+ * this process, with the default aws_calls_per_second.
+ *
+ * Freshness: from a job's state change in the simulator (its rule's listener,
+ * wall clock) to the mirror showing that status or a later one, read from the
+ * database the API serves every 20 ms (so figures include up to 20 ms of
+ * polling). Changes during the window are counted; after it, the run waits
+ * for the last of them (a change not seen by then is reported as missed).
+ * AWS calls: the simulator's counters over the window, per hour.
+ *
+ * Env: BENCH_EVENTS_WINDOW_A (s, default 120), BENCH_EVENTS_WINDOW_B (s,
+ * default 300: one reconciliation round falls in it), BENCH_EVENTS_WARMUP (s, 20).
+ */
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import type { Knex } from 'knex';
+import { startSimulator, type SimulatorHandle } from 'aws-batch-simulator';
+import { CONFIG_DEFAULTS, SYNC_PERIOD_WITH_EVENTS, configWith } from '../src/config/defaults';
+import type { Config } from '../src/config/schema';
+import { STATUS_RANK } from '../src/domain/jobStatus';
+import { startScheduler } from '../src/pipeline/scheduler';
+import { startWorkers, type PipelineWorkers } from '../src/pipeline/worker';
+import { createDb, migrateLatest } from '../src/store/db';
+import { activateQueue } from '../src/store/queues';
+import { deleteKeysWithPrefix } from '../test/helpers/redis';
+import { createScratchDatabase } from './scratchDatabase';
+
+const WINDOW_A = Number(process.env.BENCH_EVENTS_WINDOW_A ?? 120);
+const WINDOW_B = Number(process.env.BENCH_EVENTS_WINDOW_B ?? 300);
+const WARMUP = Number(process.env.BENCH_EVENTS_WARMUP ?? 20);
+const ACTIVE = 1_000;
+const RUN_SECONDS = 110;
+/** 6 changes a job: 50 changes a second. */
+const SUBMIT_PER_SECOND = 50 / 6;
+const QUEUE = 'bench-events';
+const EVENTS_QUEUE = 'bench-batch-events';
+const POLL_MS = 20;
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+const secs = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
+
+interface ModeResult {
+  label: string;
+  syncPeriod: number;
+  windowSeconds: number;
+  changes: number;
+  missed: number;
+  p50: number;
+  p95: number;
+  max: number;
+  activeMean: number;
+  /** Calls per hour: ListJobs + DescribeJobs, every AWS call but SQS, SQS. */
+  mirrorPerHour: number;
+  awsPerHour: number;
+  sqsPerHour: number;
+  byOp: Record<string, number>;
+}
+
+async function runMode(admin: Knex, label: string, events: boolean, windowSeconds: number): Promise<ModeResult> {
+  const scratch = await createScratchDatabase(admin, 'bp_bench_events');
+  const sim: SimulatorHandle = await startSimulator({ port: 0, clock: 'real', scenario: 'empty', seed: 11, ...(events ? { eventsQueue: EVENTS_QUEUE } : {}) });
+  const prefix = `bp-bench-ev-${randomBytes(3).toString('hex')}`;
+  const syncPeriod = events ? SYNC_PERIOD_WITH_EVENTS : CONFIG_DEFAULTS.sync_period;
+  const config: Config = configWith({
+    database_name: scratch.name,
+    aws_endpoint: sim.endpoint,
+    redis_prefix: prefix,
+    sync_period: syncPeriod,
+    log_level: 'warn',
+    ...(events ? { events_queue_url: sim.model.sqs.urlOf(sim.model.sqs.find(EVENTS_QUEUE)) } : {}),
+  });
+  const db = createDb(config);
+  const workers: PipelineWorkers[] = [];
+  let scheduler: { close(): Promise<void> } | undefined;
+  let submitter: NodeJS.Timeout | undefined;
+  try {
+    await migrateLatest(db);
+    sim.model.createComputeEnvironment({ name: 'bench-ce', type: 'UNMANAGED', instances: 75, instanceVcpus: 16 });
+    sim.model.createJobQueue({ name: QUEUE, computeEnvironments: ['bench-ce'] });
+    await activateQueue(db, QUEUE);
+
+    // Every change, with its wall-clock time; only those inside the window are measured.
+    let measuring = false;
+    const pending = new Map<string, { rank: number; at: number }[]>();
+    const freshness: number[] = [];
+    let changes = 0;
+    sim.model.onJobStateChange((detail) => {
+      if (!measuring || !detail.jobId) return;
+      changes++;
+      const list = pending.get(detail.jobId) ?? [];
+      list.push({ rank: STATUS_RANK[detail.status as keyof typeof STATUS_RANK], at: performance.timeOrigin + performance.now() });
+      pending.set(detail.jobId, list);
+    });
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        const ids = [...pending.keys()];
+        const rows: { job_id: string; status: string }[] = ids.length ? await db('jobs').select('job_id', 'status').whereRaw('job_id = ANY(?::varchar[])', [ids]) : [];
+        const now = performance.timeOrigin + performance.now();
+        for (const r of rows) {
+          const list = pending.get(r.job_id);
+          if (!list) continue;
+          const rank = STATUS_RANK[r.status as keyof typeof STATUS_RANK] ?? 0;
+          const left = list.filter((c) => {
+            if (c.rank > rank) return true;
+            freshness.push(now - c.at);
+            return false;
+          });
+          if (left.length) pending.set(r.job_id, left);
+          else pending.delete(r.job_id);
+        }
+        await sleep(POLL_MS);
+      }
+    })();
+
+    workers.push(await startWorkers(config), await startWorkers(config));
+    scheduler = await startScheduler(config);
+
+    // 1,000 active jobs from the start, then a steady stream keeping it there.
+    for (let i = 0; i < ACTIVE; i++) sim.model.submitJob({ jobName: `seed-${i}`, jobQueue: QUEUE, plan: { runSeconds: 10 + ((i * 110) / ACTIVE) } });
+    let submitted = 0;
+    const started = Date.now();
+    submitter = setInterval(() => {
+      const due = Math.floor(((Date.now() - started) / 1000) * SUBMIT_PER_SECOND);
+      for (; submitted < due; submitted++) sim.model.submitJob({ jobName: `steady-${submitted}`, jobQueue: QUEUE, plan: { runSeconds: RUN_SECONDS } });
+    }, 50);
+
+    log(`${label}: warming up ${WARMUP} s (the first round lists the queue's history)`);
+    await sleep(WARMUP * 1000);
+    sim.counters.reset();
+    measuring = true;
+    const active: number[] = [];
+    const windowEnd = Date.now() + windowSeconds * 1000;
+    while (Date.now() < windowEnd) {
+      const c = sim.model.statusCounts(QUEUE);
+      active.push(c.SUBMITTED + c.PENDING + c.RUNNABLE + c.STARTING + c.RUNNING);
+      await sleep(1000);
+    }
+    measuring = false;
+    const counts = sim.counters.get();
+    clearInterval(submitter);
+    submitter = undefined;
+    // The window's last changes reach the mirror at the next round (polling) or at once (events).
+    const waitUntil = Date.now() + (syncPeriod + 30) * 1000;
+    while (pending.size > 0 && Date.now() < waitUntil) await sleep(200);
+    polling = false;
+    await poller;
+
+    const missed = [...pending.values()].reduce((a, l) => a + l.length, 0);
+    const sorted = [...freshness].sort((a, b) => a - b);
+    const perHour = (n: number) => (n * 3600) / windowSeconds;
+    const sum = (pred: (op: string) => boolean) => Object.entries(counts).filter(([op]) => pred(op)).reduce((a, [, n]) => a + n, 0);
+    const result: ModeResult = {
+      label,
+      syncPeriod,
+      windowSeconds,
+      changes,
+      missed,
+      p50: percentile(sorted, 50),
+      p95: percentile(sorted, 95),
+      max: sorted[sorted.length - 1] ?? NaN,
+      activeMean: active.reduce((a, b) => a + b, 0) / Math.max(1, active.length),
+      mirrorPerHour: perHour(sum((op) => op === 'Batch.ListJobs' || op === 'Batch.DescribeJobs')),
+      awsPerHour: perHour(sum((op) => !op.startsWith('SQS.'))),
+      sqsPerHour: perHour(sum((op) => op.startsWith('SQS.'))),
+      byOp: Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0)),
+    };
+    log(`${label}: ${JSON.stringify({ ...result, p50: Math.round(result.p50), p95: Math.round(result.p95), max: Math.round(result.max) })}`);
+    return result;
+  } finally {
+    if (submitter) clearInterval(submitter);
+    await scheduler?.close();
+    await Promise.all(workers.map((w) => w.close()));
+    await db.destroy();
+    await sim.stop();
+    await scratch.drop();
+    await deleteKeysWithPrefix(config.redis_url, prefix);
+  }
+}
+
+async function main(): Promise<void> {
+  const admin = createDb({ ...configWith({ database_name: 'postgres' }) }, { min: 0, max: 1 });
+  try {
+    const a = await runMode(admin, '(a) polling only', false, WINDOW_A);
+    const b = await runMode(admin, '(b) SQS events + reconciliation', true, WINDOW_B);
+    const row = (r: ModeResult) =>
+      `| ${r.label}, sync_period ${r.syncPeriod} s | ${fmt(r.changes / r.windowSeconds)}/s (${fmt(r.activeMean)} active) | ${secs(r.p50)} | ${secs(r.p95)} | ${secs(r.max)} | ${r.missed} | ${fmt(r.mirrorPerHour)} | ${fmt(r.awsPerHour)} | ${fmt(r.sqsPerHour)} |`;
+    const out = [
+      '',
+      `Run ${new Date().toISOString().slice(0, 16)}Z on ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), node ${process.version}; windows ${WINDOW_A} s (a) and ${WINDOW_B} s (b) after ${WARMUP} s of warm-up.`,
+      '',
+      `| mode | changes (active jobs) | freshness p50 | p95 | max | missed | ListJobs + DescribeJobs /h | all AWS calls but SQS /h | SQS calls /h |`,
+      `|---|---|---|---|---|---|---|---|---|`,
+      row(a),
+      row(b),
+      '',
+      `(b) vs (a): freshness p95 ${(a.p95 / b.p95).toFixed(0)}x better; ListJobs + DescribeJobs ${(a.mirrorPerHour / b.mirrorPerHour).toFixed(1)}x fewer, all Batch/ECS/EC2 calls ${(a.awsPerHour / b.awsPerHour).toFixed(1)}x fewer.`,
+      `Calls in the window — (a): ${JSON.stringify(a.byOp)}; (b): ${JSON.stringify(b.byOp)}.`,
+    ];
+    log(out.join('\n'));
+  } finally {
+    await admin.destroy();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
