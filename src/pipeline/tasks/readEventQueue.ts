@@ -19,7 +19,8 @@
  * queue after maxReceiveCount receives. Well-formed messages that are not job
  * state changes, or carry no job name, are deleted unapplied (skipped).
  */
-import { DeleteMessageBatchCommand, GetQueueAttributesCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { type QueueMessage as Message, deleteMessages as deleteFromQueue, hasRedrivePolicy, receiveMessages } from '../../aws/sqs';
 import { applyJobEventRows, type JobEventRow } from '../../store/jobEvents';
 import type { TaskContext } from '../context';
 import { InvalidJobEventError, JOB_EVENT_DETAIL_TYPE, lacksJobName, parseJobEvent } from '../jobEvents';
@@ -92,13 +93,9 @@ export function startEventQueueConsumer(ctx: TaskContext, sqs: SQSClient, queueU
   let waiting: { items: Received[]; done: Promise<void> } | null = null;
 
   const deleteMessages = async (messages: Message[]) => {
-    for (let i = 0; i < messages.length; i += 10) {
-      const chunk = messages.slice(i, i + 10);
-      const out = await sqs.send(
-        new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: chunk.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle })) }),
-      );
-      // A failed delete only means a redelivery later (applying it again changes nothing).
-      for (const f of out.Failed ?? []) log.warn({ code: f.Code, err: f.Message }, 'deleting an applied message failed; it will come back and be applied again');
+    // A failed delete only means a redelivery later (applying it again changes nothing).
+    for (const f of await deleteFromQueue(sqs, queueUrl, messages)) {
+      log.warn({ code: f.code, err: f.message }, 'deleting an applied message failed; it will come back and be applied again');
     }
   };
 
@@ -166,16 +163,7 @@ export function startEventQueueConsumer(ctx: TaskContext, sqs: SQSClient, queueU
   };
 
   const receiveOnce = async () => {
-    const out = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: WAIT_SECONDS,
-        MessageSystemAttributeNames: ['SentTimestamp', 'ApproximateReceiveCount'],
-      }),
-      { abortSignal: abort.signal },
-    );
-    const messages = out.Messages ?? [];
+    const messages = await receiveMessages(sqs, queueUrl, WAIT_SECONDS, abort.signal);
     if (messages.length === 0) {
       metrics.queueOldestAge.set(0);
       return;
@@ -220,8 +208,7 @@ export function startEventQueueConsumer(ctx: TaskContext, sqs: SQSClient, queueU
 /** Without a redrive policy a malformed message would come back for ever: say so once, at start. */
 async function checkRedrivePolicy(sqs: SQSClient, queueUrl: string, log: TaskContext['logger']): Promise<void> {
   try {
-    const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }));
-    if (!out.Attributes?.RedrivePolicy) {
+    if (!(await hasRedrivePolicy(sqs, queueUrl))) {
       log.warn({ queueUrl }, 'the events queue has no redrive policy: a malformed message will be received again and again; give it a dead-letter queue (docs/pipeline.md)');
     }
   } catch (err) {
