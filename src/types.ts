@@ -4,14 +4,31 @@
  * Config in config/schema.ts.
  */
 
-import type { AwsJobStatus, JobStatus } from './domain/jobStatus';
+import type { AwsJobStatus, DisplayStatus, JobStatus } from './domain/jobStatus';
 
-/** Array job properties as stored in jobs.array_properties (jsonb). */
+/**
+ * An array parent's child counts, in the Go original's shape (lower-case
+ * keys, every status present): what its databases hold and its clients read.
+ */
+export interface StatusSummary {
+  starting: number;
+  failed: number;
+  running: number;
+  succeeded: number;
+  runnable: number;
+  submitted: number;
+  pending: number;
+}
+
+/**
+ * Array job properties as stored in jobs.array_properties (jsonb) and shown
+ * by the API. A parent: `{size, status_summary}`, the Go original's shape. A
+ * child: `{index}` (the original never stored children).
+ */
 export interface ArrayProperties {
   size?: number;
   index?: number;
-  /** Child counts per status, e.g. { RUNNING: 3, SUCCEEDED: 7 }. */
-  statusSummary?: Partial<Record<AwsJobStatus, number>>;
+  status_summary?: StatusSummary;
 }
 
 /**
@@ -97,6 +114,10 @@ export interface JobJson {
   private_ip: string | null;
   array_properties?: ArrayProperties | null;
   // Additions over the Go original.
+  /** The status as users read it: TERMINATED for killed jobs (domain/jobStatus.ts). */
+  display_status: DisplayStatus;
+  /** Why, when not obvious: "out of memory" for an OOM kill. */
+  status_note: string | null;
   vcpus_exact: number | null;
   array_parent_id: string | null;
   array_index: number | null;
@@ -120,8 +141,11 @@ export interface JobSearch {
   /** Tokens that must each appear in id, name, queue or image (case-insensitive). */
   tokens: string[];
   queues: string[];
-  statuses: JobStatus[];
+  /** Stored statuses, and TERMINATED (FAILED jobs the domain's rule calls terminated). */
+  statuses: DisplayStatus[];
   dateRange: DateRange;
+  /** Array children too (by default only top-level jobs, as the Go original listed). */
+  children?: boolean;
   sortColumn: SortColumn;
   sortDirection: SortDirection;
   page: number;

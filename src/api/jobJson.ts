@@ -1,5 +1,6 @@
 /** Store rows to the Go original's job JSON (field names fixed by its clients). */
 import type { JobJson, JobWithInstance } from '../types';
+import { displayStatusOf, statusNoteOf } from '../domain/jobStatus';
 
 function iso(value: Date | string | null | undefined): string | null {
   if (value === null || value === undefined) return null;
@@ -31,7 +32,11 @@ export function toJobJson(job: JobWithInstance): JobJson {
     instance_id: job.instance_id ?? null,
     public_ip: job.public_ip ?? null,
     private_ip: job.private_ip ?? null,
-    array_properties: job.array_properties ?? null,
+    // A parent's {size, status_summary} as the original's; a child's position is array_index
+    // (its stored {index} would read as a parent without counts to the original's UI).
+    array_properties: job.array_properties?.size !== undefined ? job.array_properties : null,
+    display_status: displayStatusOf(job),
+    status_note: statusNoteOf(job),
     vcpus_exact: job.vcpus_exact ?? null,
     array_parent_id: job.array_parent_id ?? null,
     array_index: job.array_index ?? null,

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { DATE_RANGES, SORT_COLUMNS } from '../types';
-import { JOB_STATUSES, type JobStatus } from '../domain/jobStatus';
+import { DISPLAY_STATUSES, JOB_STATUSES, type DisplayStatus, type JobStatus } from '../domain/jobStatus';
 import { badRequest } from './errors';
 
 /** AWS job ids are UUIDs; array children are `<uuid>:<index>`, multi-node nodes `<uuid>#<node>`; the column holds 64. */
@@ -32,6 +32,13 @@ const statusName = z
   .pipe(z.enum(JOB_STATUSES, { error: `must be one of ${JOB_STATUSES.join(', ')}` }));
 
 const statusList = commaList(statusName) as z.ZodType<JobStatus[], string>;
+
+/** The job search also filters on TERMINATED (domain/jobStatus.ts: displayStatusOf). */
+const displayStatusName = z
+  .string()
+  .transform((s) => s.toUpperCase())
+  .pipe(z.enum(DISPLAY_STATUSES, { error: `must be one of ${DISPLAY_STATUSES.join(', ')}` }));
+const displayStatusList = commaList(displayStatusName) as z.ZodType<DisplayStatus[], string>;
 const queueList = commaList(queueNameSchema);
 
 /** Unix seconds between 2000 and 2200: anything else is a mistake (milliseconds, say). */
@@ -44,7 +51,7 @@ const unixSeconds = z
 export const searchQuerySchema = z.object({
   q: z.string().max(MAX_SEARCH_LENGTH, `at most ${MAX_SEARCH_LENGTH} characters`).optional(),
   queue: queueList.optional(),
-  status: statusList.optional(),
+  status: displayStatusList.optional(),
   dateRange: z.enum(DATE_RANGES, { error: `must be one of ${DATE_RANGES.join(', ')}` }).optional(),
   sortColumn: z.enum(SORT_COLUMNS, { error: `must be one of ${SORT_COLUMNS.join(', ')}` }).optional(),
   sortDirection: z
@@ -53,6 +60,11 @@ export const searchQuerySchema = z.object({
     .pipe(z.enum(['ASC', 'DESC'], { error: 'must be ASC or DESC' }))
     .optional(),
   page: z.string().regex(/^\d{1,6}$/, 'must be a whole number from 0').transform(Number).optional(),
+  /** Array children too; by default only top-level jobs (as the Go original listed). */
+  children: z
+    .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+    .transform((v) => v === 'true' || v === '1')
+    .optional(),
 });
 
 /** Splits the free-text search into tokens; bounded so one request cannot build a huge query. */

@@ -56,3 +56,51 @@ export function statusRank(status: string): number {
 export function progressOf(job: { attempts: number; status: string }): [number, number] {
   return [job.attempts, statusRank(job.status)];
 }
+
+/**
+ * What a user reads a finished job as. The Go original's UI showed a FAILED
+ * job that exited with 130, 137 or 143 (SIGINT, SIGKILL, SIGTERM) as
+ * TERMINATED; ours also counts a job we were asked to terminate and one whose
+ * reason says it was terminated, and tells an out-of-memory kill (137 with an
+ * OutOfMemory reason) apart: that one stays FAILED and says so.
+ */
+export const DISPLAY_STATUSES = [...JOB_STATUSES, 'TERMINATED'] as const;
+export type DisplayStatus = (typeof DISPLAY_STATUSES)[number];
+
+/** Exit codes of a job killed by a signal: 128 + SIGINT (2), SIGKILL (9), SIGTERM (15). */
+export const SIGNAL_EXIT_CODES: readonly number[] = [130, 137, 143];
+export const SIGKILL_EXIT_CODE = 137;
+/** "OutOfMemoryError: Container killed due to memory usage" and its spellings. */
+export const OUT_OF_MEMORY_REASON = /out ?of ?memory/i;
+/** "Terminated by ...", "terminated from UI", "Job terminated ...". */
+export const TERMINATED_REASON = /terminat/i;
+
+export interface DisplayStatusInput {
+  status: string;
+  exitcode: number | null;
+  status_reason?: string | null;
+  termination_requested?: boolean;
+}
+
+export function isOutOfMemoryKill(job: DisplayStatusInput): boolean {
+  return job.status === 'FAILED' && job.exitcode === SIGKILL_EXIT_CODE && OUT_OF_MEMORY_REASON.test(job.status_reason ?? '');
+}
+
+export function isTerminated(job: DisplayStatusInput): boolean {
+  if (job.status !== 'FAILED' || isOutOfMemoryKill(job)) return false;
+  return (
+    job.termination_requested === true ||
+    TERMINATED_REASON.test(job.status_reason ?? '') ||
+    (job.exitcode !== null && SIGNAL_EXIT_CODES.includes(job.exitcode))
+  );
+}
+
+/** The status to show: TERMINATED per the rule above, else the stored status. */
+export function displayStatusOf(job: DisplayStatusInput): DisplayStatus {
+  return isTerminated(job) ? 'TERMINATED' : (job.status as JobStatus);
+}
+
+/** A word beside the status: why it is what it is, when that is not obvious. */
+export function statusNoteOf(job: DisplayStatusInput): string | null {
+  return isOutOfMemoryKill(job) ? 'out of memory' : null;
+}

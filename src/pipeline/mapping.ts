@@ -13,7 +13,8 @@ import type {
   ResourceRequirement,
   TaskContainerDetails,
 } from '@aws-sdk/client-batch';
-import { AWS_JOB_STATUSES, isAwsJobStatus, type AwsJobStatus } from '../domain/jobStatus';
+import { isAwsJobStatus } from '../domain/jobStatus';
+import { arrayPropertiesFromAws } from '../domain/arrayProperties';
 import type { ArrayProperties, MirroredJob } from '../types';
 
 /** A description we cannot mirror (no id, unknown status, ...): callers log it and skip the job. */
@@ -33,11 +34,6 @@ export const TIMEOUT_ENV_VAR = 'PYBATCH_TIMEOUT';
 export function queueNameFromArn(queue: string): string {
   const slash = queue.lastIndexOf('/');
   return queue.startsWith('arn:') && slash >= 0 ? queue.slice(slash + 1) : queue;
-}
-
-/** "arn:aws:batch:r:a:job-definition/name:3" -> "name:3"; a bare value stays as it is. */
-export function definitionFromArn(definition: string): string {
-  return queueNameFromArn(definition);
 }
 
 function toDate(ms: number | undefined | null): Date | null {
@@ -189,25 +185,9 @@ function attemptContainer(a: AttemptDetail | undefined): { reason?: string; exit
   return { reason: c?.reason, exitCode: c?.exitCode, logStreamName: c?.logStreamName, taskArn: task?.taskArn };
 }
 
-/** Child counts per status, keeping only the statuses we know, as numbers. */
-function statusSummaryOf(summary: Record<string, number> | undefined): ArrayProperties['statusSummary'] | undefined {
-  if (!summary) return undefined;
-  const out: Partial<Record<AwsJobStatus, number>> = {};
-  for (const status of AWS_JOB_STATUSES) {
-    const n = summary[status];
-    if (typeof n === 'number' && Number.isFinite(n)) out[status] = n;
-  }
-  return out;
-}
-
+/** The Go original's shape: a parent's `{size, status_summary}` (every count), a child's `{index}`. */
 export function arrayPropertiesOf(a: ArrayPropertiesDetail | undefined): ArrayProperties | null {
-  if (!a) return null;
-  const out: ArrayProperties = {};
-  if (typeof a.size === 'number') out.size = a.size;
-  if (typeof a.index === 'number') out.index = a.index;
-  const summary = statusSummaryOf(a.statusSummary);
-  if (summary && Object.keys(summary).length > 0) out.statusSummary = summary;
-  return Object.keys(out).length > 0 ? out : null;
+  return arrayPropertiesFromAws(a);
 }
 
 /** Array children are "<parent>:<index>". */
@@ -250,7 +230,8 @@ export function mapJobDetail(detail: JobDetail): MirroredJob {
   return {
     job_id: jobId,
     job_name: detail.jobName ?? '',
-    job_definition: definitionFromArn(detail.jobDefinition ?? ''),
+    // The ARN, as the Go original stored it (its clients read `desc` as one); the UI shortens it.
+    job_definition: detail.jobDefinition ?? '',
     job_queue: queueNameFromArn(detail.jobQueue ?? ''),
     image: container?.image ?? '',
     status: detail.status,

@@ -12,11 +12,15 @@ import { getArrayChildren } from '../store/jobs/lookups';
 import { upsertJobs } from '../store/jobs/upsert';
 import { clearNeedsDescribe } from '../store/jobEvents';
 import { AWS_JOB_STATUSES, isTerminal, statusRank, type AwsJobStatus } from '../domain/jobStatus';
-import type { ArrayProperties, MirroredJob } from '../types';
+import type { MirroredJob } from '../types';
+import { childCounts } from '../domain/arrayProperties';
 import { describeJobs, listAllJobs, type ListJobsQuery } from '../aws/batch';
 import type { TaskContext } from './context';
 import { arrayPropertiesOf, JobMappingError, mapJobDetail } from './mapping';
 import { summaryChanged } from './summaryDiff';
+
+/** An array parent's child counts per AWS status. */
+type ChildCounts = Partial<Record<AwsJobStatus, number>>;
 
 export interface ReconcileStats {
   listed: number;
@@ -108,7 +112,7 @@ export async function reconcileListing(
         isTerminal(j.status) &&
         !isTerminal(states.get(j.job_id)?.status ?? 'SUBMITTED'),
     );
-    for (const parent of finishing) await syncArrayChildren(ctx, parent.job_id, parent.array_properties?.statusSummary);
+    for (const parent of finishing) await syncArrayChildren(ctx, parent.job_id, childCounts(parent.array_properties) ?? undefined);
     changedIds.push(...(await upsertJobs(ctx.db, mapped, { batchSize: 500 })).changedIds);
     finishedParents.push(...finishing.map((j) => j.job_id));
     for (const job of mapped) {
@@ -134,10 +138,10 @@ export interface SyncArrayChildrenResult extends Omit<ReconcileStats, 'changedId
 async function populatedStatuses(
   ctx: TaskContext,
   parentId: string,
-  known?: ArrayProperties['statusSummary'],
+  known?: ChildCounts,
 ): Promise<readonly AwsJobStatus[]> {
   // Our stored counts may be a round old (the parent's own task runs beside this one): ask AWS.
-  const counts = known ?? arrayPropertiesOf((await describeJobs(ctx.aws.batch, [parentId]))[0]?.arrayProperties)?.statusSummary;
+  const counts = known ?? childCounts(arrayPropertiesOf((await describeJobs(ctx.aws.batch, [parentId]))[0]?.arrayProperties));
   if (!counts) return AWS_JOB_STATUSES;
   const populated = AWS_JOB_STATUSES.filter((s) => (counts[s] ?? 0) > 0);
   return populated.length > 0 ? populated : AWS_JOB_STATUSES;
@@ -147,7 +151,7 @@ async function populatedStatuses(
 export async function syncArrayChildren(
   ctx: TaskContext,
   parentId: string,
-  statusSummary?: ArrayProperties['statusSummary'],
+  statusSummary?: ChildCounts,
 ): Promise<SyncArrayChildrenResult> {
   const statuses = await populatedStatuses(ctx, parentId, statusSummary);
   const queries: ListJobsQuery[] = statuses.map((jobStatus) => ({ arrayJobId: parentId, jobStatus }));

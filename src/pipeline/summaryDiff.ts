@@ -6,6 +6,7 @@
 import type { JobSummary } from '@aws-sdk/client-batch';
 import type { JobState } from '../store/jobs/sync';
 import { AWS_JOB_STATUSES, isTerminal } from '../domain/jobStatus';
+import { childCounts } from '../domain/arrayProperties';
 
 function ms(d: Date | string | null | undefined): number | null {
   if (d === null || d === undefined) return null;
@@ -33,7 +34,7 @@ export function summaryChanged(summary: JobSummary, state: JobState | undefined)
   if (array?.size !== undefined) {
     // An array parent: its child counts move while its own status stays RUNNING.
     if (!array.statusSummary) return !isTerminal(summary.status ?? '');
-    if (!sameCounts(array.statusSummary, state.array_properties?.statusSummary as Record<string, number> | undefined)) return true;
+    if (!sameCounts(array.statusSummary, childCounts(state.array_properties) ?? undefined)) return true;
   }
   return false;
 }

@@ -174,7 +174,7 @@ describe('API: jobs (search, detail, status, children, stats)', () => {
           status: 'RUNNING',
           task_arn: 'arn:aws:ecs:us-east-1:123456789012:task/cluster/abc',
           run_started_at: new Date('2026-11-02T10:00:00Z'),
-          array_properties: { size: 2, statusSummary: { RUNNING: 1, SUCCEEDED: 1 } },
+          array_properties: { size: 2, status_summary: { starting: 0, failed: 0, running: 1, succeeded: 1, runnable: 0, submitted: 0, pending: 0 } },
         }),
         job({ job_id: `${parentId}:1`, job_name: 'array-parent', array_parent_id: parentId, array_index: 1, status: 'RUNNING' }),
         job({ job_id: `${parentId}:0`, job_name: 'array-parent', array_parent_id: parentId, array_index: 0, status: 'SUCCEEDED' }),
@@ -199,7 +199,10 @@ describe('API: jobs (search, detail, status, children, stats)', () => {
         private_ip: '10.0.0.7',
         run_start_time: '2026-11-02T10:00:00.000Z',
       });
-      expect(res.body.array_properties).to.deep.equal({ size: 2, statusSummary: { RUNNING: 1, SUCCEEDED: 1 } });
+      expect(res.body.array_properties).to.deep.equal({
+        size: 2,
+        status_summary: { starting: 0, failed: 0, running: 1, succeeded: 1, runnable: 0, submitted: 0, pending: 0 },
+      });
     });
 
     it('an array child id (with a colon) works', async () => {

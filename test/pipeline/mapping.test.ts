@@ -69,7 +69,7 @@ describe('pipeline mapping: mapJobDetail', () => {
     expect(job).to.deep.equal({
       job_id: '0b0e0c9a-0000-4000-8000-000000000001',
       job_name: 'etl-daily-2026',
-      job_definition: 'etl-daily:7',
+      job_definition: DEF_ARN, // the ARN, as the Go original stored it
       job_queue: 'highpri',
       image: 'busybox:1.36',
       status: 'SUCCEEDED',
@@ -193,9 +193,21 @@ describe('pipeline mapping: mapJobDetail', () => {
         arrayProperties: { size: 10, statusSummary: { RUNNING: 3, SUCCEEDED: 7, BOGUS: 1 } },
       }),
     );
-    expect(job.array_properties).to.deep.equal({ size: 10, statusSummary: { RUNNING: 3, SUCCEEDED: 7 } });
+    // The Go original's shape: lower-case keys, every status counted.
+    expect(job.array_properties).to.deep.equal({
+      size: 10,
+      status_summary: { starting: 0, failed: 0, running: 3, succeeded: 7, runnable: 0, submitted: 0, pending: 0 },
+    });
     expect(job.array_parent_id).to.equal(null);
     expect(job.array_index).to.equal(null);
+  });
+
+  it('maps an array parent without counts yet to every count 0', () => {
+    const job = mapJobDetail(classicJob({ status: 'PENDING', stoppedAt: undefined, arrayProperties: { size: 2 } }));
+    expect(job.array_properties).to.deep.equal({
+      size: 2,
+      status_summary: { starting: 0, failed: 0, running: 0, succeeded: 0, runnable: 0, submitted: 0, pending: 0 },
+    });
   });
 
   it('maps an array child to its parent id and index', () => {

@@ -43,7 +43,7 @@ describe('pipeline units', () => {
 
     it('compares array parents by child counts, and describes open parents whose summary lacks them', () => {
       const parent = { size: 3, statusSummary: { RUNNING: 1, SUCCEEDED: 2 } };
-      const stored = state({ array_properties: { size: 3, statusSummary: { RUNNING: 1, SUCCEEDED: 2 } } });
+      const stored = state({ array_properties: { size: 3, status_summary: { starting: 0, failed: 0, running: 1, succeeded: 2, runnable: 0, submitted: 0, pending: 0 } } });
       expect(summaryChanged(summary({ arrayProperties: parent }), stored)).to.equal(false);
       expect(summaryChanged(summary({ arrayProperties: { size: 3, statusSummary: { SUCCEEDED: 3 } } }), stored)).to.equal(true);
       expect(summaryChanged(summary({ arrayProperties: { size: 3 } }), stored)).to.equal(true);

@@ -29,7 +29,7 @@ describe('store/jobs upsertJobs', () => {
   });
 
   it('writes nothing when nothing changed: no new tuple, no row lock, no status event, last_updated kept', async () => {
-    const jobs = [mirroredJob({ array_properties: { size: 2, statusSummary: { RUNNING: 1 } } }), mirroredJob()];
+    const jobs = [mirroredJob({ array_properties: { size: 2, status_summary: { starting: 0, failed: 0, running: 1, succeeded: 0, runnable: 0, submitted: 0, pending: 0 } } }), mirroredJob()];
     await upsertJobs(t.db, jobs);
     await t.db('job_status_events').del();
     const before = await t.db('jobs').select('job_id', 'last_updated', t.db.raw('xmin::text AS xmin'), t.db.raw('xmax::text AS xmax')).orderBy('job_id');
@@ -37,7 +37,7 @@ describe('store/jobs upsertJobs', () => {
     const again = jobs.map((j) => ({
       ...j,
       created_at: new Date(j.created_at.getTime()),
-      array_properties: j.array_properties ? { statusSummary: j.array_properties.statusSummary, size: j.array_properties.size } : null,
+      array_properties: j.array_properties ? { status_summary: j.array_properties.status_summary, size: j.array_properties.size } : null,
     }));
     const result = await upsertJobs(t.db, again);
     expect(result).to.deep.equal({ written: 0, changedIds: [] });
@@ -85,7 +85,7 @@ describe('store/jobs upsertJobs', () => {
       command_line: '["sh","-c","echo \\"a\\tb\\"\\n"]',
       status_reason: 'line one\nline two\ttabbed — ünïcödé 🚀 日本',
       image: '{"not":"json"}',
-      array_properties: { size: 2, statusSummary: { RUNNING: 1, SUCCEEDED: 1 } },
+      array_properties: { size: 2, status_summary: { starting: 0, failed: 0, running: 1, succeeded: 1, runnable: 0, submitted: 0, pending: 0 } },
     });
     expect((await upsertJobs(t.db, [odd])).written).to.equal(1);
     const stored = await getJob(t.db, odd.job_id);

@@ -110,6 +110,29 @@ describe('migrations', () => {
     await t.db.migrate.latest();
   });
 
+  it("rewrites this project's earlier array_properties to the Go original's shape, leaving Go rows and children alone", async () => {
+    const name = '20261203010000_array_properties_go_shape.ts';
+    await t.db.migrate.down({ name });
+    const goShape = { size: 4, status_summary: { starting: 0, failed: 1, running: 0, succeeded: 3, runnable: 0, submitted: 0, pending: 0 } };
+    const base = { job_name: 'n', job_definition: 'd', job_queue: 'q', image: 'i', status: 'RUNNING', created_at: new Date(),
+      vcpus: 1, memory: 128, command_line: '[]', last_updated: new Date() };
+    await t.db('jobs').insert([
+      { ...base, job_id: 'ap-old', array_properties: JSON.stringify({ size: 10, statusSummary: { RUNNING: 4, SUCCEEDED: 6 } }) },
+      { ...base, job_id: 'ap-go', array_properties: JSON.stringify(goShape) },
+      { ...base, job_id: 'ap-old:3', array_properties: JSON.stringify({ index: 3 }) },
+    ]);
+    await t.db.migrate.latest();
+    const rows = Object.fromEntries(
+      (await t.db('jobs').whereIn('job_id', ['ap-old', 'ap-go', 'ap-old:3']).select('job_id', 'array_properties')).map((r) => [r.job_id, r.array_properties]),
+    );
+    expect(rows['ap-old']).to.deep.equal({
+      size: 10,
+      status_summary: { starting: 0, failed: 0, running: 4, succeeded: 6, runnable: 0, submitted: 0, pending: 0 },
+    });
+    expect(rows['ap-go']).to.deep.equal(goShape);
+    expect(rows['ap-old:3']).to.deep.equal({ index: 3 });
+  });
+
   it('rolls back to an empty database and migrates up again', async () => {
     await t.db.migrate.rollback(undefined, true);
     for (const table of TABLES) expect(await t.db.schema.hasTable(table), table).to.equal(false);

@@ -126,6 +126,12 @@ export function shortImage(image: string): string {
 }
 
 /** Keeps both ends of a long id visible (array children differ only in their `:index` suffix). */
+/** "arn:aws:batch:r:a:job-definition/name:3" -> "name:3": the API's `desc` is the ARN (as the Go original's). */
+export function shortDefinition(desc: string): string {
+  const slash = desc.lastIndexOf('/');
+  return desc.startsWith('arn:') && slash >= 0 ? desc.slice(slash + 1) : desc;
+}
+
 export function middleEllipsis(text: string, max: number): string {
   if (text.length <= max) return text;
   const tail = Math.floor((max - 1) / 2);

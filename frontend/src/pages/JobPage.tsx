@@ -12,6 +12,7 @@ import {
   formatVcpus,
   isTerminalStatus,
   runtimeSeconds,
+  shortDefinition,
   totalElapsedSeconds,
 } from '../lib/format';
 import { arraySummary, isArrayParent } from '../lib/arrays';
@@ -147,7 +148,9 @@ function JobFields({ job }: { job: JobJson }) {
         <Field label="Queue">
           <Link to={`/?selectedQueue=${encodeURIComponent(job.job_queue)}`}>{job.job_queue}</Link>
         </Field>
-        <Field label="Definition" mono>{job.desc}</Field>
+        <Field label="Definition" mono>
+          <span title={job.desc}>{shortDefinition(job.desc)}</span>
+        </Field>
         <Field label="Image" mono>{job.image}</Field>
         <Field label="Command line" mono>{formatCommand(job.command_line) || '—'}</Field>
         <Field label="Status reason">{job.status_reason || '—'}</Field>

@@ -19,6 +19,7 @@ export function parseJobSearch(query: Record<string, string | string[] | undefin
     sortColumn: q.sortColumn,
     sortDirection: q.sortDirection,
     page: q.page,
+    children: q.children,
   });
 }
 

@@ -5,6 +5,8 @@
 import type { Knex } from 'knex';
 import { JOBS_PAGE_SIZE, type DateRange, type JobSearch, type JobWithInstance, type SortColumn } from '../../types';
 import { INSTANCE_JOIN } from './lookups';
+import { terminatedSql } from './derivedStatus';
+import type { DisplayStatus, JobStatus } from '../../domain/jobStatus';
 
 const JOB_SEARCH_DEFAULTS: JobSearch = {
   tokens: [],
@@ -129,11 +131,46 @@ function tokenConditions(search: JobSearch): SqlPart {
   return andAll(search.tokens.filter((t) => t.length > 0).map(tokenCondition));
 }
 
+/**
+ * Stored statuses as they are; TERMINATED is the FAILED jobs the domain's
+ * rule calls terminated. FAILED keeps its stored meaning (the Go original's
+ * clients filter on it), so it includes them.
+ */
+function statusCondition(statuses: readonly DisplayStatus[]): SqlPart {
+  const stored = statuses.filter((s): s is JobStatus => s !== 'TERMINATED');
+  if (stored.length === statuses.length) return inList('jobs.status', stored);
+  if (stored.length === 0) return { sql: terminatedSql('jobs'), bindings: [] };
+  const list = inList('jobs.status', stored);
+  return { sql: `${list.sql} OR ${terminatedSql('jobs')}`, bindings: list.bindings };
+}
+
+/**
+ * Top-level jobs only, as the Go original listed (it never mirrored array
+ * children): a child is left out unless a token with a colon, which only a
+ * child's id has ("<parent>:<index>"), is part of its id, so a search for a
+ * child's id still finds it.
+ *
+ * Written on job_id (children's ids, and only theirs, hold a colon; AWS ids
+ * are otherwise letters, digits, dashes and '#'): every sort index has
+ * job_id as its second column, so walks stay index-only, and the planner
+ * estimates a NOT LIKE from job_id's statistics.
+ */
+const TOP_LEVEL_SQL = "jobs.job_id NOT LIKE '%:%'";
+function topLevelCondition(tokens: readonly string[]): SqlPart {
+  const childIdTokens = tokens.filter((t) => /:\d/.test(t)).map((t) => t.toLowerCase());
+  if (childIdTokens.length === 0) return { sql: TOP_LEVEL_SQL, bindings: [] };
+  return {
+    sql: `${TOP_LEVEL_SQL} OR ${childIdTokens.map(() => 'strpos(lower(jobs.job_id), ?) > 0').join(' OR ')}`,
+    bindings: childIdTokens,
+  };
+}
+
 /** Every filter but the tokens: all of them are columns of the sort indexes. */
 function filterConditions(search: JobSearch): SqlPart {
   const parts: SqlPart[] = [];
   if (search.queues.length > 0) parts.push(inList('jobs.job_queue', search.queues));
-  if (search.statuses.length > 0) parts.push(inList('jobs.status', search.statuses));
+  if (search.statuses.length > 0) parts.push(statusCondition(search.statuses));
+  if (!search.children) parts.push(topLevelCondition(search.tokens));
   parts.push({
     sql: 'jobs.last_updated >= COALESCE(?::timestamptz, now()) - ?::interval',
     bindings: [search.now ?? null, DATE_RANGE_INTERVAL[search.dateRange]],
