@@ -30,6 +30,8 @@ export interface ApiDeps {
   indexPage?: IndexPage;
   /** WebSocket heartbeat push period (SPEC: 5 s); tests shorten it. */
   statusPushIntervalMs?: number;
+  /** How long a status WebSocket for a job not mirrored yet waits for it (tests shorten it). */
+  statusWaitMs?: number;
   /** How long close() lets requests in flight run before cutting them (default 10 s); tests lengthen it. */
   shutdownGraceMs?: number;
 }

@@ -144,13 +144,38 @@ describe('API: status WebSocket and live status across replicas', function () {
     expect(feedA.subscriberCount()).to.equal(before);
   });
 
-  it('unknown ids get an error and close 4404; malformed ids close 4400', async () => {
-    const unknown = new Client(wsUrl(a, 'ffff0000-0000-4000-8000-00000000ffff'));
-    const closed = await unknown.until(() => unknown.closed);
-    expect(closed.code).to.equal(CLOSE_NOT_FOUND);
-    expect(unknown.messages).to.deep.equal([{ error: 'job not found', id: 'ffff0000-0000-4000-8000-00000000ffff' }]);
-    const bad = new Client(wsUrl(a, encodeURIComponent("x' OR 1=1")));
-    expect((await bad.until(() => bad.closed)).code).to.equal(CLOSE_BAD_ID);
+  it('a job not mirrored yet keeps the socket open and is delivered when it appears (as the Go original)', async () => {
+    const id = 'fade0000-0000-4000-8000-00000000fade';
+    const c = new Client(wsUrl(a, id));
+    try {
+      await c.opened;
+      // Sentinel: another socket on a known job got its first push, so this socket's first look is done too.
+      const other = new Client(wsUrl(a, JOB_ID));
+      await other.until(() => other.messages[0]);
+      await other.close();
+      expect(c.closed).to.equal(null);
+      expect(c.messages).to.deep.equal([]);
+      await insertJobs(tdb.db, [job({ job_id: id, status: 'SUBMITTED' })]);
+      const first = (await c.until(() => c.messages[0])) as JobJson;
+      expect(first).to.include({ id, status: 'SUBMITTED' });
+      expect(c.closed).to.equal(null);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('after its bounded wait, a socket for an unknown job closes 4404 saying so; malformed ids close 4400', async () => {
+    const t = await startTestApi({ tdb, deps: { statusWaitMs: 300, statusPushIntervalMs: 60_000 } });
+    try {
+      const unknown = new Client(wsUrl(t, 'ffff0000-0000-4000-8000-00000000ffff'));
+      const closed = await unknown.until(() => unknown.closed);
+      expect(closed).to.deep.equal({ code: CLOSE_NOT_FOUND, reason: 'job not found within 0.3 s' });
+      expect(unknown.messages).to.deep.equal([{ error: 'job not found', id: 'ffff0000-0000-4000-8000-00000000ffff', waited_seconds: 0.3 }]);
+      const bad = new Client(wsUrl(t, encodeURIComponent("x' OR 1=1")));
+      expect((await bad.until(() => bad.closed)).code).to.equal(CLOSE_BAD_ID);
+    } finally {
+      await t.close();
+    }
     expect(feedA.subscriberCount()).to.equal(0);
   });
 

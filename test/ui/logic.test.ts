@@ -3,7 +3,7 @@
  * the Jobs page, and the stats pivot behind the charts.
  */
 import { expect } from 'chai';
-import { displayStatus, formatCommand, formatDuration, formatShortTime, formatTime, parseTime, runtimeSeconds, shortImage, totalElapsedSeconds } from '../../frontend/src/lib/format';
+import { displayStatus, statusNote, shortDefinition, formatCommand, formatDuration, formatShortTime, formatTime, parseTime, runtimeSeconds, shortImage, totalElapsedSeconds } from '../../frontend/src/lib/format';
 import { arraySummary } from '../../frontend/src/lib/arrays';
 import { rangeBetween, withIds } from '../../frontend/src/lib/selection';
 import { apiQuery, readJobsState, writeJobsState } from '../../frontend/src/lib/jobsUrl';
@@ -13,11 +13,25 @@ import { countLines, lastLines, matchingLines } from '../../frontend/src/lib/log
 import type { StatsRow } from '../../src/types';
 
 describe('UI logic', () => {
-  it('shows FAILED with exit code 137 as TERMINATED, and nothing else', () => {
-    expect(displayStatus({ status: 'FAILED', exitcode: 137 })).to.equal('TERMINATED');
-    expect(displayStatus({ status: 'FAILED', exitcode: 1 })).to.equal('FAILED');
+  it('shows TERMINATED by the domain rule: asked to, by reason, or by signal; an OOM kill is FAILED and says so', () => {
+    const failed = { status: 'FAILED' as const, exitcode: 1, status_reason: 'Essential container in task exited', termination_requested: false };
+    expect(displayStatus(failed)).to.equal('FAILED');
+    expect(displayStatus({ ...failed, exitcode: 137 })).to.equal('TERMINATED');
+    expect(displayStatus({ ...failed, exitcode: 143 })).to.equal('TERMINATED');
+    expect(displayStatus({ ...failed, exitcode: 130 })).to.equal('TERMINATED');
+    expect(displayStatus({ ...failed, termination_requested: true })).to.equal('TERMINATED');
+    expect(displayStatus({ ...failed, status_reason: 'Terminated by alice: stuck' })).to.equal('TERMINATED');
+    const oom = { ...failed, exitcode: 137, status_reason: 'OutOfMemoryError: Container killed due to memory usage' };
+    expect(displayStatus(oom)).to.equal('FAILED');
+    expect(statusNote(oom)).to.equal('out of memory');
+    expect(statusNote({ ...failed, exitcode: 137 })).to.equal(null);
     expect(displayStatus({ status: 'SUCCEEDED', exitcode: 137 })).to.equal('SUCCEEDED');
-    expect(displayStatus({ status: 'RUNNING', exitcode: null })).to.equal('RUNNING');
+    expect(displayStatus({ status: 'RUNNING', exitcode: null, termination_requested: true })).to.equal('RUNNING');
+  });
+
+  it('shortens a job definition ARN to name:revision', () => {
+    expect(shortDefinition('arn:aws:batch:us-east-1:123456789012:job-definition/etl:7')).to.equal('etl:7');
+    expect(shortDefinition('etl:7')).to.equal('etl:7');
   });
 
   it('computes runtime and total elapsed, counting up while a job runs', () => {

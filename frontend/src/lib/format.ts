@@ -1,11 +1,21 @@
 /** Display helpers: times, durations, sizes, statuses. Pure functions, easy to test. */
 import type { JobJson } from './api';
+import { displayStatusOf, statusNoteOf } from '../../../src/domain/jobStatus';
 
 export const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'GONE']);
 
-/** What the UI calls a job's status: a FAILED job killed by SIGKILL (exit 137) is TERMINATED. */
-export function displayStatus(job: Pick<JobJson, 'status' | 'exitcode'>): string {
-  return job.status === 'FAILED' && job.exitcode === 137 ? 'TERMINATED' : job.status;
+/**
+ * What the UI calls a job's status: the domain's rule, the API's
+ * display_status (TERMINATED for a FAILED job asked to terminate, terminated
+ * by its reason, or killed by a signal, 130/143 or 137 unless out of memory).
+ */
+export function displayStatus(job: Pick<JobJson, 'status' | 'exitcode'> & Partial<Pick<JobJson, 'status_reason' | 'termination_requested'>>): string {
+  return displayStatusOf(job);
+}
+
+/** "out of memory" for an OOM kill (FAILED, exit 137, OutOfMemory reason); null otherwise. */
+export function statusNote(job: Pick<JobJson, 'status' | 'exitcode'> & Partial<Pick<JobJson, 'status_reason'>>): string | null {
+  return statusNoteOf(job);
 }
 
 export function isTerminalStatus(status: string): boolean {

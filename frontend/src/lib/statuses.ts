@@ -1,4 +1,7 @@
-import { JOB_STATUSES } from '../../../src/domain/jobStatus';
+import { DISPLAY_STATUSES, JOB_STATUSES } from '../../../src/domain/jobStatus';
 
-/** Statuses one can filter on (the API's, GONE included). */
-export const JOB_STATUS_OPTIONS: readonly string[] = JOB_STATUSES;
+/** Statuses the job search filters on (the API's, GONE and TERMINATED included). */
+export const JOB_STATUS_OPTIONS: readonly string[] = DISPLAY_STATUSES;
+
+/** Statuses the stats filter on: the stored ones (stats group by stored status). */
+export const STATS_STATUS_OPTIONS: readonly string[] = JOB_STATUSES;

@@ -3,7 +3,7 @@ import { useSearchParams } from 'react-router';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Area, AreaChart, Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { api, type StatsRow } from '../lib/api';
-import { JOB_STATUS_OPTIONS } from '../lib/statuses';
+import { STATS_STATUS_OPTIONS } from '../lib/statuses';
 import {
   METRICS,
   STATS_RANGES,
@@ -89,7 +89,7 @@ export default function StatsPage() {
           ))}
         </div>
         <MultiSelect label="Queue" options={activeQueues.data ?? []} selected={state.queues} onChange={(v) => update({ queues: v })} />
-        <MultiSelect label="Status" options={JOB_STATUS_OPTIONS} selected={state.statuses} onChange={(v) => update({ statuses: v })} />
+        <MultiSelect label="Status" options={STATS_STATUS_OPTIONS} selected={state.statuses} onChange={(v) => update({ statuses: v })} />
       </div>
       <div className="toolbar">
         <div className="segmented" role="group" aria-label="Time range">

@@ -5,6 +5,11 @@
  * the HTTP server itself, with the same auth rules as the read endpoints
  * (a browser cannot set headers on a WebSocket, so `?access_token=` is
  * accepted too).
+ *
+ * A job not mirrored yet (a UI opened from a just-submitted job's link, say)
+ * keeps its socket open, as the Go original's did: the job's JSON goes out
+ * once it appears. After STATUS_WAIT_MS without it the socket closes with
+ * 4404 "job not found" and an error message saying how long it waited.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -21,6 +26,8 @@ export const DEFAULT_STATUS_PUSH_MS = 5_000;
 /** Close codes in the application range: 4000 + the HTTP status they stand for. */
 export const CLOSE_BAD_ID = 4400;
 export const CLOSE_NOT_FOUND = 4404;
+/** How long a socket waits for a job not mirrored yet: a few sync rounds. */
+export const DEFAULT_STATUS_WAIT_MS = 5 * 60_000;
 
 export interface StatusWebSocketServer {
   clientCount(): number;
@@ -57,39 +64,59 @@ function safeDecode(s: string): string | null {
 
 interface JobWatch {
   id: string;
-  sockets: Set<WebSocket>;
+  /** Each socket with whether it has had the job yet, and its wait's timer while not. */
+  sockets: Map<WebSocket, SocketWait>;
   sending: boolean;
   again: boolean;
   timer: NodeJS.Timeout;
   unsubscribe: () => void;
 }
 
-/** What a push sends: the job's JSON, or the "not found" error that ends the socket. */
-type PushMessage = { found: boolean; text: string };
+interface SocketWait {
+  found: boolean;
+  timer: NodeJS.Timeout | null;
+}
+
+/** What a push sends: the job's JSON, or nothing while the job is not mirrored yet. */
+type PushMessage = { found: true; text: string } | { found: false };
 
 /**
  * Everyone watching one job shares one live subscription, one timer and one
  * query per push, so a job open in many browsers costs the same as in one.
  */
-function jobWatches(deps: ApiDeps, pushEvery: number) {
+function jobWatches(deps: ApiDeps, pushEvery: number, waitMs: number) {
   const watches = new Map<string, JobWatch>();
 
   async function message(id: string): Promise<PushMessage | null> {
     try {
       const job = await getJob(deps.db, id);
-      return job
-        ? { found: true, text: JSON.stringify(toJobJson(job)) }
-        : { found: false, text: JSON.stringify({ error: 'job not found', id }) };
+      return job ? { found: true, text: JSON.stringify(toJobJson(job)) } : { found: false };
     } catch (err) {
       deps.logger.warn({ err, id }, 'status websocket push failed');
       return null; // the next change or tick tries again
     }
   }
 
-  function deliver(ws: WebSocket, msg: PushMessage): void {
-    if (ws.readyState !== WebSocket.OPEN) return;
+  function deliver(ws: WebSocket, wait: SocketWait | undefined, msg: PushMessage): void {
+    if (ws.readyState !== WebSocket.OPEN || !msg.found) return; // not mirrored yet: keep waiting
+    if (wait && !wait.found) {
+      wait.found = true;
+      if (wait.timer) clearTimeout(wait.timer);
+      wait.timer = null;
+    }
     ws.send(msg.text);
-    if (!msg.found) ws.close(CLOSE_NOT_FOUND, 'job not found');
+  }
+
+  /** The wait is over: one last look, then the job's JSON or the close. */
+  async function giveUp(id: string, ws: WebSocket, wait: SocketWait): Promise<void> {
+    wait.timer = null;
+    if (wait.found) return;
+    const msg = await message(id);
+    if (msg?.found) return deliver(ws, wait, msg);
+    if (wait.found || ws.readyState !== WebSocket.OPEN) return;
+    const seconds = waitMs / 1000;
+    ws.send(JSON.stringify({ error: 'job not found', id, waited_seconds: seconds }));
+    ws.close(CLOSE_NOT_FOUND, `job not found within ${seconds} s`);
   }
 
   async function push(watch: JobWatch): Promise<void> {
@@ -100,7 +127,7 @@ function jobWatches(deps: ApiDeps, pushEvery: number) {
     watch.sending = true;
     try {
       const msg = await message(watch.id);
-      if (msg) for (const ws of watch.sockets) deliver(ws, msg);
+      if (msg) for (const [ws, wait] of watch.sockets) deliver(ws, wait, msg);
     } finally {
       watch.sending = false;
       if (watch.again && watches.get(watch.id) === watch) {
@@ -115,7 +142,7 @@ function jobWatches(deps: ApiDeps, pushEvery: number) {
     if (!watch) {
       const created: JobWatch = {
         id,
-        sockets: new Set(),
+        sockets: new Map(),
         sending: false,
         again: false,
         timer: setInterval(() => void push(created), pushEvery),
@@ -125,13 +152,17 @@ function jobWatches(deps: ApiDeps, pushEvery: number) {
       watches.set(id, created);
       watch = created;
     }
-    watch.sockets.add(ws);
+    const wait: SocketWait = { found: false, timer: null };
+    wait.timer = setTimeout(() => void giveUp(id, ws, wait), waitMs);
+    watch.sockets.set(ws, wait);
     // The newcomer gets the job at once, without waiting for the shared tick.
-    void message(id).then((msg) => msg && deliver(ws, msg));
+    void message(id).then((msg) => msg && deliver(ws, wait, msg));
   }
 
   function leave(id: string, ws: WebSocket): void {
     const watch = watches.get(id);
+    const wait = watch?.sockets.get(ws);
+    if (wait?.timer) clearTimeout(wait.timer);
     if (!watch?.sockets.delete(ws) || watch.sockets.size > 0) return;
     clearInterval(watch.timer);
     watch.unsubscribe();
@@ -141,6 +172,7 @@ function jobWatches(deps: ApiDeps, pushEvery: number) {
   function clear(): void {
     for (const watch of watches.values()) {
       clearInterval(watch.timer);
+      for (const wait of watch.sockets.values()) if (wait.timer) clearTimeout(wait.timer);
       watch.unsubscribe();
     }
     watches.clear();
@@ -152,7 +184,7 @@ function jobWatches(deps: ApiDeps, pushEvery: number) {
 export function attachStatusWebSocket(server: Server, deps: ApiDeps): StatusWebSocketServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 });
   const gauge = websocketGauge();
-  const watches = jobWatches(deps, deps.statusPushIntervalMs ?? DEFAULT_STATUS_PUSH_MS);
+  const watches = jobWatches(deps, deps.statusPushIntervalMs ?? DEFAULT_STATUS_PUSH_MS, deps.statusWaitMs ?? DEFAULT_STATUS_WAIT_MS);
 
   function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
