@@ -74,4 +74,19 @@ describe('store/stats', () => {
     expect(rows).to.have.length(1);
     expect(rows[0].vcpu_seconds).to.be.within((before - startedAt) / 1000 - 1, (after - startedAt) / 1000 + 1);
   });
+  it('counts an array parent only when its children are not mirrored (its children are the work)', async () => {
+    const summary = { starting: 0, failed: 0, running: 0, succeeded: 2, runnable: 0, submitted: 0, pending: 0 };
+    const parent = (id: string) => mirroredJob({ job_id: id, job_queue: 'q-arr', status: 'SUCCEEDED', vcpus: 1, memory: 1,
+      run_started_at: at(0), stopped_at: at(100), array_properties: { size: 2, status_summary: summary } });
+    await upsertJobs(t.db, [
+      parent('ap1'),
+      ...[0, 1].map((i) => mirroredJob({ job_id: `ap1:${i}`, job_queue: 'q-arr', status: 'SUCCEEDED', vcpus: 1, memory: 1,
+        run_started_at: at(0), stopped_at: at(40), array_parent_id: 'ap1', array_index: i, array_properties: { index: i } })),
+      // An adopted Go row: a parent whose children were never mirrored.
+      parent('ap2'),
+    ]);
+    const rows = await jobStats(t.db, { start: T0, end: at(1800), queues: ['q-arr'], statuses: [] });
+    // ap1's two children (40 s each) and ap2 (100 s); ap1 itself (100 s) is not added on top.
+    expect(rows.map((r) => [r.job_count, r.vcpu_seconds])).to.deep.equal([[3, 40 + 40 + 100]]);
+  });
 });
