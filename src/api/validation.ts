@@ -3,7 +3,7 @@
  * failed parse into a 400 naming the offending parameter.
  */
 import { z } from 'zod';
-import { DATE_RANGES, SORT_COLUMNS } from '../types';
+import { DATE_RANGES, SORT_COLUMNS, type SortColumn } from '../types';
 import { DISPLAY_STATUSES, JOB_STATUSES, type DisplayStatus, type JobStatus } from '../domain/jobStatus';
 import { badRequest } from './errors';
 
@@ -48,12 +48,27 @@ const unixSeconds = z
   .transform(Number)
   .pipe(z.number().int().min(946_684_800, 'must be unix seconds after 2000').max(7_258_118_400, 'must be unix seconds before 2200'));
 
+/**
+ * Sort names the Go original's UI sends (its default is startTime) and its
+ * server sorted by last_updated, as it did every name it did not know.
+ */
+const ORIGINAL_UI_SORT_COLUMNS: Readonly<Record<string, SortColumn>> = {
+  startTime: 'last_updated',
+  creationTime: 'last_updated',
+  container: 'last_updated',
+  command: 'last_updated',
+};
+
 export const searchQuerySchema = z.object({
   q: z.string().max(MAX_SEARCH_LENGTH, `at most ${MAX_SEARCH_LENGTH} characters`).optional(),
   queue: queueList.optional(),
   status: displayStatusList.optional(),
   dateRange: z.enum(DATE_RANGES, { error: `must be one of ${DATE_RANGES.join(', ')}` }).optional(),
-  sortColumn: z.enum(SORT_COLUMNS, { error: `must be one of ${SORT_COLUMNS.join(', ')}` }).optional(),
+  sortColumn: z
+    .string()
+    .transform((v) => ORIGINAL_UI_SORT_COLUMNS[v] ?? v)
+    .pipe(z.enum(SORT_COLUMNS, { error: `must be one of ${SORT_COLUMNS.join(', ')}` }))
+    .optional(),
   sortDirection: z
     .string()
     .transform((s) => s.toUpperCase())

@@ -71,7 +71,7 @@ export type DisplayStatus = (typeof DISPLAY_STATUSES)[number];
 export const SIGNAL_EXIT_CODES: readonly number[] = [130, 137, 143];
 export const SIGKILL_EXIT_CODE = 137;
 /** "OutOfMemoryError: Container killed due to memory usage" and its spellings. */
-export const OUT_OF_MEMORY_REASON = /out ?of ?memory/i;
+export const OUT_OF_MEMORY_REASON = /out\s*of\s*memory/i;
 /** "Terminated by ...", "terminated from UI", "Job terminated ...". */
 export const TERMINATED_REASON = /terminat/i;
 

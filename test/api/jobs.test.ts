@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { DATE_RANGES, SORT_COLUMNS, type JobJson } from '../../src/types';
+import { displayStatusOf } from '../../src/domain/jobStatus';
 import { getJson, insertJobs, job, setLastUpdated, startTestApi, type TestApi } from './helpers';
 
 const JOB_JSON_FIELDS = [
@@ -284,6 +285,38 @@ describe('API: jobs (search, detail, status, children, stats)', () => {
         expect(rows.length, String(span)).to.be.greaterThan(0);
         for (const row of rows) expect(row.interval, String(span)).to.equal(interval);
       }
+    });
+  });
+  describe('TERMINATED: the API filter and display_status follow the domain rule', () => {
+    const cases: { status: 'FAILED' | 'SUCCEEDED' | 'RUNNING'; exitcode: number | null; status_reason: string | null; termination_requested: boolean }[] = [];
+    before(async () => {
+      for (const status of ['FAILED', 'SUCCEEDED', 'RUNNING'] as const)
+        for (const exitcode of [null, 0, 1, 130, 137, 143])
+          for (const status_reason of [null, 'Essential container in task exited', 'Terminated by alice: stuck', 'OutOfMemoryError: Container killed due to memory usage'])
+            for (const termination_requested of [false, true]) cases.push({ status, exitcode, status_reason, termination_requested });
+      const rows = cases.map((c, i) => job({ job_name: `term-${i}`, job_queue: 'q-term', status: c.status, exitcode: c.exitcode, status_reason: c.status_reason }));
+      await insertJobs(t.db, rows);
+      for (const [i, c] of cases.entries()) {
+        if (c.termination_requested) await t.db('jobs').where({ job_id: rows[i].job_id }).update({ termination_requested: true });
+      }
+    });
+
+    it('status=TERMINATED returns exactly the jobs displayStatusOf calls TERMINATED, each with that display_status', async () => {
+      const expected = cases.flatMap((c, i) => (displayStatusOf(c) === 'TERMINATED' ? [`term-${i}`] : [])).sort();
+      expect(expected.length).to.be.greaterThan(10);
+      const all: JobJson[] = [];
+      for (let page = 0; ; page++) {
+        const batch = await search(`queue=q-term&status=terminated&page=${page}`);
+        all.push(...batch);
+        if (batch.length < 100) break;
+      }
+      expect(names(all)).to.deep.equal(expected);
+      for (const j of all) expect(j.display_status).to.equal('TERMINATED');
+      // An OOM kill is FAILED with its note; FAILED,TERMINATED together is every FAILED job.
+      const oom = cases.findIndex((c) => c.status === 'FAILED' && c.exitcode === 137 && c.status_reason?.startsWith('OutOfMemory') && !c.termination_requested);
+      const [oomJob] = await search(`q=term-${oom}&queue=q-term&status=FAILED`);
+      expect(oomJob).to.include({ display_status: 'FAILED', status_note: 'out of memory' });
+      expect((await search('queue=q-term&status=FAILED,TERMINATED')).length).to.equal(cases.filter((c) => c.status === 'FAILED').length);
     });
   });
 });

@@ -5,13 +5,17 @@
  */
 import { OUT_OF_MEMORY_REASON, SIGKILL_EXIT_CODE, SIGNAL_EXIT_CODES, TERMINATED_REASON } from '../../domain/jobStatus';
 
-const regex = (r: RegExp) => `'${r.source.replace(/'/g, "''")}'`;
+/** A domain regex as an SQL literal for `~*`; never with a `?`, which knex would take for a binding. */
+function regex(r: RegExp): string {
+  if (/[?']/.test(r.source)) throw new Error(`regex ${r.source}: no ? or ' allowed in SQL text`);
+  return `'${r.source}'`;
+}
 
 /** True for the rows `isTerminated` says yes to; `t` is the jobs table's alias. */
 export function terminatedSql(t = 'jobs'): string {
-  const oom = `(${t}.exitcode = ${SIGKILL_EXIT_CODE} AND COALESCE(${t}.status_reason, '') ~* ${regex(OUT_OF_MEMORY_REASON)})`;
+  const oom = `(COALESCE(${t}.exitcode = ${SIGKILL_EXIT_CODE}, false) AND COALESCE(${t}.status_reason, '') ~* ${regex(OUT_OF_MEMORY_REASON)})`;
   return `(${t}.status = 'FAILED' AND NOT ${oom} AND (
     ${t}.termination_requested
     OR COALESCE(${t}.status_reason, '') ~* ${regex(TERMINATED_REASON)}
-    OR ${t}.exitcode IN (${SIGNAL_EXIT_CODES.join(', ')})))`;
+    OR COALESCE(${t}.exitcode IN (${SIGNAL_EXIT_CODES.join(', ')}), false)))`;
 }
