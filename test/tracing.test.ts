@@ -7,13 +7,16 @@ import { startSimulator } from 'aws-batch-simulator';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 import { freePort } from './helpers/net';
 import { testRedisPrefix } from './helpers/redis';
+import { otlpTracesUrl } from '../src/tracing';
 
 const ROOT = path.resolve(__dirname, '..');
 
 /** A stand-in OTLP/HTTP collector: keeps the bodies it is sent. */
-async function startCollector(): Promise<{ url: string; bodies: string[]; close(): void }> {
+async function startCollector(): Promise<{ url: string; bodies: string[]; paths: string[]; close(): void }> {
   const bodies: string[] = [];
+  const paths: string[] = [];
   const server = http.createServer((req, res) => {
+    paths.push(req.url ?? '');
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -23,7 +26,7 @@ async function startCollector(): Promise<{ url: string; bodies: string[]; close(
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/v1/traces`, bodies, close: () => server.close() };
+  return { url: `http://127.0.0.1:${port}/v1/traces`, bodies, paths, close: () => server.close() };
 }
 
 const SERVER = 2; // SpanKind.SERVER in OTLP
@@ -148,6 +151,67 @@ describe('use_datadog_tracing: OpenTelemetry spans over OTLP', function () {
       if (child.exitCode === null) child.kill('SIGKILL');
       collector.close();
       await sim.stop();
+    }
+  });
+});
+
+describe('tracing: where spans go without an OTLP endpoint (use_datadog_tracing as the Go original is deployed)', function () {
+  this.timeout(60_000);
+
+  it('BATCHIEPATCHIE_IP names the Datadog Agent: its OTLP intake on port 4318; OTEL_* variables win; a bad port is named', () => {
+    expect(otlpTracesUrl({ BATCHIEPATCHIE_IP: '10.0.3.7' })).to.equal('http://10.0.3.7:4318/v1/traces');
+    expect(otlpTracesUrl({ BATCHIEPATCHIE_IP: 'fd00::7' })).to.equal('http://[fd00::7]:4318/v1/traces');
+    expect(otlpTracesUrl({ BATCHIEPATCHIE_IP: '10.0.3.7', BATCHIEPATCHIE_OTLP_PORT: '14318' })).to.equal('http://10.0.3.7:14318/v1/traces');
+    expect(otlpTracesUrl({ BATCHIEPATCHIE_IP: '10.0.3.7', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).to.equal(undefined);
+    expect(otlpTracesUrl({ BATCHIEPATCHIE_IP: '10.0.3.7', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:4318/v1/traces' })).to.equal(undefined);
+    expect(otlpTracesUrl({})).to.equal(undefined);
+    expect(() => otlpTracesUrl({ BATCHIEPATCHIE_IP: '10.0.3.7', BATCHIEPATCHIE_OTLP_PORT: 'http' })).to.throw(/BATCHIEPATCHIE_OTLP_PORT/);
+  });
+
+  it('with BATCHIEPATCHIE_IP set and no OTLP endpoint, an API process sends its spans to the agent at that address', async () => {
+    const t = await createTestDatabase();
+    const redis = testRedisPrefix();
+    const collector = await startCollector();
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      BATCHIEPATCHIE_DATABASE_NAME: t.name,
+      BATCHIEPATCHIE_PORT: String(port),
+      BATCHIEPATCHIE_REDIS_PREFIX: redis.prefix,
+      BATCHIEPATCHIE_USE_DATADOG_TRACING: 'true',
+      BATCHIEPATCHIE_LOG_LEVEL: 'warn',
+      BATCHIEPATCHIE_IP: '127.0.0.1',
+      BATCHIEPATCHIE_OTLP_PORT: new URL(collector.url).port,
+      OTEL_SERVICE_NAME: 'bp-agent-ip-test',
+    };
+    delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    delete env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/batchiepatchie'), 'api', path.join(ROOT, 'config/local.toml')], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      const status = await waitFor(
+        async () => (await fetch(`${url}/api/v1/jobs?q=agent`)).status,
+        30_000,
+        () => (child.exitCode !== null ? `the API exited with ${child.exitCode} before answering:\n${stderr}` : null),
+      );
+      expect(status).to.equal(200);
+      child.kill('SIGTERM'); // flushes the spans on the way out
+      await new Promise((resolve) => child.once('exit', resolve));
+      expect(collector.paths.every((p) => p === '/v1/traces'), JSON.stringify(collector.paths)).to.equal(true);
+      expect(JSON.stringify(collector.bodies), stderr).to.include('bp-agent-ip-test');
+      const spans = spansOf(collector.bodies);
+      expect(spans.some((x) => x.kind === SERVER && /\/api\/v1\/jobs/.test(String(x.attributes['url.path'] ?? x.attributes['http.target']))), 'the request span').to.equal(true);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      collector.close();
+      await t.drop();
+      await redis.cleanup();
     }
   });
 });

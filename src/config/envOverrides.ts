@@ -44,8 +44,12 @@ export function envOverrides(env: NodeJS.ProcessEnv): Partial<Record<ConfigKey, 
   return values;
 }
 
-/** Variables that are not configuration keys but name the file (never a typo). */
-const NON_KEY_VARIABLES = new Set(['BATCHIEPATCHIE_CONFIG']);
+/**
+ * Variables that are not configuration keys (never a typo): the file, and
+ * the Datadog Agent's address for tracing (src/tracing.ts), as the Go
+ * original's deployments set it.
+ */
+const NON_KEY_VARIABLES = new Set(['BATCHIEPATCHIE_CONFIG', 'BATCHIEPATCHIE_IP', 'BATCHIEPATCHIE_OTLP_PORT']);
 
 /**
  * `BATCHIEPATCHIE_*` variables that override nothing, e.g. a misspelt key.
