@@ -73,7 +73,7 @@ export function createApp(deps: ApiDeps): Koa {
 
   app.use(requestLogger(logger));
   app.use(httpMetricsMiddleware());
-  app.use(securityHeaders());
+  app.use(securityHeaders({ assetsBaseUrl: config.frontend_assets_base_url }));
   app.use(errorMiddleware(logger));
   app.use(adminArea(deps.pipeline?.queues, operator));
   app.use(jsonBodies());

@@ -8,22 +8,33 @@ import type { Logger } from '../log';
  * (styles may be inline: React and chart libraries set style attributes),
  * WebSockets back to us, no framing by anyone.
  */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "font-src 'self' data:",
-  "connect-src 'self' ws: wss:",
-  "object-src 'none'",
-  "base-uri 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+export function contentSecurityPolicy(assetsOrigin?: string): string {
+  const assets = assetsOrigin ? ` ${assetsOrigin}` : '';
+  return [
+    "default-src 'self'",
+    `script-src 'self'${assets}`,
+    `style-src 'self' 'unsafe-inline'${assets}`,
+    `img-src 'self' data:${assets}`,
+    `font-src 'self' data:${assets}`,
+    "connect-src 'self' ws: wss:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
 
-export function securityHeaders() {
+export const CONTENT_SECURITY_POLICY = contentSecurityPolicy();
+
+/**
+ * `assetsBaseUrl`: frontend_assets_base_url, where a UI built with
+ * ASSETS_BASE_URL loads its scripts, styles and images from (a CDN, an S3
+ * website): its origin is allowed beside ours.
+ */
+export function securityHeaders(opts: { assetsBaseUrl?: string } = {}) {
+  const policy = contentSecurityPolicy(opts.assetsBaseUrl ? new URL(opts.assetsBaseUrl).origin : undefined);
   return async function setSecurityHeaders(ctx: Context, next: Next): Promise<void> {
-    ctx.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    ctx.set('Content-Security-Policy', policy);
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('X-Frame-Options', 'DENY');
     ctx.set('Referrer-Policy', 'no-referrer');

@@ -23,6 +23,7 @@ export const CONFIG_KEYS = {
   frontend_assets_local_prefix: 'string',
   frontend_assets_bucket: 'string',
   frontend_assets_key: 'string',
+  frontend_assets_base_url: 'string',
   sync_period: 'number',
   scale_period: 'number',
   clean_period: 'number',

@@ -93,6 +93,8 @@ export const fieldSchema = z.strictObject({
   frontend_assets_local_prefix: nonEmpty('the directory holding index.html').optional(),
   frontend_assets_bucket: nonEmpty('an S3 bucket name').optional(),
   frontend_assets_key: nonEmpty('the S3 key of index.html').optional(),
+  /** Where the UI's built files are served from when not by us (the build's ASSETS_BASE_URL): allowed by the CSP. */
+  frontend_assets_base_url: z.url({ protocol: /^https?$/, ...expect('an http:// or https:// URL') }).optional(),
   sync_period: positiveSeconds(),
   scale_period: positiveSeconds(),
   clean_period: positiveSeconds(),

@@ -52,6 +52,7 @@ redis_url = "http://127.0.0.1:6379"
     { name: 'auth_mode unknown', toml: 'auth_mode = "ldap"', key: 'auth_mode', expected: /"none", "tokens" or "proxy", got "ldap"/ },
     { name: 'aws_endpoint not a URL', toml: 'aws_endpoint = "localhost:4566"', key: 'aws_endpoint', expected: /http:\/\/ or https:\/\/ URL, got "localhost:4566"/ },
     { name: 'aws_endpoint of another scheme', toml: 'aws_endpoint = "ftp://x.example"', key: 'aws_endpoint', expected: /http:\/\/ or https:\/\/ URL/ },
+    { name: 'frontend_assets_base_url not a URL', toml: 'frontend_assets_base_url = "cdn.example.com/bp/"', key: 'frontend_assets_base_url', expected: /http:\/\/ or https:\/\/ URL, got "cdn.example.com\/bp\/"/ },
     { name: 'redis_url of another scheme', toml: 'redis_url = "http://cache:6379"', key: 'redis_url', expected: /redis:\/\/ or rediss:\/\/ URL, got "http:\/\/cache:6379"/ },
     { name: 'events_queue_url not a URL', toml: 'events_queue_url = "batch-events"', key: 'events_queue_url', expected: /SQS queue URL such as "https:\/\/sqs.us-east-1.amazonaws.com\/123456789012\/batch-events", got "batch-events"/ },
     { name: 'events_queue_url without account and queue name', toml: 'events_queue_url = "https://sqs.us-east-1.amazonaws.com/"', key: 'events_queue_url', expected: /SQS queue URL/ },
