@@ -9,6 +9,7 @@ import { JobPage } from './pages/JobPage';
 import { QueuesPage } from './pages/QueuesPage';
 import { Empty, Loading } from './components/States';
 import './styles.css';
+import { basePath } from './lib/basePath';
 
 // The charting library is heavy; only the Stats page pays for it.
 const StatsPage = lazy(() => import('./pages/StatsPage'));
@@ -37,7 +38,7 @@ createRoot(document.getElementById('root')!).render(
     <QueryClientProvider client={queryClient}>
       {/* URL changes apply at once, not as transitions: inputs whose value lives in the URL
           (selection checkboxes, Live) would otherwise flip back until the transition commits. */}
-      <BrowserRouter useTransitions={false}>
+      <BrowserRouter useTransitions={false} basename={basePath() || undefined}>
         <Routes>
           <Route element={<Layout />}>
             <Route index element={<JobsPage />} />

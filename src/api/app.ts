@@ -43,6 +43,21 @@ function jsonBodies() {
   };
 }
 
+/**
+ * base_path: behind a path-routing proxy (which passes the prefix on) every
+ * path of ours arrives under it; the prefix is taken off so routes, auth and
+ * logs see the paths they know. Paths without it still work (health checks
+ * that bypass the proxy).
+ */
+export function stripBasePath(basePath: string | undefined) {
+  return async function underBasePath(ctx: Context, next: Next): Promise<void> {
+    if (basePath && (ctx.path === basePath || ctx.path.startsWith(`${basePath}/`))) {
+      ctx.path = ctx.path.slice(basePath.length) || '/';
+    }
+    await next();
+  };
+}
+
 export function createApp(deps: ApiDeps): Koa {
   const { config, logger } = deps;
   ensureDefaultMetrics();
@@ -71,6 +86,7 @@ export function createApp(deps: ApiDeps): Koa {
   logRoutes(api, deps);
   queueRoutes(api, deps, operator);
 
+  app.use(stripBasePath(config.base_path));
   app.use(requestLogger(logger));
   app.use(httpMetricsMiddleware());
   app.use(securityHeaders({ assetsBaseUrl: config.frontend_assets_base_url }));

@@ -24,6 +24,7 @@ export const CONFIG_KEYS = {
   frontend_assets_bucket: 'string',
   frontend_assets_key: 'string',
   frontend_assets_base_url: 'string',
+  base_path: 'string',
   sync_period: 'number',
   scale_period: 'number',
   clean_period: 'number',

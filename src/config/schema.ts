@@ -94,6 +94,11 @@ export const fieldSchema = z.strictObject({
   frontend_assets_bucket: nonEmpty('an S3 bucket name').optional(),
   frontend_assets_key: nonEmpty('the S3 key of index.html').optional(),
   /** Where the UI's built files are served from when not by us (the build's ASSETS_BASE_URL): allowed by the CSP. */
+  /** Path prefix the UI and API are served under behind a path-routing proxy (the Go original's BASE_URL). */
+  base_path: z
+    .string(expect('a path prefix such as "/batchiepatchie" (no trailing slash)'))
+    .regex(/^(\/[A-Za-z0-9._~-]+)+$/, expect('a path prefix such as "/batchiepatchie" (no trailing slash)'))
+    .optional(),
   frontend_assets_base_url: z.url({ protocol: /^https?$/, ...expect('an http:// or https:// URL') }).optional(),
   sync_period: positiveSeconds(),
   scale_period: positiveSeconds(),

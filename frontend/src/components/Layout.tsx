@@ -2,6 +2,7 @@ import { NavLink, Outlet } from 'react-router';
 import { zoneName } from '../lib/format';
 import { setTimeZone } from '../lib/prefs';
 import { useTimeZone } from '../lib/useTimeZone';
+import { withBase } from '../lib/basePath';
 
 /** Local or UTC for every time on every page; remembered in this browser. */
 function TimeZoneSwitch() {
@@ -35,7 +36,7 @@ export function Layout() {
         <TimeZoneSwitch />
         {/* bull-board is another app: a tab of its own keeps this one where the user left it. */}
         <a
-          href="/admin/queues"
+          href={withBase('/admin/queues')}
           className="external"
           target="_blank"
           rel="noopener"

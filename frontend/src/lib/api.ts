@@ -6,6 +6,7 @@ import type { ActivatedQueue, DateRange, JobJson, QueueDetails, SortColumn, Sort
 import type { JobStatus } from '../../../src/domain/jobStatus';
 
 import { authHeaders, getToken } from './auth';
+import { basePath, withBase } from './basePath';
 
 export type { ActivatedQueue, DateRange, JobJson, JobStatus, QueueDetails, SortColumn, SortDirection, StatsRow };
 
@@ -36,7 +37,7 @@ async function explain(res: Response): Promise<string> {
 async function request(path: string, init?: RequestInit): Promise<Response> {
   let res: Response;
   try {
-    res = await fetch(path, { ...init, headers: { Accept: 'application/json', ...authHeaders(), ...init?.headers } });
+    res = await fetch(withBase(path), { ...init, headers: { Accept: 'application/json', ...authHeaders(), ...init?.headers } });
   } catch (err) {
     throw new ApiError(0, `Cannot reach the server (${err instanceof Error ? err.message : String(err)})`);
   }
@@ -116,5 +117,5 @@ export function statusSocketUrl(id: string): string {
   const proto = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
   const token = getToken();
   const query = token ? `?access_token=${encodeURIComponent(token)}` : '';
-  return `${proto}//${window.location.host}/api/v1/jobs/${encodeURIComponent(id)}/status_websocket${query}`;
+  return `${proto}//${window.location.host}${basePath()}/api/v1/jobs/${encodeURIComponent(id)}/status_websocket${query}`;
 }

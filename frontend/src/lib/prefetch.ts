@@ -6,11 +6,12 @@
 import { api, type JobJson, type JobsQuery } from './api';
 import { apiQuery, readJobsState } from './jobsUrl';
 import { rememberedDateRange } from './prefs';
+import { basePath } from './basePath';
 
 let pending: { key: string; promise: Promise<JobJson[]> } | null = null;
 
 export function startJobsPrefetch(): void {
-  if (window.location.pathname !== '/') return;
+  if (window.location.pathname !== `${basePath()}/` && window.location.pathname !== basePath()) return;
   const query = apiQuery(readJobsState(new URLSearchParams(window.location.search), rememberedDateRange()));
   const promise = api.searchJobs(query);
   promise.catch(() => undefined); // a failure is reported when (if) the page asks for it

@@ -104,8 +104,11 @@ const HASHED_FILE = /-[A-Za-z0-9_-]{8,}\.[A-Za-z0-9]+$/;
 
 export function uiRoutes(router: Router, deps: ApiDeps): void {
   const page = deps.indexPage ?? localIndexPage(deps.config);
+  const base = deps.config.base_path;
   const serveIndex = async (ctx: Context) => {
-    const { html } = await page.get();
+    const { html: raw } = await page.get();
+    // Under base_path the UI learns its prefix from this tag (frontend/src/lib/basePath.ts).
+    const html = base ? raw.replace(/<head[^>]*>/i, (head) => `${head}<meta name="batchiepatchie-base-path" content="${escapeHtml(base)}">`) : raw;
     ctx.type = 'text/html; charset=utf-8';
     ctx.set('Cache-Control', 'no-cache');
     ctx.body = html;

@@ -188,7 +188,9 @@ export function attachStatusWebSocket(server: Server, deps: ApiDeps): StatusWebS
 
   function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const match = PATH.exec(url.pathname);
+    const base = deps.config.base_path;
+    const pathname = base && url.pathname.startsWith(`${base}/`) ? url.pathname.slice(base.length) : url.pathname;
+    const match = PATH.exec(pathname);
     if (!match) return refuse(socket, 404, 'Not Found');
     const identity = identify(req.headers, deps.config, url.searchParams.get('access_token') ?? undefined);
     if (!identity) return refuse(socket, 401, 'Unauthorized');
