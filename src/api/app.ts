@@ -18,6 +18,7 @@ import { createDb } from '../store/db';
 import type { Config } from '../config/schema';
 import { requireRole, warnIfUnprotected } from './auth';
 import type { ApiDeps } from './deps';
+import { crossSiteGuard } from './crossSite';
 import { errorMiddleware } from './errors';
 import { ensureDefaultMetrics, httpMetricsMiddleware } from './metrics';
 import { requestLogger, securityHeaders } from './middleware';
@@ -34,12 +35,17 @@ import { attachStatusWebSocket } from './routes/websocket';
 
 export const JSON_BODY_LIMIT = '1mb';
 
-/** JSON bodies for our routes; notify and bull-board parse their own. */
+/**
+ * JSON bodies for our routes; notify and bull-board parse their own. Kill also
+ * reads a JSON body sent as text/plain, as the Go UI sends it (crossSite.ts
+ * refuses such posts from other sites).
+ */
 function jsonBodies() {
   const parse = bodyParser({ enableTypes: ['json'], jsonLimit: JSON_BODY_LIMIT, strict: true });
+  const parseKill = bodyParser({ enableTypes: ['json'], extendTypes: { json: ['text/plain'] }, jsonLimit: JSON_BODY_LIMIT, strict: true });
   return async function parseJson(ctx: Context, next: Next): Promise<void> {
     if (ctx.path === '/api/v1/jobs/notify' || ctx.path.startsWith(BULL_BOARD_PATH)) return next();
-    await parse(ctx, next);
+    await (ctx.path === '/api/v1/jobs/kill' ? parseKill : parse)(ctx, next);
   };
 }
 
@@ -75,6 +81,7 @@ export function createApp(deps: ApiDeps): Koa {
   app.use(httpMetricsMiddleware());
   app.use(securityHeaders());
   app.use(errorMiddleware(logger));
+  app.use(crossSiteGuard(config));
   app.use(adminArea(deps.pipeline?.queues, operator));
   app.use(jsonBodies());
   app.use(open.routes());

@@ -31,6 +31,7 @@ export const CONFIG_DEFAULTS = {
   auth_proxy_user_header: 'x-forwarded-user',
   auth_proxy_groups_header: 'x-forwarded-groups',
   auth_proxy_operator_groups: [],
+  allowed_hosts: [],
   events_stream_max_length: 100_000,
   events_dead_letter_max_length: 10_000,
   log_level: 'info',

@@ -44,6 +44,7 @@ export const CONFIG_KEYS = {
   auth_proxy_user_header: 'string',
   auth_proxy_groups_header: 'string',
   auth_proxy_operator_groups: 'list',
+  allowed_hosts: 'list',
   notify_secret: 'string',
   events_stream_max_length: 'integer',
   events_dead_letter_max_length: 'integer',

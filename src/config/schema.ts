@@ -35,6 +35,9 @@ const headerName = () => {
     .transform((s) => s.toLowerCase());
 };
 
+/** allowed_hosts entries: a name or address, optionally with a port; ".example.com" = it and its subdomains. */
+const HOST_ENTRY = /^(\.?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/;
+
 /** A list written as a TOML array of strings or as one comma-separated string. */
 const stringList = (what: string) =>
   z.preprocess(
@@ -120,6 +123,14 @@ export const fieldSchema = z.strictObject({
   auth_proxy_groups_header: headerName(),
   /** Groups that make a proxied user an operator; others are viewers. */
   auth_proxy_operator_groups: stringList('group name'),
+  /** Host header values the API answers (DNS rebinding); empty = any. */
+  allowed_hosts: z.preprocess(
+    (v) => (typeof v === 'string' ? splitList(v) : v),
+    z.array(
+      z.string(expect('host names')).regex(HOST_ENTRY, expect('host names such as "batch.example.com", "batch.example.com:8080" or ".example.com"')),
+      expect('an array of host names or a comma-separated string'),
+    ),
+  ),
   /** Shared secret required in X-Batchiepatchie-Notify-Secret by POST /api/v1/jobs/notify. */
   notify_secret: nonEmpty('a non-empty shared secret').optional(),
   /** Job events waiting to be applied, at most; notify answers 503 + Retry-After beyond it. */

@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { getJob } from '../../store/jobs/lookups';
 import { identify, authRequired } from '../auth';
+import { hostAllowed } from '../crossSite';
 import type { ApiDeps } from '../deps';
 import { toJobJson } from '../jobJson';
 import { websocketGauge } from '../metrics';
@@ -158,6 +159,7 @@ export function attachStatusWebSocket(server: Server, deps: ApiDeps): StatusWebS
     const url = new URL(req.url ?? '/', 'http://localhost');
     const match = PATH.exec(url.pathname);
     if (!match) return refuse(socket, 404, 'Not Found');
+    if (!hostAllowed(req.headers, deps.config)) return refuse(socket, 400, 'Bad Request');
     const identity = identify(req.headers, deps.config, url.searchParams.get('access_token') ?? undefined);
     if (!identity) return refuse(socket, 401, 'Unauthorized');
     if (authRequired(deps.config) && !sameOrigin(req)) return refuse(socket, 403, 'Forbidden');
