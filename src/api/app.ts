@@ -20,6 +20,8 @@ import { requireRole, warnIfUnprotected } from './auth';
 import type { ApiDeps } from './deps';
 import { crossSiteGuard } from './crossSite';
 import { errorMiddleware } from './errors';
+import { requestCostLimits } from './limits';
+import { proxyAuthGuard, proxyVetter } from './proxyAuth';
 import { ensureDefaultMetrics, httpMetricsMiddleware } from './metrics';
 import { requestLogger, securityHeaders } from './middleware';
 import { BULL_BOARD_PATH, adminArea } from './routes/admin';
@@ -52,8 +54,8 @@ function jsonBodies() {
 export function createApp(deps: ApiDeps): Koa {
   const { config, logger } = deps;
   ensureDefaultMetrics();
-  // Behind a trusted proxy, client addresses come from X-Forwarded-For.
-  const app = new Koa({ proxy: config.auth_mode === 'proxy' });
+  // Behind a trusted proxy, client addresses (logs only) come from X-Forwarded-For's last hop, the one the proxy added.
+  const app = new Koa({ proxy: config.auth_mode === 'proxy', maxIpsCount: 1 });
   app.on('error', (err: unknown) => logger.warn({ err }, 'response error'));
 
   const viewer = requireRole('viewer', config);
@@ -81,7 +83,9 @@ export function createApp(deps: ApiDeps): Koa {
   app.use(httpMetricsMiddleware());
   app.use(securityHeaders());
   app.use(errorMiddleware(logger));
+  app.use(proxyAuthGuard(config));
   app.use(crossSiteGuard(config));
+  app.use(requestCostLimits(config));
   app.use(adminArea(deps.pipeline?.queues, operator));
   app.use(jsonBodies());
   app.use(open.routes());
@@ -103,7 +107,8 @@ type Owned = { close(): Promise<void> | void }[];
 
 async function openDefaults(config: Config, given: Partial<ApiDeps>, owned: Owned): Promise<ApiDeps> {
   const logger = given.logger ?? createLogger(config.log_level, { role: 'api' });
-  const db = given.db ?? createDb(config);
+  // The API's own pool: every statement bounded (api_statement_timeout_ms), lock waits included.
+  const db = given.db ?? createDb(config, undefined, { statementTimeoutMs: config.api_statement_timeout_ms });
   if (!given.db) owned.push({ close: () => db.destroy() });
   let aws = given.aws;
   if (!aws) {
@@ -148,12 +153,15 @@ const SHUTDOWN_GRACE_MS = 10_000;
  * WebSockets, then whatever startApi opened (pools, listener, clients).
  */
 export async function startApi(config: Config, given: Partial<ApiDeps> = {}): Promise<ApiServer> {
+  const vetter = proxyVetter(config); // refuses proxy mode without a way to tell the proxy, before opening anything
   const owned: Owned = [];
   const deps = await openDefaults(config, given, owned);
   warnIfUnprotected(config, deps.logger);
   const app = createApp(deps);
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 65_000; // longer than typical load balancer idle timeouts
+  // Upgrades skip Koa: identity headers not from the proxy are removed before the WebSocket reads them.
+  if (vetter) server.prependListener('upgrade', (req: http.IncomingMessage) => void vetter.vet(req));
   const sockets = attachStatusWebSocket(server, deps);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -31,9 +31,17 @@ export const CONFIG_DEFAULTS = {
   auth_proxy_user_header: 'x-forwarded-user',
   auth_proxy_groups_header: 'x-forwarded-groups',
   auth_proxy_operator_groups: [],
+  auth_proxy_secret_header: 'x-batchiepatchie-proxy-secret',
+  auth_proxy_trusted_cidrs: [],
   allowed_hosts: [],
   events_stream_max_length: 100_000,
   events_dead_letter_max_length: 10_000,
+  api_statement_timeout_ms: 10_000,
+  search_max_page: 100,
+  stats_max_span_days: 400,
+  websocket_max_connections: 1000,
+  websocket_max_per_user: 20,
+  websocket_ping_seconds: 30,
   log_level: 'info',
 } satisfies Partial<Config>;
 

@@ -21,8 +21,17 @@ export type DbConfig = Pick<
   | 'database_root_certificate'
 >;
 
+/** Per-connection settings: `statementTimeoutMs` cancels any statement (lock waits included) running longer. */
+export interface SessionSettings {
+  statementTimeoutMs?: number;
+}
+
 /** Knex settings for a Config: TLS with verify-full when a root certificate is set. */
-export function knexSettings(config: DbConfig, pool: { min: number; max: number } = { min: 0, max: 10 }): Knex.Config {
+export function knexSettings(
+  config: DbConfig,
+  pool: { min: number; max: number } = { min: 0, max: 10 },
+  session: SessionSettings = {},
+): Knex.Config {
   const ssl = config.database_root_certificate
     ? { ca: readFileSync(config.database_root_certificate, 'utf8'), rejectUnauthorized: true }
     : undefined;
@@ -36,6 +45,7 @@ export function knexSettings(config: DbConfig, pool: { min: number; max: number 
       password: config.database_password,
       ssl,
       application_name: 'batchiepatchie',
+      ...(session.statementTimeoutMs ? { statement_timeout: session.statementTimeoutMs } : {}),
     },
     pool,
     migrations: {
@@ -47,8 +57,8 @@ export function knexSettings(config: DbConfig, pool: { min: number; max: number 
   };
 }
 
-export function createDb(config: DbConfig, pool?: { min: number; max: number }): Knex {
-  return knexFactory(knexSettings(config, pool));
+export function createDb(config: DbConfig, pool?: { min: number; max: number }, session?: SessionSettings): Knex {
+  return knexFactory(knexSettings(config, pool, session));
 }
 
 /** Applies every pending migration; returns the names applied. */

@@ -202,7 +202,7 @@ describe('API: status WebSocket and live status across replicas', function () {
   });
 
   it('with proxy auth: the proxy identity headers admit the upgrade', async () => {
-    const t = await startTestApi({ tdb, config: { auth_mode: 'proxy', auth_proxy_operator_groups: ['ops'] } });
+    const t = await startTestApi({ tdb, config: { auth_mode: 'proxy', auth_proxy_operator_groups: ['ops'], auth_proxy_trusted_cidrs: ['127.0.0.1'] } });
     try {
       const anonymous = new Client(wsUrl(t, JOB_ID));
       let refused = '';

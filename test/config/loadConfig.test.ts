@@ -76,6 +76,9 @@ auth_mode = "proxy"
 auth_proxy_user_header = "X-Auth-Request-User"
 auth_proxy_groups_header = "X-Auth-Request-Groups"
 auth_proxy_operator_groups = ["batch-admins", "sre"]
+auth_proxy_secret = "proxy-shh"
+auth_proxy_secret_header = "X-Proxy-Secret"
+auth_proxy_trusted_cidrs = "10.0.0.0/8, fd00::/8"
 notify_secret = "shh"
 log_level = "debug"
 `,
@@ -98,10 +101,13 @@ log_level = "debug"
       // Lower-cased: Node presents incoming header names in lower case.
       auth_proxy_user_header: 'x-auth-request-user',
       auth_proxy_groups_header: 'x-auth-request-groups',
+      auth_proxy_secret: 'proxy-shh',
+      auth_proxy_secret_header: 'x-proxy-secret',
       notify_secret: 'shh',
       log_level: 'debug',
     });
     expect(config.auth_proxy_operator_groups).to.deep.equal(['batch-admins', 'sre']);
+    expect(config.auth_proxy_trusted_cidrs).to.deep.equal(['10.0.0.0/8', 'fd00::/8']);
   });
 
   it('reads auth tokens written as strings, with names, and as tables', async () => {

@@ -16,6 +16,7 @@ import type { ApiDeps } from '../deps';
 import { toJobJson } from '../jobJson';
 import { websocketGauge } from '../metrics';
 import { JOB_ID_PATTERN } from '../validation';
+import { webSocketLimits } from '../wsLimits';
 
 const PATH = /^\/api\/v1\/jobs\/([^/]+)\/status_websocket\/?$/;
 export const DEFAULT_STATUS_PUSH_MS = 5_000;
@@ -154,6 +155,7 @@ export function attachStatusWebSocket(server: Server, deps: ApiDeps): StatusWebS
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 });
   const gauge = websocketGauge();
   const watches = jobWatches(deps, deps.statusPushIntervalMs ?? DEFAULT_STATUS_PUSH_MS);
+  const limits = webSocketLimits(deps.config);
 
   function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -163,7 +165,12 @@ export function attachStatusWebSocket(server: Server, deps: ApiDeps): StatusWebS
     const identity = identify(req.headers, deps.config, url.searchParams.get('access_token') ?? undefined);
     if (!identity) return refuse(socket, 401, 'Unauthorized');
     if (authRequired(deps.config) && !sameOrigin(req)) return refuse(socket, 403, 'Forbidden');
-    wss.handleUpgrade(req, socket, head, (ws) => serveJobStatus(ws, safeDecode(match[1])));
+    const refused = limits.admit(req, identity);
+    if (refused) return refuse(socket, refused.status, refused.message);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      limits.track(req, identity, ws);
+      serveJobStatus(ws, safeDecode(match[1]));
+    });
   }
 
   function serveJobStatus(ws: WebSocket, id: string | null): void {
@@ -188,6 +195,7 @@ export function attachStatusWebSocket(server: Server, deps: ApiDeps): StatusWebS
     clientCount: () => wss.clients.size,
     async close() {
       server.off('upgrade', onUpgrade);
+      limits.stop();
       watches.clear();
       for (const ws of wss.clients) ws.close(1001, 'server shutting down');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
