@@ -20,6 +20,7 @@ import { requireRole, warnIfUnprotected } from './auth';
 import type { ApiDeps } from './deps';
 import { crossSiteGuard } from './crossSite';
 import { errorMiddleware } from './errors';
+import { answerMalformedRequest, inputGuard } from './inputGuard';
 import { requestCostLimits } from './limits';
 import { proxyAuthGuard, proxyVetter } from './proxyAuth';
 import { ensureDefaultMetrics, httpMetricsMiddleware } from './metrics';
@@ -83,6 +84,7 @@ export function createApp(deps: ApiDeps): Koa {
   app.use(httpMetricsMiddleware());
   app.use(securityHeaders());
   app.use(errorMiddleware(logger));
+  app.use(inputGuard());
   app.use(proxyAuthGuard(config));
   app.use(crossSiteGuard(config));
   app.use(requestCostLimits(config));
@@ -160,6 +162,7 @@ export async function startApi(config: Config, given: Partial<ApiDeps> = {}): Pr
   const app = createApp(deps);
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 65_000; // longer than typical load balancer idle timeouts
+  server.on('clientError', answerMalformedRequest);
   // Upgrades skip Koa: identity headers not from the proxy are removed before the WebSocket reads them.
   if (vetter) server.prependListener('upgrade', (req: http.IncomingMessage) => void vetter.vet(req));
   const sockets = attachStatusWebSocket(server, deps);

@@ -61,7 +61,8 @@ export function errorMiddleware(logger: Logger) {
       if (caught instanceof HttpError) {
         body = { error: caught.message, ...caught.details };
       } else if (caught instanceof AwsCallError) {
-        body = { error: caught.message };
+        const operator = (ctx.state.identity as { role?: string } | undefined)?.role === 'operator';
+        body = { error: operator ? caught.message : caught.summary };
       } else if ((caught as { code?: unknown } | null)?.code === QUERY_CANCELED) {
         status = 503;
         logger.warn({ err: caught, method: ctx.method, path: ctx.path }, 'query cut short by the statement timeout');

@@ -83,7 +83,12 @@ export const killBodySchema = z.strictObject({
     .array(jobIdSchema)
     .min(1, 'give at least one job id')
     .max(MAX_KILL_IDS, `at most ${MAX_KILL_IDS} ids a request`),
-  reason: z.string().trim().max(MAX_KILL_REASON, `at most ${MAX_KILL_REASON} characters`).optional(),
+  reason: z
+    .string()
+    .trim()
+    .max(MAX_KILL_REASON, `at most ${MAX_KILL_REASON} characters`)
+    .refine((r) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(r), 'control characters are not allowed')
+    .optional(),
 });
 
 export const forcedScalingBodySchema = z.strictObject({ enabled: z.boolean() });

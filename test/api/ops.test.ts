@@ -53,15 +53,14 @@ describe('API: operations endpoints, headers, UI serving, shutdown', function ()
     expect(res.body).to.deep.equal({ status: 'ready', postgres: 'ok', redis: 'ok' });
   });
 
-  it('/readyz: 503 naming what is down', async () => {
+  it('/readyz: 503 naming what is down, without the driver messages (they go to the log)', async () => {
     const brokenDb = createDb({ ...tdb.config, database_name: 'bp_does_not_exist' }, { min: 0, max: 1 });
     const down = await startTestApi({ tdb, config: { redis_url: 'redis://127.0.0.1:1' }, deps: { db: brokenDb } });
     try {
       const res = await getJson(`${down.url}/readyz`);
       expect(res.status).to.equal(503);
       expect(res.body.error).to.equal('not ready');
-      expect(res.body.postgres).to.match(/bp_does_not_exist/);
-      expect(res.body.redis).to.not.equal('ok');
+      expect(res.body).to.deep.equal({ error: 'not ready', postgres: 'unreachable', redis: 'unreachable' });
     } finally {
       await down.close();
       await brokenDb.destroy();
