@@ -73,6 +73,9 @@ export const statsQuerySchema = z
 
 export const logsQuerySchema = z.object({
   format: z.literal('text', { error: 'only format=text is supported' }),
+  /** A forward token from X-Next-Forward-Token ('' = from the head): only the events after it. */
+  after: z.string().max(1024, 'at most 1024 characters').optional(),
+  timestamps: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
 });
 
 /** AWS Batch keeps a termination reason as the job's status reason; ours adds who asked. */
