@@ -58,25 +58,101 @@ describe('UI: Job page', function () {
     await page.close();
   });
 
-  it('shows the tail of a very long log and says so', async () => {
+  it('draws a 1,000,000-line log virtually: search highlights every match, Prev/Next, filter, link to a line', async () => {
     const sim = s.stack.sim.model;
-    const lines = Array.from({ length: 25_000 }, (_, i) => `line ${i} of a chatty job`);
+    const N = 1_000_000;
+    // Every 100,000th line says "checkpoint" twice, so a search has 10 matching lines of 2 matches each.
+    const lines = Array.from({ length: N }, (_, i) => (i % 100_000 === 99_999 ? `line ${i + 1} CHECKPOINT ${i + 1} checkpoint` : `line ${i + 1} of a chatty job`));
     const { jobId } = sim.submitJob({ jobName: 'chatty-job', jobQueue: 'ui-jobq', plan: { outcome: 'SUCCEEDED', runSeconds: 5, logLines: lines } });
     sim.advance(30_000);
     await s.waitForJob(jobId, { status: 'SUCCEEDED' });
-    const { page } = await newPage(s.browser);
+    const { page, errors } = await newPage(s.browser);
     await page.goto(`${s.url}/job/${jobId}`);
-    await page.waitForSelector('[data-testid=log-truncated]');
-    expect(await page.textContent('[data-testid=log-truncated]')).to.contain('last 20,000 of 25,000 lines');
-    const shown = (await page.textContent('[data-testid=job-log]')) ?? '';
-    expect(shown).to.contain('line 24999 of a chatty job').and.contain('line 5000 of a chatty job');
-    expect(shown).to.not.contain('line 4999 of a chatty job');
+    await page.waitForSelector('[data-testid=log-count]:has-text("1,000,000 lines")', { timeout: 90_000 });
+    expect(await page.textContent('[data-testid=log-count]')).to.equal('1,000,000 lines'); // whole log read, no ellipsis
+    const rows = await page.$$eval('[data-testid=job-log] .log-line', (els) => els.length);
+    expect(rows, 'only the lines on screen (and a margin) are in the DOM').to.be.within(10, 200);
 
-    // Filtering finds lines the tail does not show.
-    await page.fill('input[aria-label="Filter log lines"]', 'line 123 ');
-    await page.waitForSelector('[data-testid=log-matches]:has-text("1 matching")');
-    expect(await page.textContent('[data-testid=job-log]')).to.equal('line 123 of a chatty job\n');
-    expect(await page.isVisible('[data-testid=log-truncated]')).to.equal(false);
+    // The last line is reachable by scrolling.
+    await page.$eval('[data-testid=job-log]', (el) => (el.scrollTop = el.scrollHeight));
+    await page.waitForSelector('[data-testid=job-log] .log-line[data-line="1000000"]');
+    expect(await page.textContent('[data-testid=job-log] .log-line[data-line="1000000"] .lt')).to.equal('line 1000000 CHECKPOINT 1000000 checkpoint');
+
+    // Search: every match on a matching line highlighted; Next and Prev walk the 10 lines, wrapping.
+    await page.fill('input[aria-label="Search the log"]', 'checkpoint');
+    await page.waitForSelector('[data-testid=search-count]:has-text("1 of 10")');
+    await page.waitForSelector('.log-line.current[data-line="100000"]');
+    expect(await page.$$eval('.log-line.current mark', (ms) => ms.map((m) => m.textContent))).to.deep.equal(['CHECKPOINT', 'checkpoint']);
+    await page.click('[data-testid=search-next]');
+    await page.waitForSelector('[data-testid=search-count]:has-text("2 of 10")');
+    await page.waitForSelector('.log-line.current[data-line="200000"]');
+    await page.press('input[aria-label="Search the log"]', 'Shift+Enter');
+    await page.press('input[aria-label="Search the log"]', 'Shift+Enter');
+    await page.waitForSelector('[data-testid=search-count]:has-text("10 of 10")');
+    await page.waitForSelector('.log-line.current[data-line="1000000"]');
+    expect(await page.$$eval('.log-line:not(.current) mark', (ms) => ms.length), 'no other line on screen matches').to.equal(0);
+    await screenshot(page, 'job-log-search');
+
+    // The filter narrows the lines; search then walks within them.
+    await page.fill('input[aria-label="Filter log lines"]', 'line 12345');
+    await page.waitForSelector('[data-testid=log-matches]:has-text("11 matching")'); // line 12345 and lines 123450…123459
+    await page.fill('input[aria-label="Filter log lines"]', '');
+    await page.fill('input[aria-label="Search the log"]', '');
+    await page.waitForSelector('[data-testid=search-count]', { state: 'detached' });
+    await page.waitForSelector('[data-testid=log-matches]', { state: 'detached' });
+
+    // A link to a line: the line-number link sets #L…, and opening that URL shows the line marked.
+    await page.goto(`${s.url}/job/${jobId}#L654321`);
+    await page.waitForSelector('.log-line.target[data-line="654321"]', { timeout: 90_000 });
+    expect(await page.textContent('.log-line.target .lt')).to.equal('line 654321 of a chatty job');
+    await page.click('.log-line[data-line="654330"] a.ln');
+    await page.waitForSelector('.log-line.target[data-line="654330"]');
+    expect(new URL(page.url()).hash).to.equal('#L654330');
+    expect(errors).to.deep.equal([]);
+    await page.close();
+  });
+
+  it('follows a running log by fetching only new events, and shows CloudWatch times on demand', async () => {
+    const sim = s.stack.sim.model;
+    const lines = Array.from({ length: 100 }, (_, i) => `follow line ${i + 1}`);
+    const { jobId } = sim.submitJob({ jobName: 'followed', jobQueue: 'ui-jobq', plan: { outcome: 'SUCCEEDED', runSeconds: 101, logLines: lines } });
+    sim.advance(10_000 + 20_000); // RUNNABLE→RUNNING, then ~20 lines
+    await s.waitForJob(jobId, { status: 'RUNNING' });
+    const { page, errors } = await newPage(s.browser);
+    const reads: { after: string | null; body: string; next: string | null }[] = [];
+    page.on('response', (res) => {
+      const url = new URL(res.url());
+      if (!url.pathname.endsWith('/logs')) return;
+      void res.text().then((body) => reads.push({ after: url.searchParams.get('after'), body, next: res.headers()['x-next-forward-token'] ?? null }));
+    });
+    await page.goto(`${s.url}/job/${jobId}`);
+    await page.waitForSelector('.log-line[data-line="1"]');
+    const countText = async () => Number(((await page.textContent('[data-testid=log-count]')) ?? '').replace(/[^0-9]/g, ''));
+    const firstCount = await countText();
+    expect(firstCount).to.be.above(0);
+    expect(reads[0].after, 'the first read starts at the head').to.equal('');
+
+    sim.advance(30_000); // ~30 more lines
+    const target = firstCount + 20;
+    await page.waitForSelector(`.log-line[data-line="${target}"]`, { timeout: 30_000 });
+    // Each later read asked for the events after the token the previous one returned, and got only those.
+    const later = reads.slice(1);
+    expect(later.length).to.be.above(0);
+    for (let i = 0; i < later.length; i++) {
+      expect(later[i].after, `read ${i + 1} continues from the last token`).to.equal(reads[i].next);
+      for (const line of later[i].body.split('\n').filter(Boolean)) {
+        const n = Number(/follow line (\d+)/.exec(line)?.[1]);
+        expect(n, 'only lines not read before').to.be.above(firstCount);
+      }
+    }
+    const shown = await page.$$eval('.log-line .lt', (els) => els.map((e) => e.textContent));
+    expect(new Set(shown).size, 'no line twice').to.equal(shown.length);
+
+    // Times on demand: each line gets its CloudWatch timestamp.
+    await page.check('[data-testid=log-timestamps]');
+    await page.waitForSelector('.log-line .ts');
+    expect(await page.textContent('.log-line .ts')).to.match(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+    expect(errors).to.deep.equal([]);
     await page.close();
   });
 

@@ -58,6 +58,13 @@ async function postJson<T>(path: string, body?: unknown): Promise<T> {
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
+export interface LogChunk {
+  text: string;
+  /** null while the job has no log stream yet. */
+  nextToken: string | null;
+  more: boolean;
+}
+
 export interface JobsQuery {
   q: string;
   queues: string[];
@@ -106,9 +113,16 @@ export const api = {
   activatedQueues: (signal?: AbortSignal) => getJson<ActivatedQueue[]>('/api/v1/job_queues/activated', signal),
   setForcedScaling: (name: string, enabled: boolean) =>
     postJson<unknown>(`/api/v1/job_queues/${encodeURIComponent(name)}/forced_scaling`, { enabled }),
-  /** The job's log as text; '' when it has none. */
-  logText: async (id: string, signal?: AbortSignal): Promise<string> =>
-    (await request(`/api/v1/jobs/${encodeURIComponent(id)}/logs?format=text`, { signal, headers: { Accept: 'text/plain' } })).text(),
+  /**
+   * The job's log after forward token `after` ('' = from the head), a few MB at
+   * most: the text, where to continue, and whether more is already there.
+   */
+  logChunk: async (id: string, after: string, timestamps: boolean, signal?: AbortSignal): Promise<LogChunk> => {
+    const p = new URLSearchParams({ format: 'text', after });
+    if (timestamps) p.set('timestamps', 'true');
+    const res = await request(`/api/v1/jobs/${encodeURIComponent(id)}/logs?${p.toString()}`, { signal, headers: { Accept: 'text/plain' } });
+    return { text: await res.text(), nextToken: res.headers.get('X-Next-Forward-Token'), more: res.headers.get('X-Log-More') === 'true' };
+  },
 };
 
 /** ws:// or wss:// URL of a job's live status socket, on the page's own host. */
