@@ -61,6 +61,7 @@ export async function fetchLogPage(
   logs: CloudWatchLogsClient,
   ref: LogStreamRef,
   token?: string,
+  limit?: number,
 ): Promise<GetLogEventsCommandOutput | null> {
   try {
     return await logs.send(
@@ -69,6 +70,7 @@ export async function fetchLogPage(
         logStreamName: ref.stream,
         startFromHead: true,
         ...(token ? { nextToken: token } : {}),
+        ...(limit ? { limit } : {}),
       }),
     );
   } catch (err) {
@@ -87,14 +89,15 @@ export async function openLog(
   logs: CloudWatchLogsClient,
   job: JobLogLocation,
   token?: string,
+  limit?: number,
 ): Promise<{ ref: LogStreamRef; first: GetLogEventsCommandOutput } | null> {
   if (job.log_stream_name) {
     const ref = { group: job.log_group_name || DEFAULT_LOG_GROUP, stream: job.log_stream_name };
-    const first = await fetchLogPage(logs, ref, token);
+    const first = await fetchLogPage(logs, ref, token, limit);
     if (first) return { ref, first };
   }
   const old = await findOldStyleStream(logs, job);
-  const first = old ? await fetchLogPage(logs, old, token) : null;
+  const first = old ? await fetchLogPage(logs, old, token, limit) : null;
   return old && first ? { ref: old, first } : null;
 }
 
@@ -151,9 +154,12 @@ export interface LogChunk {
 /** A chunk stops once it holds this much text (it may exceed it by one CloudWatch page, ≤ 1 MB). */
 export const MAX_LOG_CHUNK_BYTES = 4 * 1024 * 1024;
 
+/** A first look at a log (`maxBytes` 0) is one page of at most this many events: the first lines show at once. */
+export const FIRST_LOOK_EVENTS = 1000;
+
 /**
  * The events after `token` (from the head when it is empty), up to about
- * `maxBytes` of text (0: one page), with the token to continue from. A
+ * `maxBytes` of text (0: one page of FIRST_LOOK_EVENTS), with the token to continue from. A
  * follower that polls with the returned token gets only events it has not
  * seen, for one GetLogEvents call when nothing new was written.
  */
@@ -164,7 +170,7 @@ export async function readLogChunk(
   opts: LogTextOptions & { maxBytes?: number } = {},
 ): Promise<LogChunk> {
   const maxBytes = opts.maxBytes ?? MAX_LOG_CHUNK_BYTES;
-  const log = await openLog(logs, job, token || undefined);
+  const log = await openLog(logs, job, token || undefined, maxBytes === 0 ? FIRST_LOOK_EVENTS : undefined);
   if (!log) return { text: '', nextToken: token || undefined, more: false };
   const parts: string[] = [];
   let bytes = 0;

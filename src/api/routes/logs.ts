@@ -3,8 +3,8 @@
  * (src/aws/logs.ts reads it). Without `after`: the whole log, streamed page
  * by page; the next page is fetched only when the client has taken the
  * previous one (Readable.from pulls on demand). With `after`: the events
- * after that forward token (from the head when empty: then one CloudWatch
- * page, so the first lines show at once), up to a few MB, with
+ * after that forward token (from the head when empty: then the first 1,000
+ * events only, so the first lines show at once), up to a few MB, with
  * `X-Next-Forward-Token` to continue from and `X-Log-More` saying whether
  * more may already be there; a follower polls with it and gets only new events.
  */
