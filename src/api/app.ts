@@ -26,6 +26,7 @@ import { proxyAuthGuard, proxyVetter } from './proxyAuth';
 import { ensureDefaultMetrics, httpMetricsMiddleware } from './metrics';
 import { requestLogger, securityHeaders } from './middleware';
 import { BULL_BOARD_PATH, adminArea } from './routes/admin';
+import { jobAwsRoutes } from './routes/jobAws';
 import { jobRoutes } from './routes/jobs';
 import { killRoutes } from './routes/kill';
 import { logRoutes } from './routes/logs';
@@ -77,6 +78,7 @@ export function createApp(deps: ApiDeps): Koa {
   statsRoutes(api, deps); // before /jobs/:id, which would match "stats"
   killRoutes(api, deps, operator);
   jobRoutes(api, deps);
+  jobAwsRoutes(api, deps);
   logRoutes(api, deps);
   queueRoutes(api, deps, operator);
 

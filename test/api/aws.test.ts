@@ -285,6 +285,49 @@ describe('API: endpoints backed by AWS (simulator)', function () {
     });
   });
 
+  describe('GET /api/v1/jobs/:id/aws', () => {
+    it('reads attempts, dependencies and a multi-node job\'s nodes live from AWS Batch', async () => {
+      const up = sim.model.submitJob({ jobName: 'aws-up', jobQueue: 'q-api', plan: { runSeconds: 3600 } }).jobId;
+      const down = sim.model.submitJob({ jobName: 'aws-down', jobQueue: 'q-api', dependsOn: [up], plan: { runSeconds: 5 } }).jobId;
+      const flaky = sim.model.submitJob({ jobName: 'aws-flaky', jobQueue: 'q-api', retryAttempts: 2, plan: { runSeconds: 5, failAttempts: 1, exitCode: 0 } }).jobId;
+      const mnp = sim.model.submitJob({ jobName: 'aws-mnp', jobQueue: 'q-api', multiNode: true, numNodes: 2, plan: { runSeconds: 3600 } }).jobId;
+      for (let i = 0; i < 6; i++) sim.model.advance(20_000);
+      await mirror([up, down, flaky, mnp]);
+
+      const d = await getJson(`${t.url}/api/v1/jobs/${down}/aws`);
+      expect(d.status).to.equal(200);
+      expect(d.body).to.include({ found: true, region: 'us-east-1' });
+      expect(d.body.depends_on).to.deep.equal([{ job_id: up, type: null }]);
+
+      const f = await getJson(`${t.url}/api/v1/jobs/${flaky}/aws`);
+      expect(f.body.attempts).to.have.length(2);
+      expect(f.body.attempts[0].exit_code).to.not.equal(0);
+      expect(f.body.attempts[1]).to.include({ exit_code: 0 });
+      expect(f.body.attempts[1].log_stream_name).to.be.a('string');
+
+      const m = await getJson(`${t.url}/api/v1/jobs/${mnp}/aws`);
+      expect(m.body.nodes.num_nodes).to.equal(2);
+      expect(m.body.nodes.list.map((n: { id: string }) => n.id)).to.deep.equal([`${mnp}#0`, `${mnp}#1`]);
+    });
+
+    it('says found: false for a job AWS has forgotten, 404 for an unknown one, 502 when AWS fails', async () => {
+      const id = 'a0000000-0000-4000-8000-00000000c300';
+      await insertJobs(t.db, [job({ job_id: id })]);
+      const gone = await getJson(`${t.url}/api/v1/jobs/${id}/aws`);
+      expect(gone.status).to.equal(200);
+      expect(gone.body).to.deep.equal({ found: false, region: 'us-east-1', attempts: [], depends_on: [], nodes: null });
+      expect((await getJson(`${t.url}/api/v1/jobs/a0000000-0000-4000-8000-00000000c399/aws`)).status).to.equal(404);
+      sim.faults.set({ errorRate: 1, operations: ['Batch.DescribeJobs'] });
+      try {
+        const res = await getJson(`${t.url}/api/v1/jobs/${id}/aws`);
+        expect(res.status).to.equal(502);
+        expect(res.body.error).to.match(/^AWS Batch DescribeJobs failed/);
+      } finally {
+        sim.faults.clear();
+      }
+    });
+  });
+
   describe('GET /api/v1/jobs/:id/logs: failure mid-stream', () => {
     it('cuts the connection so the client sees an incomplete body, not a clean end', async () => {
       const id = 'a0000000-0000-4000-8000-00000000c200';

@@ -7,7 +7,9 @@ import type { JobStatus } from '../../../src/domain/jobStatus';
 
 import { authHeaders, getToken } from './auth';
 
-export type { ActivatedQueue, DateRange, JobJson, JobStatus, QueueDetails, SortColumn, SortDirection, StatsRow };
+import type { JobAwsDetail } from '../../../src/aws/jobDetail';
+
+export type { ActivatedQueue, DateRange, JobAwsDetail, JobJson, JobStatus, QueueDetails, SortColumn, SortDirection, StatsRow };
 
 /** An API answer that was not 2xx, with the server's own explanation when it gave one. */
 export class ApiError extends Error {
@@ -106,6 +108,8 @@ export const api = {
     if (params.statuses.length) p.set('status', params.statuses.join(','));
     return getJson<StatsRow[]>(`/api/v1/jobs/stats?${p.toString()}`, signal);
   },
+  /** What only AWS Batch knows about the job (attempts, dependencies, nodes), read live. */
+  jobAws: (id: string, signal?: AbortSignal) => getJson<JobAwsDetail>(`/api/v1/jobs/${encodeURIComponent(id)}/aws`, signal),
   /** Children of an array job (array_parent_id = parent), in index order. */
   arrayChildren: (parentId: string, signal?: AbortSignal) =>
     getJson<JobJson[]>(`/api/v1/jobs/${encodeURIComponent(parentId)}/children`, signal),

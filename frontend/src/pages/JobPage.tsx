@@ -24,6 +24,7 @@ import { Empty, ErrorBox, Loading } from '../components/States';
 import { KillResults } from '../components/KillResults';
 import { KillDialog } from '../components/KillDialog';
 import { ArrayChildren } from '../components/ArrayChildren';
+import { ConsoleLinks, ExitCode, JobAwsPanels, jobRegion, useJobAws } from '../components/JobAws';
 
 export function JobPage() {
   const id = useParams().id ?? '';
@@ -50,12 +51,21 @@ export function JobPage() {
       );
     return <ErrorBox error={job.error} retry={() => void job.refetch()} />;
   }
+  return <JobView job={job.data} socket={socket} running={running} />;
+}
+
+function JobView({ job, socket, running }: { job: JobJson; socket: SocketState; running: boolean }) {
+  const id = job.id;
+  const aws = useJobAws(job);
+  const region = jobRegion(job, aws.data);
   return (
     <section className="job-page">
-      <JobHeader job={job.data} socket={socket} />
-      <JobFields job={job.data} />
-      {isArrayParent(job.data) && <ArrayChildren parent={job.data} />}
-      {isArrayParent(job.data) ? (
+      <JobHeader job={job} socket={socket} />
+      <ConsoleLinks job={job} region={region} />
+      <JobFields job={job} />
+      <JobAwsPanels job={job} region={region} detail={aws} />
+      {isArrayParent(job) && <ArrayChildren parent={job} />}
+      {isArrayParent(job) ? (
         <p className="muted">An array job writes no log of its own: open a child to read its log.</p>
       ) : (
         <LogViewer id={id} running={running} />
@@ -149,7 +159,7 @@ function JobFields({ job }: { job: JobJson }) {
         <Field label="Image" mono>{job.image}</Field>
         <Field label="Command line" mono>{formatCommand(job.command_line) || '—'}</Field>
         <Field label="Status reason">{job.status_reason || '—'}</Field>
-        <Field label="Exit code">{job.exitcode ?? '—'}</Field>
+        <Field label="Exit code"><ExitCode job={job} /></Field>
         <Field label="Attempts">{job.attempts}</Field>
         <Field label="vCPUs">{formatVcpus(job)}</Field>
         <Field label="Memory">{formatMemory(job.memory)}</Field>
