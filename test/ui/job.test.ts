@@ -169,7 +169,7 @@ describe('UI: Job page', function () {
 
   it('shows an array parent with its children', async () => {
     const sim = s.stack.sim.model;
-    const { jobId } = sim.submitJob({ jobName: 'array-job', jobQueue: 'ui-jobq', arraySize: 3, plan: { outcome: 'SUCCEEDED', runSeconds: 600 } });
+    const { jobId } = sim.submitJob({ jobName: 'array-job', jobQueue: 'ui-jobq', arraySize: 3, plan: { outcome: 'SUCCEEDED', runSeconds: 600, failChildren: [1] } });
     sim.advance(15_000);
     await s.waitForJob(`${jobId}:2`);
     const { page } = await newPage(s.browser);
@@ -179,9 +179,78 @@ describe('UI: Job page', function () {
     expect(children).to.deep.equal([`${jobId}:0`, `${jobId}:1`, `${jobId}:2`]);
     await screenshot(page, 'job-array');
 
+    // Filter the children by status: the failed one alone.
+    sim.advance(700_000);
+    await s.waitForJob(`${jobId}:1`, { status: 'FAILED' });
+    await s.waitForJob(`${jobId}:2`, { status: 'SUCCEEDED' });
+    await page.reload();
+    await page.waitForSelector('[data-testid=children-filter] button[data-status=FAILED]', { timeout: 30_000 });
+    await page.click('[data-testid=children-filter] button[data-status=FAILED]');
+    expect(await page.$$eval('[data-testid=array-children] tbody tr td:nth-child(2)', (tds) => tds.map((t) => t.textContent))).to.deep.equal([`${jobId}:1`]);
+    await page.click('[data-testid=children-filter] button:has-text("All")');
+
     // A child links back to its parent.
     await page.click(`text=${jobId}:1`);
     await page.waitForSelector(`a[href="/job/${encodeURIComponent(jobId)}"]`);
+    await page.close();
+  });
+
+  it('links to the job in the AWS Batch console and its log in CloudWatch, region-aware, and explains the exit code', async () => {
+    const sim = s.stack.sim.model;
+    const { jobId } = sim.submitJob({ jobName: 'oom-explained', jobQueue: 'ui-jobq', plan: { outcome: 'FAILED', exitCode: 137, runSeconds: 2 } });
+    sim.advance(20_000);
+    await s.waitForJob(jobId, { status: 'FAILED' });
+    const { page, errors } = await newPage(s.browser);
+    await page.goto(`${s.url}/job/${jobId}`);
+    await page.waitForSelector('[data-testid=console-logs]');
+    const row = await s.tdb.db('jobs').where({ job_id: jobId }).first('log_stream_name', 'task_arn');
+    expect(row.task_arn).to.match(/^arn:aws:ecs:us-east-1:/);
+    expect(await page.getAttribute('[data-testid=console-batch]', 'href')).to.equal(
+      `https://us-east-1.console.aws.amazon.com/batch/home?region=us-east-1#jobs/detail/${jobId}`,
+    );
+    const stream = encodeURIComponent(row.log_stream_name).replace(/%/g, '$25');
+    expect(await page.getAttribute('[data-testid=console-logs]', 'href')).to.equal(
+      `https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#logsV2:log-groups/log-group/$252Faws$252Fbatch$252Fjob/log-events/${stream}`,
+    );
+    expect(await page.getAttribute('[data-testid=console-batch]', 'target')).to.equal('_blank');
+    expect(await page.textContent('[data-testid=exit-explained]')).to.contain('SIGKILL').and.contain('memory');
+    expect(errors).to.deep.equal([]);
+    await page.close();
+  });
+
+  it('shows each attempt, what the job waits on (linked), and a multi-node job with each node and its log', async () => {
+    const sim = s.stack.sim.model;
+    const first = sim.submitJob({ jobName: 'upstream', jobQueue: 'ui-jobq', plan: { outcome: 'SUCCEEDED', runSeconds: 3600 } }).jobId;
+    const waiting = sim.submitJob({ jobName: 'downstream', jobQueue: 'ui-jobq', dependsOn: [first], plan: { outcome: 'SUCCEEDED', runSeconds: 10 } }).jobId;
+    const retried = sim.submitJob({ jobName: 'flaky', jobQueue: 'ui-jobq', retryAttempts: 3, plan: { outcome: 'SUCCEEDED', runSeconds: 5, failAttempts: 1 } }).jobId;
+    const mnp = sim.submitJob({ jobName: 'mnp-train', jobQueue: 'ui-jobq', multiNode: true, numNodes: 3, plan: { outcome: 'SUCCEEDED', runSeconds: 3600 } }).jobId;
+    sim.advance(20_000);
+    sim.advance(20_000);
+    sim.advance(20_000);
+    await s.waitForJob(waiting);
+    await s.waitForJob(retried, { status: 'SUCCEEDED' });
+    await s.waitForJob(mnp, { status: 'RUNNING' });
+    const { page, errors } = await newPage(s.browser);
+
+    await page.goto(`${s.url}/job/${waiting}`);
+    await page.waitForSelector('[data-testid=depends-on] a');
+    await page.click(`[data-testid=depends-on] a:has-text("${first}")`);
+    await page.waitForSelector('[data-testid=job-name]:has-text("upstream")');
+
+    await page.goto(`${s.url}/job/${retried}`);
+    await page.waitForSelector('[data-testid=attempts] tbody tr');
+    const attempts = await page.$$eval('[data-testid=attempts] tbody tr', (trs) => trs.map((tr) => tr.querySelectorAll('td')[3].textContent));
+    expect(attempts, 'a failed attempt, then the one that succeeded').to.have.length(2);
+    expect(attempts[1]).to.equal('0');
+    expect(attempts[0]).to.not.equal('0');
+
+    await page.goto(`${s.url}/job/${mnp}`);
+    await page.waitForSelector('[data-testid=nodes] tbody tr');
+    const nodes = await page.$$eval('[data-testid=nodes] tbody tr td:first-child', (tds) => tds.map((t) => t.textContent));
+    expect(nodes).to.deep.equal(['#0 (main)', '#1', '#2']);
+    // The simulator reports a running multi-node job's container (and so its log stream) on the main node.
+    expect(await page.$$eval('[data-testid=nodes] tbody tr', (trs) => trs.map((tr) => Boolean(tr.querySelector('[data-testid=node-log]'))))).to.deep.equal([true, false, false]);
+    expect(errors).to.deep.equal([]);
     await page.close();
   });
 
@@ -195,7 +264,13 @@ describe('UI: Job page', function () {
     await page.click('[data-testid=terminate-job]');
     await page.click('[data-testid=confirm-button]');
     await page.waitForSelector('[data-testid=kill-results]');
-    await page.waitForSelector('text=Termination was requested');
+    expect(await page.textContent('[data-testid=kill-results]')).to.contain('Termination requested for 1 job');
+    expect((await s.tdb.db('jobs').where({ job_id: jobId }).first('termination_requested')).termination_requested).to.equal(true);
+    // The simulator stops a RUNNING job at once, and the pipeline may mirror FAILED before the page
+    // re-reads the job: the notice shows only while the page still has it running.
+    await page.waitForSelector(
+      '.notice:has-text("Termination was requested"), [data-testid=job-status] [data-status=FAILED], [data-testid=job-status] [data-status=TERMINATED]',
+    );
     expect(sim.getJob(jobId)?.status).to.be.oneOf(['RUNNING', 'FAILED']);
     sim.advance(5_000);
     await s.waitForJob(jobId, { status: 'FAILED' });
