@@ -22,6 +22,7 @@ export const CONFIG_DEFAULTS = {
   redis_prefix: 'batchiepatchie',
   gone_after_seconds: 300,
   stuck_starting_seconds: 600,
+  terminator_max_instances_per_run: 20,
   retention_days: 30,
   worker_concurrency: 8,
   metrics_port: 0,

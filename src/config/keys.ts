@@ -35,6 +35,7 @@ export const CONFIG_KEYS = {
   aws_endpoint: 'string',
   gone_after_seconds: 'number',
   stuck_starting_seconds: 'number',
+  terminator_max_instances_per_run: 'integer',
   retention_days: 'number',
   worker_concurrency: 'integer',
   metrics_port: 'integer',

@@ -110,6 +110,8 @@ export const fieldSchema = z.strictObject({
   aws_endpoint: z.url({ protocol: /^https?$/, ...expect('an http:// or https:// URL') }).optional(),
   gone_after_seconds: positiveSeconds(),
   stuck_starting_seconds: positiveSeconds(),
+  /** Instances the terminator may terminate in one run, at most (the rest wait for the next run). */
+  terminator_max_instances_per_run: z.int(expect('a positive integer')).positive(expect('a positive integer')),
   retention_days: positiveNumber('a positive number of days'),
   worker_concurrency: z.int(expect('a positive integer')).positive(expect('a positive integer')),
   /** Port of the /metrics and /healthz endpoint of worker and scheduler processes; 0 = none. */

@@ -21,6 +21,11 @@ export const metrics = {
     ['task', 'result'],
     SECONDS,
   ),
+  actionsWithheld: counter(
+    'batchiepatchie_actions_withheld_total',
+    'Jobs the timeout killer or the terminator did not act on, by reason (stale_queue, not_confirmed, over_cap)',
+    ['task', 'reason'],
+  ),
   rounds: counter('batchiepatchie_sync_rounds_total', 'Sync rounds by outcome', ['result']),
   tasks: counter('batchiepatchie_pipeline_tasks_total', 'Maintenance task runs by outcome', ['task', 'result']),
   taskDuration: histogram('batchiepatchie_pipeline_task_duration_seconds', 'Duration of maintenance tasks', ['task'], SECONDS),

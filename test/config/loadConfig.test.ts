@@ -34,6 +34,7 @@ describe('config: loading a file', () => {
       redis_url: 'redis://127.0.0.1:6379',
       gone_after_seconds: 300,
       stuck_starting_seconds: 600,
+      terminator_max_instances_per_run: 20,
       retention_days: 30,
       auth_mode: 'none',
     });
@@ -69,6 +70,7 @@ redis_prefix = "bp-prod"
 aws_endpoint = "http://127.0.0.1:4566"
 gone_after_seconds = 120
 stuck_starting_seconds = 900
+terminator_max_instances_per_run = 5
 retention_days = 90
 worker_concurrency = 16
 aws_calls_per_second = 7.5
@@ -94,6 +96,7 @@ log_level = "debug"
       aws_endpoint: 'http://127.0.0.1:4566',
       gone_after_seconds: 120,
       stuck_starting_seconds: 900,
+      terminator_max_instances_per_run: 5,
       retention_days: 90,
       worker_concurrency: 16,
       aws_calls_per_second: 7.5,
