@@ -13,6 +13,7 @@ import { createAwsClients } from '../aws/clients';
 import { startJobStatusFeed } from '../live/jobStatusFeed';
 import { createLogger } from '../log';
 import { openRateLimiter } from '../pipeline/connection';
+import { reportSyncRoundAgeFrom } from '../pipeline/metrics';
 import { openPipelineQueues } from '../pipeline/queues';
 import { createDb } from '../store/db';
 import type { Config } from '../config/schema';
@@ -160,6 +161,7 @@ export async function startApi(config: Config, given: Partial<ApiDeps> = {}): Pr
   const vetter = proxyVetter(config); // refuses proxy mode without a way to tell the proxy, before opening anything
   const owned: Owned = [];
   const deps = await openDefaults(config, given, owned);
+  owned.push({ close: reportSyncRoundAgeFrom(deps.db) }); // batchiepatchie_sync_round_age_seconds on /metrics
   warnIfUnprotected(config, deps.logger);
   const app = createApp(deps);
   const server = http.createServer(app.callback());

@@ -47,10 +47,43 @@ describe('API: operations endpoints, headers, UI serving, shutdown', function ()
     expect(await getJson(`${t.url}/healthz`)).to.include({ status: 200 });
   });
 
-  it('/readyz: 200 when Postgres and Redis answer', async () => {
+  it('/readyz: 200 when Postgres and Redis answer (no sync round yet, within three sync periods of start-up)', async () => {
     const res = await getJson(`${t.url}/readyz`);
     expect(res.status).to.equal(200);
-    expect(res.body).to.deep.equal({ status: 'ready', postgres: 'ok', redis: 'ok' });
+    expect(res.body).to.deep.equal({ status: 'ready', postgres: 'ok', redis: 'ok', sync: 'ok', last_sync_round_age_seconds: null });
+  });
+
+  it('/readyz and batchiepatchie_sync_round_age_seconds: the age of the last finished sync round; 503 past three sync periods', async () => {
+    const roundAge = async () => {
+      const value = /^batchiepatchie_sync_round_age_seconds (\S+)$/m.exec(await (await fetch(`${t.url}/metrics`)).text())?.[1];
+      return value === '+Inf' ? Infinity : Number(value);
+    };
+    expect(await roundAge(), 'no round yet').to.equal(Infinity);
+    const beat = (secondsAgo: number) =>
+      tdb.db.raw(
+        `INSERT INTO pipeline_heartbeats (name, beat_at) VALUES ('sync_round_finished', now() - ? * interval '1 second')
+         ON CONFLICT (name) DO UPDATE SET beat_at = EXCLUDED.beat_at`,
+        [secondsAgo],
+      );
+    try {
+      await beat(91); // sync_period 30: three periods are 90 s
+      const stale = await getJson(`${t.url}/readyz`);
+      expect(stale.status).to.equal(503);
+      expect(stale.body).to.include({ error: 'not ready', postgres: 'ok', redis: 'ok' });
+      expect(stale.body.sync).to.match(/^no sync round finished in the last 90 s \(3 sync periods\); the last one 9[0-9] s ago$/);
+      expect(stale.body.last_sync_round_age_seconds).to.be.at.least(91);
+      expect(await roundAge()).to.be.at.least(91);
+
+      await beat(5);
+      const fresh = await getJson(`${t.url}/readyz`);
+      expect(fresh.status).to.equal(200);
+      expect(fresh.body).to.include({ status: 'ready', sync: 'ok' });
+      expect(fresh.body.last_sync_round_age_seconds).to.be.at.least(5).and.below(90);
+      const age = await roundAge();
+      expect(age).to.be.at.least(5).and.below(90);
+    } finally {
+      await tdb.db('pipeline_heartbeats').del();
+    }
   });
 
   it('/readyz: 503 naming what is down, without the driver messages (they go to the log)', async () => {
