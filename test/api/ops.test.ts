@@ -93,7 +93,13 @@ describe('API: operations endpoints, headers, UI serving, shutdown', function ()
       const res = await getJson(`${down.url}/readyz`);
       expect(res.status).to.equal(503);
       expect(res.body.error).to.equal('not ready');
-      expect(res.body).to.deep.equal({ error: 'not ready', postgres: 'unreachable', redis: 'unreachable' });
+      expect(res.body).to.deep.equal({
+        error: 'not ready',
+        postgres: 'unreachable',
+        redis: 'unreachable',
+        sync: 'unknown (Postgres is not ready)',
+        last_sync_round_age_seconds: null,
+      });
     } finally {
       await down.close();
       await brokenDb.destroy();
