@@ -45,7 +45,7 @@ export function envOverrides(env: NodeJS.ProcessEnv): Partial<Record<ConfigKey, 
 }
 
 /** Variables that are not configuration keys but name the file (never a typo). */
-const NON_KEY_VARIABLES = new Set(['BATCHIEPATCHIE_CONFIG']);
+const NON_KEY_VARIABLES = new Set(['BATCHIEPATCHIE_CONFIG', 'BATCHIEPATCHIE_FROM_SOURCE']);
 
 /**
  * `BATCHIEPATCHIE_*` variables that override nothing, e.g. a misspelt key.

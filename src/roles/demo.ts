@@ -22,13 +22,14 @@ import { activateQueue } from '../store/queues';
 import { seedDemoHistory } from './demoHistory';
 import type { Logger } from '../log';
 import type { Config } from '../config/schema';
+import { PACKAGE_ROOT } from '../paths';
 
 export const DEMO_DATABASE = 'batchiepatchie_demo';
 /** The demo's generated past (src/roles/demoHistory.ts): three weeks, a few hundred jobs a day. */
 export const DEMO_HISTORY = { days: 21, perDay: 400 };
 export const DEMO_REDIS_PREFIX = 'batchiepatchie-demo';
 export const DEMO_EVENTS_QUEUE = 'batchiepatchie-demo-events';
-export const FRONTEND_DIST = path.resolve(__dirname, '../../frontend/dist');
+export const FRONTEND_DIST = path.join(PACKAGE_ROOT, 'frontend', 'dist');
 
 export interface DemoStackOptions {
   /** Complete config; aws_endpoint is replaced by the simulator's. The database must exist. */
