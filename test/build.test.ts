@@ -122,4 +122,21 @@ describe('build: Dockerfile and dependencies', function () {
     expect([...versionsOf('@aws-sdk/client-')]).to.have.length(1);
     expect([...versionsOf('@bull-board/')]).to.have.length(1);
   });
+
+  it('the frontend takes server types from the API contract module only', () => {
+    const files: string[] = [];
+    const collect = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const p = path.join(dir, name);
+        if (statSync(p).isDirectory()) collect(p);
+        else if (/\.tsx?$/.test(name)) files.push(p);
+      }
+    };
+    collect(path.join(ROOT, 'frontend/src'));
+    const serverImports = files.flatMap((f) =>
+      [...readFileSync(f, 'utf8').matchAll(/from '((?:\.\.\/)+src\/[^']+)'/g)].map((m) => path.resolve(path.dirname(f), m[1])),
+    );
+    expect(serverImports.length).to.be.greaterThan(0);
+    expect([...new Set(serverImports)]).to.deep.equal([path.join(ROOT, 'src/api/contract')]);
+  });
 });

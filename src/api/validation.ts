@@ -3,7 +3,7 @@
  * failed parse into a 400 naming the offending parameter.
  */
 import { z } from 'zod';
-import { DATE_RANGES, SORT_COLUMNS } from '../types';
+import { DATE_RANGES, SORT_COLUMNS } from './contract';
 import { JOB_STATUSES, type JobStatus } from '../domain/jobStatus';
 import { badRequest } from './errors';
 

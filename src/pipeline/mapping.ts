@@ -14,7 +14,8 @@ import type {
   TaskContainerDetails,
 } from '@aws-sdk/client-batch';
 import { AWS_JOB_STATUSES, isAwsJobStatus, type AwsJobStatus } from '../domain/jobStatus';
-import type { ArrayProperties, MirroredJob } from '../types';
+import type { MirroredJob } from '../types';
+import type { ArrayProperties } from '../api/contract';
 
 /** A description we cannot mirror (no id, unknown status, ...): callers log it and skip the job. */
 export class JobMappingError extends Error {

@@ -8,7 +8,8 @@
  * whose placement we never saw count 0 there.
  */
 import type { Knex } from 'knex';
-import type { StatsQuery, StatsRow } from '../types';
+import type { StatsQuery } from '../types';
+import type { StatsRow } from '../api/contract';
 
 const MINUTE = 60;
 const HOUR = 60 * MINUTE;

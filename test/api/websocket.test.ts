@@ -3,7 +3,7 @@ import { WebSocket } from 'ws';
 import { CLOSE_BAD_ID, CLOSE_NOT_FOUND } from '../../src/api/routes/websocket';
 import { startJobStatusFeed, type JobStatusFeed } from '../../src/live/jobStatusFeed';
 import { createLogger } from '../../src/log';
-import type { JobJson } from '../../src/types';
+import type { JobJson } from '../../src/api/contract';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { insertJobs, job, startTestApi, type TestApi } from './helpers';
 

@@ -10,7 +10,7 @@ import { apiQuery, readJobsState, writeJobsState } from '../../frontend/src/lib/
 import { grandTotal, metricValue, pivot, tableCsv, tableFigures, totals } from '../../frontend/src/lib/stats';
 import { readStatsState, statsWindow, writeStatsState } from '../../frontend/src/lib/statsUrl';
 import { LogBuffer, filterLines, findLines, lineFromHash, splitMatches } from '../../frontend/src/lib/logBuffer';
-import type { StatsRow } from '../../src/types';
+import type { StatsRow } from '../../src/api/contract';
 
 describe('UI logic', () => {
   it('shows FAILED with exit code 137 as TERMINATED, and nothing else', () => {

@@ -13,7 +13,7 @@ import { createTestDatabase } from '../helpers/db';
 import { testRedisPrefix } from '../helpers/redis';
 import { DEMO_HISTORY, startDemoStack } from '../../src/roles/demo';
 import { seedDemoHistory } from '../../src/roles/demoHistory';
-import type { JobJson } from '../../src/types';
+import type { JobJson } from '../../src/api/contract';
 import { launchBrowser } from './browser';
 import { DIST } from './stack';
 

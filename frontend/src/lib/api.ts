@@ -2,8 +2,18 @@
  * The HTTP API of SPEC section 6, typed. Shapes come from the shared types so the
  * UI and the server cannot drift apart silently.
  */
-import type { ActivatedQueue, DateRange, JobJson, QueueDetails, SortColumn, SortDirection, StatsRow } from '../../../src/types';
-import type { JobStatus } from '../../../src/domain/jobStatus';
+import type {
+  ActivatedQueue,
+  DateRange,
+  ForcedScalingResponse,
+  JobJson,
+  JobStatus,
+  KillResponse,
+  QueueDetails,
+  SortColumn,
+  SortDirection,
+  StatsRow,
+} from '../../../src/api/contract';
 
 import { authHeaders, getToken } from './auth';
 
@@ -95,7 +105,7 @@ export const api = {
   getJob: (id: string, signal?: AbortSignal) => getJson<JobJson>(`/api/v1/jobs/${encodeURIComponent(id)}`, signal),
   /** `reason` is passed to TerminateJob (AWS shows it as the job's status reason). */
   killJobs: (ids: string[], reason?: string) =>
-    postJson<Record<string, string>>('/api/v1/jobs/kill', reason ? { ids, reason } : { ids }),
+    postJson<KillResponse>('/api/v1/jobs/kill', reason ? { ids, reason } : { ids }),
   activeQueues: (signal?: AbortSignal) => getJson<string[]>('/api/v1/job_queues/active', signal),
   allQueues: (signal?: AbortSignal) => getJson<string[]>('/api/v1/job_queues/all', signal),
   /** Every queue with AWS's state, whether it is mirrored, and its job counts. */
@@ -116,7 +126,7 @@ export const api = {
   /** Activated queues with their forced-scaling flag. */
   activatedQueues: (signal?: AbortSignal) => getJson<ActivatedQueue[]>('/api/v1/job_queues/activated', signal),
   setForcedScaling: (name: string, enabled: boolean) =>
-    postJson<unknown>(`/api/v1/job_queues/${encodeURIComponent(name)}/forced_scaling`, { enabled }),
+    postJson<ForcedScalingResponse>(`/api/v1/job_queues/${encodeURIComponent(name)}/forced_scaling`, { enabled }),
   /**
    * The job's log after forward token `after` ('' = from the head), a few MB at
    * most: the text, where to continue, and whether more is already there.

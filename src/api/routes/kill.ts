@@ -10,6 +10,7 @@
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { describeJobs, terminateJobs } from '../../aws/batch';
+import type { KillResponse } from '../contract';
 import { markTerminationRequested } from '../../store/jobs/maintenance';
 import type { ApiDeps } from '../deps';
 import { killBodySchema, parseOr400 } from '../validation';
@@ -45,6 +46,7 @@ export function killRoutes(router: Router, deps: ApiDeps, operatorOnly: Middlewa
       { user: ctx.state.user, requested: unique.length, finished: finished.size, accepted: accepted.length },
       'kill',
     );
-    ctx.body = results;
+    const body: KillResponse = results;
+    ctx.body = body;
   });
 }
