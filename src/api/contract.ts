@@ -51,6 +51,35 @@ export interface JobJson {
   log_group_name: string | null;
 }
 
+/** GET /api/v1/jobs/:id/aws: what only AWS Batch knows about a job (attempts, dependencies, nodes). */
+export interface AttemptInfo {
+  container_instance_arn: string | null;
+  task_arn: string | null;
+  exit_code: number | null;
+  reason: string | null;
+  log_stream_name: string | null;
+  started_at: string | null;
+  stopped_at: string | null;
+}
+
+export interface NodeInfo {
+  id: string;
+  index: number;
+  status: string | null;
+  exit_code: number | null;
+  reason: string | null;
+  log_stream_name: string | null;
+}
+
+export interface JobAwsDetail {
+  found: boolean;
+  region: string;
+  attempts: AttemptInfo[];
+  depends_on: { job_id: string; type: string | null }[];
+  /** Multi-node parallel jobs only: its nodes, main node first. */
+  nodes: { num_nodes: number; main_node: number; list: NodeInfo[] } | null;
+}
+
 /** GET /api/v1/jobs query: sortColumn, sortDirection, dateRange; pages of JOBS_PAGE_SIZE. */
 export const SORT_COLUMNS = ['id', 'name', 'status', 'stopped_at', 'last_updated'] as const;
 export type SortColumn = (typeof SORT_COLUMNS)[number];

@@ -7,34 +7,9 @@
 import type { AttemptDetail, BatchClient, JobDetail } from '@aws-sdk/client-batch';
 import { describeJobs } from './batch';
 import { upstreamCall } from './errors';
+import type { AttemptInfo, JobAwsDetail, NodeInfo } from '../api/contract';
 
-export interface AttemptInfo {
-  container_instance_arn: string | null;
-  task_arn: string | null;
-  exit_code: number | null;
-  reason: string | null;
-  log_stream_name: string | null;
-  started_at: string | null;
-  stopped_at: string | null;
-}
-
-export interface NodeInfo {
-  id: string;
-  index: number;
-  status: string | null;
-  exit_code: number | null;
-  reason: string | null;
-  log_stream_name: string | null;
-}
-
-export interface JobAwsDetail {
-  found: boolean;
-  region: string;
-  attempts: AttemptInfo[];
-  depends_on: { job_id: string; type: string | null }[];
-  /** Multi-node parallel jobs only: its nodes, main node first. */
-  nodes: { num_nodes: number; main_node: number; list: NodeInfo[] } | null;
-}
+export type { AttemptInfo, JobAwsDetail, NodeInfo };
 
 /** More nodes than this are listed without describing each (AWS allows up to 1,000). */
 const MAX_NODES_DESCRIBED = 100;

@@ -6,6 +6,7 @@ import type {
   ActivatedQueue,
   DateRange,
   ForcedScalingResponse,
+  JobAwsDetail,
   JobJson,
   JobStatus,
   KillResponse,
@@ -17,7 +18,6 @@ import type {
 
 import { authHeaders, getToken } from './auth';
 
-import type { JobAwsDetail } from '../../../src/aws/jobDetail';
 
 export type { ActivatedQueue, DateRange, JobAwsDetail, JobJson, JobStatus, QueueDetails, SortColumn, SortDirection, StatsRow };
 
