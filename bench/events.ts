@@ -16,7 +16,8 @@
  * database the API serves every 20 ms (so figures include up to 20 ms of
  * polling). Changes during the window are counted; after it, the run waits
  * for the last of them (a change not seen by then is reported as missed).
- * AWS calls: the simulator's counters over the window, per hour.
+ * AWS calls: the simulator's counters over the window, per hour (ListJobs and
+ * DescribeJobs up to the end of a round that started inside the window).
  *
  * Env: BENCH_EVENTS_WINDOW_A (s, default 120), BENCH_EVENTS_WINDOW_B (s,
  * default 300: one reconciliation round falls in it), BENCH_EVENTS_WARMUP (s, 20).
@@ -72,6 +73,8 @@ interface ModeResult {
   awsPerHour: number;
   sqsPerHour: number;
   byOp: Record<string, number>;
+  /** 1-minute load average at the end of the window (the machine is shared). */
+  load: number;
 }
 
 async function runMode(admin: Knex, label: string, events: boolean, windowSeconds: number): Promise<ModeResult> {
@@ -156,6 +159,16 @@ async function runMode(admin: Knex, label: string, events: boolean, windowSecond
     }
     measuring = false;
     const counts = sim.counters.get();
+    // A round that started inside the window counts whole: wait until its ListJobs/DescribeJobs stop.
+    const mirrorCalls = () => (sim.counters.get()['Batch.ListJobs'] ?? 0) + (sim.counters.get()['Batch.DescribeJobs'] ?? 0);
+    let last = mirrorCalls();
+    for (let quiet = 0; quiet < 5; ) {
+      await sleep(1000);
+      const now = mirrorCalls();
+      quiet = now === last ? quiet + 1 : 0;
+      last = now;
+    }
+    const afterRound = sim.counters.get();
     clearInterval(submitter);
     submitter = undefined;
     // The window's last changes reach the mirror at the next round (polling) or at once (events).
@@ -178,10 +191,13 @@ async function runMode(admin: Knex, label: string, events: boolean, windowSecond
       p95: percentile(sorted, 95),
       max: sorted[sorted.length - 1] ?? NaN,
       activeMean: active.reduce((a, b) => a + b, 0) / Math.max(1, active.length),
-      mirrorPerHour: perHour(sum((op) => op === 'Batch.ListJobs' || op === 'Batch.DescribeJobs')),
+      mirrorPerHour: perHour((afterRound['Batch.ListJobs'] ?? 0) + (afterRound['Batch.DescribeJobs'] ?? 0)),
       awsPerHour: perHour(sum((op) => !op.startsWith('SQS.'))),
       sqsPerHour: perHour(sum((op) => op.startsWith('SQS.'))),
-      byOp: Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0)),
+      byOp: Object.fromEntries(
+        Object.entries({ ...counts, 'Batch.ListJobs': afterRound['Batch.ListJobs'] ?? 0, 'Batch.DescribeJobs': afterRound['Batch.DescribeJobs'] ?? 0 }).filter(([, n]) => n > 0),
+      ),
+      load: os.loadavg()[0],
     };
     log(`${label}: ${JSON.stringify({ ...result, p50: Math.round(result.p50), p95: Math.round(result.p95), max: Math.round(result.max) })}`);
     return result;
@@ -205,7 +221,7 @@ async function main(): Promise<void> {
       `| ${r.label}, sync_period ${r.syncPeriod} s | ${fmt(r.changes / r.windowSeconds)}/s (${fmt(r.activeMean)} active) | ${secs(r.p50)} | ${secs(r.p95)} | ${secs(r.max)} | ${r.missed} | ${fmt(r.mirrorPerHour)} | ${fmt(r.awsPerHour)} | ${fmt(r.sqsPerHour)} |`;
     const out = [
       '',
-      `Run ${new Date().toISOString().slice(0, 16)}Z on ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), node ${process.version}; windows ${WINDOW_A} s (a) and ${WINDOW_B} s (b) after ${WARMUP} s of warm-up.`,
+      `Run ${new Date().toISOString().slice(0, 16)}Z on ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), node ${process.version}, load average ${a.load.toFixed(1)} (a) / ${b.load.toFixed(1)} (b); windows ${WINDOW_A} s (a) and ${WINDOW_B} s (b) after ${WARMUP} s of warm-up.`,
       '',
       `| mode | changes (active jobs) | freshness p50 | p95 | max | missed | ListJobs + DescribeJobs /h | all AWS calls but SQS /h | SQS calls /h |`,
       `|---|---|---|---|---|---|---|---|---|`,

@@ -52,7 +52,9 @@ export async function main(argv: string[]): Promise<void> {
     const runner = CONFIG_ROLES[role];
     const config = await loadConfig({ path: args[0], env: process.env });
     // Secrets redacted: what an operator checking a deployment needs to see.
-    createLogger(config.log_level, { role }).info({ config: describeConfig(config) }, 'configuration loaded');
+    // `code`: the compiled build (dist/) or the TypeScript sources (development, tests).
+    const code = __filename.endsWith('.js') ? 'compiled' : 'sources';
+    createLogger(config.log_level, { role }).info({ config: describeConfig(config), code }, 'configuration loaded');
     // Before the role's modules load, so that their http/pg/redis/AWS calls are traced.
     const tracing = config.use_datadog_tracing ? (require('./tracing') as typeof import('./tracing')).startTracing({ role }) : null;
     try {

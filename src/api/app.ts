@@ -13,15 +13,21 @@ import { createAwsClients } from '../aws/clients';
 import { startJobStatusFeed } from '../live/jobStatusFeed';
 import { createLogger } from '../log';
 import { openRateLimiter } from '../pipeline/connection';
+import { reportSyncRoundAgeFrom } from '../pipeline/metrics';
 import { openPipelineQueues } from '../pipeline/queues';
 import { createDb } from '../store/db';
 import type { Config } from '../config/schema';
 import { requireRole, warnIfUnprotected } from './auth';
 import type { ApiDeps } from './deps';
+import { crossSiteGuard } from './crossSite';
 import { errorMiddleware } from './errors';
+import { answerMalformedRequest, inputGuard } from './inputGuard';
+import { requestCostLimits } from './limits';
+import { proxyAuthGuard, proxyVetter } from './proxyAuth';
 import { ensureDefaultMetrics, httpMetricsMiddleware } from './metrics';
 import { requestLogger, securityHeaders } from './middleware';
 import { BULL_BOARD_PATH, adminArea } from './routes/admin';
+import { jobAwsRoutes } from './routes/jobAws';
 import { jobRoutes } from './routes/jobs';
 import { killRoutes } from './routes/kill';
 import { logRoutes } from './routes/logs';
@@ -34,12 +40,17 @@ import { attachStatusWebSocket } from './routes/websocket';
 
 export const JSON_BODY_LIMIT = '1mb';
 
-/** JSON bodies for our routes; notify and bull-board parse their own. */
+/**
+ * JSON bodies for our routes; notify and bull-board parse their own. Kill also
+ * reads a JSON body sent as text/plain, as the Go UI sends it (crossSite.ts
+ * refuses such posts from other sites).
+ */
 function jsonBodies() {
   const parse = bodyParser({ enableTypes: ['json'], jsonLimit: JSON_BODY_LIMIT, strict: true });
+  const parseKill = bodyParser({ enableTypes: ['json'], extendTypes: { json: ['text/plain'] }, jsonLimit: JSON_BODY_LIMIT, strict: true });
   return async function parseJson(ctx: Context, next: Next): Promise<void> {
     if (ctx.path === '/api/v1/jobs/notify' || ctx.path.startsWith(BULL_BOARD_PATH)) return next();
-    await parse(ctx, next);
+    await (ctx.path === '/api/v1/jobs/kill' ? parseKill : parse)(ctx, next);
   };
 }
 
@@ -61,8 +72,8 @@ export function stripBasePath(basePath: string | undefined) {
 export function createApp(deps: ApiDeps): Koa {
   const { config, logger } = deps;
   ensureDefaultMetrics();
-  // Behind a trusted proxy, client addresses come from X-Forwarded-For.
-  const app = new Koa({ proxy: config.auth_mode === 'proxy' });
+  // Behind a trusted proxy, client addresses (logs only) come from X-Forwarded-For's last hop, the one the proxy added.
+  const app = new Koa({ proxy: config.auth_mode === 'proxy', maxIpsCount: 1 });
   app.on('error', (err: unknown) => logger.warn({ err }, 'response error'));
 
   const viewer = requireRole('viewer', config);
@@ -83,6 +94,7 @@ export function createApp(deps: ApiDeps): Koa {
   statsRoutes(api, deps); // before /jobs/:id, which would match "stats"
   killRoutes(api, deps, operator);
   jobRoutes(api, deps);
+  jobAwsRoutes(api, deps);
   logRoutes(api, deps);
   queueRoutes(api, deps, operator);
 
@@ -91,6 +103,10 @@ export function createApp(deps: ApiDeps): Koa {
   app.use(httpMetricsMiddleware());
   app.use(securityHeaders({ assetsBaseUrl: config.frontend_assets_base_url }));
   app.use(errorMiddleware(logger));
+  app.use(inputGuard());
+  app.use(proxyAuthGuard(config));
+  app.use(crossSiteGuard(config));
+  app.use(requestCostLimits(config));
   app.use(adminArea(deps.pipeline?.queues, operator));
   app.use(jsonBodies());
   app.use(open.routes());
@@ -112,7 +128,8 @@ type Owned = { close(): Promise<void> | void }[];
 
 async function openDefaults(config: Config, given: Partial<ApiDeps>, owned: Owned): Promise<ApiDeps> {
   const logger = given.logger ?? createLogger(config.log_level, { role: 'api' });
-  const db = given.db ?? createDb(config);
+  // The API's own pool: every statement bounded (api_statement_timeout_ms), lock waits included.
+  const db = given.db ?? createDb(config, undefined, { statementTimeoutMs: config.api_statement_timeout_ms });
   if (!given.db) owned.push({ close: () => db.destroy() });
   let aws = given.aws;
   if (!aws) {
@@ -157,12 +174,17 @@ const SHUTDOWN_GRACE_MS = 10_000;
  * WebSockets, then whatever startApi opened (pools, listener, clients).
  */
 export async function startApi(config: Config, given: Partial<ApiDeps> = {}): Promise<ApiServer> {
+  const vetter = proxyVetter(config); // refuses proxy mode without a way to tell the proxy, before opening anything
   const owned: Owned = [];
   const deps = await openDefaults(config, given, owned);
+  owned.push({ close: reportSyncRoundAgeFrom(deps.db) }); // batchiepatchie_sync_round_age_seconds on /metrics
   warnIfUnprotected(config, deps.logger);
   const app = createApp(deps);
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 65_000; // longer than typical load balancer idle timeouts
+  server.on('clientError', answerMalformedRequest);
+  // Upgrades skip Koa: identity headers not from the proxy are removed before the WebSocket reads them.
+  if (vetter) server.prependListener('upgrade', (req: http.IncomingMessage) => void vetter.vet(req));
   const sockets = attachStatusWebSocket(server, deps);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

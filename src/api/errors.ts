@@ -42,6 +42,9 @@ function libraryMessage(err: StatusCarrier, status: number): string {
   return typeof err.message === 'string' && err.message ? err.message : 'bad request';
 }
 
+/** Postgres cancelled the statement: api_statement_timeout_ms passed (or a lock wait did). */
+const QUERY_CANCELED = '57014';
+
 function statusOf(err: StatusCarrier): number {
   const raw = err.status ?? err.statusCode;
   return typeof raw === 'number' && raw >= 400 && raw <= 599 ? raw : 500;
@@ -58,7 +61,12 @@ export function errorMiddleware(logger: Logger) {
       if (caught instanceof HttpError) {
         body = { error: caught.message, ...caught.details };
       } else if (caught instanceof AwsCallError) {
-        body = { error: caught.message };
+        const operator = (ctx.state.identity as { role?: string } | undefined)?.role === 'operator';
+        body = { error: operator ? caught.message : caught.summary };
+      } else if ((caught as { code?: unknown } | null)?.code === QUERY_CANCELED) {
+        status = 503;
+        logger.warn({ err: caught, method: ctx.method, path: ctx.path }, 'query cut short by the statement timeout');
+        body = { error: 'the query took too long (api_statement_timeout_ms); narrow the request or try again later' };
       } else if (status < 500) {
         body = { error: libraryMessage(err, status) };
       } else {

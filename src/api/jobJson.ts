@@ -1,5 +1,6 @@
 /** Store rows to the Go original's job JSON (field names fixed by its clients). */
-import type { JobJson, JobWithInstance } from '../types';
+import type { JobWithInstance } from '../types';
+import type { JobJson } from './contract';
 import { displayStatusOf, statusNoteOf } from '../domain/jobStatus';
 
 function iso(value: Date | string | null | undefined): string | null {

@@ -49,7 +49,9 @@ export function securityHeaders(opts: { assetsBaseUrl?: string } = {}) {
 export function requestLogger(logger: Logger) {
   return async function logRequest(ctx: Context, next: Next): Promise<void> {
     const started = process.hrtime.bigint();
-    const requestId = ctx.get('x-request-id').slice(0, 100) || randomUUID();
+    // Echoed back and logged: only a client's printable ASCII id is kept.
+    const given = ctx.get('x-request-id');
+    const requestId = /^[\x21-\x7e]{1,100}$/.test(given) ? given : randomUUID();
     ctx.set('X-Request-Id', requestId);
     try {
       await next();

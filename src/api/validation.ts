@@ -3,7 +3,7 @@
  * failed parse into a 400 naming the offending parameter.
  */
 import { z } from 'zod';
-import { DATE_RANGES, SORT_COLUMNS, type SortColumn } from '../types';
+import { DATE_RANGES, SORT_COLUMNS, type SortColumn } from './contract';
 import { DISPLAY_STATUSES, JOB_STATUSES, type DisplayStatus, type JobStatus } from '../domain/jobStatus';
 import { badRequest } from './errors';
 
@@ -100,6 +100,9 @@ export const statsQuerySchema = z
 
 export const logsQuerySchema = z.object({
   format: z.literal('text', { error: 'only format=text is supported' }),
+  /** A forward token from X-Next-Forward-Token ('' = from the head): only the events after it. */
+  after: z.string().max(1024, 'at most 1024 characters').optional(),
+  timestamps: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
 });
 
 /** AWS Batch keeps a termination reason as the job's status reason; ours adds who asked. */
@@ -110,7 +113,12 @@ export const killBodySchema = z.strictObject({
     .array(jobIdSchema)
     .min(1, 'give at least one job id')
     .max(MAX_KILL_IDS, `at most ${MAX_KILL_IDS} ids a request`),
-  reason: z.string().trim().max(MAX_KILL_REASON, `at most ${MAX_KILL_REASON} characters`).optional(),
+  reason: z
+    .string()
+    .trim()
+    .max(MAX_KILL_REASON, `at most ${MAX_KILL_REASON} characters`)
+    .refine((r) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(r), 'control characters are not allowed')
+    .optional(),
 });
 
 export const forcedScalingBodySchema = z.strictObject({ enabled: z.boolean() });

@@ -45,11 +45,11 @@ export function envOverrides(env: NodeJS.ProcessEnv): Partial<Record<ConfigKey, 
 }
 
 /**
- * Variables that are not configuration keys (never a typo): the file, and
- * the Datadog Agent's address for tracing (src/tracing.ts), as the Go
- * original's deployments set it.
+ * Variables that are not configuration keys (never a typo): the file, how
+ * it is run, and the Datadog Agent's address for tracing (src/tracing.ts), as
+ * the Go original's deployments set it.
  */
-const NON_KEY_VARIABLES = new Set(['BATCHIEPATCHIE_CONFIG', 'BATCHIEPATCHIE_IP', 'BATCHIEPATCHIE_OTLP_PORT']);
+const NON_KEY_VARIABLES = new Set(['BATCHIEPATCHIE_CONFIG', 'BATCHIEPATCHIE_FROM_SOURCE', 'BATCHIEPATCHIE_IP', 'BATCHIEPATCHIE_OTLP_PORT']);
 
 /**
  * `BATCHIEPATCHIE_*` variables that override nothing, e.g. a misspelt key.

@@ -37,6 +37,7 @@ export const CONFIG_KEYS = {
   aws_endpoint: 'string',
   gone_after_seconds: 'number',
   stuck_starting_seconds: 'number',
+  terminator_max_instances_per_run: 'integer',
   retention_days: 'number',
   worker_concurrency: 'integer',
   metrics_port: 'integer',
@@ -46,10 +47,20 @@ export const CONFIG_KEYS = {
   auth_proxy_user_header: 'string',
   auth_proxy_groups_header: 'string',
   auth_proxy_operator_groups: 'list',
+  auth_proxy_secret: 'string',
+  auth_proxy_secret_header: 'string',
+  auth_proxy_trusted_cidrs: 'list',
+  allowed_hosts: 'list',
   notify_secret: 'string',
   events_stream_max_length: 'integer',
   events_dead_letter_max_length: 'integer',
   events_queue_url: 'string',
+  api_statement_timeout_ms: 'integer',
+  search_max_page: 'integer',
+  stats_max_span_days: 'number',
+  websocket_max_connections: 'integer',
+  websocket_max_per_user: 'integer',
+  websocket_ping_seconds: 'number',
   log_level: 'string',
 } as const satisfies Record<keyof Config, KeyKind>;
 
@@ -62,7 +73,7 @@ export function isConfigKey(key: string): key is ConfigKey {
 }
 
 /** Keys whose values never appear in logs or error messages. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['database_password', 'notify_secret', 'auth_tokens']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['database_password', 'notify_secret', 'auth_tokens', 'auth_proxy_secret']);
 
 /**
  * Keys of the Go original that this version no longer uses (it logged to

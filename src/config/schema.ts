@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { AuthToken } from '../types';
 import { parseTokenSpec, parseTokenTable, splitList } from './tokens';
 import { isPlainTable } from './substitute';
+import { parseCidr } from './cidr';
 
 /** The error option of a check: "expected <what>". */
 const expect = (what: string) => ({ error: `expected ${what}` });
@@ -34,6 +35,9 @@ const headerName = () => {
     .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, e)
     .transform((s) => s.toLowerCase());
 };
+
+/** allowed_hosts entries: a name or address, optionally with a port; ".example.com" = it and its subdomains. */
+const HOST_ENTRY = /^(\.?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/;
 
 /** A list written as a TOML array of strings or as one comma-separated string. */
 const stringList = (what: string) =>
@@ -113,6 +117,8 @@ export const fieldSchema = z.strictObject({
   aws_endpoint: z.url({ protocol: /^https?$/, ...expect('an http:// or https:// URL') }).optional(),
   gone_after_seconds: positiveSeconds(),
   stuck_starting_seconds: positiveSeconds(),
+  /** Instances the terminator may terminate in one run, at most (the rest wait for the next run). */
+  terminator_max_instances_per_run: z.int(expect('a positive integer')).positive(expect('a positive integer')),
   retention_days: positiveNumber('a positive number of days'),
   worker_concurrency: z.int(expect('a positive integer')).positive(expect('a positive integer')),
   /** Port of the /metrics and /healthz endpoint of worker and scheduler processes; 0 = none. */
@@ -127,6 +133,25 @@ export const fieldSchema = z.strictObject({
   auth_proxy_groups_header: headerName(),
   /** Groups that make a proxied user an operator; others are viewers. */
   auth_proxy_operator_groups: stringList('group name'),
+  /** Host header values the API answers (DNS rebinding); empty = any. */
+  allowed_hosts: z.preprocess(
+    (v) => (typeof v === 'string' ? splitList(v) : v),
+    z.array(
+      z.string(expect('host names')).regex(HOST_ENTRY, expect('host names such as "batch.example.com", "batch.example.com:8080" or ".example.com"')),
+      expect('an array of host names or a comma-separated string'),
+    ),
+  ),
+  /** With proxy auth: the secret the proxy sends in auth_proxy_secret_header to prove identity headers are its own. */
+  auth_proxy_secret: nonEmpty('a non-empty shared secret').optional(),
+  auth_proxy_secret_header: headerName(),
+  /** With proxy auth: peer addresses (CIDR blocks) the proxy connects from. */
+  auth_proxy_trusted_cidrs: z.preprocess(
+    (v) => (typeof v === 'string' ? splitList(v) : v),
+    z.array(
+      z.string(expect('CIDR blocks')).refine((s) => parseCidr(s) !== null, expect('CIDR blocks such as "10.0.0.0/8", "fd00::/8" or a single address')),
+      expect('an array of CIDR blocks or a comma-separated string'),
+    ),
+  ),
   /** Shared secret required in X-Batchiepatchie-Notify-Secret by POST /api/v1/jobs/notify. */
   notify_secret: nonEmpty('a non-empty shared secret').optional(),
   /** Job events waiting to be applied, at most; notify answers 503 + Retry-After beyond it. */
@@ -141,6 +166,18 @@ export const fieldSchema = z.strictObject({
     .url({ protocol: /^https?$/, ...expect('an SQS queue URL such as "https://sqs.us-east-1.amazonaws.com/123456789012/batch-events"') })
     .refine((u) => URL.canParse(u) && /^\/[^/]+\/[A-Za-z0-9_-]{1,80}\/?$/.test(new URL(u).pathname), expect('an SQS queue URL such as "https://sqs.us-east-1.amazonaws.com/123456789012/batch-events"'))
     .optional(),
+  /** Longest a database statement of the API may run (ms); cut short → 503. */
+  api_statement_timeout_ms: z.int(expect('a positive integer of milliseconds')).positive(expect('a positive integer of milliseconds')),
+  /** Deepest search page (0-based; 100 jobs a page). */
+  search_max_page: z.int(expect('an integer from 0')).min(0, expect('an integer from 0')),
+  /** Longest span of one stats request, in days. */
+  stats_max_span_days: positiveNumber('a positive number of days'),
+  /** Status WebSockets open in one API process, at most. */
+  websocket_max_connections: z.int(expect('a positive integer')).positive(expect('a positive integer')),
+  /** Status WebSockets one user (token, proxy user; the address with auth off) may hold open in one API process. */
+  websocket_max_per_user: z.int(expect('a positive integer')).positive(expect('a positive integer')),
+  /** Seconds between heartbeat pings; a peer that did not answer the last one is dropped. */
+  websocket_ping_seconds: positiveSeconds(),
   log_level: z.enum(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
     expect('one of fatal, error, warn, info, debug, trace, silent'),
@@ -188,8 +225,13 @@ export const crossFieldRules = z.looseObject({}).superRefine((c, ctx) => {
   if (c.auth_mode === 'tokens' && isEmptyList(c.auth_tokens)) {
     problem('auth_tokens', 'expected at least one token when auth_mode = "tokens"');
   }
-  // Proxy mode's header names have defaults and the field checks reject empty
-  // ones, so that mode needs no rule here.
+  // Proxy mode: identity headers are believed only from a proxy that proves itself.
+  if (c.auth_mode === 'proxy' && !isSet(c.auth_proxy_secret) && isEmptyList(c.auth_proxy_trusted_cidrs)) {
+    problem(
+      'auth_proxy_secret',
+      'expected auth_proxy_secret and/or auth_proxy_trusted_cidrs when auth_mode = "proxy" (without them anyone who reaches the API could claim any identity)',
+    );
+  }
 });
 
 /** The validated configuration. Read once at start-up and passed down. */

@@ -5,7 +5,7 @@
  * "pending"}}`, every count present. AWS reports the counts as
  * `statusSummary: {RUNNING: n, ...}`; this module turns one into the other.
  */
-import type { ArrayProperties, StatusSummary } from '../types';
+import type { ArrayProperties, StatusSummary } from '../api/contract';
 import { AWS_JOB_STATUSES, type AwsJobStatus } from './jobStatus';
 
 /** The original's keys, in its order. */

@@ -32,6 +32,13 @@ const eventSchema = z.object({
       jobQueue: z.string().min(1),
       status: z.enum(AWS_JOB_STATUSES),
       createdAt: z.number().finite(),
+      // The other fields an event may write from, when present, of the type AWS sends.
+      statusReason: z.string().optional(),
+      startedAt: z.number().finite().optional(),
+      stoppedAt: z.number().finite().optional(),
+      attempts: z.array(z.looseObject({})).optional(),
+      container: z.looseObject({ exitCode: z.number().int().optional(), reason: z.string().optional() }).optional(),
+      arrayProperties: z.looseObject({ index: z.number().int().optional() }).optional(),
     })
     .passthrough(),
 });
@@ -99,6 +106,20 @@ export function lacksJobName(raw: unknown): boolean {
   return name === undefined || name === null || name === '';
 }
 
+// Out-of-range integers are left to the database, which refuses them into the dead-letter stream.
+const isInt = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v);
+const isText = (v: unknown) => typeof v === 'string' && !v.includes('\u0000');
+
+/** Wrong types and NUL in text (which no text column holds), said before enqueuing. */
+function storableProblem(f: JobEventFields): string | null {
+  if (!isText(f.job_name) || !isText(f.job_queue)) return 'detail: jobName and jobQueue must be text without NUL characters';
+  if (f.status_reason !== null && !isText(f.status_reason)) return 'detail: the status reason must be text without NUL characters';
+  if (f.exitcode !== null && !isInt(f.exitcode)) return 'detail: exitCode must be an integer';
+  if (!isInt(f.attempts) || f.attempts < 0) return 'detail: attempts must be a list';
+  if (f.array_index !== null && !isInt(f.array_index)) return 'detail: arrayProperties.index must be an integer';
+  return null;
+}
+
 /** Validates one event; throws InvalidJobEventError saying what is wrong. */
 export function parseJobEvent(raw: unknown, index = 0): StoredJobEvent {
   const parsed = eventSchema.safeParse(raw);
@@ -111,8 +132,11 @@ export function parseJobEvent(raw: unknown, index = 0): StoredJobEvent {
     fields = eventFieldsOf(parsed.data.detail as unknown as JobDetail);
   } catch (err) {
     if (err instanceof JobMappingError) throw new InvalidJobEventError(index, err.message);
-    throw err;
+    // Any other failure is a field of the wrong type somewhere in the detail (the event is untrusted input).
+    throw new InvalidJobEventError(index, 'detail: a field has the wrong type for a Batch job description');
   }
+  const problem = storableProblem(fields);
+  if (problem) throw new InvalidJobEventError(index, problem);
   const time = parsed.data.time ? Date.parse(parsed.data.time) : NaN;
   return { t: Number.isFinite(time) ? time : Date.now(), f: fields };
 }

@@ -13,9 +13,10 @@ import type {
   ResourceRequirement,
   TaskContainerDetails,
 } from '@aws-sdk/client-batch';
-import { isAwsJobStatus } from '../domain/jobStatus';
+import { AWS_JOB_STATUSES, isAwsJobStatus, type AwsJobStatus } from '../domain/jobStatus';
 import { arrayPropertiesFromAws } from '../domain/arrayProperties';
-import type { ArrayProperties, MirroredJob } from '../types';
+import type { MirroredJob } from '../types';
+import type { ArrayProperties } from '../api/contract';
 
 /** A description we cannot mirror (no id, unknown status, ...): callers log it and skip the job. */
 export class JobMappingError extends Error {

@@ -1,7 +1,9 @@
 /** Prometheus metrics of the pipeline, on prom-client's default register (the API's /metrics shows them). */
+import type { Knex } from 'knex';
 import { Gauge } from 'prom-client';
 import { awsMetrics } from '../aws/metrics';
 import { counter, histogram, once } from '../promRegistry';
+import { heartbeatAge, SYNC_ROUND_FINISHED } from '../store/syncState';
 
 function gauge(name: string, help: string): Gauge<string> {
   return once(name, () => new Gauge({ name, help }));
@@ -20,6 +22,11 @@ export const metrics = {
     'Duration of one sync task (a queue or an array parent)',
     ['task', 'result'],
     SECONDS,
+  ),
+  actionsWithheld: counter(
+    'batchiepatchie_actions_withheld_total',
+    'Jobs the timeout killer or the terminator did not act on, by reason (stale_queue, not_confirmed, over_cap)',
+    ['task', 'reason'],
   ),
   rounds: counter('batchiepatchie_sync_rounds_total', 'Sync rounds by outcome', ['result']),
   tasks: counter('batchiepatchie_pipeline_tasks_total', 'Maintenance task runs by outcome', ['task', 'result']),
@@ -52,3 +59,42 @@ export const metrics = {
     [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2],
   ),
 };
+
+/** Databases the round age gauge may read; it reads the latest registered (one database per deployment). */
+const roundAgeDbs: Knex[] = [];
+
+/**
+ * `batchiepatchie_sync_round_age_seconds`: seconds since a sync round last
+ * finished (pipeline_heartbeats, Postgres's clock), read when scraped; +Inf
+ * before any round finished. Alert on it above three sync periods (that is
+ * when /readyz turns not-ready).
+ */
+export const syncRoundAge: Gauge<string> = once(
+  'batchiepatchie_sync_round_age_seconds',
+  () =>
+    new Gauge({
+      name: 'batchiepatchie_sync_round_age_seconds',
+      help: 'Seconds since a sync round last finished (+Inf: none yet)',
+      async collect() {
+        const db = roundAgeDbs.at(-1);
+        if (!db) {
+          this.set(NaN); // a process without Postgres (the scheduler role): unknown here
+          return;
+        }
+        try {
+          this.set((await heartbeatAge(db, SYNC_ROUND_FINISHED)) ?? Infinity);
+        } catch {
+          // Postgres unreachable: keep the last value (its readiness says why).
+        }
+      },
+    }),
+);
+
+/** Lets the gauge read this database; the returned function stops it (on close). */
+export function reportSyncRoundAgeFrom(db: Knex): () => void {
+  roundAgeDbs.push(db);
+  return () => {
+    const at = roundAgeDbs.lastIndexOf(db);
+    if (at >= 0) roundAgeDbs.splice(at, 1);
+  };
+}

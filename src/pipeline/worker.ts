@@ -19,7 +19,7 @@ import type { Config } from '../config/schema';
 import { instrumentAwsClients, tallyObject, totalCalls, withCallTally } from '../aws/calls';
 import { bullConnection, closeRedis, createRedis, openRateLimiter } from './connection';
 import type { TaskContext } from './context';
-import { metrics } from './metrics';
+import { metrics, reportSyncRoundAgeFrom } from './metrics';
 import { MAINTENANCE_QUEUE, SYNC_QUEUE, type PipelineQueueName } from './names';
 import { isSwitchedOn, type TaskDefinition, type TaskRun } from './task';
 import { taskNamed } from './tasks';
@@ -118,6 +118,7 @@ export async function startWorkers(config: Config, deps: WorkerDeps = {}): Promi
   const redis = createRedis(config, { name: 'bp-worker' });
   const blocking = createRedis(config, { name: 'bp-events' });
   const ctx: TaskContext = { config, db, aws, redis, logger, now: deps.now ?? (() => new Date()) };
+  const stopRoundAge = reportSyncRoundAgeFrom(db); // batchiepatchie_sync_round_age_seconds on metrics_port
 
   const connection = bullConnection(config);
   const prefix = config.redis_prefix;
@@ -154,6 +155,7 @@ export async function startWorkers(config: Config, deps: WorkerDeps = {}): Promi
       await (reachable ? consumer.close() : Promise.race([consumer.close(), sleep(1000)]));
       await flow.close();
       await Promise.all([closeRedis(flowRedis), closeRedis(redis), closeRedis(blocking), rateLimit.close()]);
+      stopRoundAge();
       if (ownAws) aws.destroy();
       if (ownDb) await db.destroy();
     },

@@ -19,13 +19,17 @@ import { openPipelineQueues, startScheduler, startWorkers } from '../pipeline';
 import { startSimulator, type SimulatorHandle, type SimulatorOptions } from 'aws-batch-simulator';
 import { createDb, migrateLatest } from '../store/db';
 import { activateQueue } from '../store/queues';
+import { seedDemoHistory } from './demoHistory';
 import type { Logger } from '../log';
 import type { Config } from '../config/schema';
+import { PACKAGE_ROOT } from '../paths';
 
 export const DEMO_DATABASE = 'batchiepatchie_demo';
+/** The demo's generated past (src/roles/demoHistory.ts): three weeks, a few hundred jobs a day. */
+export const DEMO_HISTORY = { days: 21, perDay: 400 };
 export const DEMO_REDIS_PREFIX = 'batchiepatchie-demo';
 export const DEMO_EVENTS_QUEUE = 'batchiepatchie-demo-events';
-export const FRONTEND_DIST = path.resolve(__dirname, '../../frontend/dist');
+export const FRONTEND_DIST = path.join(PACKAGE_ROOT, 'frontend', 'dist');
 
 export interface DemoStackOptions {
   /** Complete config; aws_endpoint is replaced by the simulator's. The database must exist. */
@@ -270,6 +274,8 @@ export async function runDemo(args: string[]): Promise<void> {
 
     console.log('Starting the AWS simulator (demo scenario), the pipeline and the API…');
     stack = await startDemoStack({ config, simulator: { port: flags.simPort, host: '127.0.0.1', scenario: 'demo', clock: 'real' } });
+    const history = await seedDemoHistory(stack.db, { ...DEMO_HISTORY, queues: queueNames(stack.sim).filter((q) => q !== 'legacy'), now: new Date() });
+    if (history > 0) console.log(`Wrote ${history.toLocaleString('en')} finished jobs of the last ${DEMO_HISTORY.days} days as the demo's history.`);
     console.log(
       [
         '',

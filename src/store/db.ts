@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { types as pgTypes, type ClientBase as PgClientBase } from 'pg';
@@ -9,7 +9,25 @@ pgTypes.setTypeParser(20, (v: string) => Number(v));
 // NUMERIC as numbers for the same reason (stats sums).
 pgTypes.setTypeParser(1700, (v: string) => Number(v));
 
+/** Beside src/ in a checkout (TypeScript), beside dist/src/ in the build (compiled JavaScript). */
 export const MIGRATIONS_DIR = path.resolve(__dirname, '../../migrations');
+
+/**
+ * The migrations under the names knex_migrations records (`<name>.ts`, as
+ * since the first release), whether loaded from the sources or from the
+ * compiled build, so a database migrated by one is current for the other.
+ */
+export const migrationFiles: Knex.MigrationSource<string> = {
+  async getMigrations() {
+    return readdirSync(MIGRATIONS_DIR)
+      .filter((file) => /^\d+_\w+\.(ts|js)$/.test(file))
+      .sort();
+  },
+  getMigrationName: (file) => file.replace(/\.js$/, '.ts'),
+  async getMigration(file) {
+    return require(path.join(MIGRATIONS_DIR, file)) as Knex.Migration;
+  },
+};
 
 export type DbConfig = Pick<
   Config,
@@ -21,8 +39,17 @@ export type DbConfig = Pick<
   | 'database_root_certificate'
 >;
 
+/** Per-connection settings: `statementTimeoutMs` cancels any statement (lock waits included) running longer. */
+export interface SessionSettings {
+  statementTimeoutMs?: number;
+}
+
 /** Knex settings for a Config: TLS with verify-full when a root certificate is set. */
-export function knexSettings(config: DbConfig, pool: { min: number; max: number } = { min: 0, max: 10 }): Knex.Config {
+export function knexSettings(
+  config: DbConfig,
+  pool: { min: number; max: number } = { min: 0, max: 10 },
+  session: SessionSettings = {},
+): Knex.Config {
   const ssl = config.database_root_certificate
     ? { ca: readFileSync(config.database_root_certificate, 'utf8'), rejectUnauthorized: true }
     : undefined;
@@ -36,19 +63,15 @@ export function knexSettings(config: DbConfig, pool: { min: number; max: number 
       password: config.database_password,
       ssl,
       application_name: 'batchiepatchie',
+      ...(session.statementTimeoutMs ? { statement_timeout: session.statementTimeoutMs } : {}),
     },
     pool,
-    migrations: {
-      directory: MIGRATIONS_DIR,
-      extension: 'ts',
-      loadExtensions: ['.ts', '.js'],
-      tableName: 'knex_migrations',
-    },
+    migrations: { migrationSource: migrationFiles, tableName: 'knex_migrations' },
   };
 }
 
-export function createDb(config: DbConfig, pool?: { min: number; max: number }): Knex {
-  return knexFactory(knexSettings(config, pool));
+export function createDb(config: DbConfig, pool?: { min: number; max: number }, session?: SessionSettings): Knex {
+  return knexFactory(knexSettings(config, pool, session));
 }
 
 /** Applies every pending migration; returns the names applied. */

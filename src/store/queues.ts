@@ -1,7 +1,7 @@
 /** `activated_job_queues`: which AWS Batch queues are mirrored, and their forced-scaling flag. */
 import type { Knex } from 'knex';
 import { ACTIVE_STATUSES, type AwsJobStatus } from '../domain/jobStatus';
-import type { ActivatedQueue } from '../types';
+import type { ActivatedQueue } from '../api/contract';
 
 export async function listActivatedQueues(db: Knex): Promise<ActivatedQueue[]> {
   return db('activated_job_queues').select('job_queue', 'forced_scaling').orderBy('job_queue');

@@ -10,7 +10,8 @@
  * these figures with the Go original's.
  */
 import type { Knex } from 'knex';
-import type { StatsQuery, StatsRow } from '../types';
+import type { StatsQuery } from '../types';
+import type { StatsRow } from '../api/contract';
 
 const MINUTE = 60;
 const HOUR = 60 * MINUTE;

@@ -159,6 +159,7 @@ describe('API: auth', () => {
           auth_proxy_user_header: 'x-forwarded-user',
           auth_proxy_groups_header: 'x-forwarded-groups',
           auth_proxy_operator_groups: ['batch-admins'],
+          auth_proxy_trusted_cidrs: ['127.0.0.0/8'], // the test's requests come from loopback
         },
       });
     });

@@ -198,6 +198,136 @@ describe('API: endpoints backed by AWS (simulator)', function () {
     });
   });
 
+  describe('GET /api/v1/jobs/:id/logs?format=text&after=<token> (follow)', () => {
+    const chunk = async (id: string, after: string, extra = '') => {
+      const res = await fetch(`${t.url}/api/v1/jobs/${id}/logs?format=text&after=${encodeURIComponent(after)}${extra}`);
+      expect(res.status).to.equal(200);
+      return { text: await res.text(), token: res.headers.get('x-next-forward-token'), more: res.headers.get('x-log-more') };
+    };
+
+    it('reads from the head, then only the events written since, one GetLogEvents call per poll', async () => {
+      const id = 'a0000000-0000-4000-8000-00000000c200';
+      const stream = 'follow/default/1';
+      const now = sim.model.now();
+      sim.model.logs.append(LOG_GROUP, stream, now, 'one', now);
+      sim.model.logs.append(LOG_GROUP, stream, now, 'two', now);
+      await insertJobs(t.db, [job({ job_id: id, log_stream_name: stream })]);
+
+      const first = await chunk(id, '');
+      expect(first.text).to.equal('one\ntwo\n');
+      expect(first.more, 'the first chunk is one page: maybe more').to.equal('true');
+      expect(first.token).to.be.a('string');
+
+      sim.counters.reset();
+      const idle = await chunk(id, first.token as string);
+      expect(idle.more).to.equal('false');
+      expect(idle.text, 'nothing new: nothing sent').to.equal('');
+      expect(idle.token).to.equal(first.token);
+      expect(counter('GetLogEvents')).to.equal(1);
+
+      sim.model.logs.append(LOG_GROUP, stream, now + 1, 'three', now);
+      const next = await chunk(id, idle.token as string);
+      expect(next.text).to.equal('three\n');
+      expect(next.token).to.not.equal(first.token);
+      expect((await chunk(id, next.token as string)).text).to.equal('');
+    });
+
+    it('sends one page first, then stops each chunk at its size bound and says more is there', async () => {
+      const id = 'a0000000-0000-4000-8000-00000000c201';
+      const stream = 'follow/default/big';
+      const now = sim.model.now();
+      const LINES = 60_000; // ~6 MB: 1,000 lines first, then 4 MB, then the rest
+      for (let i = 0; i < LINES; i++) sim.model.logs.append(LOG_GROUP, stream, now + i, `l${i} ${'z'.repeat(95)}`, now);
+      await insertJobs(t.db, [job({ job_id: id, log_stream_name: stream })]);
+      let token = '';
+      let lines = 0;
+      let chunks = 0;
+      for (;;) {
+        const c = await chunk(id, token);
+        chunks += 1;
+        const got = c.text.split('\n').filter(Boolean);
+        if (got.length) expect(got[0]).to.match(new RegExp(`^l${lines} `));
+        if (chunks === 1) expect(got.length, 'a first look: 1,000 events').to.equal(1000);
+        lines += got.length;
+        token = c.token as string;
+        if (c.more === 'false') break;
+      }
+      expect(lines).to.equal(LINES);
+      expect(chunks, '1,000 lines, then 4 MB, then the rest').to.be.within(3, 4);
+    });
+
+    it('prefixes each line with its CloudWatch timestamp on request, a multi-line event on each line', async () => {
+      const id = 'a0000000-0000-4000-8000-00000000c202';
+      const stream = 'follow/default/ts';
+      sim.model.logs.append(LOG_GROUP, stream, 1_700_000_000_123, 'single', 0);
+      sim.model.logs.append(LOG_GROUP, stream, 1_700_000_001_000, 'multi\nline', 0);
+      await insertJobs(t.db, [job({ job_id: id, log_stream_name: stream })]);
+      expect((await chunk(id, '', '&timestamps=true')).text).to.equal(
+        '1700000000123\tsingle\n1700000001000\tmulti\n1700000001000\tline\n',
+      );
+      const res = await fetch(`${t.url}/api/v1/jobs/${id}/logs?format=text&timestamps=true`);
+      expect(await res.text()).to.equal('1700000000123\tsingle\n1700000001000\tmulti\n1700000001000\tline\n');
+    });
+
+    it('answers no token and no text while the job has no stream, and 400 for a token CloudWatch refuses', async () => {
+      const id = 'a0000000-0000-4000-8000-00000000c203';
+      const stream = 'follow/default/bad';
+      sim.model.logs.append(LOG_GROUP, stream, 1, 'x', 0);
+      await insertJobs(t.db, [job({ job_id: id, log_stream_name: stream }), job({ job_id: 'a0000000-0000-4000-8000-00000000c204', job_name: 'silent' })]);
+      const none = await chunk('a0000000-0000-4000-8000-00000000c204', '');
+      expect(none).to.deep.equal({ text: '', token: null, more: 'false' });
+      const bad = await getJson(`${t.url}/api/v1/jobs/${id}/logs?format=text&after=not-a-token`);
+      expect(bad.status).to.equal(400);
+      expect(bad.body.parameter).to.equal('after');
+      const badTs = await getJson(`${t.url}/api/v1/jobs/${id}/logs?format=text&timestamps=yes`);
+      expect(badTs.status).to.equal(400);
+      expect(badTs.body.parameter).to.equal('timestamps');
+    });
+  });
+
+  describe('GET /api/v1/jobs/:id/aws', () => {
+    it('reads attempts, dependencies and a multi-node job\'s nodes live from AWS Batch', async () => {
+      const up = sim.model.submitJob({ jobName: 'aws-up', jobQueue: 'q-api', plan: { runSeconds: 3600 } }).jobId;
+      const down = sim.model.submitJob({ jobName: 'aws-down', jobQueue: 'q-api', dependsOn: [up], plan: { runSeconds: 5 } }).jobId;
+      const flaky = sim.model.submitJob({ jobName: 'aws-flaky', jobQueue: 'q-api', retryAttempts: 2, plan: { runSeconds: 5, failAttempts: 1, exitCode: 0 } }).jobId;
+      const mnp = sim.model.submitJob({ jobName: 'aws-mnp', jobQueue: 'q-api', multiNode: true, numNodes: 2, plan: { runSeconds: 3600 } }).jobId;
+      for (let i = 0; i < 6; i++) sim.model.advance(20_000);
+      await mirror([up, down, flaky, mnp]);
+
+      const d = await getJson(`${t.url}/api/v1/jobs/${down}/aws`);
+      expect(d.status).to.equal(200);
+      expect(d.body).to.include({ found: true, region: 'us-east-1' });
+      expect(d.body.depends_on).to.deep.equal([{ job_id: up, type: null }]);
+
+      const f = await getJson(`${t.url}/api/v1/jobs/${flaky}/aws`);
+      expect(f.body.attempts).to.have.length(2);
+      expect(f.body.attempts[0].exit_code).to.not.equal(0);
+      expect(f.body.attempts[1]).to.include({ exit_code: 0 });
+      expect(f.body.attempts[1].log_stream_name).to.be.a('string');
+
+      const m = await getJson(`${t.url}/api/v1/jobs/${mnp}/aws`);
+      expect(m.body.nodes.num_nodes).to.equal(2);
+      expect(m.body.nodes.list.map((n: { id: string }) => n.id)).to.deep.equal([`${mnp}#0`, `${mnp}#1`]);
+    });
+
+    it('says found: false for a job AWS has forgotten, 404 for an unknown one, 502 when AWS fails', async () => {
+      const id = 'a0000000-0000-4000-8000-00000000c300';
+      await insertJobs(t.db, [job({ job_id: id })]);
+      const gone = await getJson(`${t.url}/api/v1/jobs/${id}/aws`);
+      expect(gone.status).to.equal(200);
+      expect(gone.body).to.deep.equal({ found: false, region: 'us-east-1', attempts: [], depends_on: [], nodes: null });
+      expect((await getJson(`${t.url}/api/v1/jobs/a0000000-0000-4000-8000-00000000c399/aws`)).status).to.equal(404);
+      sim.faults.set({ errorRate: 1, operations: ['Batch.DescribeJobs'] });
+      try {
+        const res = await getJson(`${t.url}/api/v1/jobs/${id}/aws`);
+        expect(res.status).to.equal(502);
+        expect(res.body.error).to.match(/^AWS Batch DescribeJobs failed/);
+      } finally {
+        sim.faults.clear();
+      }
+    });
+  });
+
   describe('GET /api/v1/jobs/:id/logs: failure mid-stream', () => {
     it('cuts the connection so the client sees an incomplete body, not a clean end', async () => {
       const id = 'a0000000-0000-4000-8000-00000000c200';

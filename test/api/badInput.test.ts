@@ -108,7 +108,8 @@ function bodyCases(): Case[] {
   ];
   for (const v of HOSTILE_STRINGS) bodies.push([`id ${v.slice(0, 20)}`, JSON.stringify({ ids: [v] })]);
   for (const [name, body] of bodies) post(kill, `kill: ${name}`, body);
-  post(kill, 'kill: text/plain', JSON.stringify({ ids: [JOB_ID] }), 'text/plain');
+  // A text/plain JSON body is read (the Go UI sends kill that way): see crossSite.test.ts.
+  post(kill, 'kill: text/plain, malformed', '{"ids": [', 'text/plain');
   post(kill, 'kill: form', `ids=${JOB_ID}`, 'application/x-www-form-urlencoded');
 
   const fs = '/api/v1/job_queues/bad-q-activated/forced_scaling';

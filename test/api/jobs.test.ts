@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DATE_RANGES, SORT_COLUMNS, type JobJson } from '../../src/types';
+import { DATE_RANGES, SORT_COLUMNS, type JobJson } from '../../src/api/contract';
 import { displayStatusOf } from '../../src/domain/jobStatus';
 import { getJson, insertJobs, job, setLastUpdated, startTestApi, type TestApi } from './helpers';
 

@@ -3,7 +3,7 @@ import { WebSocket } from 'ws';
 import { CLOSE_BAD_ID, CLOSE_NOT_FOUND } from '../../src/api/routes/websocket';
 import { startJobStatusFeed, type JobStatusFeed } from '../../src/live/jobStatusFeed';
 import { createLogger } from '../../src/log';
-import type { JobJson } from '../../src/types';
+import type { JobJson } from '../../src/api/contract';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { insertJobs, job, startTestApi, type TestApi } from './helpers';
 
@@ -227,7 +227,7 @@ describe('API: status WebSocket and live status across replicas', function () {
   });
 
   it('with proxy auth: the proxy identity headers admit the upgrade', async () => {
-    const t = await startTestApi({ tdb, config: { auth_mode: 'proxy', auth_proxy_operator_groups: ['ops'] } });
+    const t = await startTestApi({ tdb, config: { auth_mode: 'proxy', auth_proxy_operator_groups: ['ops'], auth_proxy_trusted_cidrs: ['127.0.0.1'] } });
     try {
       const anonymous = new Client(wsUrl(t, JOB_ID));
       let refused = '';

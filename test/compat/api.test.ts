@@ -13,7 +13,7 @@ import { WebSocket } from 'ws';
 import { startDemoStack, type DemoStack } from '../../src/roles/demo';
 import { migrateLatest } from '../../src/store/db';
 import { displayStatusOf } from '../../src/domain/jobStatus';
-import type { JobJson } from '../../src/types';
+import type { JobJson } from '../../src/api/contract';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { testRedisPrefix } from '../helpers/redis';
 import { getJson, startTestApi, type TestApi } from '../api/helpers';

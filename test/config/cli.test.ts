@@ -15,7 +15,9 @@ interface Run {
 
 /** Runs bin/batchiepatchie as an operator would; BATCHIEPATCHIE_* of this process are not inherited. */
 function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('BATCHIEPATCHIE_')));
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('BATCHIEPATCHIE_') || k === 'BATCHIEPATCHIE_FROM_SOURCE'),
+  );
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...inherited, ...env } });
     let stdout = '';

@@ -34,6 +34,7 @@ describe('config: loading a file', () => {
       redis_url: 'redis://127.0.0.1:6379',
       gone_after_seconds: 300,
       stuck_starting_seconds: 600,
+      terminator_max_instances_per_run: 20,
       retention_days: 30,
       auth_mode: 'none',
     });
@@ -69,6 +70,7 @@ redis_prefix = "bp-prod"
 aws_endpoint = "http://127.0.0.1:4566"
 gone_after_seconds = 120
 stuck_starting_seconds = 900
+terminator_max_instances_per_run = 5
 retention_days = 90
 worker_concurrency = 16
 aws_calls_per_second = 7.5
@@ -76,6 +78,9 @@ auth_mode = "proxy"
 auth_proxy_user_header = "X-Auth-Request-User"
 auth_proxy_groups_header = "X-Auth-Request-Groups"
 auth_proxy_operator_groups = ["batch-admins", "sre"]
+auth_proxy_secret = "proxy-shh"
+auth_proxy_secret_header = "X-Proxy-Secret"
+auth_proxy_trusted_cidrs = "10.0.0.0/8, fd00::/8"
 notify_secret = "shh"
 log_level = "debug"
 `,
@@ -91,6 +96,7 @@ log_level = "debug"
       aws_endpoint: 'http://127.0.0.1:4566',
       gone_after_seconds: 120,
       stuck_starting_seconds: 900,
+      terminator_max_instances_per_run: 5,
       retention_days: 90,
       worker_concurrency: 16,
       aws_calls_per_second: 7.5,
@@ -98,10 +104,13 @@ log_level = "debug"
       // Lower-cased: Node presents incoming header names in lower case.
       auth_proxy_user_header: 'x-auth-request-user',
       auth_proxy_groups_header: 'x-auth-request-groups',
+      auth_proxy_secret: 'proxy-shh',
+      auth_proxy_secret_header: 'x-proxy-secret',
       notify_secret: 'shh',
       log_level: 'debug',
     });
     expect(config.auth_proxy_operator_groups).to.deep.equal(['batch-admins', 'sre']);
+    expect(config.auth_proxy_trusted_cidrs).to.deep.equal(['10.0.0.0/8', 'fd00::/8']);
   });
 
   it('reads auth tokens written as strings, with names, and as tables', async () => {

@@ -40,6 +40,8 @@ redis_url = "http://127.0.0.1:6379"
     { name: 'zero clean period', toml: 'clean_period = 0', key: 'clean_period', expected: /positive number of seconds, got 0/ },
     { name: 'string period', toml: 'sync_period = "30s"', key: 'sync_period', expected: /positive number of seconds, got "30s"/ },
     { name: 'gone_after_seconds zero', toml: 'gone_after_seconds = 0', key: 'gone_after_seconds', expected: /positive number of seconds/ },
+    { name: 'terminator_max_instances_per_run zero', toml: 'terminator_max_instances_per_run = 0', key: 'terminator_max_instances_per_run', expected: /positive integer, got 0/ },
+    { name: 'terminator_max_instances_per_run fractional', toml: 'terminator_max_instances_per_run = 2.5', key: 'terminator_max_instances_per_run', expected: /positive integer, got 2.5/ },
     { name: 'retention_days negative', toml: 'retention_days = -1', key: 'retention_days', expected: /positive number of days, got -1/ },
     { name: 'worker_concurrency fractional', toml: 'worker_concurrency = 1.5', key: 'worker_concurrency', expected: /positive integer, got 1.5/ },
     { name: 'metrics_port out of range', toml: 'metrics_port = 70000', key: 'metrics_port', expected: /0 \(off\) or a port 1-65535, got 70000/ },
@@ -65,6 +67,14 @@ redis_url = "http://127.0.0.1:6379"
     { name: 'a date where a number belongs', toml: 'port = 2024-01-01T00:00:00Z', key: 'port', expected: /got a date/ },
     { name: 'header name with a space', toml: 'auth_proxy_user_header = "X User"', key: 'auth_proxy_user_header', expected: /HTTP header name/ },
     { name: 'operator groups of the wrong type', toml: 'auth_proxy_operator_groups = 5', key: 'auth_proxy_operator_groups', expected: /array of group names or a comma-separated string/ },
+    { name: 'allowed_hosts with a URL', toml: 'allowed_hosts = ["https://batch.example.com"]', key: 'allowed_hosts[0]', expected: /host names such as "batch.example.com"/ },
+    { name: 'allowed_hosts of the wrong type', toml: 'allowed_hosts = 5', key: 'allowed_hosts', expected: /array of host names or a comma-separated string/ },
+    { name: 'api_statement_timeout_ms zero', toml: 'api_statement_timeout_ms = 0', key: 'api_statement_timeout_ms', expected: /positive integer of milliseconds, got 0/ },
+    { name: 'search_max_page negative', toml: 'search_max_page = -1', key: 'search_max_page', expected: /integer from 0, got -1/ },
+    { name: 'stats_max_span_days zero', toml: 'stats_max_span_days = 0', key: 'stats_max_span_days', expected: /positive number of days, got 0/ },
+    { name: 'websocket_max_connections fractional', toml: 'websocket_max_connections = 2.5', key: 'websocket_max_connections', expected: /positive integer, got 2.5/ },
+    { name: 'websocket_max_per_user zero', toml: 'websocket_max_per_user = 0', key: 'websocket_max_per_user', expected: /positive integer, got 0/ },
+    { name: 'websocket_ping_seconds negative', toml: 'websocket_ping_seconds = -1', key: 'websocket_ping_seconds', expected: /positive number of seconds, got -1/ },
     { name: 'an unknown key', toml: 'sync_perod = 10', key: 'sync_perod', expected: /unknown key \(did you mean sync_period\?\)/ },
     { name: 'an unknown table', toml: '[database]\nhost = "x"', key: 'database', expected: /unknown key/ },
     { name: 'an unknown key unlike any', toml: 'colour_scheme = "dark"', key: 'colour_scheme', expected: /^colour_scheme: unknown key; see docs\/configuration.md/ },
@@ -143,8 +153,19 @@ redis_url = "http://127.0.0.1:6379"
       expect(problemAbout(err, 'auth_tokens')).to.contain('at least one token');
     });
 
+    it('proxy mode without auth_proxy_secret or auth_proxy_trusted_cidrs', async () => {
+      const err = await failing('auth_mode = "proxy"');
+      expect(problemAbout(err, 'auth_proxy_secret')).to.match(/expected auth_proxy_secret and\/or auth_proxy_trusted_cidrs when auth_mode = "proxy"/);
+    });
+
+    it('trusted proxy addresses that are not CIDR blocks', async () => {
+      const err = await failing('auth_mode = "proxy"\nauth_proxy_trusted_cidrs = ["10.0.0.0/33", "proxy.internal"]');
+      expect(problemAbout(err, 'auth_proxy_trusted_cidrs[0]')).to.match(/CIDR blocks such as "10.0.0.0\/8"/);
+      expect(problemAbout(err, 'auth_proxy_trusted_cidrs[1]')).to.match(/CIDR blocks/);
+    });
+
     it('proxy mode with empty header names', async () => {
-      const err = await failing('auth_mode = "proxy"\nauth_proxy_user_header = ""\nauth_proxy_groups_header = ""');
+      const err = await failing('auth_mode = "proxy"\nauth_proxy_secret = "s"\nauth_proxy_user_header = ""\nauth_proxy_groups_header = ""');
       expect(problemAbout(err, 'auth_proxy_user_header')).to.contain('expected an HTTP header name');
       expect(problemAbout(err, 'auth_proxy_groups_header')).to.contain('expected an HTTP header name');
       expect(err.problems, 'one problem per key').to.have.length(2);

@@ -1,7 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { expect } from 'chai';
-import { freePort } from '../helpers/net';
-import { Redis } from 'ioredis';
+import { ownRedis, type OwnRedis } from '../helpers/ownRedis';
 import { getJob } from '../../src/store/jobs/lookups';
 import { PG } from '../helpers/db';
 import { createDb } from '../../src/store/db';
@@ -108,43 +106,16 @@ describe('pipeline under faults: the mirror converges', function () {
   });
 
   describe('with Redis restarted mid-round', () => {
-    let server: ChildProcess | null = null;
-    let port = 0;
-
-
-    async function startRedis(): Promise<void> {
-      server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-      const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      probe.on('error', () => undefined);
-      for (let i = 0; i < 100; i++) {
-        try {
-          await probe.connect();
-          await probe.ping();
-          probe.disconnect();
-          return;
-        } catch {
-          await sleep(50);
-        }
-      }
-      throw new Error('own redis-server did not start');
-    }
-
-    async function stopRedis(): Promise<void> {
-      const s = server;
-      server = null;
-      if (!s || s.exitCode !== null) return;
-      await new Promise<void>((resolve) => {
-        s.once('exit', () => resolve());
-        s.kill('SIGKILL');
-      });
-    }
+    let redis: OwnRedis | null = null;
+    const startRedis = () => redis!.start();
+    const stopRedis = async () => redis?.stop();
 
     after(async () => stopRedis());
 
     it('loses nothing: the next rounds and events catch up', async () => {
-      port = await freePort();
+      redis = await ownRedis();
       await startRedis();
-      const h = await startHarness({ workers: 2, redisUrl: `redis://127.0.0.1:${port}` });
+      const h = await startHarness({ workers: 2, redisUrl: redis.url });
       try {
         await h.queue('f-redis', { instances: 4 });
         await h.round();

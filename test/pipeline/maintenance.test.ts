@@ -59,8 +59,8 @@ describe('pipeline maintenance tasks', function () {
     h.sim.model.terminateJob(jobId, 'test cleanup');
   });
 
-  it('terminates the instance of a job stuck in STARTING, one instance per run', async () => {
-    const { jobId } = h.sim.model.submitJob({ jobName: 'stuck', jobQueue: 'q-m', vcpus: 1, plan: { runSeconds: 10_000 } });
+  it('terminates the instance of a job stuck in STARTING (by AWS time) once AWS confirms it', async () => {
+    const { jobId } = h.sim.model.submitJob({ jobName: 'stuck', jobQueue: 'q-m', vcpus: 1, plan: { startingSeconds: 100_000, runSeconds: 10_000 } });
     for (let i = 0; i < 120 && h.sim.model.getJob(jobId)!.status !== 'STARTING'; i++) h.sim.model.advance(500);
     expect(h.sim.model.getJob(jobId)!.status).to.equal('STARTING');
     await h.round();
@@ -68,12 +68,13 @@ describe('pipeline maintenance tasks', function () {
     const job = (await getJob(h.db, jobId))!;
     expect(job.status).to.equal('STARTING');
     expect(job.instance_id).to.be.a('string');
-    expect((await h.task<{ terminated: string | null }>('terminateStuckInstances')).terminated, 'not stuck yet').to.equal(null);
-    await h.db('jobs').where({ job_id: jobId }).update({ last_updated: h.db.raw("now() - interval '11 minutes'") });
+    expect((await h.task<{ terminated: string[] }>('terminateStuckInstances')).terminated, 'not stuck yet').to.deep.equal([]);
+    h.sim.model.advance(601_000);
+    await h.round();
     h.sim.counters.reset();
-    const r = await h.task<{ terminated: string | null; jobIds: string[] }>('terminateStuckInstances');
-    expect(r.terminated).to.equal(job.instance_id);
-    expect(r.jobIds).to.deep.equal([jobId]);
+    const r = await h.task<{ terminated: string[]; jobIds: Record<string, string[]> }>('terminateStuckInstances');
+    expect(r.terminated).to.deep.equal([job.instance_id]);
+    expect(r.jobIds).to.deep.equal({ [job.instance_id!]: [jobId] });
     expect(h.sim.counters.get()['EC2.TerminateInstances']).to.equal(1);
     // The manual clock has not moved: AWS is still shutting it down.
     expect(h.sim.model.instances.get(job.instance_id!)!.state).to.equal('shutting-down');

@@ -34,10 +34,12 @@ export interface RoleProcess {
   exited: Promise<number | null>;
 }
 
-export function startRole(configPath: string, role = 'worker'): RoleProcess {
+/** `compiled`: the build in dist/ as production runs it, instead of the sources under test. */
+export function startRole(configPath: string, role = 'worker', opts: { compiled?: boolean } = {}): RoleProcess {
   // The test run silences logs through BATCHIEPATCHIE_LOG_LEVEL, which would override the file's log_level.
   const env = { ...process.env };
   delete env.BATCHIEPATCHIE_LOG_LEVEL;
+  if (opts.compiled) delete env.BATCHIEPATCHIE_FROM_SOURCE;
   const child = spawn(process.execPath, [BIN, role, configPath], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));

@@ -108,7 +108,7 @@ describe('pipeline task definitions at work', function () {
   it('a switched-off task added straight to its BullMQ queue runs nothing and logs why', async () => {
     // What each switched-off task would act on: a job stuck in STARTING on an
     // instance, a forced-scaling queue with demand, an old finished row.
-    const { jobId: stuck } = h.sim.model.submitJob({ jobName: 'stuck', jobQueue: 'q-t', vcpus: 1, plan: { runSeconds: 10_000 } });
+    const { jobId: stuck } = h.sim.model.submitJob({ jobName: 'stuck', jobQueue: 'q-t', vcpus: 1, plan: { startingSeconds: 100_000, runSeconds: 10_000 } });
     for (let i = 0; i < 120 && h.sim.model.getJob(stuck)!.status !== 'STARTING'; i++) h.sim.model.advance(500);
     expect(h.sim.model.getJob(stuck)!.status).to.equal('STARTING');
     for (let i = 0; i < 2; i++) h.sim.model.submitJob({ jobName: `big-${i}`, jobQueue: 'q-t', vcpus: 4, plan: { runSeconds: 10_000 } });
@@ -119,7 +119,9 @@ describe('pipeline task definitions at work', function () {
     await h.stopWorkers();
     const instance = (await getJob(h.db, stuck))!.instance_id!;
     expect(instance).to.be.a('string');
-    await h.db('jobs').where({ job_id: stuck }).update({ last_updated: h.db.raw("now() - interval '1 day'") });
+    // Stuck by AWS's own account (the terminator confirms it): STARTING for longer than stuck_starting_seconds.
+    h.sim.model.advance((h.config.stuck_starting_seconds + 1) * 1000);
+    expect(h.sim.model.getJob(stuck)!.status).to.equal('STARTING');
     const old = mirroredJob({ job_queue: 'q-t', status: 'SUCCEEDED' });
     await upsertJobs(h.db, [old]);
     await h.db('jobs').where({ job_id: old.job_id }).update({ last_updated: h.db.raw("now() - interval '400 days'") });

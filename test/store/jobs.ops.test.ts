@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
-import { activeVcpusByQueue, countActiveByQueue, deleteJobsOlderThan, findStuckStartingInstances, findTimedOutJobs, markTerminationRequested } from '../../src/store/jobs/maintenance';
+import { activeVcpusByQueue, countActiveByQueue, deleteJobsOlderThan, findStuckStartingCandidates, findTimedOutJobs, markTerminationRequested } from '../../src/store/jobs/maintenance';
 import { getArrayChildren } from '../../src/store/jobs/lookups';
 import { getJobStates, listOpenArrayParents, markGone, touchLastSeen } from '../../src/store/jobs/sync';
 import { upsertJobs } from '../../src/store/jobs/upsert';
@@ -102,22 +102,36 @@ describe('store/jobs bookkeeping operations', () => {
     expect(found).to.deep.equal([{ job_id: due.job_id, job_queue: due.job_queue, timeout: 60, created_at: due.created_at }]);
   });
 
-  it('findStuckStartingInstances groups STARTING jobs older than the cutoff by instance', async () => {
-    const stuck1 = mirroredJob({ job_id: 's1', status: 'STARTING', task_arn: 'arn:t1' });
-    const stuck2 = mirroredJob({ job_id: 's2', status: 'STARTING', task_arn: 'arn:t2' });
-    const recent = mirroredJob({ job_id: 's3', status: 'STARTING', task_arn: 'arn:t3' });
-    const running = mirroredJob({ job_id: 's4', status: 'RUNNING', task_arn: 'arn:t4' });
-    const noInstance = mirroredJob({ job_id: 's5', status: 'STARTING', task_arn: 'arn:t5' });
-    await upsertJobs(t.db, [stuck1, stuck2, recent, running, noInstance]);
-    await t.db('jobs').update({ last_updated: at(-1000) });
-    await t.db('jobs').where({ job_id: 's3' }).update({ last_updated: at(0) });
+  it('findStuckStartingCandidates lists STARTING jobs created before the cutoff with their task\'s instance and cluster', async () => {
+    const stuck1 = mirroredJob({ job_id: 's1', status: 'STARTING', task_arn: 'arn:t1', created_at: at(-1000) });
+    const stuck2 = mirroredJob({ job_id: 's2', status: 'STARTING', task_arn: 'arn:t2', created_at: at(-1000) });
+    const recent = mirroredJob({ job_id: 's3', status: 'STARTING', task_arn: 'arn:t3', created_at: at(0) });
+    const running = mirroredJob({ job_id: 's4', status: 'RUNNING', task_arn: 'arn:t4', created_at: at(-1000) });
+    const noInstance = mirroredJob({ job_id: 's5', status: 'STARTING', task_arn: 'arn:t5', created_at: at(-1000) });
+    const other = mirroredJob({ job_id: 's6', status: 'STARTING', task_arn: 'arn:t6', created_at: at(-1000) });
+    await upsertJobs(t.db, [stuck1, stuck2, recent, running, noInstance, other]);
     await upsertTaskInstanceInfo(t.db, [
       { task_arn: 'arn:t1', instance_id: 'i-1', public_ip: '', private_ip: '10.0.0.1' },
       { task_arn: 'arn:t2', instance_id: 'i-1', public_ip: '', private_ip: '10.0.0.1' },
       { task_arn: 'arn:t3', instance_id: 'i-2', public_ip: '', private_ip: '10.0.0.2' },
       { task_arn: 'arn:t4', instance_id: 'i-3', public_ip: '', private_ip: '10.0.0.3' },
+      { task_arn: 'arn:t6', instance_id: 'i-4', public_ip: '', private_ip: '10.0.0.4' },
     ]);
-    expect(await findStuckStartingInstances(t.db, at(-500))).to.deep.equal([{ instance_id: 'i-1', job_ids: ['s1', 's2'] }]);
+    await t.db('instances').insert({
+      instance_id: 'i-1',
+      ecs_cluster_arn: 'arn:cluster/a',
+      appeared_at: T0,
+      ami: 'ami-1',
+      instance_type: 'm5.large',
+      compute_environment_arn: 'arn:ce/a',
+      availability_zone: 'us-east-1a',
+    });
+    const q = stuck1.job_queue;
+    expect(await findStuckStartingCandidates(t.db, at(-500))).to.deep.equal([
+      { job_id: 's1', job_queue: q, task_arn: 'arn:t1', instance_id: 'i-1', ecs_cluster_arn: 'arn:cluster/a' },
+      { job_id: 's2', job_queue: q, task_arn: 'arn:t2', instance_id: 'i-1', ecs_cluster_arn: 'arn:cluster/a' },
+      { job_id: 's6', job_queue: q, task_arn: 'arn:t6', instance_id: 'i-4', ecs_cluster_arn: null },
+    ]);
   });
 
   it('activeVcpusByQueue sums exact vCPUs of active jobs, leaving out array parents', async () => {

@@ -4,7 +4,8 @@ import { getJob, getJobStatus } from '../../src/store/jobs/lookups';
 import { jobSearch, likeSubstring, searchJobs } from '../../src/store/jobs/search';
 import { upsertJobs } from '../../src/store/jobs/upsert';
 import { upsertTaskInstanceInfo } from '../../src/store/instances';
-import { DATE_RANGES, SORT_COLUMNS, type JobSearch, type MirroredJob } from '../../src/types';
+import { DATE_RANGES, SORT_COLUMNS } from '../../src/api/contract';
+import type { JobSearch, MirroredJob } from '../../src/types';
 import type { JobStatus } from '../../src/domain/jobStatus';
 import { mirroredJob, setLastUpdated } from './fixtures';
 

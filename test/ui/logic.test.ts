@@ -9,8 +9,8 @@ import { rangeBetween, withIds } from '../../frontend/src/lib/selection';
 import { apiQuery, readJobsState, writeJobsState } from '../../frontend/src/lib/jobsUrl';
 import { grandTotal, metricValue, pivot, tableCsv, tableFigures, totals } from '../../frontend/src/lib/stats';
 import { readStatsState, statsWindow, writeStatsState } from '../../frontend/src/lib/statsUrl';
-import { countLines, lastLines, matchingLines } from '../../frontend/src/lib/logText';
-import type { StatsRow } from '../../src/types';
+import { LogBuffer, filterLines, findLines, lineFromHash, splitMatches } from '../../frontend/src/lib/logBuffer';
+import type { StatsRow } from '../../src/api/contract';
 
 describe('UI logic', () => {
   it('shows TERMINATED by the domain rule: asked to, by reason, or by signal; an OOM kill is FAILED and says so', () => {
@@ -171,19 +171,34 @@ describe('UI logic', () => {
     for (const bad of ['2026-02-31 10:00', '2026-03-01 24:00', '3/1/2026 10:00 PM', '']) expect(parseTime(bad, 'utc'), bad).to.equal(null);
   });
 
-  it('counts and tails log lines with or without a final newline', () => {
-    expect(countLines('')).to.equal(0);
-    expect(countLines('a\nb\nc\n')).to.equal(3);
-    expect(countLines('a\nb\nc')).to.equal(3);
-    expect(lastLines('a\nb\nc\n', 2)).to.equal('b\nc\n');
-    expect(lastLines('a\nb\nc', 1)).to.equal('c');
-    expect(lastLines('a\nb\nc\n', 3)).to.equal('a\nb\nc\n');
-    expect(lastLines('a\nb\nc\n', 10)).to.equal('a\nb\nc\n');
-    const big = Array.from({ length: 50_000 }, (_, i) => `line ${i}`).join('\n') + '\n';
-    const tail = lastLines(big, 20_000);
-    expect(countLines(tail)).to.equal(20_000);
-    expect(tail.startsWith('line 30000\n')).to.equal(true);
-    expect(matchingLines('INFO a\nERROR b\ninfo c\n', 'info')).to.equal('INFO a\ninfo c\n');
-    expect(matchingLines('INFO a\n', 'nothing')).to.equal('');
+  it('keeps log chunks as lines, with CloudWatch timestamps when asked, and finds and splits matches', () => {
+    const b = new LogBuffer(false);
+    b.append('a\nb\n', 'f/1');
+    b.append('', 'f/1');
+    b.append('c\n', null);
+    expect(b.lines).to.deep.equal(['a', 'b', 'c']);
+    expect(b.token).to.equal('f/1');
+    expect(b.text()).to.equal('a\nb\nc\n');
+    const t = new LogBuffer(true);
+    t.append('1700000000123\tfirst\tcolumn\n1700000000999\tsecond\n', 'f/2');
+    expect(t.lines).to.deep.equal(['first\tcolumn', 'second']);
+    expect(t.times).to.deep.equal([1700000000123, 1700000000999]);
+    expect(t.text()).to.equal('2023-11-14T22:13:20.123Z\tfirst\tcolumn\n2023-11-14T22:13:20.999Z\tsecond\n');
+
+    const lines = ['INFO a', 'ERROR b', 'info c', 'Info INFO'];
+    expect(Array.from(filterLines(lines, 'info'))).to.deep.equal([0, 2, 3]);
+    expect(findLines(lines, null, 'INFO')).to.deep.equal([0, 2, 3]);
+    expect(findLines(lines, Int32Array.from([1, 3]), 'info'), 'positions within the filtered view').to.deep.equal([1]);
+    expect(findLines(lines, null, 'info', 3)).to.deep.equal([3]);
+    expect(splitMatches('Info INFO x', 'info')).to.deep.equal([
+      { text: 'Info', match: true },
+      { text: ' ', match: false },
+      { text: 'INFO', match: true },
+      { text: ' x', match: false },
+    ]);
+    expect(splitMatches('<b>x</b>', '')).to.deep.equal([{ text: '<b>x</b>', match: false }]);
+    expect(lineFromHash('#L123')).to.equal(123);
+    expect(lineFromHash('#L12x')).to.equal(null);
+    expect(lineFromHash('')).to.equal(null);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * Retakes docs/screenshots/{jobs,job}.png from the demo stack (what
- * `batchiepatchie demo` runs), on a throwaway database and Redis prefix:
+ * Retakes docs/screenshots/{jobs,job,log,stats}.png from the demo stack (what
+ * `batchiepatchie demo` runs, with its generated history), on a throwaway
+ * database and Redis prefix:
  *
  *   npm run build && npm run docs:screenshots      # ~2 minutes: lets the demo's jobs move first
  *
@@ -10,8 +11,9 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { createTestDatabase } from '../helpers/db';
 import { testRedisPrefix } from '../helpers/redis';
-import { startDemoStack } from '../../src/roles/demo';
-import type { JobJson } from '../../src/types';
+import { DEMO_HISTORY, startDemoStack } from '../../src/roles/demo';
+import { seedDemoHistory } from '../../src/roles/demoHistory';
+import type { JobJson } from '../../src/api/contract';
 import { launchBrowser } from './browser';
 import { DIST } from './stack';
 
@@ -54,12 +56,26 @@ async function main(): Promise<void> {
     simulator: { port: 0, scenario: 'demo', clock: 'real' },
   });
   try {
+    await seedDemoHistory(stack.db, { ...DEMO_HISTORY, queues: ['etl-prod', 'ml-training', 'reports-fargate'], now: new Date() });
     console.log(`demo stack at ${stack.url}; letting jobs move for ${WARMUP_S}s…`);
     await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await shoot(page, `${stack.url}/`, '[data-testid=jobs-table] tbody tr', 'jobs.png');
     const id = await pickJob(stack.url);
-    await shoot(page, `${stack.url}/job/${encodeURIComponent(id)}`, '[data-testid=job-log]', 'job.png');
+    await shoot(page, `${stack.url}/job/${encodeURIComponent(id)}`, '[data-testid=job-log] .log-line', 'job.png');
+    // The long-log job with a search: every match highlighted.
+    const reindex = (await getJson<JobJson[]>(`${stack.url}/api/v1/jobs?q=search-reindex&dateRange=1d`))[0];
+    if (reindex) {
+      await page.goto(`${stack.url}/job/${encodeURIComponent(reindex.id)}`);
+      await page.waitForSelector('[data-testid=job-log] .log-line');
+      await page.fill('input[aria-label="Search the log"]', 'rejected');
+      await page.waitForSelector('.log-line.current mark');
+      await page.$eval('[data-testid=job-log]', (el) => el.scrollIntoView({ block: 'end' }));
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: path.join(OUT, 'log.png') });
+      console.log('wrote docs/screenshots/log.png');
+    }
+    await shoot(page, `${stack.url}/stats?range=7d`, '[data-testid=stats-chart] .recharts-surface', 'stats.png');
   } finally {
     await browser.close();
     await stack.close();

@@ -2,13 +2,25 @@
  * The HTTP API of SPEC section 6, typed. Shapes come from the shared types so the
  * UI and the server cannot drift apart silently.
  */
-import type { ActivatedQueue, DateRange, JobJson, QueueDetails, SortColumn, SortDirection, StatsRow } from '../../../src/types';
-import type { JobStatus } from '../../../src/domain/jobStatus';
+import type {
+  ActivatedQueue,
+  DateRange,
+  ForcedScalingResponse,
+  JobAwsDetail,
+  JobJson,
+  JobStatus,
+  KillResponse,
+  QueueDetails,
+  SortColumn,
+  SortDirection,
+  StatsRow,
+} from '../../../src/api/contract';
 
 import { authHeaders, getToken } from './auth';
 import { basePath, withBase } from './basePath';
 
-export type { ActivatedQueue, DateRange, JobJson, JobStatus, QueueDetails, SortColumn, SortDirection, StatsRow };
+
+export type { ActivatedQueue, DateRange, JobAwsDetail, JobJson, JobStatus, QueueDetails, SortColumn, SortDirection, StatsRow };
 
 /** An API answer that was not 2xx, with the server's own explanation when it gave one. */
 export class ApiError extends Error {
@@ -59,6 +71,13 @@ async function postJson<T>(path: string, body?: unknown): Promise<T> {
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
+export interface LogChunk {
+  text: string;
+  /** null while the job has no log stream yet. */
+  nextToken: string | null;
+  more: boolean;
+}
+
 export interface JobsQuery {
   q: string;
   queues: string[];
@@ -87,7 +106,7 @@ export const api = {
   getJob: (id: string, signal?: AbortSignal) => getJson<JobJson>(`/api/v1/jobs/${encodeURIComponent(id)}`, signal),
   /** `reason` is passed to TerminateJob (AWS shows it as the job's status reason). */
   killJobs: (ids: string[], reason?: string) =>
-    postJson<Record<string, string>>('/api/v1/jobs/kill', reason ? { ids, reason } : { ids }),
+    postJson<KillResponse>('/api/v1/jobs/kill', reason ? { ids, reason } : { ids }),
   activeQueues: (signal?: AbortSignal) => getJson<string[]>('/api/v1/job_queues/active', signal),
   allQueues: (signal?: AbortSignal) => getJson<string[]>('/api/v1/job_queues/all', signal),
   /** Every queue with AWS's state, whether it is mirrored, and its job counts. */
@@ -100,16 +119,25 @@ export const api = {
     if (params.statuses.length) p.set('status', params.statuses.join(','));
     return getJson<StatsRow[]>(`/api/v1/jobs/stats?${p.toString()}`, signal);
   },
+  /** What only AWS Batch knows about the job (attempts, dependencies, nodes), read live. */
+  jobAws: (id: string, signal?: AbortSignal) => getJson<JobAwsDetail>(`/api/v1/jobs/${encodeURIComponent(id)}/aws`, signal),
   /** Children of an array job (array_parent_id = parent), in index order. */
   arrayChildren: (parentId: string, signal?: AbortSignal) =>
     getJson<JobJson[]>(`/api/v1/jobs/${encodeURIComponent(parentId)}/children`, signal),
   /** Activated queues with their forced-scaling flag. */
   activatedQueues: (signal?: AbortSignal) => getJson<ActivatedQueue[]>('/api/v1/job_queues/activated', signal),
   setForcedScaling: (name: string, enabled: boolean) =>
-    postJson<unknown>(`/api/v1/job_queues/${encodeURIComponent(name)}/forced_scaling`, { enabled }),
-  /** The job's log as text; '' when it has none. */
-  logText: async (id: string, signal?: AbortSignal): Promise<string> =>
-    (await request(`/api/v1/jobs/${encodeURIComponent(id)}/logs?format=text`, { signal, headers: { Accept: 'text/plain' } })).text(),
+    postJson<ForcedScalingResponse>(`/api/v1/job_queues/${encodeURIComponent(name)}/forced_scaling`, { enabled }),
+  /**
+   * The job's log after forward token `after` ('' = from the head), a few MB at
+   * most: the text, where to continue, and whether more is already there.
+   */
+  logChunk: async (id: string, after: string, timestamps: boolean, signal?: AbortSignal): Promise<LogChunk> => {
+    const p = new URLSearchParams({ format: 'text', after });
+    if (timestamps) p.set('timestamps', 'true');
+    const res = await request(`/api/v1/jobs/${encodeURIComponent(id)}/logs?${p.toString()}`, { signal, headers: { Accept: 'text/plain' } });
+    return { text: await res.text(), nextToken: res.headers.get('X-Next-Forward-Token'), more: res.headers.get('X-Log-More') === 'true' };
+  },
 };
 
 /** ws:// or wss:// URL of a job's live status socket, on the page's own host. */

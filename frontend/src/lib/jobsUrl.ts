@@ -6,7 +6,7 @@
  * open the same view; this UI's earlier names (`queue`, `status`, `sort`,
  * `dir`) are still read.
  */
-import { DATE_RANGES, type DateRange, type SortColumn } from '../../../src/types';
+import { DATE_RANGES, type DateRange, type SortColumn } from '../../../src/api/contract';
 import type { JobsQuery } from './api';
 import { DEFAULT_DATE_RANGE } from './prefs';
 

@@ -4,7 +4,7 @@
  * localStorage. No React here: the entry script (prefetch.ts) reads the date
  * range before React has loaded; useTimeZone.ts is the hook.
  */
-import { DATE_RANGES, type DateRange } from '../../../src/types';
+import { DATE_RANGES, type DateRange } from '../../../src/api/contract';
 import type { TimeZoneMode } from './format';
 
 const KEYS = { timeZone: 'batchiepatchie.timeZone', dateRange: 'batchiepatchie.dateRange' } as const;

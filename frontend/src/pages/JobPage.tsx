@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, api, type JobJson } from '../lib/api';
@@ -20,13 +20,12 @@ import { lastJobsListPath } from '../lib/lastJobsList';
 import { useNow } from '../lib/now';
 import { useTimeZone } from '../lib/useTimeZone';
 import { PlainStatusBadge, StatusBadge } from '../components/StatusBadge';
-import { countLines, lastLines, matchingLines } from '../lib/logText';
+import { LogViewer } from '../components/LogViewer';
 import { Empty, ErrorBox, Loading } from '../components/States';
 import { KillResults } from '../components/KillResults';
 import { KillDialog } from '../components/KillDialog';
 import { ArrayChildren } from '../components/ArrayChildren';
-
-const LOG_POLL_MS = 3000;
+import { ConsoleLinks, ExitCode, JobAwsPanels, jobRegion, useJobAws } from '../components/JobAws';
 
 export function JobPage() {
   const id = useParams().id ?? '';
@@ -53,15 +52,24 @@ export function JobPage() {
       );
     return <ErrorBox error={job.error} retry={() => void job.refetch()} />;
   }
+  return <JobView job={job.data} socket={socket} running={running} />;
+}
+
+function JobView({ job, socket, running }: { job: JobJson; socket: SocketState; running: boolean }) {
+  const id = job.id;
+  const aws = useJobAws(job);
+  const region = jobRegion(job, aws.data);
   return (
     <section className="job-page">
-      <JobHeader job={job.data} socket={socket} />
-      <JobFields job={job.data} />
-      {isArrayParent(job.data) && <ArrayChildren parent={job.data} />}
-      {isArrayParent(job.data) ? (
+      <JobHeader job={job} socket={socket} />
+      <ConsoleLinks job={job} region={region} />
+      <JobFields job={job} />
+      <JobAwsPanels job={job} region={region} detail={aws} />
+      {isArrayParent(job) && <ArrayChildren parent={job} />}
+      {isArrayParent(job) ? (
         <p className="muted">An array job writes no log of its own: open a child to read its log.</p>
       ) : (
-        <JobLog id={id} running={running} />
+        <LogViewer id={id} running={running} />
       )}
     </section>
   );
@@ -154,7 +162,7 @@ function JobFields({ job }: { job: JobJson }) {
         <Field label="Image" mono>{job.image}</Field>
         <Field label="Command line" mono>{formatCommand(job.command_line) || '—'}</Field>
         <Field label="Status reason">{job.status_reason || '—'}</Field>
-        <Field label="Exit code">{job.exitcode ?? '—'}</Field>
+        <Field label="Exit code"><ExitCode job={job} /></Field>
         <Field label="Attempts">{job.attempts}</Field>
         <Field label="vCPUs">{formatVcpus(job)}</Field>
         <Field label="Memory">{formatMemory(job.memory)}</Field>
@@ -192,99 +200,6 @@ function JobFields({ job }: { job: JobJson }) {
           </Field>
         )}
       </dl>
-    </div>
-  );
-}
-
-/** A <pre> of more lines than this makes the browser crawl; the rest stays downloadable. */
-const MAX_SHOWN_LOG_LINES = 20_000;
-/** Big logs are re-read less often while followed (the API sends the whole log each time). */
-const BIG_LOG_BYTES = 1_000_000;
-
-function downloadText(text: string, filename: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: 'text/plain' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
-
-function JobLog({ id, running }: { id: string; running: boolean }) {
-  const [follow, setFollow] = useState(true);
-  const log = useQuery({
-    queryKey: ['log', id],
-    queryFn: ({ signal }) => api.logText(id, signal),
-    refetchInterval: (q) => (running && follow ? ((q.state.data?.length ?? 0) > BIG_LOG_BYTES ? LOG_POLL_MS * 4 : LOG_POLL_MS) : false),
-  });
-  // When the job stops, read the log once more: its last lines arrive after the last poll.
-  const wasRunning = useRef(running);
-  useEffect(() => {
-    if (wasRunning.current && !running) void log.refetch();
-    wasRunning.current = running;
-  }, [running, log]);
-  const box = useRef<HTMLPreElement>(null);
-  useEffect(() => {
-    if (follow && box.current) box.current.scrollTop = box.current.scrollHeight;
-  }, [log.data, follow]);
-
-  const [filter, setFilter] = useState('');
-  const text = log.data ?? '';
-  const lines = useMemo(() => countLines(text), [text]);
-  const matching = useMemo(() => (filter ? matchingLines(text, filter) : text), [text, filter]);
-  const matchCount = useMemo(() => (filter ? countLines(matching) : lines), [filter, matching, lines]);
-  const shown = useMemo(
-    () => (matchCount > MAX_SHOWN_LOG_LINES ? lastLines(matching, MAX_SHOWN_LOG_LINES) : matching),
-    [matching, matchCount],
-  );
-  return (
-    <div className="log-panel">
-      <div className="log-head">
-        <h2>Log</h2>
-        <span className="muted">{log.data !== undefined && `${lines} line${lines === 1 ? '' : 's'}`}</span>
-        <span className="spacer" />
-        <input
-          type="search"
-          className="log-filter"
-          placeholder="Filter lines"
-          aria-label="Filter log lines"
-          value={filter}
-          onChange={(e) => setFilter(e.target.value)}
-        />
-        {filter && <span className="muted" data-testid="log-matches">{matchCount} matching</span>}
-        {running && (
-          <label className="inline toggle">
-            <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> Follow
-          </label>
-        )}
-        <button type="button" onClick={() => void log.refetch()} disabled={log.isFetching}>
-          {log.isFetching ? 'Loading…' : 'Reload'}
-        </button>
-        <button type="button" disabled={!text} onClick={() => downloadText(text, `${id}.log`)}>
-          Download
-        </button>
-      </div>
-      {matchCount > MAX_SHOWN_LOG_LINES && (
-        <div className="notice" data-testid="log-truncated">
-          <span>
-            Showing the last {MAX_SHOWN_LOG_LINES.toLocaleString('en')} of {matchCount.toLocaleString('en')} {filter ? 'matching ' : ''}lines;
-            Download has the whole log.
-          </span>
-        </div>
-      )}
-      {log.isPending ? (
-        <Loading what="log" />
-      ) : log.isError ? (
-        <ErrorBox error={log.error} retry={() => void log.refetch()} />
-      ) : text === '' ? (
-        <Empty title="No log yet">{running ? 'The job has written nothing yet; this follows it as it runs.' : 'This job wrote no log, or its log stream is gone.'}</Empty>
-      ) : matchCount === 0 ? (
-        <Empty title="No line matches">No line of the log contains “{filter}”.</Empty>
-      ) : (
-        <pre className="log" ref={box} data-testid="job-log">
-          {shown}
-        </pre>
-      )}
     </div>
   );
 }

@@ -74,6 +74,8 @@ export class SimJob {
   unmetDependencies = 0;
   /** Log lines still to write while running, and when the first is due. */
   pendingLog: string[] | null = null;
+  /** Index of the next line of `pendingLog` to write (no shifting: logs can be long). */
+  logNext = 0;
   logStep = 0;
   logNextAt = 0;
 

@@ -18,7 +18,8 @@ export class JobLogWriter {
     const lines = job.plan.logLines ?? defaultLogLines(job);
     this.logs.ensureStream(JOB_LOG_GROUP, job.logStreamName, now);
     if (lines.length === 0) return;
-    job.pendingLog = lines.slice();
+    job.pendingLog = lines;
+    job.logNext = 0;
     job.logStep = Math.max(1, Math.floor(runMs / (lines.length + 1)));
     job.logNextAt = now + job.logStep;
     this.writers.add(job);
@@ -32,11 +33,11 @@ export class JobLogWriter {
         this.writers.delete(job);
         continue;
       }
-      while (lines.length > 0 && job.logNextAt <= now) {
-        this.logs.append(JOB_LOG_GROUP, job.logStreamName, job.logNextAt, lines.shift() as string, now);
+      while (job.logNext < lines.length && job.logNextAt <= now) {
+        this.logs.append(JOB_LOG_GROUP, job.logStreamName, job.logNextAt, lines[job.logNext++], now);
         job.logNextAt += job.logStep;
       }
-      if (lines.length === 0) this.forget(job);
+      if (job.logNext >= lines.length) this.forget(job);
     }
   }
 
@@ -44,7 +45,7 @@ export class JobLogWriter {
   end(job: SimJob, now: number): void {
     const lines = job.pendingLog;
     if (lines && job.logStreamName && job.status === 'RUNNING') {
-      for (const line of lines) this.logs.append(JOB_LOG_GROUP, job.logStreamName, now, line, now);
+      for (let i = job.logNext; i < lines.length; i++) this.logs.append(JOB_LOG_GROUP, job.logStreamName, now, lines[i], now);
     }
     this.forget(job);
   }

@@ -101,6 +101,34 @@ function submitFromTemplate(model: SimModel, t: Template, serial: number, depend
   return model.submitJob(dependsOn && !input.arraySize ? { ...input, dependsOn } : input).jobId;
 }
 
+/** The demo's chatty job: a search reindex writing LONG_LOG_LINES lines over 25 minutes, so the log viewer has a real log to show. */
+export const LONG_LOG_LINES = 250_000;
+const LONG_LOG_EVERY_TICKS = 1800;
+
+function longLogLines(serial: number): string[] {
+  const lines = [`INFO  search-reindex-${serial}: reindexing 'products' into 'products-v${serial}'`];
+  for (let i = 1; i < LONG_LOG_LINES - 1; i++) {
+    const shard = i % 64;
+    if (i % 5000 === 0) lines.push(`WARN  shard ${shard}: bulk request rejected (429 Too Many Requests), retrying batch ${i} in 2s`);
+    else lines.push(`INFO  shard ${String(shard).padStart(2, '0')} batch ${i}: indexed ${500 + (i % 500)} docs, ${(i * 7919) % 1000} ms, total ${i * 512} docs`);
+  }
+  lines.push(`INFO  search-reindex-${serial}: done, ${(LONG_LOG_LINES - 2) * 512} docs, alias switched`);
+  return lines;
+}
+
+function submitLongLog(model: SimModel, serial: number): void {
+  model.submitJob({
+    jobName: `search-reindex-${serial}`,
+    jobQueue: 'etl-prod',
+    jobDefinition: 'search-indexer:9',
+    image: `${ECR}/search-indexer:5.0.1`,
+    command: ['reindex', '--index', 'products', '--shards', '64'],
+    vcpus: 4,
+    memory: 8192,
+    plan: { outcome: 'SUCCEEDED', exitCode: 0, runSeconds: 1500, logLines: longLogLines(serial) },
+  });
+}
+
 function startDemo(model: SimModel): void {
   model.createComputeEnvironment({ name: 'etl-spot-ce', minvCpus: 0, maxvCpus: 128, instances: 2, instanceVcpus: 8 });
   model.createComputeEnvironment({ name: 'etl-ondemand-ce', minvCpus: 0, maxvCpus: 64 });
@@ -121,8 +149,11 @@ function startDemo(model: SimModel): void {
   };
   // A first batch so the UI has something to show at once, then ~1 job every 4 simulated seconds.
   for (let i = 0; i < 12; i++) submitFromTemplate(model, pickTemplate(), serial++);
+  submitLongLog(model, serial++);
   const report = TEMPLATES.find((t) => t.name === 'report-render') as Template;
+  let ticks = 0;
   model.onTick(() => {
+    if (++ticks % LONG_LOG_EVERY_TICKS === 0) submitLongLog(model, serial++);
     if (!model.rng.chance(0.25)) return;
     const t = pickTemplate();
     const id = submitFromTemplate(model, t, serial++);

@@ -2,6 +2,7 @@ import { DescribeJobsCommand, ListJobsCommand, type JobDetail } from '@aws-sdk/c
 import { DescribeLogStreamsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { expect } from 'chai';
 import { type TestSim, startTestSim } from './helpers';
+import { LONG_LOG_LINES } from '../src/scenarios';
 
 async function describeAll(t: TestSim, queue: string): Promise<JobDetail[]> {
   const ids: string[] = [];
@@ -40,6 +41,10 @@ describe('simulator scenarios', () => {
     expect(new Set(jobs.map((j) => j.container?.image).filter(Boolean)).size).to.be.greaterThan(3);
     const streams = await t.aws.logs.send(new DescribeLogStreamsCommand({ logGroupName: '/aws/batch/job', logStreamNamePrefix: 'etl-runner/default/' }));
     expect(streams.logStreams?.length).to.be.greaterThan(0);
+    // One job writes a long log (the log viewer's demo): all of it once it has run.
+    const reindex = jobs.find((j) => j.jobName?.startsWith('search-reindex-') && j.status === 'SUCCEEDED');
+    const stream = t.sim.model.logs.groups.get('/aws/batch/job')?.streams.get(reindex?.container?.logStreamName ?? '');
+    expect(stream?.events.length).to.equal(LONG_LOG_LINES);
   });
 
   it('bulkLoad: one queue holding the requested retained and active jobs', async () => {

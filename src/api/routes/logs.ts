@@ -1,31 +1,51 @@
 /**
- * GET /api/v1/jobs/:id/logs: the job's CloudWatch log as text/plain, streamed
- * page by page (src/aws/logs.ts); the next page is fetched only when the
- * client has taken the previous one (Readable.from pulls on demand).
+ * GET /api/v1/jobs/:id/logs: the job's CloudWatch log as text/plain
+ * (src/aws/logs.ts reads it). Without `after`: the whole log, streamed page
+ * by page; the next page is fetched only when the client has taken the
+ * previous one (Readable.from pulls on demand). With `after`: the events
+ * after that forward token (from the head when empty: then the first 1,000
+ * events only, so the first lines show at once), up to a few MB, with
+ * `X-Next-Forward-Token` to continue from and `X-Log-More` saying whether
+ * more may already be there; a follower polls with it and gets only new events.
  */
 import { Readable } from 'node:stream';
 import type Router from '@koa/router';
-import { logPages, openLog } from '../../aws/logs';
+import { LogTokenRefused, MAX_LOG_CHUNK_BYTES, logPages, openLog, readLogChunk } from '../../aws/logs';
 import { getJob } from '../../store/jobs/lookups';
 import type { ApiDeps } from '../deps';
-import { notFound } from '../errors';
+import { badRequest, notFound } from '../errors';
 import { jobIdParam } from '../params';
 import { logsQuerySchema, parseQueryOr400 } from '../validation';
 
 export function logRoutes(router: Router, deps: ApiDeps): void {
   router.get('/api/v1/jobs/:id/logs', async (ctx) => {
     const id = jobIdParam(ctx);
-    parseQueryOr400(logsQuerySchema, ctx.query);
+    const query = parseQueryOr400(logsQuerySchema, ctx.query);
     const job = await getJob(deps.db, id);
     if (!job) throw notFound('job not found', { id });
-    ctx.type = 'text/plain; charset=utf-8';
+    const opts = { timestamps: query.timestamps === 'true' };
     ctx.set('Cache-Control', 'no-store');
+    if (query.after !== undefined) {
+      let chunk;
+      try {
+        chunk = await readLogChunk(deps.aws.logs, job, query.after, { ...opts, maxBytes: query.after ? MAX_LOG_CHUNK_BYTES : 0 });
+      } catch (err) {
+        if (err instanceof LogTokenRefused) throw badRequest(`after: ${err.message}`, { parameter: 'after' });
+        throw err;
+      }
+      ctx.type = 'text/plain; charset=utf-8';
+      if (chunk.nextToken) ctx.set('X-Next-Forward-Token', chunk.nextToken);
+      ctx.set('X-Log-More', String(chunk.more));
+      ctx.body = chunk.text;
+      return;
+    }
+    ctx.type = 'text/plain; charset=utf-8';
     const log = await openLog(deps.aws.logs, job);
     if (!log) {
       ctx.body = '';
       return;
     }
-    const stream = Readable.from(logPages(deps.aws.logs, log.ref, log.first), { objectMode: false });
+    const stream = Readable.from(logPages(deps.aws.logs, log.ref, log.first, opts), { objectMode: false });
     stream.on('error', (err) => deps.logger.warn({ err, id }, 'log stream broke off'));
     ctx.body = stream;
   });

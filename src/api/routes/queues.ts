@@ -4,7 +4,7 @@ import type { Middleware } from 'koa';
 import { allJobQueues } from '../../aws/batch';
 import { upstreamCall } from '../../aws/errors';
 import { activateQueue, deactivateQueue, listActivatedQueues, queueJobCounts, setForcedScaling } from '../../store/queues';
-import type { QueueDetails } from '../../types';
+import type { ForcedScalingResponse, QueueDetails } from '../contract';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
 import { queueNameParam } from '../params';
@@ -67,6 +67,7 @@ export function queueRoutes(router: Router, deps: ApiDeps, operatorOnly: Middlew
     const name = queueNameParam(ctx);
     const { enabled } = parseOr400(forcedScalingBodySchema, (ctx.request as { body?: unknown }).body, 'body');
     if (!(await setForcedScaling(db, name, enabled))) throw notFound('job queue is not activated', { name });
-    ctx.body = { job_queue: name, forced_scaling: enabled };
+    const body: ForcedScalingResponse = { job_queue: name, forced_scaling: enabled };
+    ctx.body = body;
   });
 }

@@ -16,10 +16,12 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { getJob } from '../../store/jobs/lookups';
 import { identify, authRequired } from '../auth';
+import { hostAllowed } from '../crossSite';
 import type { ApiDeps } from '../deps';
 import { toJobJson } from '../jobJson';
 import { websocketGauge } from '../metrics';
 import { JOB_ID_PATTERN } from '../validation';
+import { webSocketLimits } from '../wsLimits';
 
 const PATH = /^\/api\/v1\/jobs\/([^/]+)\/status_websocket\/?$/;
 export const DEFAULT_STATUS_PUSH_MS = 5_000;
@@ -185,6 +187,7 @@ export function attachStatusWebSocket(server: Server, deps: ApiDeps): StatusWebS
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 });
   const gauge = websocketGauge();
   const watches = jobWatches(deps, deps.statusPushIntervalMs ?? DEFAULT_STATUS_PUSH_MS, deps.statusWaitMs ?? DEFAULT_STATUS_WAIT_MS);
+  const limits = webSocketLimits(deps.config);
 
   function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -192,10 +195,16 @@ export function attachStatusWebSocket(server: Server, deps: ApiDeps): StatusWebS
     const pathname = base && url.pathname.startsWith(`${base}/`) ? url.pathname.slice(base.length) : url.pathname;
     const match = PATH.exec(pathname);
     if (!match) return refuse(socket, 404, 'Not Found');
+    if (!hostAllowed(req.headers, deps.config)) return refuse(socket, 400, 'Bad Request');
     const identity = identify(req.headers, deps.config, url.searchParams.get('access_token') ?? undefined);
     if (!identity) return refuse(socket, 401, 'Unauthorized');
     if (authRequired(deps.config) && !sameOrigin(req)) return refuse(socket, 403, 'Forbidden');
-    wss.handleUpgrade(req, socket, head, (ws) => serveJobStatus(ws, safeDecode(match[1])));
+    const refused = limits.admit(req, identity);
+    if (refused) return refuse(socket, refused.status, refused.message);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      limits.track(req, identity, ws);
+      serveJobStatus(ws, safeDecode(match[1]));
+    });
   }
 
   function serveJobStatus(ws: WebSocket, id: string | null): void {
@@ -220,6 +229,7 @@ export function attachStatusWebSocket(server: Server, deps: ApiDeps): StatusWebS
     clientCount: () => wss.clients.size,
     async close() {
       server.off('upgrade', onUpgrade);
+      limits.stop();
       watches.clear();
       for (const ws of wss.clients) ws.close(1001, 'server shutting down');
       await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -10,6 +10,7 @@
 import { countActiveByQueue } from '../../store/jobs/maintenance';
 import { markGone } from '../../store/jobs/sync';
 import { recordJobSummary } from '../../store/eventLogs';
+import { recordHeartbeat, SYNC_ROUND_FINISHED } from '../../store/syncState';
 import type { JobSummaryCounts } from '../../types';
 import type { TaskContext } from '../context';
 import { metrics } from '../metrics';
@@ -76,6 +77,7 @@ export async function finishRound(ctx: TaskContext, data: FinishRoundData, child
   const counts = await countActiveByQueue(ctx.db, data.queues);
   for (const queue of data.queues) await recordJobSummary(ctx.db, queue, counts.get(queue) ?? ZERO);
   await releaseQueueLocks(ctx.redis, ctx.config, data.queues, data.roundId);
+  await recordHeartbeat(ctx.db, SYNC_ROUND_FINISHED);
   if (gone.length) metrics.jobsGone.inc(gone.length);
   metrics.rounds.inc({ result: 'completed' });
   return {

@@ -13,6 +13,7 @@
  */
 import type { JobSummary } from '@aws-sdk/client-batch';
 import { listJobsNeedingDescribe, listNonTerminalTopLevelJobIds } from '../../store/jobEvents';
+import { recordQueueSynced } from '../../store/syncState';
 import { ACTIVE_STATUSES, AWS_JOB_STATUSES, type AwsJobStatus } from '../../domain/jobStatus';
 import { describeJobQueues, type ListJobsQuery } from '../../aws/batch';
 import type { TaskContext } from '../context';
@@ -79,7 +80,11 @@ export async function syncQueue(ctx: TaskContext, queue: string): Promise<SyncQu
   const stats = await reconcileListing(ctx, { queue }, summaries, believed, unconfirmed);
   const newest = maxCreatedAt(summaries);
   if (newest !== null) await raiseCreatedMark(ctx.redis, ctx.config, queue, newest);
-  if (listed) await recordSyncedAt(ctx.redis, ctx.config, queue, startedAt);
+  if (listed) {
+    await recordSyncedAt(ctx.redis, ctx.config, queue, startedAt);
+    // What the timeout killer and the terminator check before acting on the queue.
+    await recordQueueSynced(ctx.db, queue);
+  }
 
   metrics.jobsListed.inc({ queue }, stats.listed);
   metrics.jobsDescribed.inc({ queue }, stats.described);

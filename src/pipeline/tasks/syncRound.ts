@@ -14,6 +14,7 @@
 import type { FlowJobNode, FlowProducer } from 'bullmq';
 import { listOpenArrayParents } from '../../store/jobs/sync';
 import { listActivatedQueues } from '../../store/queues';
+import { recordHeartbeat, SYNC_ROUND_FINISHED } from '../../store/syncState';
 import type { Config } from '../../config/schema';
 import type { TaskContext } from '../context';
 import { SYNC_QUEUE, safeJobIdPart } from '../names';
@@ -50,7 +51,11 @@ export async function startRound(ctx: TaskContext, flow: FlowProducer, roundJobI
     else skipped.push(queue);
   }
   if (skipped.length) ctx.logger.warn({ roundId, skipped }, 'sync round skips queues still held by an earlier round');
-  if (queues.length === 0) return { roundId, queues, skipped, arrayParents: 0, finishJobId: null };
+  if (queues.length === 0) {
+    // No queue activated: nothing to sync, the round is done (and /readyz sees rounds happening).
+    if (skipped.length === 0) await recordHeartbeat(ctx.db, SYNC_ROUND_FINISHED);
+    return { roundId, queues, skipped, arrayParents: 0, finishJobId: null };
+  }
 
   try {
     return await addRoundFlow(ctx, flow, roundId, queues, skipped);

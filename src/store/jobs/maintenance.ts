@@ -27,17 +27,30 @@ export async function findTimedOutJobs(
     .orderBy('created_at');
 }
 
-export async function findStuckStartingInstances(
-  db: Knex,
-  cutoff: Date,
-): Promise<{ instance_id: string; job_ids: string[] }[]> {
+/** A STARTING job of the mirror on an instance ECS placed its task on: what the terminator asks AWS about. */
+export interface StuckStartingCandidate {
+  job_id: string;
+  job_queue: string;
+  task_arn: string;
+  instance_id: string;
+  /** The instance's ECS cluster (from the ECS reconciliation); null while the instance has no row yet. */
+  ecs_cluster_arn: string | null;
+}
+
+/**
+ * Jobs the mirror has in STARTING, created before the cutoff (a job STARTING
+ * for longer than stuck_starting_seconds was created longer ago than that),
+ * with the instance their task runs on. Candidates only: the terminator
+ * confirms each with AWS before acting.
+ */
+export async function findStuckStartingCandidates(db: Knex, createdBefore: Date): Promise<StuckStartingCandidate[]> {
   return db('jobs')
     .join('task_arns_to_instance_info as t', 't.task_arn', 'jobs.task_arn')
-    .select('t.instance_id', db.raw('array_agg(DISTINCT jobs.job_id ORDER BY jobs.job_id) AS job_ids'))
+    .leftJoin('instances as i', 'i.instance_id', 't.instance_id')
+    .select('jobs.job_id', 'jobs.job_queue', 'jobs.task_arn', 't.instance_id', 'i.ecs_cluster_arn')
     .where('jobs.status', 'STARTING')
-    .where('jobs.last_updated', '<', cutoff)
-    .groupBy('t.instance_id')
-    .orderBy('t.instance_id');
+    .where('jobs.created_at', '<', createdBefore)
+    .orderBy([{ column: 't.instance_id' }, { column: 'jobs.job_id' }]);
 }
 
 /**

@@ -1,9 +1,14 @@
 /**
  * The search planner of GET /api/v1/jobs: filters and tokens to SQL, and the
  * choice between walking a sort index and collecting matches.
+ *
+ * Over 400 lines on purpose: the probe, the walk and the split collect are one
+ * plan sharing their SQL fragments and ordering; split apart, each would have
+ * to export the others' internals (bench/README.md has what each part buys).
  */
 import type { Knex } from 'knex';
-import { JOBS_PAGE_SIZE, type DateRange, type JobSearch, type JobWithInstance, type SortColumn } from '../../types';
+import { type JobSearch, type JobWithInstance } from '../../types';
+import { JOBS_PAGE_SIZE, type DateRange, type SortColumn } from '../../api/contract';
 import { INSTANCE_JOIN } from './lookups';
 import { terminatedSql } from './derivedStatus';
 import type { DisplayStatus, JobStatus } from '../../domain/jobStatus';

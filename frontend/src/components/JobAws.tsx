@@ -1,0 +1,183 @@
+/**
+ * The job page's AWS side: console links (AWS Batch, CloudWatch; region-aware),
+ * and what only AWS Batch knows, read live: each attempt, the jobs this one
+ * depends on, a multi-node job's nodes with their log streams.
+ */
+import { Link } from 'react-router';
+import { useQuery } from '@tanstack/react-query';
+import { api, type JobAwsDetail, type JobJson } from '../lib/api';
+import { batchJobUrl, logStreamUrl, regionOfArn } from '../lib/awsConsole';
+import { explainExit } from '../lib/exitCodes';
+import { formatTime } from '../lib/format';
+import { useTimeZone } from '../lib/useTimeZone';
+import { PlainStatusBadge } from './StatusBadge';
+import { ErrorBox, Loading } from './States';
+
+const DEFAULT_LOG_GROUP = '/aws/batch/job';
+
+export function useJobAws(job: JobJson) {
+  return useQuery({
+    queryKey: ['job-aws', job.id, job.status, job.attempts],
+    queryFn: ({ signal }) => api.jobAws(job.id, signal),
+    staleTime: 30_000,
+  });
+}
+
+/** The job's region: its task ARN's when it has one (where it really ran), else the server's. */
+export function jobRegion(job: JobJson, detail: JobAwsDetail | undefined): string | null {
+  return regionOfArn(job.task_arn) ?? detail?.region ?? null;
+}
+
+export function ConsoleLinks({ job, region }: { job: JobJson; region: string | null }) {
+  if (!region) return null;
+  return (
+    <span className="console-links">
+      <a href={batchJobUrl(region, job.id)} target="_blank" rel="noreferrer" data-testid="console-batch">
+        AWS Batch console ↗
+      </a>
+      {job.log_stream_name && (
+        <a href={logStreamUrl(region, job.log_group_name || DEFAULT_LOG_GROUP, job.log_stream_name)} target="_blank" rel="noreferrer" data-testid="console-logs">
+          CloudWatch log ↗
+        </a>
+      )}
+    </span>
+  );
+}
+
+export function ExitCode({ job }: { job: JobJson }) {
+  const why = explainExit(job.exitcode, job.status_reason);
+  return (
+    <>
+      {job.exitcode ?? '—'}
+      {why && job.status !== 'SUCCEEDED' && (
+        <div className="muted small" data-testid="exit-explained">
+          {why}
+        </div>
+      )}
+    </>
+  );
+}
+
+function shortArn(arn: string | null): string {
+  return arn ? arn.slice(arn.lastIndexOf('/') + 1) : '—';
+}
+
+export function JobAwsPanels({ job, region, detail }: { job: JobJson; region: string | null; detail: ReturnType<typeof useJobAws> }) {
+  const zone = useTimeZone();
+  if (detail.isPending) return <Loading what="details from AWS Batch" />;
+  if (detail.isError) return <ErrorBox error={detail.error} retry={() => void detail.refetch()} />;
+  const d = detail.data;
+  const group = job.log_group_name || DEFAULT_LOG_GROUP;
+  if (!d.found) {
+    return (
+      <p className="muted" data-testid="aws-forgotten">
+        AWS Batch no longer knows this job (it keeps finished jobs for about a day), so its attempts and dependencies are not shown; everything above
+        is kept here.
+      </p>
+    );
+  }
+  return (
+    <>
+      {d.depends_on.length > 0 && (
+        <div className="children-panel" data-testid="depends-on">
+          <h2>Waits on</h2>
+          <ul className="plain-list">
+            {d.depends_on.map((dep) => (
+              <li key={dep.job_id}>
+                <Link to={`/job/${encodeURIComponent(dep.job_id)}`} className="mono">
+                  {dep.job_id}
+                </Link>
+                {dep.type ? <span className="muted"> ({dep.type})</span> : null}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {d.attempts.length > 0 && (
+        <div className="children-panel" data-testid="attempts">
+          <h2>Attempts</h2>
+          <div className="table-scroll">
+            <table className="jobs-table compact">
+              <thead>
+                <tr>
+                  <th>#</th>
+                  <th>Started</th>
+                  <th>Stopped</th>
+                  <th>Exit code</th>
+                  <th>Reason</th>
+                  <th>Container instance</th>
+                  <th>Log stream</th>
+                </tr>
+              </thead>
+              <tbody>
+                {d.attempts.map((a, i) => (
+                  <tr key={i}>
+                    <td>{i + 1}</td>
+                    <td>{formatTime(a.started_at, zone)}</td>
+                    <td>{formatTime(a.stopped_at, zone)}</td>
+                    <td title={explainExit(a.exit_code, a.reason) ?? undefined}>{a.exit_code ?? '—'}</td>
+                    <td>{a.reason ?? '—'}</td>
+                    <td className="mono" title={a.container_instance_arn ?? undefined}>
+                      {shortArn(a.container_instance_arn)}
+                    </td>
+                    <td className="mono">
+                      {a.log_stream_name && region ? (
+                        <a href={logStreamUrl(region, group, a.log_stream_name)} target="_blank" rel="noreferrer">
+                          {a.log_stream_name} ↗
+                        </a>
+                      ) : (
+                        a.log_stream_name ?? '—'
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </div>
+      )}
+      {d.nodes && (
+        <div className="children-panel" data-testid="nodes">
+          <h2>
+            Nodes <span className="muted">({d.nodes.num_nodes}, main node {d.nodes.main_node})</span>
+          </h2>
+          <div className="table-scroll">
+            <table className="jobs-table compact">
+              <thead>
+                <tr>
+                  <th>Node</th>
+                  <th>Status</th>
+                  <th>Exit code</th>
+                  <th>Reason</th>
+                  <th>Log</th>
+                </tr>
+              </thead>
+              <tbody>
+                {d.nodes.list.map((n) => (
+                  <tr key={n.id}>
+                    <td className="mono">
+                      #{n.index}
+                      {n.index === d.nodes?.main_node ? ' (main)' : ''}
+                    </td>
+                    <td>{n.status ? <PlainStatusBadge status={n.status} /> : '—'}</td>
+                    <td>{n.exit_code ?? '—'}</td>
+                    <td>{n.reason ?? '—'}</td>
+                    <td className="mono">
+                      {n.log_stream_name && region ? (
+                        <a href={logStreamUrl(region, group, n.log_stream_name)} target="_blank" rel="noreferrer" data-testid="node-log">
+                          {n.log_stream_name} ↗
+                        </a>
+                      ) : (
+                        n.log_stream_name ?? '—'
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </div>
+      )}
+    </>
+  );
+}
