@@ -111,7 +111,7 @@ describe('migrations', () => {
   });
 
   it("rewrites this project's earlier array_properties to the Go original's shape, leaving Go rows and children alone", async () => {
-    const name = '20261203010000_array_properties_go_shape.ts';
+    const name = '20261203020000_array_properties_go_shape.ts';
     await t.db.migrate.down({ name });
     const goShape = { size: 4, status_summary: { starting: 0, failed: 1, running: 0, succeeded: 3, runnable: 0, submitted: 0, pending: 0 } };
     const base = { job_name: 'n', job_definition: 'd', job_queue: 'q', image: 'i', status: 'RUNNING', created_at: new Date(),
