@@ -90,3 +90,39 @@ describe('store/stats', () => {
     expect(rows.map((r) => [r.job_count, r.vcpu_seconds])).to.deep.equal([[3, 40 + 40 + 100]]);
   });
 });
+
+describe('store/stats: served by an index', () => {
+  let t: TestDatabase;
+  before(async () => {
+    t = await createTestDatabase();
+  });
+  after(async () => t.drop());
+
+  it('reads the jobs of the window through the run_started_at index, not the whole table', async () => {
+    const plans = await t.db.transaction(async (trx) => {
+      // A tiny table would be scanned whatever indexes exist; forbidding the scan shows whether one can serve the query.
+      await trx.raw('SET LOCAL enable_seqscan = off');
+      const queries: { sql: string; bindings: readonly unknown[] }[] = [];
+      const capture = (q: { sql: string; bindings?: readonly unknown[] }) => queries.push({ sql: q.sql, bindings: q.bindings ?? [] });
+      trx.client.on('query', capture);
+      try {
+        await jobStats(trx, { start: T0, end: at(DAY), queues: [], statuses: [] });
+      } finally {
+        trx.client.removeListener('query', capture);
+      }
+      const stats = queries.filter((q) => /run_started_at/.test(q.sql));
+      expect(stats, 'the stats query ran').to.have.length.greaterThan(0);
+      const out: string[] = [];
+      for (const q of stats) {
+        // The event carries Postgres's $n placeholders, each used once and in order.
+        const r = await trx.raw(`EXPLAIN ${q.sql.replace(/\$\d+/g, '?')}`, q.bindings as readonly never[]);
+        out.push(r.rows.map((row: { 'QUERY PLAN': string }) => row['QUERY PLAN']).join('\n'));
+      }
+      return out;
+    });
+    for (const plan of plans) {
+      expect(plan).to.match(/jobs_run_started_at/);
+      expect(plan).not.to.match(/Seq Scan on jobs j\b/);
+    }
+  });
+});
