@@ -35,7 +35,7 @@ export async function seedDemoHistory(db: Knex, opts: DemoHistoryOptions): Promi
   const total = Math.round(opts.days * opts.perDay);
   const res = await db.raw(
     `INSERT INTO jobs (job_id, job_name, job_definition, job_queue, image, status, created_at, stopped_at, vcpus, memory,
-       timeout, command_line, last_updated, status_reason, run_started_at, exitcode, log_stream_name, attempts, platform, job_type)
+       timeout, command_line, last_updated, status_reason, run_started_at, exitcode, log_stream_name, attempts, platform, job_type, task_arn)
      SELECT md5('bp-demo-history-' || g)::uuid::text,
        n.name || '-' || (g % 9000 + 1000),
        n.name || ':' || (1 + r.a % 4),
@@ -54,7 +54,8 @@ export async function seedDemoHistory(db: Knex, opts: DemoHistoryOptions): Promi
        CASE WHEN NOT f.failed THEN 0 WHEN r.c % 4 = 1 THEN 137 ELSE 1 END,
        n.name || '/default/' || md5('bp-demo-history-stream-' || g),
        CASE WHEN f.failed AND r.a % 3 = 0 THEN 2 ELSE 1 END,
-       'EC2', 'container'
+       'EC2', 'container',
+       'arn:aws:ecs:us-east-1:123456789012:task/demo-history/' || md5('bp-demo-history-task-' || g)
      FROM generate_series(1, ?::int) AS g
      CROSS JOIN LATERAL (SELECT abs(hashint4(g)) AS a, abs(hashint4(g + 7919)) AS b, abs(hashint4(g + 104729)) AS c) r
      CROSS JOIN LATERAL (SELECT (?::text[])[1 + r.a % ?] AS name) n
@@ -66,6 +67,15 @@ export async function seedDemoHistory(db: Knex, opts: DemoHistoryOptions): Promi
      ) t
      ON CONFLICT (job_id) DO NOTHING`,
     [NAMES.length, REASONS_FAILED, REASONS_FAILED.length, total, NAMES, NAMES.length, opts.queues, opts.now.toISOString(), opts.days],
+  );
+  // Where each ran: one of 40 instances (the Stats page's instance time and per-job averages need it).
+  await db.raw(
+    `INSERT INTO task_arns_to_instance_info (task_arn, instance_id, public_ip, private_ip)
+     SELECT 'arn:aws:ecs:us-east-1:123456789012:task/demo-history/' || md5('bp-demo-history-task-' || g),
+       'i-0demo' || lpad(to_hex(g % 40), 11, '0'), '3.80.1.' || (g % 40), '10.0.1.' || (g % 40)
+     FROM generate_series(1, ?::int) AS g
+     ON CONFLICT DO NOTHING`,
+    [total],
   );
   return res.rowCount ?? total;
 }

@@ -27,6 +27,8 @@ describe('demo history', function () {
     expect(rows.every((r) => new Date(r.stopped_at) > new Date(r.run_started_at))).to.equal(true);
     expect(rows.some((r) => r.status === 'FAILED' && /OutOfMemoryError/.test(r.status_reason ?? ''))).to.equal(true);
     expect(rows.filter((r) => r.status === 'SUCCEEDED').every((r) => r.exitcode === 0)).to.equal(true);
+    const onInstances = await tdb.db('jobs').join('task_arns_to_instance_info as t', 't.task_arn', 'jobs.task_arn').countDistinct({ n: 'jobs.job_id' });
+    expect(Number(onInstances[0].n), 'each ran on an instance').to.equal(2100);
 
     expect(await seedDemoHistory(tdb.db, { days: 21, perDay: 100, queues: ['etl-prod'], now }), 'written once').to.equal(0);
     expect(Number((await tdb.db('jobs').count({ n: '*' }))[0].n)).to.equal(2100);
