@@ -82,30 +82,43 @@ const DELETE_BATCH = 5000;
 /**
  * Deletes terminal jobs last updated before the cutoff, with the instance info
  * of their tasks and their job_status_events rows, in batches so the cleaner
- * never holds long locks.
+ * never holds long locks. Each batch is one transaction of two statements:
+ * the batch's jobs are locked and their task info deleted first, then the
+ * jobs; in that order the stats rollup's triggers see each job's instance
+ * seconds go while the job is still there (see the job_stats_rollup migration).
  */
 export async function deleteJobsOlderThan(db: Knex, cutoff: Date): Promise<{ jobs: number; taskInfo: number }> {
   let jobs = 0;
   let taskInfo = 0;
   for (;;) {
-    const result = await db.raw<{ rows: { jobs: number; task_info: number }[] }>(
-      `WITH doomed AS (
-         SELECT job_id FROM jobs
-         WHERE status = ANY(?::text[]) AND last_updated < ?
-         LIMIT ?
-       ), deleted AS (
-         DELETE FROM jobs WHERE job_id IN (SELECT job_id FROM doomed) RETURNING job_id, task_arn
-       ), deleted_events AS (
-         DELETE FROM job_status_events WHERE job_id IN (SELECT job_id FROM deleted)
-       ), deleted_info AS (
-         DELETE FROM task_arns_to_instance_info
-         WHERE task_arn IN (SELECT task_arn FROM deleted WHERE task_arn IS NOT NULL)
-         RETURNING 1
-       )
-       SELECT (SELECT COUNT(*) FROM deleted)::int AS jobs, (SELECT COUNT(*) FROM deleted_info)::int AS task_info`,
-      [[...TERMINAL_STATUSES], cutoff, DELETE_BATCH],
-    );
-    const row = result.rows[0] ?? { jobs: 0, task_info: 0 };
+    const row = await db.transaction(async (trx) => {
+      const info = await trx.raw<{ rows: { ids: string[] | null; task_info: number }[] }>(
+        `WITH doomed AS (
+           SELECT job_id, task_arn FROM jobs
+           WHERE status = ANY(?::text[]) AND last_updated < ?
+           LIMIT ?
+           FOR UPDATE
+         ), deleted_info AS (
+           DELETE FROM task_arns_to_instance_info
+           WHERE task_arn IN (SELECT task_arn FROM doomed WHERE task_arn IS NOT NULL)
+           RETURNING 1
+         )
+         SELECT (SELECT array_agg(job_id) FROM doomed) AS ids, (SELECT COUNT(*) FROM deleted_info)::int AS task_info`,
+        [[...TERMINAL_STATUSES], cutoff, DELETE_BATCH],
+      );
+      const { ids, task_info } = info.rows[0] ?? { ids: null, task_info: 0 };
+      if (!ids || ids.length === 0) return { jobs: 0, task_info };
+      const deleted = await trx.raw<{ rows: { jobs: number }[] }>(
+        `WITH deleted AS (
+           DELETE FROM jobs WHERE job_id = ANY(?::varchar[]) RETURNING job_id
+         ), deleted_events AS (
+           DELETE FROM job_status_events WHERE job_id IN (SELECT job_id FROM deleted)
+         )
+         SELECT COUNT(*)::int AS jobs FROM deleted`,
+        [ids],
+      );
+      return { jobs: deleted.rows[0]?.jobs ?? 0, task_info };
+    });
     jobs += row.jobs;
     taskInfo += row.task_info;
     if (row.jobs < DELETE_BATCH) break;
