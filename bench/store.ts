@@ -12,6 +12,7 @@
  * BENCH_STORE_SEARCH_JOBS, BENCH_STORE_RUNS (timed runs per query, default 20),
  * PGHOST/PGPORT/PGUSER/PGPASSWORD.
  */
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Knex } from 'knex';
@@ -20,6 +21,7 @@ import { jobSearch, searchJobs } from '../src/store/jobs/search';
 import { upsertJobs } from '../src/store/jobs/upsert';
 import type { JobSearch, MirroredJob } from '../src/types';
 import type pg from 'pg';
+import { rebuildStatsRollup } from '../migrations/20261203010000_job_stats_rollup';
 import { execLikeLibPq } from './libpqExec';
 import { createScratchDatabase } from './scratchDatabase';
 
@@ -244,6 +246,7 @@ async function benchUpserts(db: Knex): Promise<UpsertFigures> {
  * default 30-day range). Triggers are off: this is bulk loading, not mirroring.
  */
 export async function generateJobs(db: Knex, n: number): Promise<void> {
+  await reniceBackends(db);
   await db.raw('TRUNCATE jobs, job_status_events, task_arns_to_instance_info');
   // Bulk load without the secondary indexes, then build them exactly as the
   // migrations defined them: much faster than maintaining them row by row.
@@ -269,9 +272,13 @@ export async function generateJobs(db: Knex, n: number): Promise<void> {
        t.updated - interval '20 minutes',
        CASE WHEN s.status IN ('SUCCEEDED','FAILED','GONE') THEN t.updated END,
        1 + h.a % 8, 512 * (1 + h.b % 8), CASE WHEN h.c % 10 = 0 THEN 3600 ELSE -1 END,
-       '["python","main.py","' || g || '"]',
+       '["python","-m","jobs.' || (ARRAY['etl','report','train','ingest','export','backfill','score','sync'])[1 + h.a % 8]
+         || '","--shard","' || (h.c % 64) || '","--input","s3://bucket-' || (h.f % 30) || '/' || g || '"]',
        t.updated,
-       CASE WHEN s.status = 'FAILED' THEN 'Essential container in task exited' END,
+       CASE WHEN s.status = 'FAILED' THEN (ARRAY['Essential container in task exited',
+           'OutOfMemoryError: Container killed due to memory usage', 'Host EC2 (instance i-0' || (h.b % 100000)
+           || ') terminated.', 'CannotPullContainerError: pull image manifest has been retried 5 time(s)'])[1 + h.f % 4]
+         WHEN s.status = 'SUCCEEDED' THEN 'Essential container in task exited' END,
        CASE WHEN s.status IN ('RUNNING','SUCCEEDED','FAILED') THEN t.updated - interval '15 minutes' END,
        CASE WHEN s.status = 'SUCCEEDED' THEN 0 WHEN s.status = 'FAILED' THEN 1 END,
        'def/default/' || md5(g::text),
@@ -291,10 +298,60 @@ export async function generateJobs(db: Knex, n: number): Promise<void> {
      ORDER BY t.updated`,
     [n],
   );
+  // A tenth of the jobs that ran have their EC2 placement known (instance seconds in stats, the detail's join).
+  await db.raw(
+    `INSERT INTO task_arns_to_instance_info (task_arn, instance_id, public_ip, private_ip)
+     SELECT task_arn, 'i-0' || substr(md5(job_id), 1, 16), '', '10.0.' || (abs(hashtext(job_id)) % 250) || '.' || (abs(hashtext(job_id || 'x')) % 250)
+     FROM jobs WHERE run_started_at IS NOT NULL AND abs(hashtext(job_id)) % 10 = 0`,
+  );
   await db.raw('ALTER TABLE jobs ENABLE TRIGGER USER');
   await db.raw("SET maintenance_work_mem = '256MB'");
-  for (const ix of indexes) await db.raw(ix.indexdef);
-  await db.raw('VACUUM ANALYZE jobs');
+  for (const ix of indexes) {
+    await reniceBackends(db);
+    await db.raw(ix.indexdef);
+  }
+  await db.raw('VACUUM ANALYZE jobs, task_arns_to_instance_info');
+  // The triggers were off during the load: the stats rollup is computed once from the rows.
+  await reniceBackends(db);
+  await rebuildStatsRollup(db);
+}
+
+/**
+ * The machine is shared: the Postgres backends serving this database (all of
+ * them this run's own connections) run at the lowest CPU priority, as the bench
+ * process itself should (`nice -n 19 npm run bench:store`). Parallel workers
+ * would escape that, so maintenance runs without them. Best effort: needs the
+ * right to renice the server's processes (same user or root).
+ */
+export async function reniceBackends(db: Knex): Promise<void> {
+  await db.raw('SET max_parallel_maintenance_workers = 0');
+  const pids = (
+    await db.raw<{ rows: { pid: number }[] }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()')
+  ).rows.map((r) => String(r.pid));
+  if (pids.length === 0) return;
+  try {
+    execFileSync('renice', ['-n', '19', '-p', ...pids], { stdio: 'ignore' });
+  } catch {
+    // not allowed here: the figures are the same, the neighbours wait longer
+  }
+}
+
+/** Bumped when generateJobs changes what it generates: a kept database is then generated again. */
+const GENERATOR_VERSION = 2;
+
+/**
+ * Generates `n` jobs unless the database already holds exactly that generation
+ * (a kept database, BENCH_STORE_DB: generating 10,000,000 jobs takes tens of
+ * minutes, so it is done once and reused). Returns whether it generated.
+ */
+export async function ensureGenerated(db: Knex, n: number): Promise<boolean> {
+  await db.raw('CREATE TABLE IF NOT EXISTS bench_store_generated (jobs bigint NOT NULL, version int NOT NULL)');
+  const marker = (await db.raw<{ rows: { jobs: number; version: number }[] }>('SELECT jobs, version FROM bench_store_generated')).rows[0];
+  if (marker && Number(marker.jobs) === n && marker.version === GENERATOR_VERSION) return false;
+  await db.raw('DELETE FROM bench_store_generated');
+  await generateJobs(db, n);
+  await db.raw('INSERT INTO bench_store_generated (jobs, version) VALUES (?, ?)', [n, GENERATOR_VERSION]);
+  return true;
 }
 
 const search = jobSearch;

@@ -170,9 +170,16 @@ export async function up(knex: Knex): Promise<void> {
       REFERENCING OLD TABLE AS removed_info FOR EACH STATEMENT EXECUTE FUNCTION job_stats_rollup_info_delete()`);
 
   // What the jobs already there add (an adopted database: once, a few minutes for tens of millions of rows).
-  await knex.raw('SELECT pg_advisory_xact_lock(hashtext(?))', ['job_stats_rollup']);
-  await knex.raw('DELETE FROM job_stats_rollup');
-  await knex.raw(applyDeltas(contributions(withInstance('jobs'), 1)));
+  await rebuildStatsRollup(knex);
+}
+
+/** Computes the rollup afresh from every job (in a transaction of the caller's, or its own statement each). */
+export async function rebuildStatsRollup(knex: Knex): Promise<void> {
+  await knex.transaction(async (trx) => {
+    await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', ['job_stats_rollup']);
+    await trx.raw('DELETE FROM job_stats_rollup');
+    await trx.raw(applyDeltas(contributions(withInstance('jobs'), 1)));
+  });
   await knex.raw('ANALYZE job_stats_rollup');
 }
 
