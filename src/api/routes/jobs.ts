@@ -1,6 +1,7 @@
 /** Job search and lookups (reads: viewers and operators). */
 import type Router from '@koa/router';
 import { getArrayChildren, getJob, getJobStatus } from '../../store/jobs/lookups';
+import { COUNT_EXACT_UP_TO, countJobs } from '../../store/jobs/count';
 import { jobSearch, searchJobs } from '../../store/jobs/search';
 import type { JobSearch, JobWithInstance } from '../../types';
 import type { ApiDeps } from '../deps';
@@ -28,6 +29,12 @@ export function jobRoutes(router: Router, deps: ApiDeps): void {
   router.get('/api/v1/jobs', async (ctx) => {
     const jobs = await searchJobs(db, parseJobSearch(ctx.query));
     ctx.body = jobs.map(toJobJson);
+  });
+
+  // Addition: how many jobs a search matches, exact up to a bound (docs/api.md).
+  router.get('/api/v1/jobs/count', async (ctx) => {
+    const { count, exact } = await countJobs(db, parseJobSearch(ctx.query));
+    ctx.body = { count, exact, exactUpTo: COUNT_EXACT_UP_TO };
   });
 
   router.get('/api/v1/jobs/:id', async (ctx) => {
