@@ -25,15 +25,18 @@ export function parseJobSearch(query: Record<string, string | string[] | undefin
 
 export function jobRoutes(router: Router, deps: ApiDeps): void {
   const { db } = deps;
+  // Searches and counts may read a replica (database_replica_host); lookups of one job stay on the primary,
+  // so a job's page shows a kill or a status change at once.
+  const readDb = deps.readDb ?? db;
 
   router.get('/api/v1/jobs', async (ctx) => {
-    const jobs = await searchJobs(db, parseJobSearch(ctx.query));
+    const jobs = await searchJobs(readDb, parseJobSearch(ctx.query));
     ctx.body = jobs.map(toJobJson);
   });
 
   // Addition: how many jobs a search matches, exact up to a bound (docs/api.md).
   router.get('/api/v1/jobs/count', async (ctx) => {
-    const { count, exact } = await countJobs(db, parseJobSearch(ctx.query));
+    const { count, exact } = await countJobs(readDb, parseJobSearch(ctx.query));
     ctx.body = { count, exact, exactUpTo: COUNT_EXACT_UP_TO };
   });
 
