@@ -102,43 +102,13 @@ const ASCII_ONLY = /^[\x00-\x7f]*$/;
 function tokenCondition(token: string): SqlPart {
   const columns = ['jobs.job_id', 'jobs.job_name', 'jobs.job_queue', 'jobs.image'];
   const collate = ASCII_ONLY.test(token) ? ' COLLATE "C"' : '';
-  const inColumns: SqlPart = {
+  return {
     sql:
       '(jobs.job_id || jobs.job_name || jobs.job_queue || jobs.image) ILIKE ? AND (' +
       columns.map((c) => `strpos(lower(${c}${collate}), lower(?${collate})) > 0`).join(' OR ') +
       ')',
     bindings: [likeSubstring(trigramCore(token)), ...columns.map(() => token)],
   };
-  const words = reasonWordsQuery(token);
-  if (!words) return inColumns;
-  return {
-    sql: `(${inColumns.sql}) OR ${REASON_WORDS_SQL} @@ to_tsquery('simple', ?)`,
-    bindings: [...inColumns.bindings, words],
-  };
-}
-
-/**
- * The words of a job's status reason and command line, as the GIN index
- * jobs_reason_command_words holds them (migration 20261203030000; the two
- * expressions must stay identical for the index to serve): every run of
- * characters other than letters and digits is a word break, so
- * `["python","/opt/run_model.py"]` has the words python, opt, run, model, py
- * and `OutOfMemoryError: Container killed` outofmemoryerror, container,
- * killed. A word index costs a few entries a row where a trigram index of
- * these long texts would cost a hundred (every changed job rewrites them).
- */
-export const REASON_WORDS_SQL =
-  "to_tsvector('simple', regexp_replace(COALESCE(jobs.status_reason, '') || ' ' || jobs.command_line, '[^[:alnum:]]+', ' ', 'g'))";
-
-/**
- * A token found in the status reason or command line: each of its words
- * starts a word there (`OutOfMemory` finds OutOfMemoryError, `run_model`
- * finds run_model.py). Null for a token without letters or digits.
- */
-export function reasonWordsQuery(token: string): string | null {
-  const words = [...token.toLowerCase().matchAll(TRIGRAM_WORD)].map((m) => m[0]);
-  if (words.length === 0) return null;
-  return words.map((w) => `'${w}':*`).join(' & ');
 }
 
 /**
