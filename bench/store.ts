@@ -12,13 +12,19 @@
  * BENCH_STORE_SEARCH_JOBS, BENCH_STORE_RUNS (timed runs per query, default 20),
  * PGHOST/PGPORT/PGUSER/PGPASSWORD.
  */
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Knex } from 'knex';
-import { createDb, migrateLatest } from '../src/store/db';
+import knexFactory from 'knex';
+import { createDb, knexSettings, migrateLatest } from '../src/store/db';
+import { deleteJobsOlderThan } from '../src/store/jobs/maintenance';
 import { jobSearch, searchJobs } from '../src/store/jobs/search';
+import { getJob } from '../src/store/jobs/lookups';
+import { jobStats } from '../src/store/stats';
 import { upsertJobs } from '../src/store/jobs/upsert';
-import type { JobSearch, MirroredJob } from '../src/types';
+import type { JobSearch, MirroredJob, StatsQuery } from '../src/types';
+import { JOBS_PAGE_SIZE, type StatsRow } from '../src/api/contract';
 import type pg from 'pg';
 import { execLikeLibPq } from './libpqExec';
 import { createScratchDatabase } from './scratchDatabase';
@@ -178,7 +184,7 @@ async function changeAll(db: Knex, round: number, opts: { batchSize?: number; co
   return perSecond(JOBS, r.ms);
 }
 
-async function benchUpserts(db: Knex): Promise<UpsertFigures> {
+async function benchUpserts(db: Knex, opts: { sweep: boolean }): Promise<UpsertFigures> {
   log(`\n## Upserts on ${JOBS.toLocaleString('en-US')} jobs`);
   let round = 0;
   const initial = Array.from({ length: JOBS }, (_, i) => benchJob(i, round));
@@ -221,6 +227,7 @@ async function benchUpserts(db: Knex): Promise<UpsertFigures> {
   log(`ratio batched / Go way:                 ${ratio.toFixed(1)}x`);
   log(`lean per-row (1 round trip per job):    ${leanPerRowPerSec} changed jobs/s (ratio ${(batchedPerSec / leanPerRowPerSec).toFixed(1)}x)`);
 
+  if (!opts.sweep) return { batchedPerSec, goWayPerSec, leanPerRowPerSec, ratio };
   // How the knobs matter (each a full pass over all jobs).
   for (const batchSize of BATCH_SIZES) {
     round += 1;
@@ -244,6 +251,7 @@ async function benchUpserts(db: Knex): Promise<UpsertFigures> {
  * default 30-day range). Triggers are off: this is bulk loading, not mirroring.
  */
 export async function generateJobs(db: Knex, n: number): Promise<void> {
+  await reniceBackends(db);
   await db.raw('TRUNCATE jobs, job_status_events, task_arns_to_instance_info');
   // Bulk load without the secondary indexes, then build them exactly as the
   // migrations defined them: much faster than maintaining them row by row.
@@ -269,9 +277,13 @@ export async function generateJobs(db: Knex, n: number): Promise<void> {
        t.updated - interval '20 minutes',
        CASE WHEN s.status IN ('SUCCEEDED','FAILED','GONE') THEN t.updated END,
        1 + h.a % 8, 512 * (1 + h.b % 8), CASE WHEN h.c % 10 = 0 THEN 3600 ELSE -1 END,
-       '["python","main.py","' || g || '"]',
+       '["python","-m","jobs.' || (ARRAY['etl','report','train','ingest','export','backfill','score','sync'])[1 + h.a % 8]
+         || '","--shard","' || (h.c % 64) || '","--input","s3://bucket-' || (h.f % 30) || '/' || g || '"]',
        t.updated,
-       CASE WHEN s.status = 'FAILED' THEN 'Essential container in task exited' END,
+       CASE WHEN s.status = 'FAILED' THEN (ARRAY['Essential container in task exited',
+           'OutOfMemoryError: Container killed due to memory usage', 'Host EC2 (instance i-0' || (h.b % 100000)
+           || ') terminated.', 'CannotPullContainerError: pull image manifest has been retried 5 time(s)'])[1 + h.f % 4]
+         WHEN s.status = 'SUCCEEDED' THEN 'Essential container in task exited' END,
        CASE WHEN s.status IN ('RUNNING','SUCCEEDED','FAILED') THEN t.updated - interval '15 minutes' END,
        CASE WHEN s.status = 'SUCCEEDED' THEN 0 WHEN s.status = 'FAILED' THEN 1 END,
        'def/default/' || md5(g::text),
@@ -291,10 +303,57 @@ export async function generateJobs(db: Knex, n: number): Promise<void> {
      ORDER BY t.updated`,
     [n],
   );
+  // A tenth of the jobs that ran have their EC2 placement known (instance seconds in stats, the detail's join).
+  await db.raw(
+    `INSERT INTO task_arns_to_instance_info (task_arn, instance_id, public_ip, private_ip)
+     SELECT task_arn, 'i-0' || substr(md5(job_id), 1, 16), '', '10.0.' || (abs(hashtext(job_id)) % 250) || '.' || (abs(hashtext(job_id || 'x')) % 250)
+     FROM jobs WHERE run_started_at IS NOT NULL AND abs(hashtext(job_id)) % 10 = 0`,
+  );
   await db.raw('ALTER TABLE jobs ENABLE TRIGGER USER');
   await db.raw("SET maintenance_work_mem = '256MB'");
-  for (const ix of indexes) await db.raw(ix.indexdef);
-  await db.raw('VACUUM ANALYZE jobs');
+  for (const ix of indexes) {
+    await reniceBackends(db);
+    await db.raw(ix.indexdef);
+  }
+  await db.raw('VACUUM ANALYZE jobs, task_arns_to_instance_info');
+}
+
+/**
+ * The machine is shared: the Postgres backends serving this database (all of
+ * them this run's own connections) run at the lowest CPU priority, as the bench
+ * process itself should (`nice -n 19 npm run bench:store`). Parallel workers
+ * would escape that, so maintenance runs without them. Best effort: needs the
+ * right to renice the server's processes (same user or root).
+ */
+export async function reniceBackends(db: Knex): Promise<void> {
+  await db.raw('SET max_parallel_maintenance_workers = 0');
+  const pids = (
+    await db.raw<{ rows: { pid: number }[] }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()')
+  ).rows.map((r) => String(r.pid));
+  if (pids.length === 0) return;
+  try {
+    execFileSync('renice', ['-n', '19', '-p', ...pids], { stdio: 'ignore' });
+  } catch {
+    // not allowed here: the figures are the same, the neighbours wait longer
+  }
+}
+
+/** Bumped when generateJobs changes what it generates: a kept database is then generated again. */
+const GENERATOR_VERSION = 2;
+
+/**
+ * Generates `n` jobs unless the database already holds exactly that generation
+ * (a kept database, BENCH_STORE_DB: generating 10,000,000 jobs takes tens of
+ * minutes, so it is done once and reused). Returns whether it generated.
+ */
+export async function ensureGenerated(db: Knex, n: number): Promise<boolean> {
+  await db.raw('CREATE TABLE IF NOT EXISTS bench_store_generated (jobs bigint NOT NULL, version int NOT NULL)');
+  const marker = (await db.raw<{ rows: { jobs: number; version: number }[] }>('SELECT jobs, version FROM bench_store_generated')).rows[0];
+  if (marker && Number(marker.jobs) === n && marker.version === GENERATOR_VERSION) return false;
+  await db.raw('DELETE FROM bench_store_generated');
+  await generateJobs(db, n);
+  await db.raw('INSERT INTO bench_store_generated (jobs, version) VALUES (?, ?)', [n, GENERATOR_VERSION]);
+  return true;
 }
 
 const search = jobSearch;
@@ -339,48 +398,349 @@ interface SearchFigure {
   rows: number;
 }
 
-async function benchSearch(db: Knex): Promise<{ figures: SearchFigure[]; generateMs: number }> {
-  log(`\n## Search on ${SEARCH_JOBS.toLocaleString('en-US')} generated jobs (${RUNS} timed runs per query)`);
-  const gen = await timed(() => generateJobs(db, SEARCH_JOBS));
-  log(`generated + VACUUM ANALYZE in ${(gen.ms / 1000).toFixed(1)} s`);
-  const rare = ((await db.raw<{ rows: { id: string }[] }>('SELECT md5(?::text)::uuid::text AS id', [String(Math.floor(SEARCH_JOBS / 3))])).rows[0].id).slice(0, 8);
-  const figures: SearchFigure[] = [];
-  for (const [name, q] of queryMix(rare)) {
-    const rows = (await searchJobs(db, q)).length; // warm-up
-    const times: number[] = [];
-    for (let i = 0; i < RUNS; i += 1) times.push((await timed(() => searchJobs(db, q))).ms);
-    times.sort((a, b) => a - b);
-    const f = { name, p50: percentile(times, 50), p95: percentile(times, 95), rows };
-    figures.push(f);
-    log(`${name.padEnd(34)} p50 ${f.p50.toFixed(1).padStart(7)} ms  p95 ${f.p95.toFixed(1).padStart(7)} ms  (${rows} rows)`);
+
+/**
+ * The Go original's search (jobs/postgres_store.go, Find), written here from
+ * its description: every token an ILIKE on the concatenated columns, IN lists,
+ * the date range, ORDER BY the column alone, LIMIT/OFFSET, one statement.
+ */
+async function goSearch(db: Knex, q: JobSearch): Promise<number> {
+  const where: string[] = ["last_updated > (now() - ?::interval)"];
+  const bindings: Knex.RawBinding[] = [{ '10m': '10 minutes', '1h': '1 hour', '1d': '1 day', '2d': '2 days', '3d': '3 days', '7d': '7 days', '30d': '30 days' }[q.dateRange]];
+  for (const token of q.tokens) {
+    where.push('(job_id || job_name || job_queue || image) ILIKE ?');
+    bindings.push(`%${token.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
   }
-  return { figures, generateMs: gen.ms };
+  if (q.statuses.length > 0) {
+    where.push(`status IN (${q.statuses.map(() => '?').join(', ')})`);
+    bindings.push(...q.statuses);
+  }
+  if (q.queues.length > 0) {
+    where.push(`job_queue IN (${q.queues.map(() => '?').join(', ')})`);
+    bindings.push(...q.queues);
+  }
+  const column = { id: 'job_id', name: 'job_name', status: 'status', stopped_at: 'stopped_at', last_updated: 'last_updated' }[q.sortColumn];
+  const r = await db.raw<{ rows: unknown[] }>(
+    `SELECT job_id, job_name, status, job_definition, last_updated, job_queue, image, created_at, stopped_at, vcpus,
+       memory, timeout, command_line, status_reason, run_started_at, exitcode, log_stream_name, termination_requested,
+       task_arn, array_properties
+     FROM jobs WHERE ${where.join(' AND ')} ORDER BY ${column} ${q.sortDirection} LIMIT ? OFFSET ?`,
+    [...bindings, JOBS_PAGE_SIZE, q.page * JOBS_PAGE_SIZE],
+  );
+  return r.rows.length;
+}
+
+/** The shapes outside the mix that were slow at 10,000,000 jobs (issue 18), and every sort with filters. */
+export function slowShapes(): [string, JobSearch][] {
+  const shapes: [string, JobSearch][] = [
+    ['common token "etl" by name ASC', search({ tokens: ['etl'], sortColumn: 'name', sortDirection: 'ASC' })],
+    ['common token "etl" by name DESC', search({ tokens: ['etl'], sortColumn: 'name', sortDirection: 'DESC' })],
+    ['token "sync" by name DESC', search({ tokens: ['sync'], sortColumn: 'name', sortDirection: 'DESC' })],
+    ['two tokens "report daily" by name ASC', search({ tokens: ['report', 'daily'], sortColumn: 'name', sortDirection: 'ASC' })],
+    ['two tokens "report team-7" by name DESC', search({ tokens: ['report', 'team-7'], sortColumn: 'name', sortDirection: 'DESC' })],
+    ['4-digit id fragment "7431"', search({ tokens: ['7431'] })],
+    ['4-digit id fragment "7431" by name', search({ tokens: ['7431'], sortColumn: 'name', sortDirection: 'ASC' })],
+    ['deep page 99 (offset 9900)', search({ page: 99 })],
+    ['deep page 30, token "daily"', search({ page: 30, tokens: ['daily'] })],
+    ['deep page 50, sort stopped_at ASC', search({ page: 50, sortColumn: 'stopped_at', sortDirection: 'ASC' })],
+  ];
+  const filters: [string, Partial<JobSearch>][] = [
+    ['status FAILED', { statuses: ['FAILED'] }],
+    ['queue + status', { queues: ['queue-3'], statuses: ['SUCCEEDED', 'FAILED'] }],
+    ['token "score", 7d', { tokens: ['score'], dateRange: '7d' }],
+  ];
+  for (const sortColumn of ['id', 'name', 'status', 'stopped_at', 'last_updated'] as const) {
+    for (const sortDirection of ['ASC', 'DESC'] as const) {
+      for (const [name, f] of filters) shapes.push([`${name}, sort ${sortColumn} ${sortDirection}`, search({ ...f, sortColumn, sortDirection })]);
+    }
+  }
+  return shapes;
+}
+
+const NAIVE_RUNS = Number(process.env.BENCH_STORE_NAIVE_RUNS ?? 2);
+/** Which parts run (comma list of upserts, search, stats, cleaner); all by default. */
+const PARTS = new Set((process.env.BENCH_STORE_PARTS ?? 'upserts,search,stats,cleaner').split(','));
+const NAIVE_TIMEOUT_MS = Number(process.env.BENCH_STORE_NAIVE_TIMEOUT_MS ?? 10_000);
+
+/** p50/p95 of `runs` timed calls (after one warm-up unless `cold`); null when a call ran past the statement timeout. */
+async function latency(runs: number, fn: () => Promise<unknown>, cold = false): Promise<{ p50: number; p95: number } | null> {
+  try {
+    if (!cold) await fn();
+    const times: number[] = [];
+    for (let i = 0; i < runs; i += 1) times.push((await timed(fn)).ms);
+    times.sort((a, b) => a - b);
+    return { p50: percentile(times, 50), p95: percentile(times, 95) };
+  } catch (err) {
+    if (err instanceof Error && /statement timeout/.test(err.message)) return null;
+    throw err;
+  }
+}
+
+const fmt = (f: { p50: number; p95: number } | null) =>
+  f ? `p50 ${f.p50.toFixed(1).padStart(8)} ms  p95 ${f.p95.toFixed(1).padStart(8)} ms` : `> ${NAIVE_TIMEOUT_MS / 1000} s (timeout)`.padEnd(34);
+
+/** Ours beside the Go way, shape by shape (the Go way with fewer runs, under a statement timeout). */
+async function benchSearchVsGo(db: Knex, naive: Knex, shapes: [string, JobSearch][]): Promise<SearchFigure[]> {
+  const figures: SearchFigure[] = [];
+  for (const [name, q] of shapes) {
+    const rows = (await searchJobs(db, q)).length;
+    const ours = await latency(RUNS, () => searchJobs(db, q));
+    if (!ours) throw new Error(`${name}: timed out`);
+    const go = await latency(NAIVE_RUNS, () => goSearch(naive, q), true);
+    figures.push({ name, ...ours, rows });
+    const ratio = go ? `${(go.p50 / ours.p50).toFixed(1)}x` : `> ${(NAIVE_TIMEOUT_MS / ours.p50).toFixed(0)}x`;
+    log(`${name.padEnd(44)} ours ${fmt(ours)} | Go ILIKE ${fmt(go)} | ${ratio} (${rows} rows)`);
+  }
+  return figures;
+}
+
+async function benchDetail(db: Knex, n: number): Promise<{ p50: number; p95: number }> {
+  const ids = (
+    await db.raw<{ rows: { id: string }[] }>(
+      'SELECT md5(g::text)::uuid::text AS id FROM (SELECT 1 + (abs(hashint4(k)) % ?) AS g FROM generate_series(1, 500) k) s',
+      [n],
+    )
+  ).rows.map((r) => r.id);
+  const times: number[] = [];
+  for (const id of ids) {
+    const r = await timed(() => getJob(db, id));
+    if (!r.value) throw new Error(`job ${id} not found`);
+    times.push(r.ms);
+  }
+  times.sort((a, b) => a - b);
+  const f = { p50: percentile(times, 50), p95: percentile(times, 95) };
+  log(`job detail (500 random ids, instance join)    p50 ${f.p50.toFixed(2)} ms  p95 ${f.p95.toFixed(2)} ms`);
+  return f;
+}
+
+/** The stats query with index scans forbidden: the whole table read, as before the run_started_at index. */
+async function jobStatsFullScan(db: Knex, q: StatsQuery): Promise<StatsRow[]> {
+  return db.transaction(async (trx) => {
+    await trx.raw('SET LOCAL enable_indexscan = off');
+    await trx.raw('SET LOCAL enable_bitmapscan = off');
+    return jobStats(trx, q);
+  });
+}
+
+/** Ours and the full scan in one transaction: one now(), so running jobs count alike in both. */
+async function statsBothWays(db: Knex, q: StatsQuery): Promise<[StatsRow[], StatsRow[]]> {
+  return db.transaction(async (trx) => {
+    const ours = await jobStats(trx, q);
+    await trx.raw('SET LOCAL enable_indexscan = off');
+    await trx.raw('SET LOCAL enable_bitmapscan = off');
+    return [ours, await jobStats(trx, q)];
+  });
+}
+
+/** GET /api/v1/jobs/stats over 1, 7, 30 and 90 days ending now: the index vs a full scan, and their answers compared. */
+async function benchStats(db: Knex, naive: Knex): Promise<{ days: number; ours: { p50: number; p95: number }; scan: { p50: number; p95: number } | null }[]> {
+  log(`\n## Stats (GET /api/v1/jobs/stats), ${RUNS} runs ours, ${NAIVE_RUNS} the full scan (no warm-up)`);
+  const out = [];
+  for (const days of [1, 7, 30, 90]) {
+    const now = Number((await db.raw<{ rows: { now: number }[] }>('SELECT extract(epoch FROM now())::float8 AS now')).rows[0].now);
+    const q: StatsQuery = { start: new Date((now - days * 86_400) * 1000), end: new Date(now * 1000), queues: [], statuses: [] };
+    const [a, b] = await statsBothWays(db, q);
+    const same = a.length === b.length && a.every((r, i) => {
+      const e = b[i];
+      const close = (x: number, y: number) => Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(y));
+      return r.timestamp === e.timestamp && r.job_queue === e.job_queue && r.status === e.status && r.job_count === e.job_count &&
+        close(r.vcpu_seconds, e.vcpu_seconds) && close(r.memory_seconds, e.memory_seconds) && close(r.instance_seconds, e.instance_seconds);
+    });
+    if (!same) throw new Error(`stats over ${days} days differ from the full scan`);
+    const jobsIn = a.reduce((sum, r) => sum + r.job_count, 0);
+    const ours = await latency(RUNS, () => jobStats(db, q));
+    const scan = await latency(NAIVE_RUNS, () => jobStatsFullScan(naive, q), true);
+    if (!ours) throw new Error('stats timed out');
+    log(`${String(days).padStart(2)} days (${a.length} rows, ${jobsIn.toLocaleString('en-US')} jobs, same as the scan)`.padEnd(50) +
+      ` index ${fmt(ours)} | full scan ${fmt(scan)} | ${scan ? `${(scan.p50 / ours.p50).toFixed(0)}x` : '-'}`);
+    out.push({ days, ours, scan });
+  }
+  return out;
+}
+
+/** Table, TOAST and index bytes of jobs, per row, and its dead rows. */
+async function benchSize(db: Knex): Promise<void> {
+  const r = (
+    await db.raw<{ rows: { rows: number; heap: number; toast: number; indexes: number; dead: number }[] }>(
+      `SELECT c.reltuples::float8 AS rows, pg_relation_size(c.oid)::float8 AS heap,
+         COALESCE(pg_total_relation_size(NULLIF(c.reltoastrelid, 0)), 0)::float8 AS toast,
+         pg_indexes_size(c.oid)::float8 AS indexes, s.n_dead_tup::float8 AS dead
+       FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = 'jobs'::regclass`,
+    )
+  ).rows[0];
+  const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+  log(`\n## Size: jobs ${Math.round(r.rows).toLocaleString('en-US')} rows: heap ${mb(r.heap)}, TOAST ${mb(r.toast)}, indexes ${mb(r.indexes)}; ` +
+    `${Math.round((r.heap + r.toast + r.indexes) / r.rows)} bytes per row with its indexes (heap ${Math.round(r.heap / r.rows)}); ` +
+    `dead rows ${Math.round(r.dead).toLocaleString('en-US')}`);
+  const per = (
+    await db.raw<{ rows: { indexrelname: string; size: number }[] }>(
+      "SELECT indexrelname, pg_relation_size(indexrelid)::float8 AS size FROM pg_stat_user_indexes WHERE relname = 'jobs' ORDER BY 2 DESC",
+    )
+  ).rows;
+  log(`   indexes: ${per.map((i) => `${i.indexrelname} ${mb(i.size)}`).join(', ')}`);
+}
+
+/**
+ * The cleaner on a full table: `n` finished jobs last updated 400 days ago are
+ * added (the month the cleaner is due to delete), then deleteJobsOlderThan
+ * runs while an upsert loop (1,000 changed jobs a call) and a search loop
+ * (the landing page) keep going; their slowest call and the longest lock wait
+ * any backend of this database showed are what the cleaner costs them.
+ */
+async function benchCleaner(db: Knex, n: number): Promise<void> {
+  log(`\n## Cleaner: ${n.toLocaleString('en-US')} old finished jobs deleted beside a sync and a search`);
+  const add = await timed(async () => {
+    for (let from = 0; from < n; from += 100_000) {
+      await reniceBackends(db);
+      await db.raw(
+        `INSERT INTO jobs (job_id, job_name, job_definition, job_queue, image, status, created_at, stopped_at, vcpus, memory,
+           timeout, command_line, last_updated, status_reason, run_started_at, exitcode, log_stream_name, task_arn, attempts,
+           platform, job_type, last_seen_at)
+         SELECT 'old-' || md5(g::text), 'old-job-' || (g % 5000), 'def', 'queue-' || (g % 20), 'registry.example.com/old:1',
+           CASE WHEN g % 5 = 0 THEN 'FAILED' ELSE 'SUCCEEDED' END, t - interval '20 minutes', t, 1 + g % 4, 1024, -1,
+           '["python","old.py"]', t, 'Essential container in task exited', t - interval '15 minutes', 0,
+           'old/' || g, 'arn:aws:ecs:us-east-1:123456789012:task/old/' || g, 1, 'EC2', 'container', t
+         FROM generate_series(?::int, ?::int) g CROSS JOIN LATERAL (SELECT now() - interval '400 days' - (g % 2592000) * interval '1 second' AS t) x`,
+        [from + 1, Math.min(n, from + 100_000)],
+      );
+    }
+    await db.raw(
+      `INSERT INTO task_arns_to_instance_info (task_arn, instance_id, public_ip, private_ip)
+       SELECT task_arn, 'i-old', '', '' FROM jobs WHERE job_id >= 'old-' AND job_id < 'old.' AND abs(hashtext(job_id)) % 10 = 0`,
+    );
+    await db.raw('VACUUM ANALYZE jobs');
+  });
+  log(`added in ${(add.ms / 1000).toFixed(0)} s`);
+
+  const probes = (round: number) => Array.from({ length: 1000 }, (_, i) => ({ ...benchJob(i, round), job_id: `probe-${String(i).padStart(6, '0')}` }));
+  await upsertJobs(db, probes(0));
+  const baseline = { upsert: [] as number[], search: [] as number[] };
+  let round = 0;
+  for (let i = 0; i < 10; i += 1) {
+    round += 1;
+    baseline.upsert.push((await timed(() => upsertJobs(db, probes(round)))).ms);
+    baseline.search.push((await timed(() => searchJobs(db, search({})))).ms);
+  }
+  let done = false;
+  const during = { upsert: [] as number[], search: [] as number[] };
+  let longestLockWait = 0;
+  const upsertLoop = (async () => {
+    while (!done) {
+      round += 1;
+      during.upsert.push((await timed(() => upsertJobs(db, probes(round)))).ms);
+    }
+  })();
+  const searchLoop = (async () => {
+    while (!done) during.search.push((await timed(() => searchJobs(db, search({})))).ms);
+  })();
+  const lockLoop = (async () => {
+    while (!done) {
+      const r = await db.raw<{ rows: { wait: number | null }[] }>(
+        `SELECT max(extract(epoch FROM clock_timestamp() - query_start))::float8 AS wait FROM pg_stat_activity
+         WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      );
+      longestLockWait = Math.max(longestLockWait, Number(r.rows[0]?.wait ?? 0) * 1000);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  const cutoff = new Date(Date.now() - 300 * 86_400_000);
+  const clean = await timed(() => deleteJobsOlderThan(db, cutoff));
+  done = true;
+  await Promise.all([upsertLoop, searchLoop, lockLoop]);
+  if (clean.value.jobs !== n) throw new Error(`the cleaner deleted ${clean.value.jobs} jobs, expected ${n}`);
+  const max = (xs: number[]) => Math.max(...xs);
+  const p50 = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+  log(`cleaner: ${clean.value.jobs.toLocaleString('en-US')} jobs (+${clean.value.taskInfo.toLocaleString('en-US')} task info rows) in ${(clean.ms / 1000).toFixed(1)} s, ${perSecond(clean.value.jobs, clean.ms)} jobs/s`);
+  log(`upsert of 1,000 changed jobs: before p50 ${p50(baseline.upsert).toFixed(0)} / max ${max(baseline.upsert).toFixed(0)} ms; ` +
+    `during p50 ${p50(during.upsert).toFixed(0)} / max ${max(during.upsert).toFixed(0)} ms (${during.upsert.length} calls)`);
+  log(`search (landing page):        before p50 ${p50(baseline.search).toFixed(0)} / max ${max(baseline.search).toFixed(0)} ms; ` +
+    `during p50 ${p50(during.search).toFixed(0)} / max ${max(during.search).toFixed(0)} ms (${during.search.length} calls)`);
+  log(`longest lock wait seen (any backend of this database, sampled every 20 ms): ${longestLockWait.toFixed(0)} ms`);
+  await benchSize(db);
+  await db.raw("DELETE FROM jobs WHERE job_id >= 'probe-' AND job_id < 'probe.'");
+  await reniceBackends(db);
+  const vac = await timed(() => db.raw('VACUUM ANALYZE jobs'));
+  log(`VACUUM ANALYZE jobs after the cleaner: ${(vac.ms / 1000).toFixed(0)} s`);
+}
+
+/** Removes what the upsert bench added to a kept database. */
+async function removeBenchJobs(db: Knex): Promise<void> {
+  await db.raw("DELETE FROM job_status_events WHERE job_id >= 'bench-' AND job_id < 'bench.'");
+  await db.raw("DELETE FROM jobs WHERE job_id >= 'bench-' AND job_id < 'bench.'");
 }
 
 // ------------------------------------------------------------------ main
 
+const KEEP_DB = process.env.BENCH_STORE_DB ?? (SEARCH_JOBS >= 10_000_000 ? 'bp_bench_10m' : '');
+
 async function main(): Promise<void> {
   const admin = createDb({ ...PG, database_name: 'postgres' }, { min: 0, max: 1 });
-  const scratch = await createScratchDatabase(admin, 'bp_bench_store');
-  const db = createDb({ ...PG, database_name: scratch.name }, { min: 1, max: 4 });
+  let scratch: Awaited<ReturnType<typeof createScratchDatabase>> | null = null;
+  if (KEEP_DB) {
+    const exists = (await admin.raw<{ rows: unknown[] }>('SELECT 1 FROM pg_database WHERE datname = ?', [KEEP_DB])).rows.length > 0;
+    if (!exists) await admin.raw('CREATE DATABASE ??', [KEEP_DB]);
+  } else {
+    scratch = await createScratchDatabase(admin, 'bp_bench_store');
+  }
+  const name = KEEP_DB || (scratch?.name ?? '');
+  const db = createDb({ ...PG, database_name: name }, { min: 1, max: 4 });
+  // The Go way's statements may run for minutes at this size: each is cut at NAIVE_TIMEOUT_MS.
+  const naiveSettings = knexSettings({ ...PG, database_name: name }, { min: 0, max: 1 });
+  naiveSettings.connection = { ...(naiveSettings.connection as object), options: `-c statement_timeout=${NAIVE_TIMEOUT_MS}` };
+  const naive = knexFactory(naiveSettings);
   try {
+    await db.raw('SELECT 1');
+    await reniceBackends(db);
     await migrateLatest(db);
     const version = (await db.raw<{ rows: { server_version: string }[] }>('SHOW server_version')).rows[0].server_version;
     log(`# bench:store — PostgreSQL ${version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
-    log(`load average at start: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-    const up = await benchUpserts(db);
-    const { figures } = await benchSearch(db);
+    log(`database ${name}${KEEP_DB ? ' (kept between runs)' : ''}; load average at start: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    let up: UpsertFigures | null = null;
+    if (!KEEP_DB && PARTS.has('upserts')) up = await benchUpserts(db, { sweep: true });
 
-    const worstP95 = Math.max(...figures.map((f) => f.p95));
+    log(`\n## Search on ${SEARCH_JOBS.toLocaleString('en-US')} generated jobs (${RUNS} timed runs per query after a warm-up, the Go way ${NAIVE_RUNS} without)`);
+    const gen = await timed(() => ensureGenerated(db, SEARCH_JOBS));
+    log(gen.value ? `generated + indexes + VACUUM ANALYZE in ${(gen.ms / 1000).toFixed(1)} s` : 'generated by an earlier run: reused');
+    await reniceBackends(db);
+    const rare = ((await db.raw<{ rows: { id: string }[] }>('SELECT md5(?::text)::uuid::text AS id', [String(Math.floor(SEARCH_JOBS / 3))])).rows[0].id).slice(0, 8);
+    const figures: SearchFigure[] = [];
+    let detail: { p50: number; p95: number } | null = null;
+    if (PARTS.has('search')) {
+      figures.push(...(await benchSearchVsGo(db, naive, queryMix(rare))));
+      if (KEEP_DB || process.env.BENCH_STORE_SLOW_SHAPES) {
+        log('\n### The slow shapes of issue 18 and every sort with filters');
+        figures.push(...(await benchSearchVsGo(db, naive, slowShapes())));
+      }
+      detail = await benchDetail(db, SEARCH_JOBS);
+    }
+    const stats = PARTS.has('stats') ? await benchStats(db, naive) : [];
+    if (KEEP_DB) {
+      await benchSize(db);
+      if (PARTS.has('upserts')) {
+        up = await benchUpserts(db, { sweep: false });
+        await removeBenchJobs(db);
+      }
+      if (PARTS.has('cleaner')) await benchCleaner(db, Math.round(SEARCH_JOBS / 10));
+    }
+
+    const worstP95 = Math.max(0, ...figures.map((f) => f.p95));
+    const worst = figures.find((f) => f.p95 === worstP95);
+    const searchTarget = SEARCH_JOBS >= 10_000_000 ? 150 : 100;
+    const worstStats = Math.max(0, ...stats.map((s) => s.ours.p95));
     log(`\nload average at end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     log('\n## Summary');
-    log(`batched changed jobs/s: ${up.batchedPerSec} (target >= 20000) ${up.batchedPerSec >= 20_000 ? 'OK' : 'MISSED'}`);
-    log(`vs Go's Store way:     ${up.ratio.toFixed(1)}x (target >= 10x) ${up.ratio >= 10 ? 'OK' : 'MISSED'}`);
-    log(`vs lean per-row:       ${(up.batchedPerSec / up.leanPerRowPerSec).toFixed(1)}x (1 round trip per job; for comparison)`);
-    log(`worst search p95:      ${worstP95.toFixed(1)} ms (target <= 100 ms) ${worstP95 <= 100 ? 'OK' : 'MISSED'}`);
+    if (up) {
+      log(`batched changed jobs/s: ${up.batchedPerSec} (target >= 20000) ${up.batchedPerSec >= 20_000 ? 'OK' : 'MISSED'}`);
+      log(`vs Go's Store way:     ${up.ratio.toFixed(1)}x`);
+      log(`vs lean per-row:       ${(up.batchedPerSec / up.leanPerRowPerSec).toFixed(1)}x (1 round trip per job; for comparison)`);
+    }
+    log(`worst search p95:      ${worstP95.toFixed(1)} ms, ${worst?.name} (target <= ${searchTarget} ms) ${worstP95 <= searchTarget ? 'OK' : 'MISSED'}`);
+    if (detail) log(`job detail p95:        ${detail.p95.toFixed(2)} ms (target <= 10 ms) ${detail.p95 <= 10 ? 'OK' : 'MISSED'}`);
+    log(`worst stats p95:       ${worstStats.toFixed(1)} ms (target <= 300 ms) ${worstStats <= 300 ? 'OK' : 'MISSED'}`);
   } finally {
+    await naive.destroy();
     await db.destroy();
-    await scratch.drop();
+    await scratch?.drop();
     await admin.destroy();
   }
 }

@@ -131,6 +131,16 @@ async function openDefaults(config: Config, given: Partial<ApiDeps>, owned: Owne
   // The API's own pool: every statement bounded (api_statement_timeout_ms), lock waits included.
   const db = given.db ?? createDb(config, undefined, { statementTimeoutMs: config.api_statement_timeout_ms });
   if (!given.db) owned.push({ close: () => db.destroy() });
+  let readDb = given.readDb;
+  if (!readDb && config.database_replica_host) {
+    const replica = createDb({
+      ...config,
+      database_host: config.database_replica_host,
+      database_port: config.database_replica_port ?? config.database_port,
+    }, undefined, { statementTimeoutMs: config.api_statement_timeout_ms });
+    owned.push({ close: () => replica.destroy() });
+    readDb = replica;
+  }
   let aws = given.aws;
   if (!aws) {
     const clients = createAwsClients(config);
@@ -163,7 +173,7 @@ async function openDefaults(config: Config, given: Partial<ApiDeps>, owned: Owne
     pipeline = queues;
   }
   const indexPage = given.indexPage ?? (await loadIndexPage(config, aws.s3, logger));
-  return { ...given, config, logger, db, aws, redis, live, pipeline, indexPage };
+  return { ...given, config, logger, db, readDb, aws, redis, live, pipeline, indexPage };
 }
 
 const SHUTDOWN_GRACE_MS = 10_000;

@@ -18,6 +18,11 @@ export interface PipelineIngest {
 export interface ApiDeps {
   config: Config;
   db: Knex;
+  /**
+   * Where searches, counts and stats read (database_replica_host); db when
+   * absent. Nothing writes through it.
+   */
+  readDb?: Knex;
   aws: Pick<AwsClients, 'batch' | 'logs' | 's3'>;
   logger: Logger;
   /** Cross-process job status changes (WebSocket pushes). */

@@ -17,6 +17,8 @@ export const CONFIG_KEYS = {
   database_name: 'string',
   database_password: 'string',
   database_root_certificate: 'string',
+  database_replica_host: 'string',
+  database_replica_port: 'integer',
   password_bucket: 'string',
   password_key: 'string',
   frontend_assets: 'string',

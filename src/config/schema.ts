@@ -91,6 +91,9 @@ export const fieldSchema = z.strictObject({
   database_password: z.string(expect('a string')).optional(),
   /** PEM file path; when set, Postgres is reached over TLS with verify-full. */
   database_root_certificate: nonEmpty('the path of a PEM file').optional(),
+  /** A read replica of the database: the API's searches, counts and stats read there (never writes). */
+  database_replica_host: nonEmpty('the host name of a PostgreSQL read replica').optional(),
+  database_replica_port: portNumber().optional(),
   password_bucket: nonEmpty('an S3 bucket name').optional(),
   password_key: nonEmpty('an S3 object key').optional(),
   frontend_assets: z.enum(['local', 's3'], expect('"local" or "s3"')),

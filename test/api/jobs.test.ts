@@ -165,6 +165,23 @@ describe('API: jobs (search, detail, status, children, stats)', () => {
     });
   });
 
+  describe('GET /api/v1/jobs/count (after the search data above)', () => {
+    it('GET /api/v1/jobs/count: the matches of the same filters, exact under the bound; bad input 400', async () => {
+      const count = async (query: string) => {
+        const res = await getJson(`${t.url}/api/v1/jobs/count?${query}`);
+        expect(res.status, JSON.stringify(res.body)).to.equal(200);
+        return res.body as { count: number; exact: boolean; exactUpTo: number };
+      };
+      expect(await count('queue=q-sort')).to.deep.equal({ count: 250, exact: true, exactUpTo: 10_000 });
+      expect(await count('queue=q-sort&page=2&sortColumn=name')).to.include({ count: 250, exact: true });
+      expect(await count('q=alpha&queue=q-tokens')).to.include({ count: 2, exact: true });
+      expect(await count('q=zzqqxx')).to.include({ count: 0, exact: true });
+      const bad = await getJson(`${t.url}/api/v1/jobs/count?dateRange=5y`);
+      expect(bad.status).to.equal(400);
+      expect(JSON.stringify(bad.body)).to.match(/dateRange/);
+    });
+  });
+
   describe('GET /api/v1/jobs/:id, /status, /children', () => {
     const parentId = 'aaaaaaaa-0000-4000-8000-000000000001';
     before(async () => {

@@ -108,6 +108,7 @@ describe('adoption of a Go-Batchiepatchie database (goose version 23)', () => {
       .join('pg_class', 'pg_class.oid', 'pg_trigger.tgrelid')
       .where('pg_class.relname', 'jobs')
       .where('pg_trigger.tgisinternal', false)
+      .where('tgname', 'like', 'job_status%')
       .orderBy('tgname')
       .pluck('tgname');
     expect(triggers).to.deep.equal(['job_status_update_trigger_insert', 'job_status_update_trigger_update']);

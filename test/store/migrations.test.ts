@@ -55,7 +55,7 @@ describe('migrations', () => {
   it('fires the status triggers once per statement: one event and one NOTIFY per new or re-statused job', async () => {
     const triggers = await t.db.raw(
       `SELECT tgname, (tgtype & 1) = 1 AS per_row FROM pg_trigger
-       WHERE tgrelid = 'jobs'::regclass AND NOT tgisinternal ORDER BY tgname`,
+       WHERE tgrelid = 'jobs'::regclass AND NOT tgisinternal AND tgname LIKE 'job_status%' ORDER BY tgname`,
     );
     expect(triggers.rows).to.deep.equal([
       { tgname: 'job_status_update_trigger_insert', per_row: false },
@@ -99,7 +99,7 @@ describe('migrations', () => {
     await t.db.migrate.down({ name: '20261127020000_statement_status_triggers.ts' });
     const triggers = await t.db.raw(
       `SELECT tgname, (tgtype & 1) = 1 AS per_row FROM pg_trigger
-       WHERE tgrelid = 'jobs'::regclass AND NOT tgisinternal ORDER BY tgname`,
+       WHERE tgrelid = 'jobs'::regclass AND NOT tgisinternal AND tgname LIKE 'job_status%' ORDER BY tgname`,
     );
     expect(triggers.rows.map((r: { per_row: boolean }) => r.per_row)).to.deep.equal([true, true]);
     const job = mirroredJob({ status: 'RUNNABLE' });

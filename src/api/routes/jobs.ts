@@ -1,6 +1,7 @@
 /** Job search and lookups (reads: viewers and operators). */
 import type Router from '@koa/router';
 import { getArrayChildren, getJob, getJobStatus } from '../../store/jobs/lookups';
+import { COUNT_EXACT_UP_TO, countJobs } from '../../store/jobs/count';
 import { jobSearch, searchJobs } from '../../store/jobs/search';
 import type { JobSearch, JobWithInstance } from '../../types';
 import type { ApiDeps } from '../deps';
@@ -25,10 +26,19 @@ export function parseJobSearch(query: Record<string, string | string[] | undefin
 
 export function jobRoutes(router: Router, deps: ApiDeps): void {
   const { db } = deps;
+  // Searches and counts may read a replica (database_replica_host); lookups of one job stay on the primary,
+  // so a job's page shows a kill or a status change at once.
+  const readDb = deps.readDb ?? db;
 
   router.get('/api/v1/jobs', async (ctx) => {
-    const jobs = await searchJobs(db, parseJobSearch(ctx.query));
+    const jobs = await searchJobs(readDb, parseJobSearch(ctx.query));
     ctx.body = jobs.map(toJobJson);
+  });
+
+  // Addition: how many jobs a search matches, exact up to a bound (docs/api.md).
+  router.get('/api/v1/jobs/count', async (ctx) => {
+    const { count, exact } = await countJobs(readDb, parseJobSearch(ctx.query));
+    ctx.body = { count, exact, exactUpTo: COUNT_EXACT_UP_TO };
   });
 
   router.get('/api/v1/jobs/:id', async (ctx) => {
