@@ -2,7 +2,8 @@
  * Job page in a real browser against the demo stack: the log (followed while
  * the job runs), the status changing live over the WebSocket without a reload,
  * HTML in a log line shown as text, TERMINATED for exit 137, array children,
- * and terminating from the page.
+ * terminating from the page, following and downloading the log, and paging
+ * through an array job's children.
  */
 import { expect } from 'chai';
 import { newPage, screenshot } from './browser';
@@ -275,6 +276,85 @@ describe('UI: Job page', function () {
     sim.advance(5_000);
     await s.waitForJob(jobId, { status: 'FAILED' });
     await page.waitForSelector('[data-testid=job-status] [data-status=FAILED], [data-testid=job-status] [data-status=TERMINATED]', { timeout: 30_000 });
+    await page.close();
+  });
+
+  it('keeps a followed log at its bottom, lets Follow off hold the view, and downloads the whole log', async () => {
+    const sim = s.stack.sim.model;
+    const lines = Array.from({ length: 200 }, (_, i) => `download line ${i + 1}`);
+    const { jobId } = sim.submitJob({ jobName: 'downloaded', jobQueue: 'ui-jobq', plan: { outcome: 'SUCCEEDED', runSeconds: 201, logLines: lines } });
+    sim.advance(10_000 + 60_000); // running, ~60 lines written: more than the box shows
+    await s.waitForJob(jobId, { status: 'RUNNING' });
+    const { page, errors } = await newPage(s.browser);
+    await page.goto(`${s.url}/job/${jobId}`);
+    await page.waitForSelector('.log-line');
+    const atBottom = () =>
+      page.evaluate(() => {
+        const el = document.querySelector('[data-testid=job-log]') as HTMLElement;
+        return el.scrollHeight > el.clientHeight && el.scrollTop + el.clientHeight >= el.scrollHeight - 2 * 18;
+      });
+    const countText = async () => Number(((await page.textContent('[data-testid=log-count]')) ?? '').replace(/[^0-9]/g, ''));
+
+    // Follow (the default): new lines arrive and the view stays at the bottom.
+    const before = await countText();
+    sim.advance(30_000);
+    await page.waitForFunction((n) => Number((document.querySelector('[data-testid=log-count]')?.textContent ?? '').replace(/[^0-9]/g, '')) > n, before, { timeout: 30_000 });
+    await page.waitForFunction(() => {
+      const el = document.querySelector('[data-testid=job-log]') as HTMLElement;
+      return el.scrollTop + el.clientHeight >= el.scrollHeight - 2 * 18;
+    }, null, { timeout: 30_000 });
+    expect(await atBottom()).to.equal(true);
+
+    // Follow off: the reader's position is theirs; on again: back to the bottom.
+    await page.uncheck('[data-testid=log-follow]');
+    await page.evaluate(() => ((document.querySelector('[data-testid=job-log]') as HTMLElement).scrollTop = 0));
+    await page.waitForFunction(() => (document.querySelector('[data-testid=job-log]') as HTMLElement).scrollTop === 0);
+    expect(await atBottom()).to.equal(false);
+    await page.check('[data-testid=log-follow]');
+    await page.waitForFunction(() => {
+      const el = document.querySelector('[data-testid=job-log]') as HTMLElement;
+      return el.scrollTop + el.clientHeight >= el.scrollHeight - 2 * 18;
+    }, null, { timeout: 30_000 });
+
+    // Finished: Download gives every line, in order, once.
+    sim.advance(200_000);
+    await s.waitForJob(jobId, { status: 'SUCCEEDED' });
+    await page.waitForSelector('[data-testid=job-status] [data-status=SUCCEEDED]', { timeout: 30_000 });
+    await page.waitForFunction((n) => Number((document.querySelector('[data-testid=log-count]')?.textContent ?? '').replace(/[^0-9]/g, '')) >= n, lines.length, { timeout: 30_000 });
+    expect(await countText()).to.equal(lines.length);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("Download")')]);
+    expect(download.suggestedFilename()).to.equal(`${jobId}.log`);
+    const text = await new Promise<string>((resolve, reject) => {
+      void download.createReadStream().then((stream) => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        stream.on('error', reject);
+      }, reject);
+    });
+    expect(text.split('\n').filter(Boolean)).to.deep.equal(lines);
+    expect(errors).to.deep.equal([]);
+    await page.close();
+  });
+
+  it("pages through an array job's children, 100 a page", async () => {
+    const sim = s.stack.sim.model;
+    const { jobId } = sim.submitJob({ jobName: 'wide-array', jobQueue: 'ui-jobq', arraySize: 150, plan: { outcome: 'SUCCEEDED', runSeconds: 600 } });
+    sim.advance(15_000);
+    await s.waitForJob(`${jobId}:149`);
+    const { page, errors } = await newPage(s.browser);
+    await page.goto(`${s.url}/job/${jobId}`);
+    const ids = () => page.$$eval('[data-testid=array-children] tbody tr td:nth-child(2)', (tds) => tds.map((t) => t.textContent));
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=array-children] tbody tr').length === 100, null, { timeout: 30_000 });
+    expect(await ids()).to.deep.equal(Array.from({ length: 100 }, (_, i) => `${jobId}:${i}`));
+    expect(await page.textContent('[data-testid=array-children] .pager')).to.contain('Page 1 of 2').and.contain('150 children');
+    await page.click('[data-testid=array-children] .pager button:has-text("Next")');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=array-children] tbody tr').length === 50);
+    expect(await ids()).to.deep.equal(Array.from({ length: 50 }, (_, i) => `${jobId}:${100 + i}`));
+    expect(await page.isDisabled('[data-testid=array-children] .pager button:has-text("Next")')).to.equal(true);
+    await page.click('[data-testid=array-children] .pager button:has-text("Previous")');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=array-children] tbody tr').length === 100);
+    expect(errors).to.deep.equal([]);
     await page.close();
   });
 });
