@@ -7,6 +7,8 @@
 import type { AwsJobStatus, DisplayStatus, JobStatus } from '../domain/jobStatus';
 
 export { JOB_STATUSES, type AwsJobStatus, type JobStatus } from '../domain/jobStatus';
+/** How a job's status reads to a user (TERMINATED, out of memory): one rule for the API's fields and the UI. */
+export { DISPLAY_STATUSES, displayStatusOf, statusNoteOf, type DisplayStatus } from '../domain/jobStatus';
 
 /**
  * An array parent's child counts, in the Go original's shape (lower-case

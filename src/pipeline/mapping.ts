@@ -221,6 +221,10 @@ export function mapJobDetail(detail: JobDetail): MirroredJob {
   }
   const createdAt = toDate(detail.createdAt);
   if (!createdAt) throw new JobMappingError(`job ${jobId}: no createdAt`, jobId);
+  // Stored as it comes (the ARN); an event is untrusted input, so its type is checked here.
+  if (detail.jobDefinition != null && typeof detail.jobDefinition !== 'string') {
+    throw new JobMappingError(`job ${jobId}: jobDefinition must be text`, jobId);
+  }
 
   const container = containerOf(detail);
   const attempt = attemptContainer(lastOf(detail.attempts));

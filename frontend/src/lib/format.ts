@@ -1,6 +1,6 @@
 /** Display helpers: times, durations, sizes, statuses. Pure functions, easy to test. */
 import type { JobJson } from './api';
-import { displayStatusOf, statusNoteOf } from '../../../src/domain/jobStatus';
+import { displayStatusOf, statusNoteOf } from '../../../src/api/contract';
 
 export const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'GONE']);
 

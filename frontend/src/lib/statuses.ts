@@ -1,4 +1,4 @@
-import { DISPLAY_STATUSES, JOB_STATUSES } from '../../../src/domain/jobStatus';
+import { DISPLAY_STATUSES, JOB_STATUSES } from '../../../src/api/contract';
 
 /** Statuses the job search filters on (the API's, GONE and TERMINATED included). */
 export const JOB_STATUS_OPTIONS: readonly string[] = DISPLAY_STATUSES;
