@@ -68,9 +68,15 @@ describe('migrations', () => {
     const notified: string[] = [];
     listener.on('notification', (n) => notified.push(n.payload ?? ''));
     await listener.query('LISTEN job_status_events');
+    // Notifications reach the listener asynchronously, in commit order: wait for the ones asked for.
+    const received = async (ids: string[]) => {
+      for (let i = 0; i < 400 && !ids.every((id) => notified.includes(id)); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(notified, 'notifications received').to.include.members(ids);
+    };
     try {
       const old = Array.from({ length: 5 }, () => mirroredJob({ status: 'RUNNABLE' }));
       await upsertJobs(t.db, old);
+      await received(old.map((j) => j.job_id)); // else they could arrive after the reset below
       await t.db('job_status_events').del();
       notified.length = 0;
       // One statement: 2 new jobs, 2 status changes, 1 other change, 1 unchanged.
@@ -88,8 +94,11 @@ describe('migrations', () => {
       // A set-wide UPDATE without status changes records nothing.
       await t.db('jobs').update({ last_seen_at: new Date() });
       expect((await t.db('job_status_events').pluck('job_id')).sort()).to.deep.equal(expected);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(notified.sort()).to.deep.equal(expected);
+      // A sentinel job after everything above: once its notification is in, every earlier one is.
+      const sentinel = mirroredJob();
+      await upsertJobs(t.db, [sentinel]);
+      await received([sentinel.job_id]);
+      expect(notified.filter((id) => id !== sentinel.job_id).sort()).to.deep.equal(expected);
     } finally {
       await listener.end();
     }
