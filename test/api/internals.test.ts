@@ -5,7 +5,6 @@
  * get JSON 4xx; NUL, control characters and bad escapes in any parameter are
  * 400s naming it; wrong-typed nested event fields are 400s, not 500s.
  */
-import net from 'node:net';
 import { expect } from 'chai';
 import type { PipelineIngest } from '../../src/api/deps';
 import { openPipelineQueues } from '../../src/pipeline/queues';
@@ -13,26 +12,13 @@ import { configWith } from '../../src/config/defaults';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { testRedisPrefix } from '../helpers/redis';
 import { getJson, insertJobs, job, postJson, startTestApi, type TestApi } from './helpers';
+import { sendRaw } from './rawHttp';
 
 const JOB_ID = 'c0de0000-0000-4000-8000-000000000138';
 
-function raw(url: string, request: Buffer | string): Promise<{ status: number; type: string; body: string }> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const s = net.connect(Number(port), hostname, () => s.write(request));
-    s.on('data', (c) => chunks.push(c));
-    s.on('error', reject);
-    s.on('close', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      const [head, body = ''] = text.split('\r\n\r\n');
-      resolve({
-        status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0),
-        type: /content-type: ([^\r]*)/i.exec(head)?.[1] ?? '',
-        body,
-      });
-    });
-  });
+async function raw(url: string, request: Buffer | string): Promise<{ status: number; type: string; body: string }> {
+  const res = await sendRaw(url, Buffer.from(request));
+  return { status: res.status, type: res.headers['content-type'] ?? '', body: res.body };
 }
 
 describe('API: no 5xx for odd input, no internals in answers', function () {
