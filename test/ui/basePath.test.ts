@@ -5,22 +5,20 @@
  * browser uses the Jobs page, a Job page with its live status socket, and
  * nothing it asks for falls outside the prefix.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { startDemoStack, type DemoStack } from '../../src/roles/demo';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { testRedisPrefix } from '../helpers/redis';
 import { launchBrowser, newPage } from './browser';
+import { buildUiWithAssetsBase } from './stack';
 
-const FRONTEND = path.resolve(__dirname, '../../frontend');
 const PREFIX = '/bp';
 
 /** Forwards requests under PREFIX to the upstream as they are; answers 404 to everything else and records it. */
@@ -70,10 +68,7 @@ describe('UI and API under base_path behind a path-routing proxy', function () {
 
   before(async () => {
     outDir = mkdtempSync(path.join(os.tmpdir(), 'bp-base-ui-'));
-    await promisify(execFile)('npx', ['vite', 'build', '--outDir', outDir, '--emptyOutDir'], {
-      cwd: FRONTEND,
-      env: { ...process.env, ASSETS_BASE_URL: `${PREFIX}/` },
-    });
+    await buildUiWithAssetsBase(outDir, `${PREFIX}/`);
     browser = await launchBrowser();
     tdb = await createTestDatabase();
     redis = testRedisPrefix();

@@ -6,13 +6,11 @@
  * simulator's), served by us with a CSP that lets the asset origin in. A
  * real browser renders the Jobs page from it.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import send from 'koa-send';
 import Koa from 'koa';
@@ -21,8 +19,8 @@ import { startDemoStack, type DemoStack } from '../../src/roles/demo';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { testRedisPrefix } from '../helpers/redis';
 import { launchBrowser, newPage } from './browser';
+import { buildUiWithAssetsBase } from './stack';
 
-const FRONTEND = path.resolve(__dirname, '../../frontend');
 
 describe('UI: frontend_assets = "s3" with the build\'s ASSETS_BASE_URL', function () {
   this.timeout(240_000);
@@ -48,10 +46,7 @@ describe('UI: frontend_assets = "s3" with the build\'s ASSETS_BASE_URL', functio
     cdn = http.createServer(app.callback());
     await new Promise<void>((resolve) => cdn.listen(0, '127.0.0.1', resolve));
     cdnBase = `http://127.0.0.1:${(cdn.address() as AddressInfo).port}/cdn/`;
-    await promisify(execFile)('npx', ['vite', 'build', '--outDir', outDir, '--emptyOutDir'], {
-      cwd: FRONTEND,
-      env: { ...process.env, ASSETS_BASE_URL: cdnBase },
-    });
+    await buildUiWithAssetsBase(outDir, cdnBase);
     const indexHtml = readFileSync(path.join(outDir, 'index.html'), 'utf8');
     expect(indexHtml).to.contain(`src="${cdnBase}assets/`);
 

@@ -4,7 +4,9 @@
  * this test file's own, the API on a free port, and a manual simulator clock so
  * each test moves AWS time itself. Pipeline rounds run every second.
  */
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
@@ -15,6 +17,14 @@ import type { Config } from '../../src/config/schema';
 import { launchBrowser } from './browser';
 
 export const DIST = path.resolve(__dirname, '../../frontend/dist');
+
+/** Builds the UI into `outDir` with the given ASSETS_BASE_URL (the Go original's build variable). */
+export async function buildUiWithAssetsBase(outDir: string, assetsBaseUrl: string): Promise<void> {
+  await promisify(execFile)('npx', ['vite', 'build', '--outDir', outDir, '--emptyOutDir'], {
+    cwd: path.resolve(__dirname, '../../frontend'),
+    env: { ...process.env, ASSETS_BASE_URL: assetsBaseUrl },
+  });
+}
 
 export interface UiStack {
   stack: DemoStack;
