@@ -22,7 +22,7 @@ import { deleteJobsOlderThan } from '../src/store/jobs/maintenance';
 import { jobSearch, searchJobs } from '../src/store/jobs/search';
 import { getJob } from '../src/store/jobs/lookups';
 import { jobStats } from '../src/store/stats';
-import { upsertJobs } from '../src/store/jobs/upsert';
+import { upsertJobs, type DependencySets } from '../src/store/jobs/upsert';
 import type { JobSearch, MirroredJob, StatsQuery } from '../src/types';
 import { JOBS_PAGE_SIZE, type StatsRow } from '../src/api/contract';
 import type pg from 'pg';
@@ -188,7 +188,7 @@ async function benchUpserts(db: Knex, opts: { sweep: boolean }): Promise<UpsertF
   log(`\n## Upserts on ${JOBS.toLocaleString('en-US')} jobs`);
   let round = 0;
   const initial = Array.from({ length: JOBS }, (_, i) => benchJob(i, round));
-  const insert = await timed(() => upsertJobs(db, initial));
+  const insert = await timed(() => upsertJobs(db, initial, { dependencies: benchDependencies(initial) }));
   if (insert.value.written !== JOBS) throw new Error(`insert wrote ${insert.value.written}, expected ${JOBS}`);
   log(`batched insert of new jobs:            ${perSecond(JOBS, insert.ms)} jobs/s`);
 
@@ -206,7 +206,7 @@ async function benchUpserts(db: Knex, opts: { sweep: boolean }): Promise<UpsertF
     // odd round, then even, then odd, so each way changes every job.
     round += round % 2 === 0 ? 1 : 2;
     const ours = ids.map((i) => benchJob(i, round));
-    const b = await timed(() => upsertJobs(db, ours));
+    const b = await timed(() => upsertJobs(db, ours, { dependencies: benchDependencies(ours) }));
     if (b.value.written !== ids.length) throw new Error(`batched wrote ${b.value.written}, expected ${ids.length}`);
     batchedMs += b.ms;
     round += 1;
@@ -240,7 +240,57 @@ async function benchUpserts(db: Knex, opts: { sweep: boolean }): Promise<UpsertF
   const unchanged = await timed(() => upsertJobs(db, same));
   if (unchanged.value.written !== 0) throw new Error(`unchanged upsert wrote ${unchanged.value.written}`);
   log(`batched upsert, nothing changed:       ${perSecond(JOBS, unchanged.ms)} jobs/s checked, 0 written`);
+  await benchDependencyCost(db, round);
   return { batchedPerSec, goWayPerSec, leanPerRowPerSec, ratio };
+}
+
+/**
+ * The dependency sets a describe of these jobs reports, as the sync passes
+ * them: every job's set known, one job in five waiting on the two before it.
+ */
+function benchDependencies(jobs: MirroredJob[]): DependencySets {
+  return new Map(
+    jobs.map((job) => {
+      const i = Number(job.job_id.slice('bench-'.length, 'bench-'.length + 8));
+      const waits = i % 5 === 4 ? [i - 1, i - 2].map((d) => ({ depends_on_job_id: benchJob(d, 0).job_id, type: null })) : [];
+      return [job.job_id, waits];
+    }),
+  );
+}
+
+/**
+ * What mirroring dependsOn costs the upsert: the same writes with and without
+ * each job's dependency set (unchanged since the insert, the usual case),
+ * interleaved per tenth of the jobs; then a pass where nothing changed, both ways.
+ */
+async function benchDependencyCost(db: Knex, firstRound: number): Promise<void> {
+  let round = firstRound;
+  const slice = Math.ceil(JOBS / SLICES);
+  let withMs = 0;
+  let withoutMs = 0;
+  await db.raw('VACUUM jobs');
+  for (let from = 0; from < JOBS; from += slice) {
+    const ids = Array.from({ length: Math.min(slice, JOBS - from) }, (_, k) => from + k);
+    round += 1;
+    const a = ids.map((i) => benchJob(i, round));
+    withMs += (await timed(() => upsertJobs(db, a, { dependencies: benchDependencies(a) }))).ms;
+    round += 1;
+    const b = ids.map((i) => benchJob(i, round));
+    withoutMs += (await timed(() => upsertJobs(db, b))).ms;
+  }
+  log(`with dependency sets, all changed:     ${perSecond(JOBS, withMs)} changed jobs/s (without: ${perSecond(JOBS, withoutMs)}, ratio ${(withoutMs / withMs).toFixed(2)})`);
+  const same = Array.from({ length: JOBS }, (_, i) => benchJob(i, round));
+  const sets = benchDependencies(same);
+  let sameWithMs = 0;
+  let sameWithoutMs = 0;
+  for (let pass = 0; pass < 3; pass += 1) {
+    sameWithMs += (await timed(() => upsertJobs(db, same, { dependencies: sets }))).ms;
+    sameWithoutMs += (await timed(() => upsertJobs(db, same))).ms;
+  }
+  log(`with dependency sets, nothing changed: ${perSecond(3 * JOBS, sameWithMs)} jobs/s checked (without: ${perSecond(3 * JOBS, sameWithoutMs)}, ratio ${(sameWithoutMs / sameWithMs).toFixed(2)})`);
+  const expected = [...sets.values()].reduce((total, links) => total + links.length, 0);
+  const { n } = (await db('job_dependencies').count({ n: '*' }))[0];
+  if (Number(n) !== expected) throw new Error(`job_dependencies holds ${n} rows, expected ${expected}`);
 }
 
 // ------------------------------------------------------------------ search

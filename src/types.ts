@@ -49,6 +49,16 @@ export interface MirroredJob {
   job_type: string;
 }
 
+/**
+ * One entry of a job's `dependsOn` as DescribeJobs reports it (a row of
+ * `job_dependencies` with the job's id).
+ */
+export interface JobDependencyLink {
+  depends_on_job_id: string;
+  /** N_TO_N | SEQUENTIAL | null when AWS gives none. */
+  type: string | null;
+}
+
 /** A row of the `jobs` table. */
 export interface JobRow extends MirroredJob {
   last_updated: Date;

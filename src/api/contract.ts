@@ -98,9 +98,44 @@ export interface JobAwsDetail {
   found: boolean;
   region: string;
   attempts: AttemptInfo[];
-  depends_on: { job_id: string; type: string | null }[];
+  /** What AWS says the job waits on, with the mirror's name and status of each where it has them. */
+  depends_on: DependencyJson[];
   /** Multi-node parallel jobs only: its nodes, main node first. */
   nodes: { num_nodes: number; main_node: number; list: NodeInfo[] } | null;
+}
+
+/**
+ * One end of a dependency (AWS Batch `dependsOn`): the other job, and its name
+ * and status as the mirror has them (null when the mirror does not hold it:
+ * a queue not activated, or cleaned away).
+ */
+export interface DependencyJson {
+  job_id: string;
+  /** AWS's dependency type (N_TO_N, SEQUENTIAL) when one was given. */
+  type: string | null;
+  name: string | null;
+  status: JobStatus | null;
+  display_status: DisplayStatus | null;
+}
+
+/** GET /api/v1/jobs/:id/dependencies: both directions, from the mirror. */
+export interface JobDependenciesJson {
+  /** The jobs this one waits on. */
+  depends_on: DependencyJson[];
+  /** Jobs that wait on this one: the first WAITED_ON_BY_LIMIT by creation. */
+  waited_on_by: DependencyJson[];
+  /** How many jobs wait on this one in all. */
+  waited_on_by_total: number;
+}
+
+/** At most this many jobs of `waited_on_by` are listed (a job can have thousands of dependents). */
+export const WAITED_ON_BY_LIMIT = 100;
+
+/** GET /api/v1/jobs/count: matching jobs, exact up to `exactUpTo`, the planner's estimate beyond. */
+export interface JobCountJson {
+  count: number;
+  exact: boolean;
+  exactUpTo: number;
 }
 
 /** GET /api/v1/jobs query: sortColumn, sortDirection, dateRange; pages of JOBS_PAGE_SIZE. */

@@ -1,6 +1,7 @@
 /** Store rows to the Go original's job JSON (field names fixed by its clients). */
 import type { JobWithInstance } from '../types';
-import type { JobJson } from './contract';
+import type { DependencyRow } from '../store/jobDependencies';
+import type { DependencyJson, JobJson } from './contract';
 import { displayStatusOf, statusNoteOf } from '../domain/jobStatus';
 
 function iso(value: Date | string | null | undefined): string | null {
@@ -45,5 +46,19 @@ export function toJobJson(job: JobWithInstance): JobJson {
     platform: job.platform ?? null,
     job_type: job.job_type,
     log_group_name: job.log_group_name ?? null,
+  };
+}
+
+/** The other end of a dependency; name and statuses null when the mirror does not hold that job. */
+export function toDependencyJson(row: DependencyRow): DependencyJson {
+  const mirrored = row.status !== null;
+  return {
+    job_id: row.job_id,
+    type: row.type,
+    name: row.job_name,
+    status: row.status,
+    display_status: mirrored
+      ? displayStatusOf({ status: row.status as string, exitcode: row.exitcode, status_reason: row.status_reason, termination_requested: row.termination_requested ?? false })
+      : null,
   };
 }

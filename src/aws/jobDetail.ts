@@ -39,7 +39,10 @@ function nodeInfo(id: string, index: number, d: JobDetail | undefined): NodeInfo
   };
 }
 
-export async function jobAwsDetail(batch: BatchClient, id: string, region: string): Promise<JobAwsDetail> {
+/** JobAwsDetail as AWS alone tells it: the API adds the mirror's name and status of each job depended on. */
+export type AwsOnlyJobDetail = Omit<JobAwsDetail, 'depends_on'> & { depends_on: { job_id: string; type: string | null }[] };
+
+export async function jobAwsDetail(batch: BatchClient, id: string, region: string): Promise<AwsOnlyJobDetail> {
   const [job] = await upstreamCall('AWS Batch', 'DescribeJobs', () => describeJobs(batch, [id]));
   if (!job) return { found: false, region, attempts: [], depends_on: [], nodes: null };
   let nodes: JobAwsDetail['nodes'] = null;

@@ -15,7 +15,7 @@ import type {
 } from '@aws-sdk/client-batch';
 import { AWS_JOB_STATUSES, isAwsJobStatus, type AwsJobStatus } from '../domain/jobStatus';
 import { arrayPropertiesFromAws } from '../domain/arrayProperties';
-import type { MirroredJob } from '../types';
+import type { JobDependencyLink, MirroredJob } from '../types';
 import type { ArrayProperties } from '../api/contract';
 
 /** A description we cannot mirror (no id, unknown status, ...): callers log it and skip the job. */
@@ -211,6 +211,25 @@ function platformOf(d: JobDetail): string | null {
 /** Status reason: the last attempt's container reason wins when present (as the Go original). */
 function statusReasonOf(d: JobDetail, c: ContainerView | undefined): string | null {
   return nonEmpty(attemptContainer(lastOf(d.attempts)).reason) ?? nonEmpty(d.statusReason) ?? nonEmpty(c?.reason);
+}
+
+/** jobs.job_id and job_dependencies' columns are VARCHAR(64). */
+const MAX_JOB_ID_LENGTH = 64;
+
+/**
+ * The jobs a description says it waits on (`dependsOn`), each once (the last
+ * entry wins), entries without a job id or with one longer than a job id
+ * column holds left out. Not a MirroredJob field: it is stored in its own
+ * table (job_dependencies), and only describes know it (events do not carry it).
+ */
+export function dependenciesOf(detail: JobDetail): JobDependencyLink[] {
+  const byId = new Map<string, JobDependencyLink>();
+  for (const d of detail.dependsOn ?? []) {
+    if (typeof d?.jobId !== 'string' || d.jobId.length === 0 || d.jobId.length > MAX_JOB_ID_LENGTH) continue;
+    byId.delete(d.jobId);
+    byId.set(d.jobId, { depends_on_job_id: d.jobId, type: typeof d.type === 'string' && d.type.length > 0 ? d.type : null });
+  }
+  return [...byId.values()];
 }
 
 export function mapJobDetail(detail: JobDetail): MirroredJob {

@@ -9,14 +9,14 @@
 import type { JobSummary, JobDetail } from '@aws-sdk/client-batch';
 import { getJobStates, touchLastSeen } from '../store/jobs/sync';
 import { getArrayChildren } from '../store/jobs/lookups';
-import { upsertJobs } from '../store/jobs/upsert';
+import { upsertJobs, type DependencySets } from '../store/jobs/upsert';
 import { clearNeedsDescribe } from '../store/jobEvents';
 import { AWS_JOB_STATUSES, isTerminal, statusRank, type AwsJobStatus } from '../domain/jobStatus';
-import type { MirroredJob } from '../types';
+import type { JobDependencyLink, MirroredJob } from '../types';
 import { childCounts } from '../domain/arrayProperties';
 import { describeJobs, listAllJobs, type ListJobsQuery } from '../aws/batch';
 import type { TaskContext } from './context';
-import { arrayPropertiesOf, JobMappingError, mapJobDetail } from './mapping';
+import { arrayPropertiesOf, dependenciesOf, JobMappingError, mapJobDetail } from './mapping';
 import { summaryChanged } from './summaryDiff';
 
 /** An array parent's child counts per AWS status. */
@@ -56,6 +56,13 @@ export async function listQueries(ctx: TaskContext, queries: ListJobsQuery[]): P
 
 /** Jobs described and written per step: a retried task resumes after the last written step (those rows now match). */
 export const DESCRIBE_STEP = 5000;
+
+/** Every described job's dependsOn: a describe is the one source of it (events do not carry it). */
+function dependencySets(details: JobDetail[]): DependencySets {
+  const sets = new Map<string, JobDependencyLink[]>();
+  for (const d of details) if (typeof d.jobId === 'string') sets.set(d.jobId, dependenciesOf(d));
+  return sets;
+}
 
 function mapDetails(ctx: TaskContext, label: Record<string, string>, details: JobDetail[]): MirroredJob[] {
   const mapped: MirroredJob[] = [];
@@ -113,7 +120,7 @@ export async function reconcileListing(
         !isTerminal(states.get(j.job_id)?.status ?? 'SUBMITTED'),
     );
     for (const parent of finishing) await syncArrayChildren(ctx, parent.job_id, childCounts(parent.array_properties) ?? undefined);
-    changedIds.push(...(await upsertJobs(ctx.db, mapped, { batchSize: 500 })).changedIds);
+    changedIds.push(...(await upsertJobs(ctx.db, mapped, { batchSize: 500, dependencies: dependencySets(details) })).changedIds);
     finishedParents.push(...finishing.map((j) => j.job_id));
     for (const job of mapped) {
       if (isTerminal(job.status)) activeNow.delete(job.job_id);

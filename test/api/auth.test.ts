@@ -25,6 +25,7 @@ const ENDPOINTS: Endpoint[] = [
   { method: 'GET', path: `/api/v1/jobs/${JOB_ID}`, needs: 'viewer', allowed: 200 },
   { method: 'GET', path: `/api/v1/jobs/${JOB_ID}/status`, needs: 'viewer', allowed: 200 },
   { method: 'GET', path: `/api/v1/jobs/${JOB_ID}/children`, needs: 'viewer', allowed: 200 },
+  { method: 'GET', path: `/api/v1/jobs/${JOB_ID}/dependencies`, needs: 'viewer', allowed: 200 },
   // AWS is a closed port in these tests: past the auth check, the route reaches for CloudWatch and says it failed.
   { method: 'GET', path: `/api/v1/jobs/${JOB_ID}/logs?format=text`, needs: 'viewer', allowed: 502 },
   { method: 'GET', path: `/api/v1/jobs/stats?start=${NOW - 3600}&end=${NOW}`, needs: 'viewer', allowed: 200 },

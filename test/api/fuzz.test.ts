@@ -55,6 +55,7 @@ const READ_PATHS = [
   (id: string) => `/api/v1/jobs/${id}`,
   (id: string) => `/api/v1/jobs/${id}/status`,
   (id: string) => `/api/v1/jobs/${id}/children`,
+  (id: string) => `/api/v1/jobs/${id}/dependencies`,
   (id: string) => `/api/v1/jobs/${id}/logs`,
   (id: string) => `/api/v1/jobs/${id}/status_websocket`,
   () => '/api/v1/jobs',

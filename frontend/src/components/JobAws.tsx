@@ -1,9 +1,8 @@
 /**
  * The job page's AWS side: console links (AWS Batch, CloudWatch; region-aware),
- * and what only AWS Batch knows, read live: each attempt, the jobs this one
- * depends on, a multi-node job's nodes with their log streams.
+ * and what only AWS Batch knows, read live: each attempt and a multi-node
+ * job's nodes with their log streams (the jobs it depends on: Dependencies).
  */
-import { Link } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { api, type JobAwsDetail, type JobJson } from '../lib/api';
 import { batchJobUrl, logStreamUrl, regionOfArn } from '../lib/awsConsole';
@@ -71,28 +70,13 @@ export function JobAwsPanels({ job, region, detail }: { job: JobJson; region: st
   if (!d.found) {
     return (
       <p className="muted" data-testid="aws-forgotten">
-        AWS Batch no longer knows this job (it keeps finished jobs for about a day), so its attempts and dependencies are not shown; everything above
-        is kept here.
+        AWS Batch no longer knows this job (it keeps finished jobs for about a day), so its attempts are not shown; everything above is kept
+        here.
       </p>
     );
   }
   return (
     <>
-      {d.depends_on.length > 0 && (
-        <div className="children-panel" data-testid="depends-on">
-          <h2>Waits on</h2>
-          <ul className="plain-list">
-            {d.depends_on.map((dep) => (
-              <li key={dep.job_id}>
-                <Link to={`/job/${encodeURIComponent(dep.job_id)}`} className="mono">
-                  {dep.job_id}
-                </Link>
-                {dep.type ? <span className="muted"> ({dep.type})</span> : null}
-              </li>
-            ))}
-          </ul>
-        </div>
-      )}
       {d.attempts.length > 0 && (
         <div className="children-panel" data-testid="attempts">
           <h2>Attempts</h2>

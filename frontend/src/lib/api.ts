@@ -5,6 +5,9 @@
 import type {
   ActivatedQueue,
   DateRange,
+  DependencyJson,
+  JobCountJson,
+  JobDependenciesJson,
   ForcedScalingResponse,
   JobAwsDetail,
   JobJson,
@@ -20,7 +23,20 @@ import { authHeaders, getToken } from './auth';
 import { basePath, withBase } from './basePath';
 
 
-export type { ActivatedQueue, DateRange, JobAwsDetail, JobJson, JobStatus, QueueDetails, SortColumn, SortDirection, StatsRow };
+export type {
+  ActivatedQueue,
+  DateRange,
+  DependencyJson,
+  JobAwsDetail,
+  JobCountJson,
+  JobDependenciesJson,
+  JobJson,
+  JobStatus,
+  QueueDetails,
+  SortColumn,
+  SortDirection,
+  StatsRow,
+};
 
 /** An API answer that was not 2xx, with the server's own explanation when it gave one. */
 export class ApiError extends Error {
@@ -103,7 +119,13 @@ export function jobsSearchParams(query: JobsQuery): URLSearchParams {
 export const api = {
   searchJobs: (query: JobsQuery, signal?: AbortSignal) =>
     getJson<JobJson[]>(`/api/v1/jobs?${jobsSearchParams(query).toString()}`, signal),
+  /** How many jobs the search matches (its page is ignored): exact up to a bound, estimated beyond. */
+  countJobs: (query: JobsQuery, signal?: AbortSignal) =>
+    getJson<JobCountJson>(`/api/v1/jobs/count?${jobsSearchParams(query).toString()}`, signal),
   getJob: (id: string, signal?: AbortSignal) => getJson<JobJson>(`/api/v1/jobs/${encodeURIComponent(id)}`, signal),
+  /** What the job waits on and what waits on it, from the mirror. */
+  jobDependencies: (id: string, signal?: AbortSignal) =>
+    getJson<JobDependenciesJson>(`/api/v1/jobs/${encodeURIComponent(id)}/dependencies`, signal),
   /** `reason` is passed to TerminateJob (AWS shows it as the job's status reason). */
   killJobs: (ids: string[], reason?: string) =>
     postJson<KillResponse>('/api/v1/jobs/kill', reason ? { ids, reason } : { ids }),

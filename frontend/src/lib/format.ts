@@ -181,3 +181,15 @@ export function formatNumber(n: number): string {
   if (Math.abs(n) >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
   return String(Number(n.toPrecision(3))); // 0.055 and 0.15 stay apart on an axis
 }
+
+/**
+ * How many jobs a search matches, from GET /api/v1/jobs/count: "1 matching
+ * job", "1,234 matching jobs"; an estimate (past the server's exact bound)
+ * reads "about 12,000", two significant digits and never below the bound.
+ */
+export function formatMatchCount(c: { count: number; exact: boolean; exactUpTo: number }): string {
+  if (c.exact) return `${c.count.toLocaleString('en-US')} matching job${c.count === 1 ? '' : 's'}`;
+  const n = Math.max(c.count, c.exactUpTo);
+  const step = 10 ** Math.max(0, Math.floor(Math.log10(n)) - 1);
+  return `about ${(Math.round(n / step) * step).toLocaleString('en-US')} matching jobs`;
+}

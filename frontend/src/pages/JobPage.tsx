@@ -25,6 +25,7 @@ import { Empty, ErrorBox, Loading } from '../components/States';
 import { KillResults } from '../components/KillResults';
 import { KillDialog } from '../components/KillDialog';
 import { ArrayChildren } from '../components/ArrayChildren';
+import { Dependencies } from '../components/Dependencies';
 import { ConsoleLinks, ExitCode, JobAwsPanels, jobRegion, useJobAws } from '../components/JobAws';
 
 export function JobPage() {
@@ -64,6 +65,7 @@ function JobView({ job, socket, running }: { job: JobJson; socket: SocketState; 
       <JobHeader job={job} socket={socket} />
       <ConsoleLinks job={job} region={region} />
       <JobFields job={job} />
+      <Dependencies job={job} live={aws.data} />
       <JobAwsPanels job={job} region={region} detail={aws} />
       {isArrayParent(job) && <ArrayChildren parent={job} />}
       {isArrayParent(job) ? (

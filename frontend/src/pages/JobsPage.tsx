@@ -7,7 +7,7 @@ import { searchJobsOnce } from '../lib/prefetch';
 import { DATE_RANGE_OPTIONS, apiQuery, isServerSorted, readJobsState, writeJobsState, type JobsPageState } from '../lib/jobsUrl';
 import { rememberDateRange, rememberedDateRange } from '../lib/prefs';
 import { rememberJobsList } from '../lib/lastJobsList';
-import { isTerminalStatus } from '../lib/format';
+import { formatMatchCount, isTerminalStatus } from '../lib/format';
 import { rangeBetween, withIds } from '../lib/selection';
 import { MultiSelect } from '../components/MultiSelect';
 import { Empty, ErrorBox, Loading } from '../components/States';
@@ -114,6 +114,15 @@ export function JobsPage() {
     placeholderData: keepPreviousData,
     refetchInterval: state.live ? LIVE_MS : false,
   });
+  // Its own request, beside the page's (not before it): a count never delays the first rows.
+  // Sort and page do not change it; ['jobs', …] so whatever refreshes the list refreshes it too.
+  const countQuery: JobsQuery = { ...query, sortColumn: 'last_updated', sortDirection: 'DESC', page: 0 };
+  const count = useQuery({
+    queryKey: ['jobs', 'count', countQuery],
+    queryFn: ({ signal }) => api.countJobs(countQuery, signal),
+    placeholderData: keepPreviousData,
+    refetchInterval: state.live ? LIVE_MS : false,
+  });
   const queues = useQuery({ queryKey: ['queues', 'active'], queryFn: ({ signal }) => api.activeQueues(signal), staleTime: 60_000 });
   const rows = jobs.data ?? [];
   useFirstRowsMark(rows.length);
@@ -184,7 +193,7 @@ export function JobsPage() {
         <label className="inline toggle" title="Refresh the list every 5 seconds">
           <input type="checkbox" aria-label="Live" checked={state.live} onChange={(e) => update({ live: e.target.checked }, { resetPage: false, replace: true })} /> Live
         </label>
-        <button type="button" onClick={() => void jobs.refetch()} disabled={jobs.isFetching} data-testid="refresh">
+        <button type="button" onClick={() => void Promise.all([jobs.refetch(), count.refetch()])} disabled={jobs.isFetching} data-testid="refresh">
           Refresh
         </button>
       </div>
@@ -201,6 +210,11 @@ export function JobsPage() {
           </button>
         )}
         <span className="spacer" />
+        {count.data && (
+          <span className="match-count" data-testid="match-count" data-exact={String(count.data.exact)} title={count.data.exact ? undefined : `Postgres's estimate: more than ${count.data.exactUpTo.toLocaleString('en-US')} jobs match`}>
+            {formatMatchCount(count.data)}
+          </span>
+        )}
         <button
           type="button"
           className="danger terminate-selected"

@@ -129,6 +129,24 @@ function submitLongLog(model: SimModel, serial: number): void {
   });
 }
 
+/**
+ * A nightly pipeline whose every step waits on the one before (dependsOn):
+ * chains to follow both ways on a job's page, PENDING while the step before
+ * runs, FAILED all the way down when one step fails.
+ */
+export const DEMO_CHAIN = ['etl-orders-hourly', 'feature-backfill', 'report-render', 'email-digest'] as const;
+const CHAIN_EVERY_TICKS = 600;
+
+/** Submits one chain; returns the next serial. */
+function submitChain(model: SimModel, serial: number): number {
+  let previous: string | undefined;
+  for (const name of DEMO_CHAIN) {
+    const t = TEMPLATES.find((template) => template.name === name) as Template;
+    previous = submitFromTemplate(model, t, serial++, previous ? [previous] : undefined);
+  }
+  return serial;
+}
+
 function startDemo(model: SimModel): void {
   model.createComputeEnvironment({ name: 'etl-spot-ce', minvCpus: 0, maxvCpus: 128, instances: 2, instanceVcpus: 8 });
   model.createComputeEnvironment({ name: 'etl-ondemand-ce', minvCpus: 0, maxvCpus: 64 });
@@ -150,10 +168,12 @@ function startDemo(model: SimModel): void {
   // A first batch so the UI has something to show at once, then ~1 job every 4 simulated seconds.
   for (let i = 0; i < 12; i++) submitFromTemplate(model, pickTemplate(), serial++);
   submitLongLog(model, serial++);
+  serial = submitChain(model, serial);
   const report = TEMPLATES.find((t) => t.name === 'report-render') as Template;
   let ticks = 0;
   model.onTick(() => {
     if (++ticks % LONG_LOG_EVERY_TICKS === 0) submitLongLog(model, serial++);
+    if (ticks % CHAIN_EVERY_TICKS === 0) serial = submitChain(model, serial);
     if (!model.rng.chance(0.25)) return;
     const t = pickTemplate();
     const id = submitFromTemplate(model, t, serial++);

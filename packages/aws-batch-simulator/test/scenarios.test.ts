@@ -2,7 +2,7 @@ import { DescribeJobsCommand, ListJobsCommand, type JobDetail } from '@aws-sdk/c
 import { DescribeLogStreamsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { expect } from 'chai';
 import { type TestSim, startTestSim } from './helpers';
-import { LONG_LOG_LINES } from '../src/scenarios';
+import { DEMO_CHAIN, LONG_LOG_LINES } from '../src/scenarios';
 
 async function describeAll(t: TestSim, queue: string): Promise<JobDetail[]> {
   const ids: string[] = [];
@@ -37,6 +37,13 @@ describe('simulator scenarios', () => {
     expect(jobs.some((j) => j.nodeProperties && !j.container)).to.equal(true);
     expect(jobs.some((j) => (j.attempts?.length ?? 0) > 1)).to.equal(true);
     expect(jobs.some((j) => (j.dependsOn?.length ?? 0) > 0)).to.equal(true);
+    // The nightly chain: its last step waits on a job that waits on a job that waits on another.
+    const byId = new Map(jobs.map((j) => [j.jobId, j]));
+    const upstreamOf = (j: JobDetail | undefined) => byId.get(j?.dependsOn?.[0]?.jobId ?? '');
+    const last = jobs.find((j) => j.jobName?.startsWith(`${DEMO_CHAIN[3]}-`) && j.dependsOn?.length);
+    expect([upstreamOf(last), upstreamOf(upstreamOf(last)), upstreamOf(upstreamOf(upstreamOf(last)))].map((j) => j?.jobName?.replace(/-\d+$/, ''))).to.deep.equal(
+      [DEMO_CHAIN[2], DEMO_CHAIN[1], DEMO_CHAIN[0]],
+    );
     expect(jobs.some((j) => j.container?.environment?.some((e) => e.name === 'PYBATCH_TIMEOUT'))).to.equal(true);
     expect(new Set(jobs.map((j) => j.container?.image).filter(Boolean)).size).to.be.greaterThan(3);
     const streams = await t.aws.logs.send(new DescribeLogStreamsCommand({ logGroupName: '/aws/batch/job', logStreamNamePrefix: 'etl-runner/default/' }));

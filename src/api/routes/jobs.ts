@@ -3,10 +3,12 @@ import type Router from '@koa/router';
 import { getArrayChildren, getJob, getJobStatus } from '../../store/jobs/lookups';
 import { COUNT_EXACT_UP_TO, countJobs } from '../../store/jobs/count';
 import { jobSearch, searchJobs } from '../../store/jobs/search';
+import { waitedOnBy, waitsOn } from '../../store/jobDependencies';
 import type { JobSearch, JobWithInstance } from '../../types';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
-import { toJobJson } from '../jobJson';
+import { toDependencyJson, toJobJson } from '../jobJson';
+import { WAITED_ON_BY_LIMIT, type JobCountJson, type JobDependenciesJson } from '../contract';
 import { jobIdParam } from '../params';
 import { parseQueryOr400, searchQuerySchema, searchTokens } from '../validation';
 
@@ -38,7 +40,8 @@ export function jobRoutes(router: Router, deps: ApiDeps): void {
   // Addition: how many jobs a search matches, exact up to a bound (docs/api.md).
   router.get('/api/v1/jobs/count', async (ctx) => {
     const { count, exact } = await countJobs(readDb, parseJobSearch(ctx.query));
-    ctx.body = { count, exact, exactUpTo: COUNT_EXACT_UP_TO };
+    const body: JobCountJson = { count, exact, exactUpTo: COUNT_EXACT_UP_TO };
+    ctx.body = body;
   });
 
   router.get('/api/v1/jobs/:id', async (ctx) => {
@@ -53,6 +56,19 @@ export function jobRoutes(router: Router, deps: ApiDeps): void {
     const status = await getJobStatus(db, id);
     if (!status) throw notFound('job not found', { id });
     ctx.body = status;
+  });
+
+  // Addition: what the job waits on and what waits on it (dependsOn, mirrored by the sync).
+  router.get('/api/v1/jobs/:id/dependencies', async (ctx) => {
+    const id = jobIdParam(ctx);
+    if (!(await getJobStatus(db, id))) throw notFound('job not found', { id });
+    const [waits, waited] = await Promise.all([waitsOn(db, id), waitedOnBy(db, id, WAITED_ON_BY_LIMIT)]);
+    const body: JobDependenciesJson = {
+      depends_on: waits.map(toDependencyJson),
+      waited_on_by: waited.rows.map(toDependencyJson),
+      waited_on_by_total: waited.total,
+    };
+    ctx.body = body;
   });
 
   // Addition: an array job's children (the Go original showed only the parent).

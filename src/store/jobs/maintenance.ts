@@ -94,8 +94,10 @@ const DELETE_BATCH = 5000;
 
 /**
  * Deletes terminal jobs last updated before the cutoff, with the instance info
- * of their tasks and their job_status_events rows, in batches so the cleaner
- * never holds long locks.
+ * of their tasks, their job_status_events rows and what they waited on
+ * (job_dependencies; a row naming a deleted job as the one waited on belongs
+ * to the job still waiting and stays), in batches so the cleaner never holds
+ * long locks.
  */
 export async function deleteJobsOlderThan(db: Knex, cutoff: Date): Promise<{ jobs: number; taskInfo: number }> {
   let jobs = 0;
@@ -110,6 +112,8 @@ export async function deleteJobsOlderThan(db: Knex, cutoff: Date): Promise<{ job
          DELETE FROM jobs WHERE job_id IN (SELECT job_id FROM doomed) RETURNING job_id, task_arn
        ), deleted_events AS (
          DELETE FROM job_status_events WHERE job_id IN (SELECT job_id FROM deleted)
+       ), deleted_dependencies AS (
+         DELETE FROM job_dependencies WHERE job_id IN (SELECT job_id FROM deleted)
        ), deleted_info AS (
          DELETE FROM task_arns_to_instance_info
          WHERE task_arn IN (SELECT task_arn FROM deleted WHERE task_arn IS NOT NULL)

@@ -1,11 +1,12 @@
 /**
  * The pipeline's batched upsert of mirrored jobs: the mirrored columns, the
- * batch's JSON shape, and the statement that writes only rows that changed.
+ * batch's JSON shape, and the statement that writes only rows that changed
+ * (and, for described jobs, their rows of job_dependencies that changed).
  */
 import type { Knex } from 'knex';
 import type { ClientBase as PgClientBase } from 'pg';
 import { withPgConnection } from '../db';
-import type { MirroredJob } from '../../types';
+import type { JobDependencyLink, MirroredJob } from '../../types';
 
 /** Mirrored columns with their SQL types, in one place: the upsert derives everything from it. */
 export const MIRRORED_COLUMNS: readonly (readonly [keyof MirroredJob, string])[] = [
@@ -47,14 +48,22 @@ export const MIRRORED_UPDATABLE = MIRRORED_NAMES.filter((c) => c !== 'job_id');
  */
 const BATCH_KEYS = MIRRORED_NAMES.map((_, i) => `k${i.toString(36)}`);
 
+/** The batch's key of a job's dependency set (absent: not known, leave the stored set alone). */
+const DEPENDENCIES_KEY = 'dp';
+
 /**
  * SQL: the rows of a batch built by mirroredBatchJson, with the mirrored
- * column names, read from the bind parameter `param` ($1 or ?).
+ * column names, read from the bind parameter `param` ($1 or ?); with
+ * `dependencies`, also each job's dependency set as a JSON array (`dependencies`).
  */
-export function mirroredBatchRecords(param: string): string {
-  const columns = MIRRORED_COLUMNS.map(([c], i) => `r.${BATCH_KEYS[i]} AS ${c}`).join(', ');
-  const definitions = MIRRORED_COLUMNS.map(([, t], i) => `${BATCH_KEYS[i]} ${t}`).join(', ');
-  return `SELECT ${columns} FROM json_to_recordset(${param}::json) AS r(${definitions})`;
+export function mirroredBatchRecords(param: string, opts: { dependencies?: boolean } = {}): string {
+  const columns = MIRRORED_COLUMNS.map(([c], i) => `r.${BATCH_KEYS[i]} AS ${c}`);
+  const definitions = MIRRORED_COLUMNS.map(([, t], i) => `${BATCH_KEYS[i]} ${t}`);
+  if (opts.dependencies) {
+    columns.push(`r.${DEPENDENCIES_KEY} AS dependencies`);
+    definitions.push(`${DEPENDENCIES_KEY} json`);
+  }
+  return `SELECT ${columns.join(', ')} FROM json_to_recordset(${param}::json) AS r(${definitions.join(', ')})`;
 }
 
 /** SQL: some mirrored field of row `left` differs from row `right` (NULLs compared as values). */
@@ -77,10 +86,11 @@ export const mirroredFieldsDiffer = (left: string, right: string) =>
  * event wrote (needs_describe) is rewritten even when equal: this describe
  * is what confirms it.
  */
-const UPSERT_SQL = `
+function upsertSql(withDependencies: boolean): string {
+  return `
   WITH input AS (
-    ${mirroredBatchRecords('$1')}
-  ), changed AS (
+    ${mirroredBatchRecords('$1', { dependencies: withDependencies })}
+  ),${withDependencies ? DEPENDENCY_CTES : ''} changed AS (
     SELECT input.* FROM input LEFT JOIN jobs ON jobs.job_id = input.job_id
     WHERE jobs.job_id IS NULL OR jobs.needs_describe OR ${mirroredFieldsDiffer('jobs', 'input')}
   )
@@ -94,6 +104,38 @@ const UPSERT_SQL = `
     last_seen_at = now()
   WHERE jobs.needs_describe OR ${mirroredFieldsDiffer('jobs', 'EXCLUDED')}
   RETURNING job_id`;
+}
+
+/**
+ * The dependency sets of a batch's described jobs (`input.dependencies` not
+ * NULL) made equal to job_dependencies, touching only rows that differ: those
+ * no longer listed deleted, a changed type updated, new ones inserted. The
+ * three touch different rows, as data-modifying CTEs of one statement must.
+ * An unchanged set costs index probes and writes nothing. ON CONFLICT DO
+ * NOTHING: another worker's describe of the same job may insert it first.
+ */
+const DEPENDENCY_CTES = `
+  dep_input AS (
+    SELECT input.job_id, d.i AS depends_on_job_id, d.t AS type
+    FROM input CROSS JOIN LATERAL json_to_recordset(input.dependencies) AS d(i varchar(64), t text)
+  ), dep_removed AS (
+    DELETE FROM job_dependencies jd USING input
+    WHERE input.dependencies IS NOT NULL AND jd.job_id = input.job_id
+      AND NOT EXISTS (SELECT 1 FROM dep_input d WHERE d.job_id = jd.job_id AND d.depends_on_job_id = jd.depends_on_job_id)
+  ), dep_retyped AS (
+    UPDATE job_dependencies jd SET type = d.type FROM dep_input d
+    WHERE jd.job_id = d.job_id AND jd.depends_on_job_id = d.depends_on_job_id AND jd.type IS DISTINCT FROM d.type
+  ), dep_added AS (
+    INSERT INTO job_dependencies (job_id, depends_on_job_id, type)
+    SELECT d.job_id, d.depends_on_job_id, d.type FROM dep_input d
+    WHERE NOT EXISTS (
+      SELECT 1 FROM job_dependencies jd WHERE jd.job_id = d.job_id AND jd.depends_on_job_id = d.depends_on_job_id
+    )
+    ON CONFLICT DO NOTHING
+  ),`;
+
+const UPSERT_SQL = upsertSql(false);
+const UPSERT_WITH_DEPENDENCIES_SQL = upsertSql(true);
 
 export const DEFAULT_UPSERT_BATCH_SIZE = 1000;
 
@@ -112,7 +154,7 @@ function lastPerId(jobs: MirroredJob[]): MirroredJob[] {
  * the mirrored columns, under their short keys, null fields left out (a
  * missing key reads as NULL).
  */
-export function mirroredBatchJson(jobs: readonly MirroredJob[]): string {
+export function mirroredBatchJson(jobs: readonly MirroredJob[], dependencies?: DependencySets): string {
   return JSON.stringify(
     jobs.map((job) => {
       const record: Record<string, unknown> = {};
@@ -120,10 +162,18 @@ export function mirroredBatchJson(jobs: readonly MirroredJob[]): string {
         const value = job[MIRRORED_NAMES[i]];
         if (value !== null && value !== undefined) record[BATCH_KEYS[i]] = value;
       }
+      const links = dependencies?.get(job.job_id);
+      if (links) record[DEPENDENCIES_KEY] = links.map((l) => (l.type === null ? { i: l.depends_on_job_id } : { i: l.depends_on_job_id, t: l.type }));
       return record;
     }),
   );
 }
+
+/**
+ * Each described job's complete dependency set (mapping's dependenciesOf),
+ * by job id; an empty set clears what is stored. Jobs not in it keep theirs.
+ */
+export type DependencySets = ReadonlyMap<string, readonly JobDependencyLink[]>;
 
 export const DEFAULT_UPSERT_CONCURRENCY = 2;
 
@@ -136,7 +186,7 @@ export const DEFAULT_UPSERT_CONCURRENCY = 2;
 export async function upsertJobs(
   db: Knex,
   jobs: MirroredJob[],
-  opts: { batchSize?: number; concurrency?: number } = {},
+  opts: { batchSize?: number; concurrency?: number; dependencies?: DependencySets } = {},
 ): Promise<{ written: number; changedIds: string[] }> {
   const batchSize = Math.max(1, Math.floor(opts.batchSize ?? DEFAULT_UPSERT_BATCH_SIZE));
   const concurrency = db.isTransaction ? 1 : Math.max(1, Math.floor(opts.concurrency ?? DEFAULT_UPSERT_CONCURRENCY));
@@ -148,9 +198,12 @@ export async function upsertJobs(
   const runBatches = async (client: PgClientBase): Promise<void> => {
     while (next < batches.length) {
       const index = next++;
-      const payload = mirroredBatchJson(batches[index]);
+      const batch = batches[index];
+      const payload = mirroredBatchJson(batch, opts.dependencies);
+      // The plain statement when no job of the batch comes with its dependencies (callers other than the sync).
+      const sql = opts.dependencies && batch.some((j) => opts.dependencies?.has(j.job_id)) ? UPSERT_WITH_DEPENDENCIES_SQL : UPSERT_SQL;
       try {
-        const result = await client.query<{ job_id: string }>(UPSERT_SQL, [payload]);
+        const result = await client.query<{ job_id: string }>(sql, [payload]);
         changedPerBatch[index] = result.rows.map((r) => r.job_id);
       } catch (err) {
         next = batches.length; // stop the other runners too
