@@ -46,7 +46,7 @@ export async function waitedOnBy(db: Knex, jobId: string, limit: number): Promis
        ORDER BY jd.job_id`,
       [jobId, limit],
     ),
-    db('job_dependencies').where({ depends_on_job_id: jobId }).count<{ n: string }[]>({ n: '*' }),
+    db('job_dependencies').where({ depends_on_job_id: jobId }).count<{ n: number | string }[]>({ n: '*' }),
   ]);
   return { rows: rows.rows, total: Number(count[0]?.n ?? 0) };
 }

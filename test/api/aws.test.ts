@@ -297,7 +297,9 @@ describe('API: endpoints backed by AWS (simulator)', function () {
       const d = await getJson(`${t.url}/api/v1/jobs/${down}/aws`);
       expect(d.status).to.equal(200);
       expect(d.body).to.include({ found: true, region: 'us-east-1' });
-      expect(d.body.depends_on).to.deep.equal([{ job_id: up, type: null }]);
+      expect(d.body.depends_on, "AWS's list, with the mirror's name and status").to.deep.equal([
+        { job_id: up, type: null, name: 'aws-up', status: 'RUNNING', display_status: 'RUNNING' },
+      ]);
 
       const f = await getJson(`${t.url}/api/v1/jobs/${flaky}/aws`);
       expect(f.body.attempts).to.have.length(2);

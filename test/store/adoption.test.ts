@@ -115,6 +115,14 @@ describe('adoption of a Go-Batchiepatchie database (goose version 23)', () => {
     await t.db('jobs').where({ job_id: ID36 }).update({ status: 'SUCCEEDED' });
   });
 
+  it('adds job_dependencies, written by the upsert beside the adopted rows', async () => {
+    const waiting = mirroredJob({ status: 'PENDING' });
+    await upsertJobs(t.db, [waiting], { dependencies: new Map([[waiting.job_id, [{ depends_on_job_id: ID36, type: null }]]]) });
+    expect(await t.db('job_dependencies').where({ depends_on_job_id: ID36 }).pluck('job_id')).to.deep.equal([waiting.job_id]);
+    await t.db('job_dependencies').del();
+    await t.db('jobs').where({ job_id: waiting.job_id }).del();
+  });
+
   it('running the schema migration again changes nothing (it is idempotent)', async () => {
     const snap = await snapshot(t.db, goColumns);
     await schemaUp(t.db);
@@ -126,6 +134,7 @@ describe('adoption of a Go-Batchiepatchie database (goose version 23)', () => {
     await t.db.migrate.rollback(undefined, true);
     expect(await columnNames(t.db, 'jobs')).to.deep.equal(goJobColumns);
     for (const table of Object.keys(goColumns)) expect(await t.db.schema.hasTable(table), table).to.equal(true);
+    expect(await t.db.schema.hasTable('job_dependencies'), 'not a Go table').to.equal(false);
     const rows = await t.db('jobs').orderBy('job_id').pluck('job_id');
     expect(rows).to.include.members([ID36, ID44]);
     expect(rows).to.have.length(5);
