@@ -219,7 +219,7 @@ describe('UI: Job page', function () {
     await page.close();
   });
 
-  it('shows each attempt, what the job waits on (linked), and a multi-node job with each node and its log', async () => {
+  it('shows each attempt, dependencies both ways (linked, with statuses), and a multi-node job with each node and its log', async () => {
     const sim = s.stack.sim.model;
     const first = sim.submitJob({ jobName: 'upstream', jobQueue: 'ui-jobq', plan: { outcome: 'SUCCEEDED', runSeconds: 3600 } }).jobId;
     const waiting = sim.submitJob({ jobName: 'downstream', jobQueue: 'ui-jobq', dependsOn: [first], plan: { outcome: 'SUCCEEDED', runSeconds: 10 } }).jobId;
@@ -233,10 +233,20 @@ describe('UI: Job page', function () {
     await s.waitForJob(mnp, { status: 'RUNNING' });
     const { page, errors } = await newPage(s.browser);
 
+    // Follow the chain down and back up: each direction linked, each job with its status.
     await page.goto(`${s.url}/job/${waiting}`);
-    await page.waitForSelector('[data-testid=depends-on] a');
-    await page.click(`[data-testid=depends-on] a:has-text("${first}")`);
+    await page.waitForSelector(`[data-testid=waits-on] li[data-job-id="${first}"] [data-status=RUNNING]`);
+    expect(await page.textContent(`[data-testid=waits-on] li[data-job-id="${first}"]`)).to.contain('upstream');
+    await page.waitForSelector('[data-testid=waited-on-by-empty]');
+    await screenshot(page, 'job-dependencies');
+    await page.click(`[data-testid=waits-on] a:has-text("${first}")`);
     await page.waitForSelector('[data-testid=job-name]:has-text("upstream")');
+    // "Waited on by" is the mirror's alone (AWS cannot say it): the sync stored the dependency.
+    await page.waitForSelector(`[data-testid=waited-on-by] li[data-job-id="${waiting}"] [data-status=PENDING]`);
+    expect(await page.textContent(`[data-testid=waited-on-by] li[data-job-id="${waiting}"]`)).to.contain('downstream');
+    await page.waitForSelector('[data-testid=waits-on-empty]');
+    await page.click(`[data-testid=waited-on-by] a:has-text("${waiting}")`);
+    await page.waitForSelector('[data-testid=job-name]:has-text("downstream")');
 
     await page.goto(`${s.url}/job/${retried}`);
     await page.waitForSelector('[data-testid=attempts] tbody tr');

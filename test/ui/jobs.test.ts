@@ -492,4 +492,54 @@ describe('UI: Jobs page', function () {
     await page.click('dialog.confirm button:has-text("Cancel")');
     await page.close();
   });
+
+  // Last: it adds jobs (in queues of their own, two days old) that the tests above do not expect.
+  it('says how many jobs match, without holding up the rows; exact, refreshed with the list, "about" past 10,000', async () => {
+    const [template] = await s.tdb.db('jobs').where({ job_id: ids['nightly-report-1'] }).select('*');
+    const add = async (queue: string, from: number, n: number) => {
+      const jobs = Array.from({ length: n }, (_, i) => ({ ...(template as MirroredJob), job_id: `${queue}-${from + i}`, job_name: `${queue}-job-${from + i}`, job_queue: queue }));
+      // A thousand a statement: the status trigger's join of its transition tables grows with their square.
+      for (let i = 0; i < jobs.length; i += 1000) {
+        const chunk = jobs.slice(i, i + 1000);
+        await upsertJobs(s.tdb.db, chunk);
+        await s.tdb.db('jobs').whereIn('job_id', chunk.map((j) => j.job_id)).update({ last_updated: s.tdb.db.raw("now() - interval '2 days'") });
+      }
+    };
+    await add('ui-count', 0, 3);
+    const { page, errors } = await newPage(s.browser);
+
+    // The count is its own request: rows show while it is held back.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/api/v1/jobs/count?*', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(`${s.url}/?selectedQueue=ui-count&dateRange=7d&live=0`);
+    await waitRows(page, (n) => n.length === 3, 'the rows, before the count');
+    expect(await page.$('[data-testid=match-count]'), 'no count yet').to.equal(null);
+    release();
+    await page.waitForSelector('[data-testid=match-count][data-exact=true]:has-text("3 matching jobs")');
+    await page.unroute('**/api/v1/jobs/count?*');
+
+    // Refresh brings the list and the count up to date together.
+    await add('ui-count', 3, 1);
+    await page.click('[data-testid=refresh]');
+    await waitRows(page, (n) => n.length === 4, 'the new job listed');
+    await page.waitForSelector('[data-testid=match-count]:has-text("4 matching jobs")');
+    await page.fill('input[aria-label="Search jobs"]', 'ui-count-job-3');
+    await page.waitForSelector('[data-testid=match-count]:has-text("1 matching job")');
+
+    // More than the exact bound: Postgres's estimate, rounded, said to be one.
+    await add('ui-count-many', 0, 10_001);
+    await page.goto(`${s.url}/?selectedQueue=ui-count-many&dateRange=7d&live=0`);
+    await waitRows(page, (n) => n.length === 100, 'the first page of the many');
+    await page.waitForSelector('[data-testid=match-count][data-exact=false]');
+    const text = (await page.textContent('[data-testid=match-count]')) ?? '';
+    expect(text).to.match(/^about [\d,]+ matching jobs$/);
+    expect(Number(text.replace(/\D/g, ''))).to.be.at.least(10_000);
+    await screenshot(page, 'jobs-count-estimate');
+    expect(errors).to.deep.equal([]);
+    await page.close();
+  });
 });

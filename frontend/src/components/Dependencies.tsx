@@ -67,7 +67,7 @@ function DependencyList({ title, testId, items, total, empty }: { title: string;
           {empty}
         </p>
       ) : (
-        <ul className="plain-list deps-list">
+        <ul className="deps-list">
           {items.map((d) => (
             <li key={d.job_id} data-job-id={d.job_id}>
               {d.display_status ? <PlainStatusBadge status={d.display_status} /> : <span className="badge badge-unknown" title="This job is not in the mirror (a queue not mirrored, or cleaned away)">not mirrored</span>}{' '}
