@@ -27,7 +27,7 @@ describe('store: job_dependencies (written by the upsert, read both ways)', () =
   }
   const pairs = async (jobId?: string) => (await stored(jobId)).map((r) => [r.job_id, r.depends_on_job_id, r.type]);
 
-  it('writes a described job\'s set, leaves an unchanged set untouched, and replaces one that changed', async () => {
+  it('writes a described job\'s set with its row, leaves an unchanged set untouched, and replaces one that changed', async () => {
     const a = mirroredJob({ job_id: 'dep-a', status: 'RUNNING' });
     const b = mirroredJob({ job_id: 'dep-b', status: 'PENDING' });
     const c = mirroredJob({ job_id: 'dep-c', status: 'PENDING' });
@@ -49,8 +49,9 @@ describe('store: job_dependencies (written by the upsert, read both ways)', () =
     expect(again.changedIds, 'only the job row that changed').to.deep.equal(['dep-b']);
     expect(await stored()).to.deep.equal(before);
 
-    // c now waits on a (type changed) and x (new), no longer on b; b's set is not given (unknown): kept.
-    await upsertJobs(t.db, [c], { dependencies: new Map([['dep-c', [on('dep-a', 'N_TO_N'), on('dep-x')]]]) });
+    // c (its row changed too) now waits on a (type changed) and x (new), no longer on b; b's set is not given (unknown): kept.
+    const cRunning = { ...c, status: 'RUNNING' as const };
+    await upsertJobs(t.db, [cRunning], { dependencies: new Map([['dep-c', [on('dep-a', 'N_TO_N'), on('dep-x')]]]) });
     expect(await pairs()).to.deep.equal([
       ['dep-b', 'dep-a', null],
       ['dep-c', 'dep-a', 'N_TO_N'],
@@ -59,8 +60,14 @@ describe('store: job_dependencies (written by the upsert, read both ways)', () =
     const bRow = before.find((r) => r.job_id === 'dep-b');
     expect((await stored('dep-b'))[0].xmin, "a job outside the batch's sets keeps its row as it was").to.equal(bRow?.xmin);
 
-    // An empty set clears; an upsert without sets (not a describe) changes nothing.
-    await upsertJobs(t.db, [c], { dependencies: new Map([['dep-c', []]]) });
+    // An unchanged row skips the comparison (AWS never changes a job's dependsOn); a job to describe
+    // (needs_describe: an event's row, or a row mirrored before the table) is compared even when equal.
+    await upsertJobs(t.db, [cRunning], { dependencies: new Map([['dep-c', []]]) });
+    expect(await pairs('dep-c')).to.have.length(2);
+    await t.db('jobs').where({ job_id: 'dep-c' }).update({ needs_describe: true });
+    await upsertJobs(t.db, [cRunning], { dependencies: new Map([['dep-c', []]]) });
+    expect(await pairs('dep-c'), 'an empty set clears').to.deep.equal([]);
+    // An upsert without sets (not a describe) changes nothing.
     await upsertJobs(t.db, [{ ...b, status: 'RUNNING' }]);
     expect(await pairs()).to.deep.equal([['dep-b', 'dep-a', null]]);
   });
@@ -78,9 +85,9 @@ describe('store: job_dependencies (written by the upsert, read both ways)', () =
     const mid = mirroredJob({ job_id: 'read-mid', job_name: 'transform', status: 'PENDING' });
     const waiting = Array.from({ length: 7 }, (_, i) => mirroredJob({ job_id: `read-w${i}`, job_name: `load-${i}`, status: 'PENDING' }));
     await upsertJobs(t.db, [up, mid, ...waiting], {
-      dependencies: new Map([
+      dependencies: new Map<string, JobDependencyLink[]>([
         ['read-mid', [on('read-up'), on('read-elsewhere')]],
-        ...waiting.map((w) => [w.job_id, [on('read-mid', 'SEQUENTIAL')]] as const),
+        ...waiting.map((w): [string, JobDependencyLink[]] => [w.job_id, [on('read-mid', 'SEQUENTIAL')]]),
       ]),
     });
 

@@ -90,10 +90,10 @@ function upsertSql(withDependencies: boolean): string {
   return `
   WITH input AS (
     ${mirroredBatchRecords('$1', { dependencies: withDependencies })}
-  ),${withDependencies ? DEPENDENCY_CTES : ''} changed AS (
+  ), changed AS (
     SELECT input.* FROM input LEFT JOIN jobs ON jobs.job_id = input.job_id
     WHERE jobs.job_id IS NULL OR jobs.needs_describe OR ${mirroredFieldsDiffer('jobs', 'input')}
-  )
+  )${withDependencies ? DEPENDENCY_CTES : ''}
   INSERT INTO jobs (${MIRRORED_NAMES.join(', ')}, last_updated, last_seen_at)
   SELECT ${MIRRORED_NAMES.map((c) => `changed.${c}`).join(', ')}, now(), now()
   FROM changed
@@ -107,20 +107,24 @@ function upsertSql(withDependencies: boolean): string {
 }
 
 /**
- * The dependency sets of a batch's described jobs (`input.dependencies` not
- * NULL) made equal to job_dependencies, touching only rows that differ: those
- * no longer listed deleted, a changed type updated, new ones inserted. The
- * three touch different rows, as data-modifying CTEs of one statement must.
- * An unchanged set costs index probes and writes nothing. ON CONFLICT DO
+ * The dependency sets of the batch's jobs that come with one and are written
+ * (`changed`: new, changed, or awaiting a describe) made equal to
+ * job_dependencies, touching only rows that differ: those no longer listed
+ * deleted, a changed type updated, new ones inserted. The three touch
+ * different rows, as data-modifying CTEs of one statement must. A job whose
+ * row is unchanged is skipped: AWS never changes a job's dependsOn after
+ * submission, so its set was written with the row (rows mirrored before this
+ * table existed are marked needs_describe by its migration). ON CONFLICT DO
  * NOTHING: another worker's describe of the same job may insert it first.
  */
-const DEPENDENCY_CTES = `
-  dep_input AS (
-    SELECT input.job_id, d.i AS depends_on_job_id, d.t AS type
-    FROM input CROSS JOIN LATERAL json_to_recordset(input.dependencies) AS d(i varchar(64), t text)
+const DEPENDENCY_CTES = `, dep_jobs AS (
+    SELECT job_id, dependencies FROM changed WHERE dependencies IS NOT NULL
+  ), dep_input AS (
+    SELECT dep_jobs.job_id, d.i AS depends_on_job_id, d.t AS type
+    FROM dep_jobs CROSS JOIN LATERAL json_to_recordset(dep_jobs.dependencies) AS d(i varchar(64), t text)
   ), dep_removed AS (
-    DELETE FROM job_dependencies jd USING input
-    WHERE input.dependencies IS NOT NULL AND jd.job_id = input.job_id
+    DELETE FROM job_dependencies jd USING dep_jobs
+    WHERE jd.job_id = dep_jobs.job_id
       AND NOT EXISTS (SELECT 1 FROM dep_input d WHERE d.job_id = jd.job_id AND d.depends_on_job_id = jd.depends_on_job_id)
   ), dep_retyped AS (
     UPDATE job_dependencies jd SET type = d.type FROM dep_input d
@@ -132,7 +136,7 @@ const DEPENDENCY_CTES = `
       SELECT 1 FROM job_dependencies jd WHERE jd.job_id = d.job_id AND jd.depends_on_job_id = d.depends_on_job_id
     )
     ON CONFLICT DO NOTHING
-  ),`;
+  )`;
 
 const UPSERT_SQL = upsertSql(false);
 const UPSERT_WITH_DEPENDENCIES_SQL = upsertSql(true);
@@ -171,7 +175,8 @@ export function mirroredBatchJson(jobs: readonly MirroredJob[], dependencies?: D
 
 /**
  * Each described job's complete dependency set (mapping's dependenciesOf),
- * by job id; an empty set clears what is stored. Jobs not in it keep theirs.
+ * by job id; an empty set clears what is stored. Written for jobs whose row
+ * is written (see DEPENDENCY_CTES); jobs not in it keep theirs.
  */
 export type DependencySets = ReadonlyMap<string, readonly JobDependencyLink[]>;
 
