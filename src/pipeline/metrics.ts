@@ -52,6 +52,12 @@ export const metrics = {
     'batchiepatchie_events_queue_oldest_message_age_seconds',
     'Age of the oldest message in the latest batch received from events_queue_url (0 when the queue was empty)',
   ),
+  queueApplyLag: histogram(
+    'batchiepatchie_events_queue_apply_lag_seconds',
+    'From a message entering events_queue_url (its SentTimestamp) to its event being written to the mirror',
+    [],
+    [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+  ),
   eventBatchDuration: histogram(
     'batchiepatchie_job_event_batch_duration_seconds',
     'Duration of applying one batch of job events',

@@ -174,6 +174,22 @@ describe('events from SQS (events_queue_url)', function () {
     expect((await counterValue(metrics.queueRejected, { reason: 'malformed' })) - rejected).to.equal(4);
   });
 
+  it('a backlog is drained in fewer statements than receives: receives during a write join the next one', async () => {
+    await h.stopWorkers();
+    const ids = Array.from({ length: 150 }, (_, i) => h.sim.model.submitJob({ jobName: `backlog-${i}`, jobQueue: 'q-live' }).jobId);
+    expect(await count(queueUrl)).to.equal(150);
+    const writesBefore = (await metrics.eventBatchDuration.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+    const lagBefore = (await metrics.queueApplyLag.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+    await h.startWorkers(1, { events_queue_url: queueUrl });
+    await until(() => count(queueUrl), (n) => n === 0, 'the backlog applied and deleted');
+    for (const id of ids) expect(await getJob(h.db, id), id).to.have.property('status', 'SUBMITTED');
+    const writes = ((await metrics.eventBatchDuration.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0) - writesBefore;
+    // A receive brings at most 10 messages: one statement per receive would take at least 15.
+    expect(writes, 'statements for 150 messages').to.be.within(1, 14);
+    const lagged = ((await metrics.queueApplyLag.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0) - lagBefore;
+    expect(lagged, 'apply lag observed for each message').to.equal(150);
+  });
+
   it('killing a worker process mid-batch loses no event: its messages come back and another worker applies them', async () => {
     await h.stopWorkers();
     const deadBefore = await count(dlqUrl);

@@ -3,12 +3,14 @@
  * filled by an EventBridge rule (docs/pipeline.md#events-from-sqs).
  *
  * Schedule: continuous, when events_queue_url is set — every worker process
- * runs RECEIVERS long polls (20 s) of the queue; what they receive within a
- * few milliseconds is applied as one batch, through the same ordered write as
- * notify's events (store/jobEvents.ts: per job the most advanced event wins,
- * and an event never moves a row backwards, whichever worker applies it and
- * in whatever order the queue delivers). Events are hints: status and times
- * only; the next sync round describes the rest.
+ * runs RECEIVERS long polls (20 s) of the queue. What a receive returns is
+ * written at once when no write is in progress; receives that return during
+ * a write join the next one (one statement for many receives under a
+ * backlog, no waiting when there is none). The write is the same ordered one
+ * as notify's events (store/jobEvents.ts: per job the most advanced event
+ * wins, and an event never moves a row backwards, whichever worker applies
+ * it and in whatever order the queue delivers). Events are hints: status and
+ * times only; the next sync round describes the rest.
  *
  * Retry: a message is deleted only after the statement that applied it has
  * committed. A worker that dies, or a database that fails, leaves its
@@ -27,11 +29,13 @@ import { InvalidJobEventError, JOB_EVENT_DETAIL_TYPE, lacksJobName, parseJobEven
 import { metrics } from '../metrics';
 import { isDataError } from './applyJobEvents';
 
-/** Concurrent long polls per worker process (each returns up to 10 messages). */
-export const RECEIVERS = 4;
+/**
+ * Concurrent long polls per worker process (each returns up to 10 messages):
+ * how fast a backlog drains, since a receiver asks again only once its
+ * messages are written. Idle, each costs 3 receives a minute.
+ */
+export const RECEIVERS = 8;
 export const WAIT_SECONDS = 20;
-/** Messages received this soon after a batch's first one join it. */
-export const GATHER_MS = 20;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -90,7 +94,10 @@ export function startEventQueueConsumer(ctx: TaskContext, sqs: SQSClient, queueU
   const log = ctx.logger.child({ task: 'readEventQueue' });
   const abort = new AbortController();
   let stopping = false;
-  let waiting: { items: Received[]; done: Promise<void> } | null = null;
+  /** The messages waiting for the next write, and its outcome. */
+  let next: { items: Received[]; done: Promise<void>; settle: (err?: unknown) => void } | null = null;
+  let writing: Promise<void> | null = null;
+  const deletes = new Set<Promise<void>>();
 
   const deleteMessages = async (messages: Message[]) => {
     // A failed delete only means a redelivery later (applying it again changes nothing).
@@ -125,8 +132,8 @@ export function startEventQueueConsumer(ctx: TaskContext, sqs: SQSClient, queueU
     }
   };
 
-  const applyBatch = async (items: Received[]) => {
-    const end = metrics.eventBatchDuration.startTimer();
+  /** Writes what can be applied; returns the messages now committed (to delete). */
+  const applyBatch = async (items: Received[]): Promise<Received[]> => {
     const usable = items.filter((r) => {
       if (r.decoded.kind !== 'malformed') return true;
       metrics.queueRejected.inc({ reason: 'malformed' });
@@ -136,30 +143,55 @@ export function startEventQueueConsumer(ctx: TaskContext, sqs: SQSClient, queueU
       );
       return false;
     });
+    const end = metrics.eventBatchDuration.startTimer();
     const committed = await write(usable);
-    await deleteMessages(committed.map((r) => r.message));
     end();
+    const now = Date.now();
     for (const r of committed) {
       if (r.decoded.kind === 'events') metrics.queueApplied.inc();
       else metrics.queueSkipped.inc();
+      const sent = Number(r.message.Attributes?.SentTimestamp);
+      if (Number.isFinite(sent)) metrics.queueApplyLag.observe(Math.max(0, (now - sent) / 1000));
     }
+    return committed;
+  };
+
+  const finishBatch = async (items: Received[], committed: Received[]) => {
+    await deleteMessages(committed.map((r) => r.message));
     log.debug({ messages: items.length, deleted: committed.length }, 'applied events from the queue');
   };
 
-  /** Gathers what the receivers bring within GATHER_MS into one batch; resolves once it is applied (or failed). */
+  /**
+   * Writes a receive's messages now, or with the next write when one is in
+   * progress; resolves once they are written and deleted (or failed).
+   */
   const submit = (items: Received[]): Promise<void> => {
-    if (waiting) {
-      waiting.items.push(...items);
-      return waiting.done;
+    if (!next) {
+      let settle!: (err?: unknown) => void;
+      const done = new Promise<void>((resolve, reject) => (settle = (err) => (err === undefined ? resolve() : reject(err))));
+      next = { items: [], done, settle };
     }
-    const batch: { items: Received[]; done: Promise<void> } = { items: [...items], done: Promise.resolve() };
-    batch.done = (async () => {
-      await sleep(GATHER_MS);
-      waiting = null;
-      await applyBatch(batch.items);
-    })();
-    waiting = batch;
-    return batch.done;
+    next.items.push(...items);
+    const joined = next.done;
+    writing ??= writeQueued();
+    return joined;
+  };
+
+  /** One write at a time; its deletes go on beside the next write (a failed delete only means a redelivery). */
+  const writeQueued = async () => {
+    while (next) {
+      const batch = next;
+      next = null;
+      try {
+        const committed = await applyBatch(batch.items);
+        const deleting = finishBatch(batch.items, committed).then(() => batch.settle(), batch.settle);
+        deletes.add(deleting);
+        void deleting.finally(() => deletes.delete(deleting));
+      } catch (err) {
+        batch.settle(err ?? new Error('writing job events failed'));
+      }
+    }
+    writing = null;
   };
 
   const receiveOnce = async () => {
@@ -200,7 +232,8 @@ export function startEventQueueConsumer(ctx: TaskContext, sqs: SQSClient, queueU
       // Long polls end now; a batch being applied is finished (and its messages deleted) first.
       abort.abort();
       await Promise.all(receivers);
-      await waiting?.done.catch(() => undefined);
+      await writing;
+      await Promise.all(deletes);
     },
   };
 }
