@@ -52,6 +52,10 @@ export const metrics = {
     'batchiepatchie_events_queue_oldest_message_age_seconds',
     'Age of the oldest message in the latest batch received from events_queue_url (0 when the queue was empty)',
   ),
+  queueDeadlockRetries: counter(
+    'batchiepatchie_events_queue_deadlock_retries_total',
+    'Writes of events from events_queue_url run again after Postgres chose them as a deadlock victim',
+  ),
   queueApplyLag: histogram(
     'batchiepatchie_events_queue_apply_lag_seconds',
     'From a message entering events_queue_url (its SentTimestamp) to its event being written to the mirror',

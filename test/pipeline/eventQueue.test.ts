@@ -190,6 +190,34 @@ describe('events from SQS (events_queue_url)', function () {
     expect(lagged, 'apply lag observed for each message').to.equal(150);
   });
 
+  it('a write chosen as a deadlock victim is run again, not left for redelivery', async () => {
+    const [a, b] = ['deadlock-a', 'deadlock-b'].map((jobName) => h.sim.model.submitJob({ jobName, jobQueue: 'q-live' }).jobId).sort();
+    for (const id of [a, b]) await until(() => getJob(h.db, id), (r) => r?.status === 'SUBMITTED', `job ${id} mirrored`);
+    await until(() => count(queueUrl), (n) => n === 0, 'the queue drained');
+    const retries = await counterValue(metrics.queueDeadlockRetries);
+    const received = await counterValue(metrics.queueReceived);
+    const trx = await h.db.transaction();
+    try {
+      await trx('jobs').where({ job_id: b }).forUpdate().select('job_id');
+      // One message, one statement: it locks a, then waits for b.
+      const detail = (id: string) => ({ jobId: id, jobName: id, jobQueue: 'q-live', status: 'PENDING', createdAt: h.sim.model.getJob(id)?.createdAt });
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify([detail(a), detail(b)]) }));
+      await until(
+        async () => (await h.db.raw(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0].n as number,
+        (n) => n > 0,
+        "the consumer's statement waiting for b",
+      );
+      // Waiting for a closes the cycle; the consumer waited first, so its deadlock check (1 s) picks it as the victim.
+      await trx('jobs').where({ job_id: a }).forUpdate().select('job_id');
+    } finally {
+      await trx.rollback();
+    }
+    for (const id of [a, b]) await until(() => getJob(h.db, id), (r) => r?.status === 'PENDING', `job ${id} PENDING`);
+    await until(() => count(queueUrl), (n) => n === 0, 'the message deleted');
+    expect(await counterValue(metrics.queueDeadlockRetries), 'writes run again').to.equal(retries + 1);
+    expect(await counterValue(metrics.queueReceived), 'received once: no redelivery').to.equal(received + 1);
+  });
+
   it('killing a worker process mid-batch loses no event: its messages come back and another worker applies them', async () => {
     await h.stopWorkers();
     const deadBefore = await count(dlqUrl);

@@ -22,6 +22,7 @@
  * state changes, or carry no job name, are deleted unapplied (skipped).
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Knex } from 'knex';
 import { type QueueMessage as Message, deleteMessages as deleteFromQueue, hasRedrivePolicy, receiveMessages } from '../../aws/sqs';
 import { applyJobEventRows, type JobEventRow } from '../../store/jobEvents';
 import type { TaskContext } from '../context';
@@ -81,6 +82,29 @@ export function decodeMessageBody(body: string | undefined): DecodedMessage {
   }
 }
 
+/** Attempts of a write Postgres chose as a deadlock's victim (SQLSTATE 40P01). */
+export const DEADLOCK_ATTEMPTS = 3;
+
+/**
+ * A statement locking the same rows in another order (a round's
+ * last-seen update) can make ours a deadlock's victim: it is run again after
+ * 50-100 ms, rather than its messages waiting for the visibility timeout (and
+ * counting towards the dead-letter queue).
+ */
+async function applyRetryingDeadlocks(db: Knex, rows: JobEventRow[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await applyJobEventRows(db, rows);
+      return;
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== '40P01' || attempt >= DEADLOCK_ATTEMPTS) throw err;
+      metrics.queueDeadlockRetries.inc();
+      // Long enough for the other transaction to take the locks it was waiting for (else the same cycle again).
+      await sleep(50 + Math.random() * 50);
+    }
+  }
+}
+
 export interface EventQueueConsumer {
   close(): Promise<void>;
 }
@@ -110,14 +134,14 @@ export function startEventQueueConsumer(ctx: TaskContext, sqs: SQSClient, queueU
   const write = async (items: Received[]): Promise<Received[]> => {
     const rows = items.flatMap((r) => (r.decoded.kind === 'events' ? r.decoded.rows : []));
     try {
-      await applyJobEventRows(ctx.db, rows);
+      await applyRetryingDeadlocks(ctx.db, rows);
       return items;
     } catch (err) {
       if (!isDataError(err)) throw err;
       const committed: Received[] = [];
       for (const item of items) {
         try {
-          if (item.decoded.kind === 'events') await applyJobEventRows(ctx.db, item.decoded.rows);
+          if (item.decoded.kind === 'events') await applyRetryingDeadlocks(ctx.db, item.decoded.rows);
           committed.push(item);
         } catch (single) {
           if (!isDataError(single)) throw single;
