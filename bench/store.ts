@@ -21,7 +21,8 @@ import { createDb, knexSettings, migrateLatest } from '../src/store/db';
 import { deleteJobsOlderThan } from '../src/store/jobs/maintenance';
 import { jobSearch, searchJobs } from '../src/store/jobs/search';
 import { getJob } from '../src/store/jobs/lookups';
-import { jobStats } from '../src/store/stats';
+import { jobStats, jobStatsFromJobs } from '../src/store/stats';
+import { rebuildStatsRollup, refreshStatsRollup } from '../src/store/statsRollup';
 import { upsertJobs, type DependencySets } from '../src/store/jobs/upsert';
 import type { JobSearch, MirroredJob, StatsQuery } from '../src/types';
 import { JOBS_PAGE_SIZE, type StatsRow } from '../src/api/contract';
@@ -184,6 +185,51 @@ async function changeAll(db: Knex, round: number, opts: { batchSize?: number; co
   return perSecond(JOBS, r.ms);
 }
 
+/** The stats rollup's part of the write path: its statement triggers on jobs and its two indexes. */
+async function rollupWritePath(db: Knex, on: boolean): Promise<void> {
+  const triggers = ['job_stats_jobs_insert', 'job_stats_jobs_update', 'job_stats_jobs_delete'];
+  for (const t of triggers) await db.raw(`ALTER TABLE jobs ${on ? 'ENABLE' : 'DISABLE'} TRIGGER ??`, [t]);
+  if (on) {
+    await db.raw('CREATE INDEX jobs_task_arn ON jobs USING hash (task_arn)');
+    await db.raw('CREATE INDEX jobs_running_run_started_at ON jobs (run_started_at) WHERE stopped_at IS NULL AND run_started_at IS NOT NULL');
+  } else {
+    await db.raw('DROP INDEX jobs_task_arn, jobs_running_run_started_at');
+  }
+}
+
+/**
+ * What the stats rollup costs the batched upsert: each tenth of the jobs
+ * changed with its triggers and indexes and once without (dropped, then
+ * built again), in turn, so both see the same load. Every change makes or
+ * unmakes a finished job (SUCCEEDED with its stop, or back to RUNNABLE), so
+ * every row leaves marks: the worst case for the triggers.
+ */
+async function benchRollupWriteCost(db: Knex, lastRound: number): Promise<void> {
+  let round = lastRound;
+  // Odd rounds: the running job of benchJob, finished; even rounds: RUNNABLE again.
+  const finishedOrNot = (i: number): MirroredJob => {
+    const j = benchJob(i, round);
+    return round % 2 === 0 ? j : { ...j, status: 'SUCCEEDED', stopped_at: new Date(j.run_started_at!.getTime() + 60_000) };
+  };
+  const slice = Math.ceil(JOBS / SLICES);
+  const ms = { on: 0, off: 0 };
+  for (let from = 0, k = 0; from < JOBS; from += slice, k += 1) {
+    const ids = Array.from({ length: Math.min(slice, JOBS - from) }, (_, x) => from + x);
+    for (const mode of k % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
+      if (mode === 'off') await rollupWritePath(db, false);
+      round += 1;
+      const jobs = ids.map(finishedOrNot);
+      const r = await timed(() => upsertJobs(db, jobs));
+      if (r.value.written !== ids.length) throw new Error(`rollup cost pass wrote ${r.value.written}, expected ${ids.length}`);
+      ms[mode] += r.ms;
+      if (mode === 'off') await rollupWritePath(db, true);
+    }
+  }
+  const on = perSecond(JOBS, ms.on);
+  const off = perSecond(JOBS, ms.off);
+  log(`stats rollup's write path (finished jobs changing, interleaved): with ${on} changed jobs/s, without ${off} (${(((off - on) / off) * 100).toFixed(1)} % slower with)`);
+}
+
 async function benchUpserts(db: Knex, opts: { sweep: boolean }): Promise<UpsertFigures> {
   log(`\n## Upserts on ${JOBS.toLocaleString('en-US')} jobs`);
   let round = 0;
@@ -240,7 +286,7 @@ async function benchUpserts(db: Knex, opts: { sweep: boolean }): Promise<UpsertF
   const unchanged = await timed(() => upsertJobs(db, same));
   if (unchanged.value.written !== 0) throw new Error(`unchanged upsert wrote ${unchanged.value.written}`);
   log(`batched upsert, nothing changed:       ${perSecond(JOBS, unchanged.ms)} jobs/s checked, 0 written`);
-  await benchDependencyCost(db, round);
+  await benchRollupWriteCost(db, await benchDependencyCost(db, round));
   return { batchedPerSec, goWayPerSec, leanPerRowPerSec, ratio };
 }
 
@@ -263,7 +309,8 @@ function benchDependencies(jobs: MirroredJob[]): DependencySets {
  * each job's dependency set (unchanged since the insert, the usual case),
  * interleaved per tenth of the jobs; then a pass where nothing changed, both ways.
  */
-async function benchDependencyCost(db: Knex, firstRound: number): Promise<void> {
+/** Returns the round the jobs were last written at. */
+async function benchDependencyCost(db: Knex, firstRound: number): Promise<number> {
   let round = firstRound;
   const slice = Math.ceil(JOBS / SLICES);
   let withMs = 0;
@@ -292,6 +339,7 @@ async function benchDependencyCost(db: Knex, firstRound: number): Promise<void> 
   const expected = [...sets.values()].reduce((total, links) => total + links.length, 0);
   const { n } = (await db('job_dependencies').count({ n: '*' }))[0];
   if (Number(n) !== expected) throw new Error(`job_dependencies holds ${n} rows, expected ${expected}`);
+  return round;
 }
 
 // ------------------------------------------------------------------ search
@@ -367,6 +415,9 @@ export async function generateJobs(db: Knex, n: number): Promise<void> {
     await db.raw(ix.indexdef);
   }
   await db.raw('VACUUM ANALYZE jobs, task_arns_to_instance_info');
+  // The stats rollup's triggers were off during the load.
+  await rebuildStatsRollup(db);
+  await db.raw('VACUUM ANALYZE job_stats_rollup, job_stats_dirty');
 }
 
 /**
@@ -565,9 +616,9 @@ async function benchDetail(db: Knex, n: number): Promise<{ p50: number; p95: num
 }
 
 /**
- * The stats query as it ran before the run_started_at index: the index is
- * dropped inside a transaction that is rolled back (the bench's own database;
- * the drop holds the table for the query's duration).
+ * The stats computed from `jobs` as before the run_started_at index: the
+ * index is dropped inside a transaction that is rolled back (the bench's own
+ * database; the drop holds the table for the query's duration).
  */
 async function withoutRunStartIndex<T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
   const trx = await db.transaction();
@@ -579,43 +630,74 @@ async function withoutRunStartIndex<T>(db: Knex, work: (trx: Knex.Transaction) =
   }
 }
 
-const jobStatsFullScan = (db: Knex, q: StatsQuery): Promise<StatsRow[]> => withoutRunStartIndex(db, (trx) => jobStats(trx, q));
+const jobStatsFullScan = (db: Knex, q: StatsQuery): Promise<StatsRow[]> => withoutRunStartIndex(db, (trx) => jobStatsFromJobs(trx, q));
 
-/** Ours and the full scan in one transaction: one now(), so running jobs count alike in both. */
-async function statsBothWays(db: Knex, q: StatsQuery): Promise<[StatsRow[], StatsRow[]]> {
+function sameStats(a: StatsRow[], b: StatsRow[]): boolean {
+  const close = (x: number, y: number) => Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(y));
+  return a.length === b.length && a.every((r, i) => {
+    const e = b[i];
+    return r.timestamp === e.timestamp && r.job_queue === e.job_queue && r.status === e.status && r.job_count === e.job_count &&
+      close(r.vcpu_seconds, e.vcpu_seconds) && close(r.memory_seconds, e.memory_seconds) && close(r.instance_seconds, e.instance_seconds);
+  });
+}
+
+/** The rollup, the index alone and the full scan in one transaction (one now(), so running jobs count alike): equal or throws. */
+async function expectStatsAgree(db: Knex, q: StatsQuery, label: string): Promise<StatsRow[]> {
   const trx = await db.transaction();
   try {
-    const ours = await jobStats(trx, q);
+    const rollup = await jobStats(trx, q);
+    const index = await jobStatsFromJobs(trx, q);
     await trx.raw('DROP INDEX IF EXISTS jobs_run_started_at');
-    return [ours, await jobStats(trx, q)];
+    const scan = await jobStatsFromJobs(trx, q);
+    if (!sameStats(rollup, scan)) throw new Error(`stats ${label}: the rollup differs from the full scan`);
+    if (!sameStats(index, scan)) throw new Error(`stats ${label}: the index differs from the full scan`);
+    return rollup;
   } finally {
     await trx.rollback();
   }
 }
 
-/** GET /api/v1/jobs/stats over 1, 7, 30 and 90 days ending now: the index vs a full scan, and their answers compared. */
-async function benchStats(db: Knex, naive: Knex): Promise<{ days: number; ours: { p50: number; p95: number }; scan: { p50: number; p95: number } | null }[]> {
-  log(`\n## Stats (GET /api/v1/jobs/stats), ${RUNS} runs ours, ${NAIVE_RUNS} the full scan (no warm-up)`);
-  const out = [];
+type Latency = { p50: number; p95: number };
+interface StatsFigure { days: number; rollup: Latency; index: Latency | null; scan: Latency | null }
+
+/**
+ * GET /api/v1/jobs/stats over 1, 7, 30 and 90 days ending now: the rollup
+ * (jobStats) vs the same computation from jobs through the run_started_at
+ * index alone and as a full scan, answers compared; then with buckets marked
+ * by writes since the last roll-up (computed from jobs), and the roll-up of those.
+ */
+async function benchStats(db: Knex, naive: Knex): Promise<StatsFigure[]> {
+  log(`\n## Stats (GET /api/v1/jobs/stats), ${RUNS} runs the rollup, ${NAIVE_RUNS} the index alone and the full scan (no warm-up)`);
+  await refreshStatsRollup(db, 600_000);
+  const now = async () => Number((await db.raw<{ rows: { now: number }[] }>('SELECT extract(epoch FROM now())::float8 AS now')).rows[0].now);
+  const window = (end: number, days: number): StatsQuery => ({ start: new Date((end - days * 86_400) * 1000), end: new Date(end * 1000), queues: [], statuses: [] });
+  const out: StatsFigure[] = [];
   for (const days of [1, 7, 30, 90]) {
-    const now = Number((await db.raw<{ rows: { now: number }[] }>('SELECT extract(epoch FROM now())::float8 AS now')).rows[0].now);
-    const q: StatsQuery = { start: new Date((now - days * 86_400) * 1000), end: new Date(now * 1000), queues: [], statuses: [] };
-    const [a, b] = await statsBothWays(db, q);
-    const same = a.length === b.length && a.every((r, i) => {
-      const e = b[i];
-      const close = (x: number, y: number) => Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(y));
-      return r.timestamp === e.timestamp && r.job_queue === e.job_queue && r.status === e.status && r.job_count === e.job_count &&
-        close(r.vcpu_seconds, e.vcpu_seconds) && close(r.memory_seconds, e.memory_seconds) && close(r.instance_seconds, e.instance_seconds);
-    });
-    if (!same) throw new Error(`stats over ${days} days differ from the full scan`);
-    const jobsIn = a.reduce((sum, r) => sum + r.job_count, 0);
-    const ours = await latency(RUNS, () => jobStats(db, q));
+    const q = window(await now(), days);
+    const rows = await expectStatsAgree(db, q, `over ${days} days`);
+    const jobsIn = rows.reduce((sum, r) => sum + r.job_count, 0);
+    const rollup = await latency(RUNS, () => jobStats(db, q));
+    if (!rollup) throw new Error('stats timed out');
+    const index = await latency(NAIVE_RUNS, () => jobStatsFromJobs(naive, q), true);
     const scan = await latency(NAIVE_RUNS, () => jobStatsFullScan(naive, q), true);
-    if (!ours) throw new Error('stats timed out');
-    log(`${String(days).padStart(2)} days (${a.length} rows, ${jobsIn.toLocaleString('en-US')} jobs, same as the scan)`.padEnd(50) +
-      ` index ${fmt(ours)} | full scan ${fmt(scan)} | ${scan ? `${(scan.p50 / ours.p50).toFixed(0)}x` : '-'}`);
-    out.push({ days, ours, scan });
+    const ratio = (f: Latency | null) => (f ? `${(f.p50 / rollup.p50).toFixed(0)}x` : `> ${(NAIVE_TIMEOUT_MS / rollup.p50).toFixed(0)}x`);
+    log(`${String(days).padStart(2)} days (${rows.length} rows, ${jobsIn.toLocaleString('en-US')} jobs, all three agree)`.padEnd(52) +
+      ` rollup ${fmt(rollup)} | index alone ${fmt(index)} ${ratio(index)} | full scan ${fmt(scan)} ${ratio(scan)}`);
+    out.push({ days, rollup, index, scan });
   }
+  // Writes between two roll-ups: the last hour's 12 buckets and 88 older ones marked.
+  const end = await now();
+  const marked = [...Array(12).keys()].map((i) => Math.floor(end / 300) * 300 - i * 300)
+    .concat([...Array(88).keys()].map((i) => Math.floor((end - 86_400 * (1 + ((i * 7919) % 89))) / 300) * 300));
+  await db.raw('INSERT INTO job_stats_dirty (bucket) SELECT unnest(?::bigint[])', [marked]);
+  for (const days of [1, 90]) {
+    const q = window(await now(), days);
+    await expectStatsAgree(db, q, `over ${days} days, 100 buckets marked`);
+    const f = await latency(RUNS, () => jobStats(db, q));
+    log(`${String(days).padStart(2)} days, 100 buckets marked since the last roll-up`.padEnd(52) + ` rollup ${fmt(f)}`);
+  }
+  const refresh = await timed(() => refreshStatsRollup(db));
+  log(`roll-up of those 100 buckets (the rollUpStats task): ${refresh.ms.toFixed(0)} ms`);
   return out;
 }
 
@@ -787,7 +869,7 @@ async function main(): Promise<void> {
     const worstP95 = Math.max(0, ...figures.map((f) => f.p95));
     const worst = figures.find((f) => f.p95 === worstP95);
     const searchTarget = SEARCH_JOBS >= 10_000_000 ? 150 : 100;
-    const worstStats = Math.max(0, ...stats.map((s) => s.ours.p95));
+    const worstStats = Math.max(0, ...stats.map((s) => s.rollup.p95));
     log(`\nload average at end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     log('\n## Summary');
     if (up) {

@@ -8,6 +8,13 @@
  * whose placement we never saw count 0 there. Array parents whose children
  * are mirrored are left out (their children count). docs/api.md compares
  * these figures with the Go original's.
+ *
+ * Served from job_stats_rollup (sums of finished jobs per 5-minute, hourly
+ * and daily bucket; src/store/statsRollup.ts keeps it) for the buckets no
+ * write has touched since their last roll-up, and from `jobs` for the rest:
+ * the dirty buckets, the partial 5-minute buckets at the window's edges and
+ * the jobs still running. One statement, one snapshot: the answer is what
+ * the computation over `jobs` alone (jobStatsFromJobs) gives at that moment.
  */
 import type { Knex } from 'knex';
 import type { StatsQuery } from '../types';
@@ -16,6 +23,8 @@ import type { StatsRow } from '../api/contract';
 const MINUTE = 60;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
+/** The rollup's finest bucket; every stats interval is a multiple of it. */
+export const ROLLUP_STEP = 5 * MINUTE;
 
 /** Bucket width in seconds for a time span (SPEC section 6). */
 export function statsInterval(start: Date, end: Date): number {
@@ -37,52 +46,154 @@ export function statsInterval(start: Date, end: Date): number {
 export const ARRAY_PARENT_WITH_CHILDREN = `(j.array_parent_id IS NULL AND (j.array_properties->>'size') IS NOT NULL
           AND EXISTS (SELECT 1 FROM jobs c WHERE c.array_parent_id = j.job_id))`;
 
+/** SQL: the 5-minute bucket (epoch seconds) of `alias`'s run start. */
+export const bucket5 = (alias: string) => `(floor(extract(epoch FROM ${alias}.run_started_at) / ${ROLLUP_STEP}) * ${ROLLUP_STEP})::bigint`;
+
+/** SQL select list: what one job `j` adds to its row of the stats (runtime up to now() while it runs). */
+export const JOB_USAGE = `
+        COALESCE(j.vcpus_exact, j.vcpus)::float8 * u.runtime AS vcpu_seconds,
+        j.memory::float8 * u.runtime AS memory_seconds,
+        CASE WHEN EXISTS (SELECT 1 FROM task_arns_to_instance_info t WHERE t.task_arn = j.task_arn) THEN u.runtime ELSE 0 END AS instance_seconds`;
+export const JOB_RUNTIME = `CROSS JOIN LATERAL (
+        SELECT GREATEST(extract(epoch FROM COALESCE(j.stopped_at, now()) - j.run_started_at), 0)::float8 AS runtime) u`;
+
+/**
+ * SQL: the 5-minute buckets the marks of `marks` (job_stats_dirty rows)
+ * stand for: buckets as they are; array parents and task ARNs resolved to
+ * the bucket of their job as the reader sees it.
+ */
+export function markedBuckets(marks: string): string {
+  return `
+    SELECT m.bucket FROM ${marks} m WHERE m.bucket IS NOT NULL
+    UNION ALL
+    SELECT ${bucket5('p')} FROM ${marks} m JOIN jobs p ON p.job_id = m.job_id WHERE p.run_started_at IS NOT NULL
+    UNION ALL
+    SELECT ${bucket5('j')} FROM ${marks} m JOIN jobs j ON j.task_arn = m.task_arn WHERE j.run_started_at IS NOT NULL`;
+}
+
+/** Collects positional bindings while a statement is written: `${p(x)}` puts `?` and remembers x. */
+function bindings(): { p: (value: Knex.RawBinding) => string; values: Knex.RawBinding[] } {
+  const values: Knex.RawBinding[] = [];
+  return { p: (value) => (values.push(value), '?'), values };
+}
+
+function filtersOn(alias: string, q: StatsQuery, p: (value: Knex.RawBinding) => string): string {
+  const filters: string[] = [];
+  if (q.queues.length > 0) filters.push(`AND ${alias}.job_queue = ANY(${p(q.queues)}::text[])`);
+  if (q.statuses.length > 0) filters.push(`AND ${alias}.status = ANY(${p(q.statuses)}::text[])`);
+  return filters.join(' ');
+}
+
+function toRows(rows: Omit<StatsRow, 'interval'>[], interval: number): StatsRow[] {
+  return rows.map((row) => ({ ...row, timestamp: Number(row.timestamp), interval }));
+}
+
+const GROUPED = `
+    GROUP BY job_queue, status, "timestamp"
+    ORDER BY "timestamp", job_queue, status`;
+
+/**
+ * The stats computed from `jobs` alone, job by job (through the
+ * jobs_run_started_at index): the definition the rollup must agree with, and
+ * the answer for windows without a whole 5-minute bucket.
+ */
+export async function jobStatsFromJobs(db: Knex, q: StatsQuery): Promise<StatsRow[]> {
+  if (!(q.end.getTime() > q.start.getTime())) return [];
+  const interval = statsInterval(q.start, q.end);
+  const { p, values } = bindings();
+  const sql = `
+    SELECT j.job_queue, j.status,
+      (floor(extract(epoch FROM j.run_started_at) / ${p(interval)}) * ${p(interval)})::bigint AS "timestamp",
+      SUM(x.vcpu_seconds)::float8 AS vcpu_seconds, SUM(x.memory_seconds)::float8 AS memory_seconds,
+      SUM(x.instance_seconds)::float8 AS instance_seconds, COUNT(*)::int AS job_count
+    FROM jobs j ${JOB_RUNTIME}
+    CROSS JOIN LATERAL (SELECT ${JOB_USAGE}) x
+    WHERE j.run_started_at >= ${p(q.start)} AND j.run_started_at < ${p(q.end)}
+      AND NOT ${ARRAY_PARENT_WITH_CHILDREN}
+      ${filtersOn('j', q, p)}
+    ${GROUPED}`;
+  const result = await db.raw<{ rows: Omit<StatsRow, 'interval'>[] }>(sql, values);
+  return toRows(result.rows, interval);
+}
+
+const floorTo = (seconds: number, step: number) => Math.floor(seconds / step) * step;
+const ceilTo = (seconds: number, step: number) => Math.ceil(seconds / step) * step;
+
+/**
+ * The window cut into rollup levels: [s5, e5) the whole 5-minute buckets,
+ * [sH, eH) the whole hours inside, [sD, eD) the whole days inside those. A
+ * level is used only if it divides the interval (each of its buckets falls in
+ * one answer bucket); an unused or empty level is an empty range at the end.
+ */
+export function rollupSpans(start: Date, end: Date, interval: number) {
+  const s5 = ceilTo(start.getTime() / 1000, ROLLUP_STEP);
+  const e5 = floorTo(end.getTime() / 1000, ROLLUP_STEP);
+  let [sH, eH] = [e5, e5];
+  if (interval % HOUR === 0 && ceilTo(s5, HOUR) < floorTo(e5, HOUR)) [sH, eH] = [ceilTo(s5, HOUR), floorTo(e5, HOUR)];
+  let [sD, eD] = [eH, eH];
+  if (interval % DAY === 0 && ceilTo(sH, DAY) < floorTo(eH, DAY)) [sD, eD] = [ceilTo(sH, DAY), floorTo(eH, DAY)];
+  return { s5, e5, sH, eH, sD, eD };
+}
+
 /** Jobs that started running in [start, end), bucketed on epoch-aligned boundaries. */
 export async function jobStats(db: Knex, q: StatsQuery): Promise<StatsRow[]> {
   if (!(q.end.getTime() > q.start.getTime())) return [];
   const interval = statsInterval(q.start, q.end);
-  const filters: string[] = [];
-  const filterBindings: Knex.RawBinding[] = [];
-  if (q.queues.length > 0) {
-    filters.push('AND j.job_queue = ANY(?::text[])');
-    filterBindings.push(q.queues);
-  }
-  if (q.statuses.length > 0) {
-    filters.push('AND j.status = ANY(?::text[])');
-    filterBindings.push(q.statuses);
-  }
+  const { s5, e5, sH, eH, sD, eD } = rollupSpans(q.start, q.end, interval);
+  if (s5 >= e5) return jobStatsFromJobs(db, q);
+  const { p, values } = bindings();
+  const at = (seconds: number) => p(new Date(seconds * 1000));
+  // Each piece of live jobs, with the stats rule and the filters; the pieces never overlap.
+  const liveJobs = (from: string, where: string) => `
+      SELECT j.job_queue, j.status, j.run_started_at, x.vcpu_seconds, x.memory_seconds, x.instance_seconds
+      FROM ${from} ${JOB_RUNTIME}
+      CROSS JOIN LATERAL (SELECT ${JOB_USAGE}) x
+      WHERE ${where} AND NOT ${ARRAY_PARENT_WITH_CHILDREN} ${filtersOn('j', q, p)}`;
   const sql = `
-    WITH runs AS (
-      SELECT
-        j.job_queue,
-        j.status,
-        (floor(extract(epoch FROM j.run_started_at) / ?) * ?)::bigint AS bucket,
-        COALESCE(j.vcpus_exact, j.vcpus)::float8 AS vcpus,
-        j.memory::float8 AS memory,
-        GREATEST(extract(epoch FROM COALESCE(j.stopped_at, now()) - j.run_started_at), 0)::float8 AS runtime,
-        EXISTS (SELECT 1 FROM task_arns_to_instance_info t WHERE t.task_arn = j.task_arn) AS on_instance
-      FROM jobs j
-      WHERE j.run_started_at >= ? AND j.run_started_at < ?
-        AND NOT ${ARRAY_PARENT_WITH_CHILDREN}
-      ${filters.join('\n      ')}
+    WITH dirty AS MATERIALIZED (
+      SELECT DISTINCT bucket FROM (${markedBuckets('job_stats_dirty')}) marked
+      WHERE bucket >= ${p(s5)} AND bucket < ${p(e5)}
+    ), dirty_at AS MATERIALIZED (
+      SELECT ${ROLLUP_STEP} AS level, bucket FROM dirty
+      UNION SELECT ${HOUR}, (floor(bucket / ${HOUR}.0) * ${HOUR})::bigint FROM dirty
+      UNION SELECT ${DAY}, (floor(bucket / ${DAY}.0) * ${DAY})::bigint FROM dirty
+    ), ranges (level, lo, hi) AS (
+      VALUES (${DAY}, ${p(sD)}::bigint, ${p(eD)}::bigint), (${HOUR}, ${p(sH)}, ${p(sD)}), (${HOUR}, ${p(eD)}, ${p(eH)}),
+             (${ROLLUP_STEP}, ${p(s5)}, ${p(sH)}), (${ROLLUP_STEP}, ${p(eH)}, ${p(e5)})
+      UNION ALL
+      SELECT ${HOUR}, bucket, bucket + ${DAY} FROM dirty_at WHERE level = ${DAY} AND bucket >= ${p(sD)} AND bucket < ${p(eD)}
+      UNION ALL
+      SELECT ${ROLLUP_STEP}, bucket, bucket + ${HOUR} FROM dirty_at WHERE level = ${HOUR} AND bucket >= ${p(sH)} AND bucket < ${p(eH)}
+    ), usage AS (
+      SELECT r.job_queue, r.status, (floor(r.bucket / ${p(interval)}::float8) * ${p(interval)})::bigint AS "timestamp",
+        r.vcpu_seconds, r.memory_seconds, r.instance_seconds, r.job_count
+      FROM ranges g JOIN job_stats_rollup r ON r.level = g.level AND r.bucket >= g.lo AND r.bucket < g.hi
+      WHERE NOT EXISTS (SELECT 1 FROM dirty_at d WHERE d.level = r.level AND d.bucket = r.bucket) ${filtersOn('r', q, p)}
+      UNION ALL
+      SELECT job_queue, status, (floor(extract(epoch FROM run_started_at) / ${p(interval)}) * ${p(interval)})::bigint,
+        vcpu_seconds, memory_seconds, instance_seconds, 1
+      FROM (
+        ${liveJobs('jobs j', `j.run_started_at >= ${p(q.start)} AND j.run_started_at < ${at(s5)}`)}
+        UNION ALL
+        ${liveJobs('jobs j', `j.run_started_at >= ${at(e5)} AND j.run_started_at < ${p(q.end)}`)}
+        UNION ALL
+        ${liveJobs(
+          'dirty d JOIN jobs j ON j.run_started_at >= to_timestamp(d.bucket) AND j.run_started_at < to_timestamp(d.bucket + ' + ROLLUP_STEP + ')',
+          'true',
+        )}
+        UNION ALL
+        ${liveJobs(
+          'jobs j',
+          `j.stopped_at IS NULL AND j.run_started_at >= ${at(s5)} AND j.run_started_at < ${at(e5)}
+           AND NOT EXISTS (SELECT 1 FROM dirty d WHERE d.bucket = ${bucket5('j')})`,
+        )}
+      ) live
     )
-    SELECT
-      job_queue,
-      status,
-      bucket AS "timestamp",
-      SUM(vcpus * runtime)::float8 AS vcpu_seconds,
-      SUM(memory * runtime)::float8 AS memory_seconds,
-      SUM(CASE WHEN on_instance THEN runtime ELSE 0 END)::float8 AS instance_seconds,
-      COUNT(*)::int AS job_count
-    FROM runs
-    GROUP BY job_queue, status, bucket
-    ORDER BY bucket, job_queue, status`;
-  const result = await db.raw<{ rows: Omit<StatsRow, 'interval'>[] }>(sql, [
-    interval,
-    interval,
-    q.start,
-    q.end,
-    ...filterBindings,
-  ]);
-  return result.rows.map((row) => ({ ...row, timestamp: Number(row.timestamp), interval }));
+    SELECT job_queue, status, "timestamp",
+      SUM(vcpu_seconds)::float8 AS vcpu_seconds, SUM(memory_seconds)::float8 AS memory_seconds,
+      SUM(instance_seconds)::float8 AS instance_seconds, SUM(job_count)::int AS job_count
+    FROM usage
+    ${GROUPED}`;
+  const result = await db.raw<{ rows: Omit<StatsRow, 'interval'>[] }>(sql, values);
+  return toRows(result.rows, interval);
 }

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { getJob } from '../../src/store/jobs/lookups';
+import { jobStats, jobStatsFromJobs } from '../../src/store/stats';
+import type { StatsRow } from '../../src/api/contract';
 import { setForcedScaling } from '../../src/store/queues';
 import { applySchedules } from '../../src/pipeline/scheduler';
 import { openPipelineQueues } from '../../src/pipeline/queues';
@@ -125,6 +127,27 @@ describe('pipeline maintenance tasks', function () {
     expect(await getJob(h.db, oldActive)).to.not.equal(null);
     expect(Number((await h.db('jobs').count({ n: '*' }))[0].n)).to.equal(ids.length - 1);
   });
+
+  it('rolls up the stats of what changed: the marks the writes left are taken, the answer stays the same', async () => {
+    const marks = async () => Number((await h.db('job_stats_dirty').count({ n: '*' }))[0].n);
+    expect(await marks(), 'the rounds and the cleaner left marks').to.be.greaterThan(0);
+    // Wide enough for the simulator's clock: daily buckets, whole days from the rollup.
+    const q = { start: new Date('2020-01-01T00:00:00Z'), end: new Date('2040-01-01T00:00:00Z'), queues: [], statuses: [] };
+    // Rows and counts, and the seconds to a millionth (the rollup adds sums of sums).
+    const answers = () => h.db.transaction(async (trx) => {
+      const shape = (rows: StatsRow[]) => rows.map((r) => [r.timestamp, r.job_queue, r.status, r.job_count, Math.round(r.vcpu_seconds * 1e6)]);
+      return [shape(await jobStats(trx, q)), shape(await jobStatsFromJobs(trx, q))];
+    });
+    const [before, fromJobs] = await answers();
+    expect(fromJobs).to.have.length.greaterThan(0);
+    expect(before).to.deep.equal(fromJobs);
+    const r = await h.task<{ marks: number; buckets: number }>('rollUpStats');
+    expect(r.marks).to.be.greaterThan(0);
+    expect(await marks()).to.equal(0);
+    expect(Number((await h.db('job_stats_rollup').count({ n: '*' }))[0].n)).to.be.greaterThan(0);
+    const [after, fromJobsAfter] = await answers();
+    expect(after).to.deep.equal(fromJobsAfter);
+  });
 });
 
 describe('pipeline job schedulers', () => {
@@ -142,6 +165,7 @@ describe('pipeline job schedulers', () => {
         'kill-timed-out-jobs',
         'log-compute-environments',
         'reconcile-ecs-instances',
+        'roll-up-stats',
         'scale-compute-environments',
         'sync-round',
         'terminate-stuck-instances',
@@ -154,6 +178,7 @@ describe('pipeline job schedulers', () => {
         'kill-timed-out-jobs',
         'log-compute-environments',
         'reconcile-ecs-instances',
+        'roll-up-stats',
         'sync-round',
         'terminate-stuck-instances',
       ]);

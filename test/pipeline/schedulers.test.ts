@@ -24,6 +24,7 @@ const SCHEDULERS = [
   'log-compute-environments',
   'terminate-stuck-instances',
   'clean-old-rows',
+  'roll-up-stats',
 ];
 const PERIODS_WANTED = 3;
 

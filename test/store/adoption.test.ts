@@ -13,6 +13,8 @@ import { searchJobs } from '../../src/store/jobs/search';
 import { upsertJobs } from '../../src/store/jobs/upsert';
 import { listActivatedQueues } from '../../src/store/queues';
 import { recordJobSummary } from '../../src/store/eventLogs';
+import { jobStats, jobStatsFromJobs } from '../../src/store/stats';
+import type { StatsRow } from '../../src/api/contract';
 import { mirroredJob } from './fixtures';
 import { up as schemaUp } from '../../migrations/20261127000000_batchiepatchie_schema';
 import { GO_ARRAY_PARENT_ID, GO_SCHEMA_V23, ID36, ID44, T, createGooseTable, seedGoRows } from './goDatabase';
@@ -93,6 +95,23 @@ describe('adoption of a Go-Batchiepatchie database (goose version 23)', () => {
     ]);
     // The event log's latest Go row counts as the previous state.
     expect(await recordJobSummary(t.db, 'go-queue', { submitted: 1, pending: 2, runnable: 3, starting: 4, running: 5 })).to.equal(false);
+  });
+
+  it('fills the stats rollup from the adopted jobs, so stats read it at once', async () => {
+    expect(await t.db('job_stats_dirty').count({ n: '*' })).to.deep.equal([{ n: 0 }]);
+    const fiveMinutes = await t.db('job_stats_rollup').where({ level: 300 }).orderBy(['job_queue', 'status'])
+      .select('job_queue', 'status', 'job_count', 'vcpu_seconds', 'instance_seconds');
+    // The finished Go jobs (55 s each, 2 vCPUs); the running array parent is counted live, not rolled up.
+    expect(fiveMinutes).to.deep.equal([
+      { job_queue: 'go-queue', status: 'FAILED', job_count: 1, vcpu_seconds: 110, instance_seconds: 0 },
+      { job_queue: 'go-queue', status: 'SUCCEEDED', job_count: 1, vcpu_seconds: 110, instance_seconds: 55 },
+      { job_queue: 'go-queue-2', status: 'SUCCEEDED', job_count: 1, vcpu_seconds: 110, instance_seconds: 55 },
+    ]);
+    const q = { start: new Date(T.getTime() - 86_400_000), end: new Date(T.getTime() + 40 * 86_400_000), queues: ['go-queue', 'go-queue-2'], statuses: [] };
+    const counts = (rows: StatsRow[]) => rows.map((r) => [r.job_queue, r.status, r.job_count]);
+    const [ours, fromJobs] = await t.db.transaction(async (trx) => [await jobStats(trx, q), await jobStatsFromJobs(trx, q)]);
+    expect(counts(ours)).to.deep.equal(counts(fromJobs));
+    expect(counts(ours)).to.deep.include.members([['go-queue', 'RUNNING', 1]]);
   });
 
   it('accepts 64-character ids and keeps exactly one pair of status triggers, each firing once', async () => {

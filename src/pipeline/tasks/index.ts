@@ -10,6 +10,7 @@ import { finishRoundTask } from './finishRound';
 import { killTimedOutJobsTask } from './killTimedOutJobs';
 import { logComputeEnvironmentsTask } from './logComputeEnvironments';
 import { reconcileEcsInstancesTask } from './reconcileEcsInstances';
+import { rollUpStatsTask } from './rollUpStats';
 import { scaleComputeEnvironmentsTask } from './scaleComputeEnvironments';
 import { syncArrayChildrenTask } from './syncArrayChildren';
 import { syncQueueTask } from './syncQueue';
@@ -27,6 +28,7 @@ export const TASKS = [
   logComputeEnvironmentsTask,
   terminateStuckInstancesTask,
   cleanOldRowsTask,
+  rollUpStatsTask,
 ] as const;
 
 type AnyTask = (typeof TASKS)[number];

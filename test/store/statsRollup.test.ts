@@ -1,0 +1,312 @@
+/**
+ * The stats rollup (job_stats_rollup, src/store/statsRollup.ts) against the
+ * computation over every job: random jobs (running ones, array parents with
+ * and without children, instance info arriving late), then changes after
+ * their buckets were rolled up, deletions by the cleaner, and windows with
+ * arbitrary edges at every bucket width. The answers must be the same at any
+ * moment: before a roll-up, after it, and in between.
+ */
+import { expect } from 'chai';
+import type { Knex } from 'knex';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { jobStats, jobStatsFromJobs, statsInterval } from '../../src/store/stats';
+import { rebuildStatsRollup, refreshStatsRollup } from '../../src/store/statsRollup';
+import { upsertJobs } from '../../src/store/jobs/upsert';
+import { upsertTaskInstanceInfo } from '../../src/store/instances';
+import { deleteJobsOlderThan } from '../../src/store/jobs/maintenance';
+import type { MirroredJob, StatsQuery } from '../../src/types';
+import type { JobStatus } from '../../src/domain/jobStatus';
+import type { StatsRow } from '../../src/api/contract';
+import { mirroredJob } from './fixtures';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const BASE = Date.parse('2026-09-01T00:00:00.000Z');
+const DATA_SPAN = 60 * DAY;
+const SUMMARY = { starting: 0, failed: 0, running: 0, succeeded: 3, runnable: 0, submitted: 0, pending: 0 };
+
+/** mulberry32: a seeded PRNG, so a failure can be replayed (the seed is in the test's title). */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The stats query as it was before the rollup, word for word, run as a full
+ * scan: the definition of the right answer.
+ */
+async function fullScanStats(trx: Knex.Transaction, q: StatsQuery, interval: number): Promise<StatsRow[]> {
+  await trx.raw('SET LOCAL enable_indexscan = off');
+  await trx.raw('SET LOCAL enable_bitmapscan = off');
+  const filters: string[] = [];
+  const filterBindings: Knex.RawBinding[] = [];
+  if (q.queues.length > 0) {
+    filters.push('AND j.job_queue = ANY(?::text[])');
+    filterBindings.push(q.queues);
+  }
+  if (q.statuses.length > 0) {
+    filters.push('AND j.status = ANY(?::text[])');
+    filterBindings.push(q.statuses);
+  }
+  const result = await trx.raw<{ rows: Omit<StatsRow, 'interval'>[] }>(
+    `WITH runs AS (
+      SELECT j.job_queue, j.status,
+        (floor(extract(epoch FROM j.run_started_at) / ?) * ?)::bigint AS bucket,
+        COALESCE(j.vcpus_exact, j.vcpus)::float8 AS vcpus,
+        j.memory::float8 AS memory,
+        GREATEST(extract(epoch FROM COALESCE(j.stopped_at, now()) - j.run_started_at), 0)::float8 AS runtime,
+        EXISTS (SELECT 1 FROM task_arns_to_instance_info t WHERE t.task_arn = j.task_arn) AS on_instance
+      FROM jobs j
+      WHERE j.run_started_at >= ? AND j.run_started_at < ?
+        AND NOT (j.array_parent_id IS NULL AND (j.array_properties->>'size') IS NOT NULL
+          AND EXISTS (SELECT 1 FROM jobs c WHERE c.array_parent_id = j.job_id))
+      ${filters.join(' ')}
+    )
+    SELECT job_queue, status, bucket AS "timestamp",
+      SUM(vcpus * runtime)::float8 AS vcpu_seconds, SUM(memory * runtime)::float8 AS memory_seconds,
+      SUM(CASE WHEN on_instance THEN runtime ELSE 0 END)::float8 AS instance_seconds, COUNT(*)::int AS job_count
+    FROM runs GROUP BY job_queue, status, bucket ORDER BY bucket, job_queue, status`,
+    [interval, interval, q.start, q.end, ...filterBindings],
+  );
+  await trx.raw('SET LOCAL enable_indexscan = on');
+  await trx.raw('SET LOCAL enable_bitmapscan = on');
+  return result.rows.map((r) => ({ ...r, timestamp: Number(r.timestamp), interval }));
+}
+
+const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
+
+function expectSameStats(ours: StatsRow[], truth: StatsRow[], label: string): void {
+  const key = (r: StatsRow) => `${r.timestamp}/${r.job_queue}/${r.status}/${r.interval}/${r.job_count}`;
+  expect(ours.map(key), label).to.deep.equal(truth.map(key));
+  ours.forEach((r, i) => {
+    const t = truth[i];
+    for (const f of ['vcpu_seconds', 'memory_seconds', 'instance_seconds'] as const) {
+      expect(close(r[f], t[f]), `${label}: ${key(r)} ${f} ${r[f]} vs ${t[f]}`).to.equal(true);
+    }
+  });
+}
+
+describe('store/stats: the rollup answers as the full scan does', function () {
+  this.timeout(120_000);
+  const seed = Number(process.env.STATS_SEED ?? Date.now() % 1_000_000);
+  const rnd = prng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+  const between = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo));
+  let t: TestDatabase;
+  const jobs = new Map<string, MirroredJob>();
+  let n = 0;
+
+  const queues = ['q-a', 'q-b', 'q-c'];
+  /** A job that ran in the data span, or recently (then possibly still running). */
+  function randomJob(over: Partial<MirroredJob> = {}): MirroredJob {
+    n += 1;
+    const recent = rnd() < 0.25;
+    const started = recent ? Date.now() - between(0, 3 * DAY) : BASE + between(0, DATA_SPAN);
+    const running = recent && rnd() < 0.4;
+    const neverRan = rnd() < 0.05;
+    return mirroredJob({
+      job_id: `job-${seed}-${n}`,
+      job_queue: pick(queues),
+      status: neverRan ? 'RUNNABLE' : running ? 'RUNNING' : pick(['SUCCEEDED', 'SUCCEEDED', 'FAILED'] as const),
+      vcpus: between(1, 9),
+      vcpus_exact: rnd() < 0.2 ? between(1, 16) / 4 : null,
+      memory: 256 * between(1, 16),
+      run_started_at: neverRan ? null : new Date(started),
+      stopped_at: neverRan || running ? null : new Date(started + between(0, 3 * HOUR)),
+      task_arn: rnd() < 0.9 ? `arn:task/${seed}-${n}` : null,
+      ...over,
+    });
+  }
+
+  const dirtyMarks = async () => Number((await t.db('job_stats_dirty').count<{ count: number }[]>('* as count'))[0].count);
+
+  async function write(list: MirroredJob[]): Promise<void> {
+    for (const j of list) jobs.set(j.job_id, j);
+    await upsertJobs(t.db, list, { batchSize: 97 });
+  }
+
+  function windows(): StatsQuery[] {
+    const out: StatsQuery[] = [];
+    for (const span of [10 * MINUTE, 50 * MINUTE, 2 * HOUR, 5 * HOUR, 2 * DAY, 10 * DAY, 45 * DAY, 90 * DAY]) {
+      for (let i = 0; i < 3; i += 1) {
+        const start = i === 0 ? BASE + DAY * between(0, 20) : BASE - 5 * DAY + between(0, DATA_SPAN);
+        const end = start + span + (i === 2 ? between(0, HOUR) : 0);
+        out.push({ start: new Date(start), end: new Date(end), queues: [], statuses: [] });
+      }
+      // Windows ending now: the running jobs.
+      out.push({ start: new Date(Date.now() - span + between(0, MINUTE)), end: new Date(Date.now() + 1000), queues: [], statuses: [] });
+    }
+    out.push({ start: new Date(BASE - 10 * DAY), end: new Date(Date.now() + DAY), queues: ['q-a', 'q-c'], statuses: ['SUCCEEDED' as JobStatus] });
+    out.push({ start: new Date(BASE + 3 * DAY + 1), end: new Date(BASE + 40 * DAY - 1), queues: ['q-b'], statuses: [] });
+    return out;
+  }
+
+  async function expectExact(moment: string): Promise<void> {
+    await t.db.transaction(async (trx) => {
+      for (const q of windows()) {
+        const label = `seed ${seed}, ${moment}, [${q.start.toISOString()}, ${q.end.toISOString()})`;
+        const truth = await fullScanStats(trx, q, statsInterval(q.start, q.end));
+        expectSameStats(await jobStats(trx, q), truth, label);
+        expectSameStats(await jobStatsFromJobs(trx, q), truth, `${label} (jobs only)`);
+      }
+    });
+  }
+
+  before(async () => {
+    t = await createTestDatabase();
+  });
+  after(async () => t.drop());
+
+  it(`starts exact with nothing rolled up yet, and stays exact once rolled up (seed ${seed})`, async () => {
+    const plain = Array.from({ length: 1200 }, () => randomJob());
+    // Array parents: finished ones with mirrored children, and ones without (adopted Go rows).
+    const parents = Array.from({ length: 10 }, () =>
+      randomJob({ status: 'SUCCEEDED', array_properties: { size: 3, status_summary: SUMMARY } }),
+    ).map((p) => ({ ...p, stopped_at: p.stopped_at ?? new Date((p.run_started_at ?? new Date(BASE)).getTime() + HOUR), run_started_at: p.run_started_at ?? new Date(BASE + DAY) }));
+    const children = parents.slice(0, 5).flatMap((p) =>
+      [0, 1, 2].map((i) => randomJob({ job_id: `${p.job_id}:${i}`, array_parent_id: p.job_id, array_index: i, job_queue: p.job_queue })),
+    );
+    await write([...plain, ...parents, ...children]);
+    await upsertTaskInstanceInfo(t.db, [...jobs.values()].filter((j) => j.task_arn && rnd() < 0.3)
+      .map((j) => ({ task_arn: j.task_arn!, instance_id: `i-${j.job_id}`, public_ip: '', private_ip: '' })));
+    expect(await dirtyMarks()).to.be.greaterThan(0);
+    await expectExact('nothing rolled up');
+
+    const refreshed = await refreshStatsRollup(t.db);
+    expect(refreshed.buckets).to.be.greaterThan(100);
+    expect(await dirtyMarks()).to.equal(0);
+    await expectExact('all rolled up');
+  });
+
+  it(`stays exact when rolled-up jobs change, finish, move, get instance info late, gain or lose children, or are deleted (seed ${seed})`, async () => {
+    for (let round = 0; round < 2; round += 1) {
+      const all = [...jobs.values()];
+      const finished = all.filter((j) => j.stopped_at && !j.array_properties);
+      const changed: MirroredJob[] = [];
+      for (const j of finished.filter(() => rnd() < 0.08)) {
+        const move = rnd() < 0.3 ? between(-3 * DAY, 3 * DAY) : 0;
+        changed.push({
+          ...j,
+          status: pick(['SUCCEEDED', 'FAILED'] as const),
+          job_queue: rnd() < 0.2 ? pick(queues) : j.job_queue,
+          vcpus: between(1, 9),
+          run_started_at: new Date(j.run_started_at!.getTime() + move),
+          stopped_at: new Date(j.stopped_at!.getTime() + move + between(0, HOUR)),
+        });
+      }
+      // Running jobs finish; a finished one is described as running again.
+      for (const j of all.filter((x) => x.run_started_at && !x.stopped_at).slice(0, 20)) {
+        changed.push({ ...j, status: 'SUCCEEDED', stopped_at: new Date(Math.min(Date.now(), j.run_started_at!.getTime() + HOUR)) });
+      }
+      const reopened = finished[between(0, finished.length)];
+      changed.push({ ...reopened, status: 'RUNNING', stopped_at: null });
+      // A new run in a bucket long rolled up.
+      changed.push(randomJob({ status: 'SUCCEEDED', run_started_at: new Date(BASE + 7 * DAY + 1234), stopped_at: new Date(BASE + 7 * DAY + HOUR) }));
+      await write(changed);
+
+      // Instance info arriving after the job finished (and rolled up), and some going away.
+      const withoutInfo = finished.filter((j) => j.task_arn && rnd() < 0.1);
+      await upsertTaskInstanceInfo(t.db, withoutInfo.map((j) => ({ task_arn: j.task_arn!, instance_id: `i-late-${round}`, public_ip: '', private_ip: '' })));
+      const infoArns = await t.db('task_arns_to_instance_info').pluck('task_arn');
+      await t.db('task_arns_to_instance_info').whereIn('task_arn', infoArns.filter(() => rnd() < 0.05)).del();
+
+      // Children mirrored after their parent was rolled up; another parent's children go.
+      const parents = all.filter((j) => j.array_properties && !j.array_parent_id);
+      const childless = parents.filter((p) => !all.some((c) => c.array_parent_id === p.job_id));
+      const adopted = childless[0];
+      if (adopted) {
+        await write([0, 1].map((i) => randomJob({ job_id: `${adopted.job_id}:${i}`, array_parent_id: adopted.job_id, array_index: i })));
+      }
+      const orphaned = parents.find((p) => p !== adopted && all.some((c) => c.array_parent_id === p.job_id));
+      if (orphaned) {
+        await t.db('jobs').where({ array_parent_id: orphaned.job_id }).del();
+        for (const id of [...jobs.keys()]) if (jobs.get(id)!.array_parent_id === orphaned.job_id) jobs.delete(id);
+      }
+
+      // The cleaner deletes old finished jobs.
+      const doomed = finished.filter((j) => rnd() < 0.05 && ['SUCCEEDED', 'FAILED'].includes(j.status)).map((j) => j.job_id);
+      await t.db('jobs').whereIn('job_id', doomed).update({ last_updated: new Date(BASE - 400 * DAY) });
+      const cleaned = await deleteJobsOlderThan(t.db, new Date(BASE - 300 * DAY));
+      expect(cleaned.jobs).to.be.at.least(doomed.length > 0 ? 1 : 0);
+      for (const id of doomed) jobs.delete(id);
+
+      await expectExact(`round ${round}, changes not rolled up`);
+      const refreshed = await refreshStatsRollup(t.db);
+      expect(refreshed.marks).to.be.greaterThan(0);
+      await expectExact(`round ${round}, rolled up`);
+    }
+  });
+
+  it('a full rebuild gives the same rollup as the marks kept up to date', async () => {
+    const kept = await t.db('job_stats_rollup').orderBy(['level', 'bucket', 'job_queue', 'status']);
+    await rebuildStatsRollup(t.db);
+    const rebuilt = await t.db('job_stats_rollup').orderBy(['level', 'bucket', 'job_queue', 'status']);
+    expect(rebuilt.map((r) => [r.level, r.bucket, r.job_queue, r.status, r.job_count])).to.deep.equal(
+      kept.map((r) => [r.level, r.bucket, r.job_queue, r.status, r.job_count]),
+    );
+    rebuilt.forEach((r, i) => expect(close(r.vcpu_seconds, kept[i].vcpu_seconds)).to.equal(true));
+  });
+});
+
+
+describe('store/stats: the rollup is what answers', () => {
+  let t: TestDatabase;
+  const T0 = new Date('2026-11-20T00:00:00.000Z');
+  const q: StatsQuery = { start: new Date(T0.getTime() - 10 * DAY), end: new Date(T0.getTime() + 80 * DAY + 17), queues: [], statuses: [] };
+  before(async () => {
+    t = await createTestDatabase();
+    await upsertJobs(t.db, [mirroredJob({ job_id: 'r1', status: 'SUCCEEDED', vcpus: 2, run_started_at: new Date(T0.getTime() + 5 * DAY),
+      stopped_at: new Date(T0.getTime() + 5 * DAY + 100_000) })]);
+    await refreshStatsRollup(t.db);
+  });
+  after(async () => t.drop());
+
+  it('takes a rolled-up bucket from the rollup, not from jobs (a change behind the triggers shows only in jobs)', async () => {
+    const trx = await t.db.transaction();
+    try {
+      // Replica mode skips the triggers: the row changes and nothing marks its bucket.
+      await trx.raw('SET LOCAL session_replication_role = replica');
+      await trx('jobs').where({ job_id: 'r1' }).update({ vcpus: 3 });
+      expect((await jobStats(trx, q)).map((r) => r.vcpu_seconds)).to.deep.equal([200]);
+      expect((await jobStatsFromJobs(trx, q)).map((r) => r.vcpu_seconds)).to.deep.equal([300]);
+    } finally {
+      await trx.rollback();
+    }
+    // Through the triggers the change marks the bucket, and the answer follows at once.
+    await t.db('jobs').where({ job_id: 'r1' }).update({ vcpus: 3 });
+    expect((await jobStats(t.db, q)).map((r) => r.vcpu_seconds)).to.deep.equal([300]);
+  });
+
+  it('reads the rollup, and jobs only through indexes', async () => {
+    await refreshStatsRollup(t.db);
+    const plan = await t.db.transaction(async (trx) => {
+      // A tiny table would be scanned whatever indexes exist; forbidding the scan shows whether one can serve the query.
+      await trx.raw('SET LOCAL enable_seqscan = off');
+      // The forbidden scans' huge costs would make Postgres compile the query (seconds, for a tiny table).
+      await trx.raw('SET LOCAL jit = off');
+      const queries: { sql: string; bindings: readonly unknown[] }[] = [];
+      const capture = (x: { sql: string; bindings?: readonly unknown[] }) => queries.push({ sql: x.sql, bindings: x.bindings ?? [] });
+      trx.client.on('query', capture);
+      try {
+        await jobStats(trx, q);
+      } finally {
+        trx.client.removeListener('query', capture);
+      }
+      expect(queries).to.have.length(1);
+      // The event carries Postgres's $n placeholders, each used once and in order.
+      const r = await trx.raw(`EXPLAIN ${queries[0].sql.replace(/\$\d+/g, '?')}`, queries[0].bindings as readonly never[]);
+      return r.rows.map((row: { 'QUERY PLAN': string }) => row['QUERY PLAN']).join('\n');
+    });
+    expect(plan).to.match(/job_stats_rollup_pkey on job_stats_rollup/);
+    expect(plan).to.match(/jobs_running_run_started_at/);
+    expect(plan).to.match(/jobs_run_started_at/);
+    expect(plan).not.to.match(/Seq Scan on jobs\b/);
+  });
+});
