@@ -125,7 +125,7 @@ const ceilTo = (seconds: number, step: number) => Math.ceil(seconds / step) * st
  * level is used only if it divides the interval (each of its buckets falls in
  * one answer bucket); an unused or empty level is an empty range at the end.
  */
-export function rollupSpans(start: Date, end: Date, interval: number) {
+function rollupSpans(start: Date, end: Date, interval: number) {
   const s5 = ceilTo(start.getTime() / 1000, ROLLUP_STEP);
   const e5 = floorTo(end.getTime() / 1000, ROLLUP_STEP);
   let [sH, eH] = [e5, e5];
