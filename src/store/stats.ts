@@ -84,6 +84,19 @@ function filtersOn(alias: string, q: StatsQuery, p: (value: Knex.RawBinding) => 
   return filters.join(' ');
 }
 
+/**
+ * Runs a stats statement with JIT off. Its estimates for the marked buckets
+ * are generic (thousands of rows each), which put its cost above JIT's
+ * threshold: compiling then takes seconds for a query that runs in
+ * milliseconds. In a transaction of its own (a savepoint in the caller's).
+ */
+function withoutJit<T>(db: Knex, query: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  return db.transaction(async (trx) => {
+    await trx.raw('SET LOCAL jit = off');
+    return query(trx);
+  });
+}
+
 function toRows(rows: Omit<StatsRow, 'interval'>[], interval: number): StatsRow[] {
   return rows.map((row) => ({ ...row, timestamp: Number(row.timestamp), interval }));
 }
@@ -112,7 +125,7 @@ export async function jobStatsFromJobs(db: Knex, q: StatsQuery): Promise<StatsRo
       AND NOT ${ARRAY_PARENT_WITH_CHILDREN}
       ${filtersOn('j', q, p)}
     ${GROUPED}`;
-  const result = await db.raw<{ rows: Omit<StatsRow, 'interval'>[] }>(sql, values);
+  const result = await withoutJit(db, (trx) => trx.raw<{ rows: Omit<StatsRow, 'interval'>[] }>(sql, values));
   return toRows(result.rows, interval);
 }
 
@@ -167,7 +180,9 @@ export async function jobStats(db: Knex, q: StatsQuery): Promise<StatsRow[]> {
     ), usage AS (
       SELECT r.job_queue, r.status, (floor(r.bucket / ${p(interval)}::float8) * ${p(interval)})::bigint AS "timestamp",
         r.vcpu_seconds, r.memory_seconds, r.instance_seconds, r.job_count
-      FROM ranges g JOIN job_stats_rollup r ON r.level = g.level AND r.bucket >= g.lo AND r.bucket < g.hi
+      -- LATERAL + OFFSET 0: an index range per range, never a join over the whole rollup.
+      FROM ranges g CROSS JOIN LATERAL (
+        SELECT * FROM job_stats_rollup r WHERE r.level = g.level AND r.bucket >= g.lo AND r.bucket < g.hi OFFSET 0) r
       WHERE NOT EXISTS (SELECT 1 FROM dirty_at d WHERE d.level = r.level AND d.bucket = r.bucket) ${filtersOn('r', q, p)}
       UNION ALL
       SELECT job_queue, status, (floor(extract(epoch FROM run_started_at) / ${p(interval)}) * ${p(interval)})::bigint,
@@ -178,7 +193,8 @@ export async function jobStats(db: Knex, q: StatsQuery): Promise<StatsRow[]> {
         ${liveJobs('jobs j', `j.run_started_at >= ${at(e5)} AND j.run_started_at < ${p(q.end)}`)}
         UNION ALL
         ${liveJobs(
-          'dirty d JOIN jobs j ON j.run_started_at >= to_timestamp(d.bucket) AND j.run_started_at < to_timestamp(d.bucket + ' + ROLLUP_STEP + ')',
+          `dirty d CROSS JOIN LATERAL (SELECT * FROM jobs j
+             WHERE j.run_started_at >= to_timestamp(d.bucket) AND j.run_started_at < to_timestamp(d.bucket + ${ROLLUP_STEP}) OFFSET 0) j`,
           'true',
         )}
         UNION ALL
@@ -194,6 +210,6 @@ export async function jobStats(db: Knex, q: StatsQuery): Promise<StatsRow[]> {
       SUM(instance_seconds)::float8 AS instance_seconds, SUM(job_count)::int AS job_count
     FROM usage
     ${GROUPED}`;
-  const result = await db.raw<{ rows: Omit<StatsRow, 'interval'>[] }>(sql, values);
+  const result = await withoutJit(db, (trx) => trx.raw<{ rows: Omit<StatsRow, 'interval'>[] }>(sql, values));
   return toRows(result.rows, interval);
 }
