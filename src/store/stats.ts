@@ -9,12 +9,13 @@
  * are mirrored are left out (their children count). docs/api.md compares
  * these figures with the Go original's.
  *
- * Served from job_stats_rollup (sums of finished jobs per 5-minute, hourly
- * and daily bucket; src/store/statsRollup.ts keeps it) for the buckets no
- * write has touched since their last roll-up, and from `jobs` for the rest:
- * the dirty buckets, the partial 5-minute buckets at the window's edges and
- * the jobs still running. One statement, one snapshot: the answer is what
- * the computation over `jobs` alone (jobStatsFromJobs) gives at that moment.
+ * Served from job_stats_rollup (sums per 5-minute, hourly and daily bucket,
+ * running jobs as sums that give their seconds up to any now;
+ * src/store/statsRollup.ts keeps it) for the buckets no write has touched
+ * since their last roll-up, and from `jobs` for the rest: the marked buckets
+ * and the partial 5-minute buckets at the window's edges. One statement, one
+ * snapshot: the answer is what the computation over `jobs` alone
+ * (jobStatsFromJobs) gives at that moment.
  */
 import type { Knex } from 'knex';
 import type { StatsQuery } from '../types';
@@ -70,6 +71,16 @@ export function markedBuckets(marks: string): string {
     UNION ALL
     SELECT ${bucket5('j')} FROM ${marks} m JOIN jobs j ON j.task_arn = m.task_arn WHERE j.run_started_at IS NOT NULL`;
 }
+
+/**
+ * A rollup row's seconds now: its finished jobs' sum, plus its running jobs'
+ * (rollup column × (now − bucket) − column_start; src/store/statsRollup.ts).
+ */
+const RUNNING_UP_TO_NOW = [
+  ['vcpu_seconds', 'run_vcpus'],
+  ['memory_seconds', 'run_memory'],
+  ['instance_seconds', 'run_on_instance'],
+] as const;
 
 /** Collects positional bindings while a statement is written: `${p(x)}` puts `?` and remembers x. */
 function bindings(): { p: (value: Knex.RawBinding) => string; values: Knex.RawBinding[] } {
@@ -179,7 +190,8 @@ export async function jobStats(db: Knex, q: StatsQuery): Promise<StatsRow[]> {
       SELECT ${ROLLUP_STEP}, bucket, bucket + ${HOUR} FROM dirty_at WHERE level = ${HOUR} AND bucket >= ${p(sH)} AND bucket < ${p(eH)}
     ), usage AS (
       SELECT r.job_queue, r.status, (floor(r.bucket / ${p(interval)}::float8) * ${p(interval)})::bigint AS "timestamp",
-        r.vcpu_seconds, r.memory_seconds, r.instance_seconds, r.job_count
+        ${RUNNING_UP_TO_NOW.map(([sum, column]) => `r.${sum} + r.${column} * (extract(epoch FROM now())::float8 - r.bucket) - r.${column}_start AS ${sum}`).join(', ')},
+        r.job_count
       -- LATERAL + OFFSET 0: an index range per range, never a join over the whole rollup.
       FROM ranges g CROSS JOIN LATERAL (
         SELECT * FROM job_stats_rollup r WHERE r.level = g.level AND r.bucket >= g.lo AND r.bucket < g.hi OFFSET 0) r
@@ -196,12 +208,6 @@ export async function jobStats(db: Knex, q: StatsQuery): Promise<StatsRow[]> {
           `dirty d CROSS JOIN LATERAL (SELECT * FROM jobs j
              WHERE j.run_started_at >= to_timestamp(d.bucket) AND j.run_started_at < to_timestamp(d.bucket + ${ROLLUP_STEP}) OFFSET 0) j`,
           'true',
-        )}
-        UNION ALL
-        ${liveJobs(
-          'jobs j',
-          `j.stopped_at IS NULL AND j.run_started_at >= ${at(s5)} AND j.run_started_at < ${at(e5)}
-           AND NOT EXISTS (SELECT 1 FROM dirty d WHERE d.bucket = ${bucket5('j')})`,
         )}
       ) live
     )

@@ -100,12 +100,13 @@ describe('adoption of a Go-Batchiepatchie database (goose version 23)', () => {
   it('fills the stats rollup from the adopted jobs, so stats read it at once', async () => {
     expect(await t.db('job_stats_dirty').count({ n: '*' })).to.deep.equal([{ n: 0 }]);
     const fiveMinutes = await t.db('job_stats_rollup').where({ level: 300 }).orderBy(['job_queue', 'status'])
-      .select('job_queue', 'status', 'job_count', 'vcpu_seconds', 'instance_seconds');
-    // The finished Go jobs (55 s each, 2 vCPUs); the running array parent is counted live, not rolled up.
+      .select('job_queue', 'status', 'job_count', 'vcpu_seconds', 'instance_seconds', 'run_vcpus');
+    // The finished Go jobs (55 s each, 2 vCPUs), and the running array parent (its vCPUs, its seconds counted at each request).
     expect(fiveMinutes).to.deep.equal([
-      { job_queue: 'go-queue', status: 'FAILED', job_count: 1, vcpu_seconds: 110, instance_seconds: 0 },
-      { job_queue: 'go-queue', status: 'SUCCEEDED', job_count: 1, vcpu_seconds: 110, instance_seconds: 55 },
-      { job_queue: 'go-queue-2', status: 'SUCCEEDED', job_count: 1, vcpu_seconds: 110, instance_seconds: 55 },
+      { job_queue: 'go-queue', status: 'FAILED', job_count: 1, vcpu_seconds: 110, instance_seconds: 0, run_vcpus: 0 },
+      { job_queue: 'go-queue', status: 'RUNNING', job_count: 1, vcpu_seconds: 0, instance_seconds: 0, run_vcpus: 2 },
+      { job_queue: 'go-queue', status: 'SUCCEEDED', job_count: 1, vcpu_seconds: 110, instance_seconds: 55, run_vcpus: 0 },
+      { job_queue: 'go-queue-2', status: 'SUCCEEDED', job_count: 1, vcpu_seconds: 110, instance_seconds: 55, run_vcpus: 0 },
     ]);
     const q = { start: new Date(T.getTime() - 86_400_000), end: new Date(T.getTime() + 40 * 86_400_000), queues: ['go-queue', 'go-queue-2'], statuses: [] };
     const counts = (rows: StatsRow[]) => rows.map((r) => [r.job_queue, r.status, r.job_count]);
