@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 /**
  * A rollup of finished jobs for GET /api/v1/jobs/stats (src/store/stats.ts).
  *
- * job_stats_rollup holds, per 5-minute, hourly and daily bucket of run start,
+ * job_stats_rollup holds, per 5-minute, hourly, 6-hour and daily bucket of run start,
  * queue and status, the sums of the jobs that ran, by the stats rule of the
  * day this migration was written: finished jobs' seconds, and for running
  * ones Σ vCPUs and Σ vCPUs × (start − bucket) (memory, instance alike), which
@@ -139,7 +139,8 @@ const BACKFILL = [
    GROUP BY b, j.job_queue, j.status`,
   ...[
     [3600, 300],
-    [86400, 3600],
+    [21600, 3600],
+    [86400, 21600],
   ].map(
     ([level, from]) => `${INSERT}
    SELECT ${level}, b, job_queue, status,

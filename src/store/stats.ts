@@ -9,7 +9,7 @@
  * are mirrored are left out (their children count). docs/api.md compares
  * these figures with the Go original's.
  *
- * Served from job_stats_rollup (sums per 5-minute, hourly and daily bucket,
+ * Served from job_stats_rollup (sums per 5-minute, hourly, 6-hour and daily bucket,
  * running jobs as sums that give their seconds up to any now;
  * src/store/statsRollup.ts keeps it) for the buckets no write has touched
  * since their last roll-up, and from `jobs` for the rest: the marked buckets
@@ -96,14 +96,15 @@ function filtersOn(alias: string, q: StatsQuery, p: (value: Knex.RawBinding) => 
 }
 
 /**
- * Runs a stats statement with JIT off. Its estimates for the marked buckets
- * are generic (thousands of rows each), which put its cost above JIT's
- * threshold: compiling then takes seconds for a query that runs in
+ * Runs a stats statement without JIT and parallel workers. Its estimates for
+ * the marked buckets are generic (thousands of rows each), which put its cost
+ * above both thresholds: compiling then takes seconds, and starting workers
+ * tenths of a second on a busy machine, for a query that runs in
  * milliseconds. In a transaction of its own (a savepoint in the caller's).
  */
 function withoutJit<T>(db: Knex, query: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
   return db.transaction(async (trx) => {
-    await trx.raw('SET LOCAL jit = off');
+    await trx.raw('SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0');
     return query(trx);
   });
 }
@@ -143,28 +144,38 @@ export async function jobStatsFromJobs(db: Knex, q: StatsQuery): Promise<StatsRo
 const floorTo = (seconds: number, step: number) => Math.floor(seconds / step) * step;
 const ceilTo = (seconds: number, step: number) => Math.ceil(seconds / step) * step;
 
+/** The rollup's bucket widths, each dividing the next (and every stats interval a multiple of the first). */
+export const ROLLUP_LEVELS = [ROLLUP_STEP, HOUR, 6 * HOUR, DAY] as const;
+
 /**
- * The window cut into rollup levels: [s5, e5) the whole 5-minute buckets,
- * [sH, eH) the whole hours inside, [sD, eD) the whole days inside those. A
- * level is used only if it divides the interval (each of its buckets falls in
- * one answer bucket); an unused or empty level is an empty range at the end.
+ * The window cut into rollup levels: [lo[0], hi[0]) the whole 5-minute
+ * buckets, [lo[k], hi[k]) the whole level-k buckets inside [lo[k-1], hi[k-1]).
+ * A level is used only if it divides the interval (each of its buckets falls
+ * in one answer bucket); an unused or empty level is an empty range at the
+ * end of the one below, as are all above it.
  */
-function rollupSpans(start: Date, end: Date, interval: number) {
-  const s5 = ceilTo(start.getTime() / 1000, ROLLUP_STEP);
-  const e5 = floorTo(end.getTime() / 1000, ROLLUP_STEP);
-  let [sH, eH] = [e5, e5];
-  if (interval % HOUR === 0 && ceilTo(s5, HOUR) < floorTo(e5, HOUR)) [sH, eH] = [ceilTo(s5, HOUR), floorTo(e5, HOUR)];
-  let [sD, eD] = [eH, eH];
-  if (interval % DAY === 0 && ceilTo(sH, DAY) < floorTo(eH, DAY)) [sD, eD] = [ceilTo(sH, DAY), floorTo(eH, DAY)];
-  return { s5, e5, sH, eH, sD, eD };
+function rollupSpans(start: Date, end: Date, interval: number): { lo: number[]; hi: number[] } {
+  const lo = [ceilTo(start.getTime() / 1000, ROLLUP_STEP)];
+  const hi = [floorTo(end.getTime() / 1000, ROLLUP_STEP)];
+  let used = true;
+  for (let k = 1; k < ROLLUP_LEVELS.length; k += 1) {
+    const width = ROLLUP_LEVELS[k];
+    const [a, b] = [ceilTo(lo[k - 1], width), floorTo(hi[k - 1], width)];
+    used = used && interval % width === 0 && a < b;
+    lo.push(used ? a : hi[k - 1]);
+    hi.push(used ? b : hi[k - 1]);
+  }
+  return { lo, hi };
 }
 
 /** Jobs that started running in [start, end), bucketed on epoch-aligned boundaries. */
 export async function jobStats(db: Knex, q: StatsQuery): Promise<StatsRow[]> {
   if (!(q.end.getTime() > q.start.getTime())) return [];
   const interval = statsInterval(q.start, q.end);
-  const { s5, e5, sH, eH, sD, eD } = rollupSpans(q.start, q.end, interval);
+  const { lo, hi } = rollupSpans(q.start, q.end, interval);
+  const [s5, e5] = [lo[0], hi[0]];
   if (s5 >= e5) return jobStatsFromJobs(db, q);
+  const top = ROLLUP_LEVELS.length - 1;
   const { p, values } = bindings();
   const at = (seconds: number) => p(new Date(seconds * 1000));
   // Each piece of live jobs, with the stats rule and the filters; the pieces never overlap.
@@ -178,16 +189,14 @@ export async function jobStats(db: Knex, q: StatsQuery): Promise<StatsRow[]> {
       SELECT DISTINCT bucket FROM (${markedBuckets('job_stats_dirty')}) marked
       WHERE bucket >= ${p(s5)} AND bucket < ${p(e5)}
     ), dirty_at AS MATERIALIZED (
-      SELECT ${ROLLUP_STEP} AS level, bucket FROM dirty
-      UNION SELECT ${HOUR}, (floor(bucket / ${HOUR}.0) * ${HOUR})::bigint FROM dirty
-      UNION SELECT ${DAY}, (floor(bucket / ${DAY}.0) * ${DAY})::bigint FROM dirty
+      ${ROLLUP_LEVELS.map((width) => `SELECT ${width} AS level, (floor(bucket / ${width}.0) * ${width})::bigint AS bucket FROM dirty`).join('\n      UNION ')}
     ), ranges (level, lo, hi) AS (
-      VALUES (${DAY}, ${p(sD)}::bigint, ${p(eD)}::bigint), (${HOUR}, ${p(sH)}, ${p(sD)}), (${HOUR}, ${p(eD)}, ${p(eH)}),
-             (${ROLLUP_STEP}, ${p(s5)}, ${p(sH)}), (${ROLLUP_STEP}, ${p(eH)}, ${p(e5)})
-      UNION ALL
-      SELECT ${HOUR}, bucket, bucket + ${DAY} FROM dirty_at WHERE level = ${DAY} AND bucket >= ${p(sD)} AND bucket < ${p(eD)}
-      UNION ALL
-      SELECT ${ROLLUP_STEP}, bucket, bucket + ${HOUR} FROM dirty_at WHERE level = ${HOUR} AND bucket >= ${p(sH)} AND bucket < ${p(eH)}
+      -- The top level's whole buckets, each level below between its edges and those of the level above,
+      -- and inside each marked bucket of the level above.
+      VALUES (${ROLLUP_LEVELS[top]}, ${p(lo[top])}::bigint, ${p(hi[top])}::bigint)
+      ${ROLLUP_LEVELS.slice(0, top).map((width, k) => `UNION ALL VALUES (${width}, ${p(lo[k])}::bigint, ${p(lo[k + 1])}::bigint), (${width}, ${p(hi[k + 1])}, ${p(hi[k])})
+      UNION ALL SELECT ${width}, bucket, bucket + ${ROLLUP_LEVELS[k + 1]} FROM dirty_at
+        WHERE level = ${ROLLUP_LEVELS[k + 1]} AND bucket >= ${p(lo[k + 1])} AND bucket < ${p(hi[k + 1])}`).join('\n      ')}
     ), usage AS (
       SELECT r.job_queue, r.status, (floor(r.bucket / ${p(interval)}::float8) * ${p(interval)})::bigint AS "timestamp",
         ${RUNNING_UP_TO_NOW.map(([sum, column]) => `r.${sum} + r.${column} * (extract(epoch FROM now())::float8 - r.bucket) - r.${column}_start AS ${sum}`).join(', ')},

@@ -1,6 +1,6 @@
 /**
  * Keeps job_stats_rollup (migration 20261203050000_job_stats_rollup): per
- * 5-minute, hourly and daily bucket of run start, queue and status, the sums
+ * 5-minute, hourly, 6-hour and daily bucket of run start, queue and status, the sums
  * of the jobs that ran, which stats read for the buckets no write has touched
  * since (src/store/stats.ts).
  *
@@ -13,21 +13,18 @@
  *
  * The write path only appends marks to job_stats_dirty (statement triggers);
  * this takes marks, recomputes their 5-minute buckets from `jobs` and the
- * hours and days above them from the 5-minute rows, and deletes the marks,
+ * coarser buckets above them, each from the level below, and deletes the marks,
  * in one transaction. Marks that commit meanwhile stay for the next pass.
  */
 import type { Knex } from 'knex';
-import { ARRAY_PARENT_WITH_CHILDREN, ROLLUP_STEP, bucket5, markedBuckets } from './stats';
+import { ARRAY_PARENT_WITH_CHILDREN, ROLLUP_LEVELS, ROLLUP_STEP, bucket5, markedBuckets } from './stats';
 
 /** Marks taken per transaction: bounds a pass's work and how long its rows stay locked. */
 const MARKS_PER_PASS = 10_000;
 /** One refresh at a time (two would recompute the same buckets for nothing). */
 const LOCK_KEY = 0x6a6f6273; // "jobs"
 /** The coarser levels, each summed from the one below. */
-const LEVELS: readonly (readonly [level: number, from: number])[] = [
-  [3600, ROLLUP_STEP],
-  [86_400, 3600],
-];
+const LEVELS = ROLLUP_LEVELS.slice(1).map((level, k) => [level, ROLLUP_LEVELS[k]] as const);
 
 const COLUMNS = [
   'vcpu_seconds', 'memory_seconds', 'instance_seconds', 'job_count',
