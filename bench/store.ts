@@ -633,7 +633,7 @@ async function withoutRunStartIndex<T>(db: Knex, work: (trx: Knex.Transaction) =
 const jobStatsFullScan = (db: Knex, q: StatsQuery): Promise<StatsRow[]> => withoutRunStartIndex(db, (trx) => jobStatsFromJobs(trx, q));
 
 function sameStats(a: StatsRow[], b: StatsRow[]): boolean {
-  const close = (x: number, y: number) => Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(y));
+  const close = (x: number, y: number) => Math.abs(x - y) <= Math.max(1e-6, 1e-9 * Math.abs(y));
   return a.length === b.length && a.every((r, i) => {
     const e = b[i];
     return r.timestamp === e.timestamp && r.job_queue === e.job_queue && r.status === e.status && r.job_count === e.job_count &&

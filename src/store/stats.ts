@@ -188,23 +188,25 @@ export async function jobStats(db: Knex, q: StatsQuery): Promise<StatsRow[]> {
     WITH dirty AS MATERIALIZED (
       SELECT DISTINCT bucket FROM (${markedBuckets('job_stats_dirty')}) marked
       WHERE bucket >= ${p(s5)} AND bucket < ${p(e5)}
-    ), dirty_at AS MATERIALIZED (
-      ${ROLLUP_LEVELS.map((width) => `SELECT ${width} AS level, (floor(bucket / ${width}.0) * ${width})::bigint AS bucket FROM dirty`).join('\n      UNION ')}
     ), ranges (level, lo, hi) AS (
-      -- The top level's whole buckets, each level below between its edges and those of the level above,
-      -- and inside each marked bucket of the level above.
+      -- The top level's whole buckets, and each level below between its edges and those of the level above.
       VALUES (${ROLLUP_LEVELS[top]}, ${p(lo[top])}::bigint, ${p(hi[top])}::bigint)
-      ${ROLLUP_LEVELS.slice(0, top).map((width, k) => `UNION ALL VALUES (${width}, ${p(lo[k])}::bigint, ${p(lo[k + 1])}::bigint), (${width}, ${p(hi[k + 1])}, ${p(hi[k])})
-      UNION ALL SELECT ${width}, bucket, bucket + ${ROLLUP_LEVELS[k + 1]} FROM dirty_at
-        WHERE level = ${ROLLUP_LEVELS[k + 1]} AND bucket >= ${p(lo[k + 1])} AND bucket < ${p(hi[k + 1])}`).join('\n      ')}
+      ${ROLLUP_LEVELS.slice(0, top).map((width, k) => `, (${width}, ${p(lo[k])}, ${p(lo[k + 1])}), (${width}, ${p(hi[k + 1])}, ${p(hi[k])})`).join('')}
     ), usage AS (
       SELECT r.job_queue, r.status, (floor(r.bucket / ${p(interval)}::float8) * ${p(interval)})::bigint AS "timestamp",
-        ${RUNNING_UP_TO_NOW.map(([sum, column]) => `r.${sum} + r.${column} * (extract(epoch FROM now())::float8 - r.bucket) - r.${column}_start AS ${sum}`).join(', ')},
+        ${RUNNING_UP_TO_NOW.map(([sum, column]) => `r.${sum} + r.${column} * (extract(epoch FROM now()) - r.bucket)::float8 - r.${column}_start AS ${sum}`).join(', ')},
         r.job_count
       -- LATERAL + OFFSET 0: an index range per range, never a join over the whole rollup.
       FROM ranges g CROSS JOIN LATERAL (
         SELECT * FROM job_stats_rollup r WHERE r.level = g.level AND r.bucket >= g.lo AND r.bucket < g.hi OFFSET 0) r
-      WHERE NOT EXISTS (SELECT 1 FROM dirty_at d WHERE d.level = r.level AND d.bucket = r.bucket) ${filtersOn('r', q, p)}
+      WHERE true ${filtersOn('r', q, p)}
+      UNION ALL
+      -- A marked bucket's rolled-up part is in whichever row covers it: taken out here, counted from jobs below.
+      SELECT r.job_queue, r.status, (floor(r.bucket / ${p(interval)}::float8) * ${p(interval)})::bigint,
+        ${RUNNING_UP_TO_NOW.map(([sum, column]) => `-(r.${sum} + r.${column} * (extract(epoch FROM now()) - r.bucket)::float8 - r.${column}_start)`).join(', ')},
+        -r.job_count
+      FROM dirty d JOIN job_stats_rollup r ON r.level = ${ROLLUP_STEP} AND r.bucket = d.bucket
+      WHERE true ${filtersOn('r', q, p)}
       UNION ALL
       SELECT job_queue, status, (floor(extract(epoch FROM run_started_at) / ${p(interval)}) * ${p(interval)})::bigint,
         vcpu_seconds, memory_seconds, instance_seconds, 1
@@ -220,11 +222,14 @@ export async function jobStats(db: Knex, q: StatsQuery): Promise<StatsRow[]> {
         )}
       ) live
     )
+    -- Never below 0: what is left of a sum that had a marked bucket taken out may be a rounding error.
     SELECT job_queue, status, "timestamp",
-      SUM(vcpu_seconds)::float8 AS vcpu_seconds, SUM(memory_seconds)::float8 AS memory_seconds,
-      SUM(instance_seconds)::float8 AS instance_seconds, SUM(job_count)::int AS job_count
+      GREATEST(SUM(vcpu_seconds), 0)::float8 AS vcpu_seconds, GREATEST(SUM(memory_seconds), 0)::float8 AS memory_seconds,
+      GREATEST(SUM(instance_seconds), 0)::float8 AS instance_seconds, SUM(job_count)::int AS job_count
     FROM usage
-    ${GROUPED}`;
+    GROUP BY job_queue, status, "timestamp"
+    HAVING SUM(job_count) > 0
+    ORDER BY "timestamp", job_queue, status`;
   const result = await withoutJit(db, (trx) => trx.raw<{ rows: Omit<StatsRow, 'interval'>[] }>(sql, values));
   return toRows(result.rows, interval);
 }

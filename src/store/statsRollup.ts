@@ -80,8 +80,9 @@ async function recomputeBuckets(trx: Knex.Transaction, buckets: number[]): Promi
   await trx.raw('DELETE FROM job_stats_rollup WHERE level = ? AND bucket = ANY(?::bigint[])', [ROLLUP_STEP, buckets]);
   await trx.raw(
     fiveMinuteRows(
-      `unnest(?::bigint[]) AS d(bucket)
-       JOIN jobs j ON j.run_started_at >= to_timestamp(d.bucket) AND j.run_started_at < to_timestamp(d.bucket + ${ROLLUP_STEP})`,
+      // LATERAL + OFFSET 0: an index range per bucket (the planner's generic estimate chose to scan every job).
+      `unnest(?::bigint[]) AS d(bucket) CROSS JOIN LATERAL (SELECT * FROM jobs j
+         WHERE j.run_started_at >= to_timestamp(d.bucket) AND j.run_started_at < to_timestamp(d.bucket + ${ROLLUP_STEP}) OFFSET 0) j`,
       'd.bucket',
     ),
     [buckets],
