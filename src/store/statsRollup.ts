@@ -1,5 +1,5 @@
 /**
- * Keeps job_stats_rollup (migration 20261203050000_job_stats_rollup): per
+ * Keeps job_stats_rollup (migration 20261203060000_job_stats_rollup): per
  * 5-minute, hourly, 6-hour and daily bucket of run start, queue and status, the sums
  * of the jobs that ran, which stats read for the buckets no write has touched
  * since (src/store/stats.ts).
