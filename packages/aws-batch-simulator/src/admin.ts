@@ -34,6 +34,7 @@ const jobInput = z.object({
       runSeconds: z.number().positive().optional(),
       startingSeconds: z.number().positive().optional(),
       logLines: z.array(z.string()).optional(),
+      nodeLogLines: z.array(z.array(z.string())).max(1000).optional(),
       failAttempts: z.number().int().optional(),
       failChildren: z.array(z.number().int()).optional(),
     })

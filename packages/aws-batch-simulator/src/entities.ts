@@ -41,11 +41,23 @@ export interface AttemptRecord {
   taskArn: string | undefined;
   containerInstanceArn: string | undefined;
   logStreamName: string | undefined;
+  /** A multi-node job's stream per node (index = node; node 0 is `logStreamName`). */
+  nodeLogStreamNames: string[] | undefined;
   exitCode: number | undefined;
   reason: string | undefined;
   startedAt: number | undefined;
   stoppedAt: number;
   statusReason: string | undefined;
+}
+
+/** Lines a running job still has to write to one of its log streams. */
+export interface PendingLogStream {
+  stream: string;
+  lines: string[];
+  /** Index of the next line to write (no shifting: logs can be long). */
+  next: number;
+  step: number;
+  nextAt: number;
 }
 
 export class SimJob {
@@ -64,6 +76,8 @@ export class SimJob {
   nextAt = NaN;
   task: SimTask | null = null;
   logStreamName: string | undefined = undefined;
+  /** A multi-node job's log stream per node of the current try (index = node; node 0 is `logStreamName`). */
+  nodeLogStreamNames: string[] | null = null;
   children: SimJob[] | null = null;
   /** Children per status, indexed by STATUS_INDEX (array parents only). */
   statusSummary: number[] | null = null;
@@ -72,12 +86,8 @@ export class SimJob {
   dependsOn: SimJob[] | null = null;
   dependents: SimJob[] | null = null;
   unmetDependencies = 0;
-  /** Log lines still to write while running, and when the first is due. */
-  pendingLog: string[] | null = null;
-  /** Index of the next line of `pendingLog` to write (no shifting: logs can be long). */
-  logNext = 0;
-  logStep = 0;
-  logNextAt = 0;
+  /** Log lines still to write while running: one entry per stream (a multi-node job has one per node). */
+  pendingLog: PendingLogStream[] | null = null;
 
   constructor(
     readonly seq: number,

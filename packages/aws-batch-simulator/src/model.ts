@@ -25,6 +25,7 @@ import {
 } from './entities';
 import { TimeHeap } from './heap';
 import { Infrastructure, type Placement } from './infrastructure';
+import { createHash } from 'node:crypto';
 import { JobLogWriter } from './jobLogs';
 import { LogStore } from './logStore';
 import { Rng } from './rng';
@@ -482,6 +483,7 @@ export class SimModel {
     job.task = task;
     job.tries++;
     job.logStreamName = `${job.spec.definitionName}/default/${task.id}`;
+    job.nodeLogStreamNames = job.spec.numNodes > 0 ? nodeLogStreamNames(job.spec, task.id) : null;
     this.setStatus(job, 'STARTING');
     const starting = job.plan.startingSeconds;
     this.schedule(job, this.time + (starting !== undefined && starting > 0 ? starting * 1000 : TIMING.startingToRunning));
@@ -530,6 +532,7 @@ export class SimModel {
       taskArn: task?.arn,
       containerInstanceArn: task?.containerInstance?.arn,
       logStreamName: job.logStreamName,
+      nodeLogStreamNames: job.nodeLogStreamNames ?? undefined,
       exitCode: r.exitCode,
       reason: r.containerReason,
       startedAt: job.status === 'RUNNING' ? job.startedAt : undefined,
@@ -707,3 +710,15 @@ const BULK_FAMILIES = [
   { name: 'render-report', image: 'public.ecr.aws/docker/library/node:20-slim', command: ['node', 'render.js'], vcpus: 1, memory: 2048, env: [] },
   { name: 'bid-log-compaction', image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/compactor:0.7.3', command: ['compact', '--hour', 'Ref::hour'], vcpus: 4, memory: 8192, env: [{ name: 'PYBATCH_TIMEOUT', value: '7200' }] },
 ];
+
+/**
+ * On AWS each node of a multi-node job is its own ECS task with its own stream
+ * `<definition>/default/<task id>`. The simulator runs the job as one task (the
+ * main node's); the other nodes' task ids are derived from it, so no random
+ * draw is spent and seeded scenarios stay the same.
+ */
+function nodeLogStreamNames(spec: JobSpec, mainTaskId: string): string[] {
+  return Array.from({ length: spec.numNodes }, (_, node) =>
+    `${spec.definitionName}/default/${node === 0 ? mainTaskId : createHash('md5').update(`${mainTaskId}#${node}`).digest('hex')}`,
+  );
+}

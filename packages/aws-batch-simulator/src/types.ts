@@ -78,6 +78,8 @@ export interface JobPlan {
   reason?: string;
   runSeconds?: number;
   logLines?: string[];
+  /** Simulator extension: a multi-node job's lines per node (index = node); node 0 falls back to `logLines`. */
+  nodeLogLines?: string[][];
   /** Simulator extension: how long STARTING lasts (default 5 s); long values make a job stuck in STARTING. */
   startingSeconds?: number;
   /** Simulator extension: the first N attempts fail, later ones follow `outcome`. */

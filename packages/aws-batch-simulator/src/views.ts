@@ -13,7 +13,7 @@ import type {
   ResourceRequirement,
 } from '@aws-sdk/client-batch';
 import { AWS_JOB_STATUSES } from './statuses';
-import type { SimComputeEnvironment, SimJob, SimQueue } from './entities';
+import type { AttemptRecord, SimComputeEnvironment, SimJob, SimQueue } from './entities';
 import { ACCOUNT_ID, type SimModel, jobArn } from './model';
 
 function isFinished(job: SimJob): boolean {
@@ -57,7 +57,13 @@ function resourceRequirements(job: SimJob): ResourceRequirement[] {
   ];
 }
 
-function attempts(model: SimModel, job: SimJob): AttemptDetail[] {
+/** The stream a node writes (the job's own for node 0 and for single-node jobs). */
+function streamOf(job: SimJob, node: number, attempt?: AttemptRecord): string | undefined {
+  const perNode = attempt ? attempt.nodeLogStreamNames : job.nodeLogStreamNames;
+  return node > 0 ? perNode?.[node] : attempt ? attempt.logStreamName : job.logStreamName;
+}
+
+function attempts(model: SimModel, job: SimJob, node: number): AttemptDetail[] {
   if (job.attempts) {
     return job.attempts.map((a) => ({
       container: {
@@ -65,7 +71,7 @@ function attempts(model: SimModel, job: SimJob): AttemptDetail[] {
         ...(a.taskArn ? { taskArn: a.taskArn } : {}),
         ...(a.exitCode !== undefined ? { exitCode: a.exitCode } : {}),
         ...(a.reason !== undefined ? { reason: a.reason } : {}),
-        ...(a.logStreamName ? { logStreamName: a.logStreamName } : {}),
+        ...(streamOf(job, node, a) ? { logStreamName: streamOf(job, node, a) } : {}),
         networkInterfaces: [],
       },
       ...(a.startedAt !== undefined ? { startedAt: a.startedAt } : {}),
@@ -91,7 +97,7 @@ function attempts(model: SimModel, job: SimJob): AttemptDetail[] {
   ];
 }
 
-function containerDetail(job: SimJob, withRuntime: boolean): ContainerDetail {
+function containerDetail(job: SimJob, withRuntime: boolean, node = -1): ContainerDetail {
   const spec = job.spec;
   const c: ContainerDetail = {
     image: spec.image,
@@ -115,7 +121,12 @@ function containerDetail(job: SimJob, withRuntime: boolean): ContainerDetail {
     c.networkConfiguration = { assignPublicIp: 'DISABLED' };
     c.fargatePlatformConfiguration = { platformVersion: 'LATEST' };
   }
-  if (!withRuntime) return c;
+  const stream = streamOf(job, node);
+  if (!withRuntime) {
+    // A node other than the main one: only its own stream (its task is not modelled).
+    if (node > 0 && stream && (job.task || isFinished(job))) c.logStreamName = stream;
+    return c;
+  }
   const task = job.task;
   const last = job.attempts?.[job.attempts.length - 1];
   const taskArn = task?.arn ?? (isFinished(job) ? last?.taskArn : undefined);
@@ -123,7 +134,7 @@ function containerDetail(job: SimJob, withRuntime: boolean): ContainerDetail {
   if (taskArn) c.taskArn = taskArn;
   if (ciArn) c.containerInstanceArn = ciArn;
   if (task?.containerInstance) c.instanceType = task.containerInstance.instance.type;
-  if (job.logStreamName && (task || isFinished(job))) c.logStreamName = job.logStreamName;
+  if (stream && (task || isFinished(job))) c.logStreamName = stream;
   if (isFinished(job) || job.attempts) {
     if (job.exitCode !== undefined) c.exitCode = job.exitCode;
     if (job.containerReason !== undefined) c.reason = job.containerReason;
@@ -139,7 +150,7 @@ export function jobDetail(model: SimModel, job: SimJob, node = -1): JobDetail {
     jobId: nodeId(job, node),
     jobQueue: job.queue.arn,
     status: job.status,
-    attempts: job.isArrayParent || (spec.numNodes > 0 && node < 0) ? [] : attempts(model, job),
+    attempts: job.isArrayParent || (spec.numNodes > 0 && node < 0) ? [] : attempts(model, job, node),
     createdAt: job.createdAt,
     startedAt: job.startedAt,
     retryStrategy: { attempts: spec.retryAttempts, evaluateOnExit: [] },
@@ -159,7 +170,7 @@ export function jobDetail(model: SimModel, job: SimJob, node = -1): JobDetail {
     d.nodeProperties = { numNodes: spec.numNodes, mainNode: 0, nodeRangeProperties: [{ targetNodes: '0:', container: nodeContainer }] };
     if (node >= 0) {
       d.nodeDetails = { nodeIndex: node, isMainNode: node === 0 };
-      d.container = containerDetail(job, node === 0);
+      d.container = containerDetail(job, node === 0, node);
     }
   } else {
     d.container = containerDetail(job, !job.isArrayParent);

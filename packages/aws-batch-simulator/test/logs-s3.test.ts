@@ -1,3 +1,4 @@
+import { DescribeJobsCommand } from '@aws-sdk/client-batch';
 import { DescribeLogStreamsCommand, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateBucketCommand, GetBucketLocationCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
@@ -43,6 +44,34 @@ describe('simulator: CloudWatch Logs (JSON 1.1) and S3 (REST-XML) through the re
     const after = await t.aws.logs.send(new GetLogEventsCommand({ logGroupName: GROUP, logStreamName: stream, startFromHead: true }));
     expect(written).to.be.within(1, lines.length - 1);
     expect(after.events).to.have.length(written);
+  });
+
+  it('writes a multi-node job\'s log per node: each node <id>#<n> names its own stream', async () => {
+    const { jobId } = t.sim.model.submitJob({
+      jobName: 'mpi',
+      jobQueue: queue,
+      jobDefinition: 'mpi-def:1',
+      multiNode: true,
+      numNodes: 3,
+      plan: { runSeconds: 60, logLines: ['main says hi'], nodeLogLines: [['main node line'], ['node one a', 'node one b']] },
+    });
+    const describe = async (id: string) => (await t.aws.batch.send(new DescribeJobsCommand({ jobs: [id] }))).jobs?.[0];
+    expect((await describe(`${jobId}#1`))?.container?.logStreamName).to.equal(undefined); // not started yet
+    t.sim.model.advance(120_000);
+    const parent = await describe(jobId);
+    expect(parent?.status).to.equal('SUCCEEDED');
+    expect(parent?.container).to.equal(undefined);
+    const nodes = await Promise.all([0, 1, 2].map((n) => describe(`${jobId}#${n}`)));
+    const streams = nodes.map((d) => d?.container?.logStreamName as string);
+    for (const s of streams) expect(s).to.match(/^mpi-def\/default\/[0-9a-f]{32}$/);
+    expect(new Set(streams).size).to.equal(3);
+    expect(nodes.map((d) => d?.attempts?.[0]?.container?.logStreamName)).to.deep.equal(streams);
+    const read = async (stream: string) =>
+      ((await t.aws.logs.send(new GetLogEventsCommand({ logGroupName: GROUP, logStreamName: stream, startFromHead: true }))).events ?? []).map((e) => e.message);
+    // Node 2 has no nodeLogLines entry: default lines naming it.
+    expect(await read(streams[0])).to.deep.equal(['main node line']);
+    expect(await read(streams[1])).to.deep.equal(['node one a', 'node one b']);
+    expect((await read(streams[2])).join('\n')).to.include('[mpi node 2] done');
   });
 
   it('pages GetLogEvents forward with the token repeating at the end, and reads the tail by default', async () => {
