@@ -506,7 +506,7 @@ interface SearchFigure {
  * its description: every token an ILIKE on the concatenated columns, IN lists,
  * the date range, ORDER BY the column alone, LIMIT/OFFSET, one statement.
  */
-async function goSearch(db: Knex, q: JobSearch): Promise<number> {
+export function goFindStatement(q: JobSearch): [string, Knex.RawBinding[]] {
   const where: string[] = ["last_updated > (now() - ?::interval)"];
   const bindings: Knex.RawBinding[] = [{ '10m': '10 minutes', '1h': '1 hour', '1d': '1 day', '2d': '2 days', '3d': '3 days', '7d': '7 days', '30d': '30 days' }[q.dateRange]];
   for (const token of q.tokens) {
@@ -522,13 +522,18 @@ async function goSearch(db: Knex, q: JobSearch): Promise<number> {
     bindings.push(...q.queues);
   }
   const column = { id: 'job_id', name: 'job_name', status: 'status', stopped_at: 'stopped_at', last_updated: 'last_updated' }[q.sortColumn];
-  const r = await db.raw<{ rows: unknown[] }>(
+  return [
     `SELECT job_id, job_name, status, job_definition, last_updated, job_queue, image, created_at, stopped_at, vcpus,
        memory, timeout, command_line, status_reason, run_started_at, exitcode, log_stream_name, termination_requested,
        task_arn, array_properties
      FROM jobs WHERE ${where.join(' AND ')} ORDER BY ${column} ${q.sortDirection} LIMIT ? OFFSET ?`,
     [...bindings, JOBS_PAGE_SIZE, q.page * JOBS_PAGE_SIZE],
-  );
+  ];
+}
+
+async function goSearch(db: Knex, q: JobSearch): Promise<number> {
+  const [sql, bindings] = goFindStatement(q);
+  const r = await db.raw<{ rows: unknown[] }>(sql, bindings);
   return r.rows.length;
 }
 
