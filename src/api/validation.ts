@@ -103,6 +103,12 @@ export const logsQuerySchema = z.object({
   /** A forward token from X-Next-Forward-Token ('' = from the head): only the events after it. */
   after: z.string().max(1024, 'at most 1024 characters').optional(),
   timestamps: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
+  /** A node of a multi-node parallel job (AWS Batch numbers up to 1,000 nodes from 0). */
+  node: z
+    .string()
+    .regex(/^(0|[1-9]\d{0,2})$/, 'must be a node index, a whole number from 0 to 999')
+    .transform(Number)
+    .optional(),
 });
 
 /** AWS Batch keeps a termination reason as the job's status reason; ours adds who asked. */

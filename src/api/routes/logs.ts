@@ -7,15 +7,29 @@
  * events only, so the first lines show at once), up to a few MB, with
  * `X-Next-Forward-Token` to continue from and `X-Log-More` saying whether
  * more may already be there; a follower polls with it and gets only new events.
+ * With `node`: the same for that node of a multi-node parallel job, whose
+ * stream DescribeJobs names (src/aws/nodeLog.ts); empty until the node started.
  */
 import { Readable } from 'node:stream';
 import type Router from '@koa/router';
-import { LogTokenRefused, MAX_LOG_CHUNK_BYTES, logPages, openLog, readLogChunk } from '../../aws/logs';
+import { LogTokenRefused, MAX_LOG_CHUNK_BYTES, logPages, openLog, readLogChunk, type JobLogLocation } from '../../aws/logs';
+import { UnknownNode, nodeLogLocation } from '../../aws/nodeLog';
 import { getJob } from '../../store/jobs/lookups';
 import type { ApiDeps } from '../deps';
 import { badRequest, notFound } from '../errors';
 import { jobIdParam } from '../params';
 import { logsQuerySchema, parseQueryOr400 } from '../validation';
+
+/** A node's log location from AWS, or 404 when there is no such node; null while the node has no stream yet. */
+async function nodeLog(deps: ApiDeps, id: string, node: number): Promise<JobLogLocation | null> {
+  try {
+    const where = await nodeLogLocation(deps.aws.batch, id, node);
+    return where.log_stream_name ? where : null;
+  } catch (err) {
+    if (err instanceof UnknownNode) throw notFound(err.message, { id, node, num_nodes: err.numNodes });
+    throw err;
+  }
+}
 
 export function logRoutes(router: Router, deps: ApiDeps): void {
   router.get('/api/v1/jobs/:id/logs', async (ctx) => {
@@ -23,12 +37,15 @@ export function logRoutes(router: Router, deps: ApiDeps): void {
     const query = parseQueryOr400(logsQuerySchema, ctx.query);
     const job = await getJob(deps.db, id);
     if (!job) throw notFound('job not found', { id });
+    const where = query.node === undefined ? job : await nodeLog(deps, id, query.node);
     const opts = { timestamps: query.timestamps === 'true' };
     ctx.set('Cache-Control', 'no-store');
     if (query.after !== undefined) {
       let chunk;
       try {
-        chunk = await readLogChunk(deps.aws.logs, job, query.after, { ...opts, maxBytes: query.after ? MAX_LOG_CHUNK_BYTES : 0 });
+        chunk = where
+          ? await readLogChunk(deps.aws.logs, where, query.after, { ...opts, maxBytes: query.after ? MAX_LOG_CHUNK_BYTES : 0 })
+          : { text: '', nextToken: query.after || undefined, more: false };
       } catch (err) {
         if (err instanceof LogTokenRefused) throw badRequest(`after: ${err.message}`, { parameter: 'after' });
         throw err;
@@ -40,7 +57,7 @@ export function logRoutes(router: Router, deps: ApiDeps): void {
       return;
     }
     ctx.type = 'text/plain; charset=utf-8';
-    const log = await openLog(deps.aws.logs, job);
+    const log = where ? await openLog(deps.aws.logs, where) : null;
     if (!log) {
       ctx.body = '';
       return;
