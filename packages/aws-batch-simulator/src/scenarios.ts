@@ -49,7 +49,7 @@ const TEMPLATES: Template[] = [
   { name: 'etl-clicks-compaction', queue: 'etl-prod', def: 'compactor:7', image: `${ECR}/compactor:0.9.2`, command: ['compact', '--source', 's3://logs/clicks/', '--date', 'today'], vcpus: 2, memory: 4096, weight: 3,
     make: (rng, b) => ({ ...b, arraySize: rng.int(2, 6), plan: { ...b.plan, failChildren: rng.chance(0.3) ? [rng.int(0, 2)] : [] } }) },
   { name: 'train-ctr-model', queue: 'ml-training', def: 'trainer-gpu:3', image: `${ECR}/trainer:1.9.0-cuda12`, command: ['python', 'train.py', '--model', 'ctr', '--epochs', '20'], vcpus: 8, memory: 30720, weight: 1,
-    make: (rng, b) => ({ ...b, multiNode: rng.chance(0.5), numNodes: rng.int(2, 4) }) },
+    make: (rng, b) => (rng.chance(0.5) ? multiNodeTraining(rng, b, rng.int(2, 4)) : b) },
   { name: 'feature-backfill', queue: 'ml-training', def: 'feature-store:22', image: `${ECR}/feature-store:4.2.0`, command: ['backfill', '--features', 'user_ctr,segment'], vcpus: 2, memory: 7168, weight: 2,
     make: (rng, b) => ({ ...b, retryAttempts: 3, plan: { ...b.plan, failAttempts: rng.chance(0.4) ? 1 : 0 } }) },
   { name: 'report-render', queue: 'reports-fargate', def: 'report-render:5', image: 'public.ecr.aws/docker/library/node:20-slim', command: ['node', 'render.js', '--report', 'daily-spend'], vcpus: 0.5, memory: 1024, weight: 4,
@@ -73,6 +73,24 @@ function logLinesFor(rng: Rng, name: string, failed: boolean, reason: string): s
   if (failed) lines.push(`ERROR ${reason}`, 'Traceback (most recent call last):', '  File "main.py", line 42, in <module>', 'RuntimeError: job failed');
   else lines.push(`INFO  ${name}: finished OK`);
   return lines;
+}
+
+/** A multi-node run of a training template: the main node coordinates, each worker trains a shard, each writes its own log. */
+function multiNodeTraining(rng: Rng, b: SimJobInput, numNodes: number): SimJobInput {
+  const name = b.jobName;
+  const epochs = rng.int(2, 5);
+  const failed = b.plan?.outcome === 'FAILED';
+  const main = [`INFO  ${name}: main node, waiting for ${numNodes - 1} workers`, `INFO  all ${numNodes} nodes joined the NCCL ring`];
+  for (let e = 1; e <= epochs; e++) main.push(`INFO  epoch ${e}/${epochs}: loss ${(1 / (e + 1)).toFixed(4)}, auc ${(0.7 + e * 0.04).toFixed(3)}`);
+  main.push(failed ? `ERROR ${b.plan?.reason ?? 'a worker left the ring'}` : `INFO  ${name}: model saved to s3://models/ctr/${name}`);
+  const nodeLogLines = [main];
+  for (let node = 1; node < numNodes; node++) {
+    const worker = [`INFO  worker ${node}: joined main node at 10.0.${rng.int(0, 255)}.${rng.int(1, 254)}`, `INFO  worker ${node}: shard ${node} loaded (${rng.int(100, 900)}k samples)`];
+    for (let e = 1; e <= epochs; e++) worker.push(`INFO  worker ${node}: epoch ${e}/${epochs} gradients sent (${rng.int(200, 900)} ms)`);
+    worker.push(`INFO  worker ${node}: done`);
+    nodeLogLines.push(worker);
+  }
+  return { ...b, multiNode: true, numNodes, plan: { ...b.plan, nodeLogLines } };
 }
 
 function submitFromTemplate(model: SimModel, t: Template, serial: number, dependsOn?: string[]): string {
@@ -147,6 +165,22 @@ function submitChain(model: SimModel, serial: number): number {
   return serial;
 }
 
+/** The demo's multi-node job: 3 nodes, each with its own log, running 10 minutes (the job page reads each node's log). */
+function submitDistributedTraining(model: SimModel, serial: number): void {
+  const t = TEMPLATES.find((x) => x.name === 'train-ctr-model') as Template;
+  const base: SimJobInput = {
+    jobName: `${t.name}-${serial}`,
+    jobQueue: t.queue,
+    jobDefinition: t.def,
+    image: t.image,
+    command: t.command,
+    vcpus: t.vcpus,
+    memory: t.memory,
+    plan: { outcome: 'SUCCEEDED', exitCode: 0, runSeconds: 600 },
+  };
+  model.submitJob(multiNodeTraining(model.rng, base, 3));
+}
+
 function startDemo(model: SimModel): void {
   model.createComputeEnvironment({ name: 'etl-spot-ce', minvCpus: 0, maxvCpus: 128, instances: 2, instanceVcpus: 8 });
   model.createComputeEnvironment({ name: 'etl-ondemand-ce', minvCpus: 0, maxvCpus: 64 });
@@ -169,10 +203,14 @@ function startDemo(model: SimModel): void {
   for (let i = 0; i < 12; i++) submitFromTemplate(model, pickTemplate(), serial++);
   submitLongLog(model, serial++);
   serial = submitChain(model, serial);
+  submitDistributedTraining(model, serial++);
   const report = TEMPLATES.find((t) => t.name === 'report-render') as Template;
   let ticks = 0;
   model.onTick(() => {
-    if (++ticks % LONG_LOG_EVERY_TICKS === 0) submitLongLog(model, serial++);
+    if (++ticks % LONG_LOG_EVERY_TICKS === 0) {
+      submitLongLog(model, serial++);
+      submitDistributedTraining(model, serial++);
+    }
     if (ticks % CHAIN_EVERY_TICKS === 0) serial = submitChain(model, serial);
     if (!model.rng.chance(0.25)) return;
     const t = pickTemplate();

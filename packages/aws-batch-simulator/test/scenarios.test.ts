@@ -52,6 +52,11 @@ describe('simulator scenarios', () => {
     const reindex = jobs.find((j) => j.jobName?.startsWith('search-reindex-') && j.status === 'SUCCEEDED');
     const stream = t.sim.model.logs.groups.get('/aws/batch/job')?.streams.get(reindex?.container?.logStreamName ?? '');
     expect(stream?.events.length).to.equal(LONG_LOG_LINES);
+    // Multi-node training jobs run, each node writing its own log.
+    const mnp = jobs.find((j) => j.nodeProperties && j.status === 'SUCCEEDED');
+    const node1 = (await t.aws.batch.send(new DescribeJobsCommand({ jobs: [`${mnp?.jobId}#1`] }))).jobs?.[0];
+    const nodeEvents = t.sim.model.logs.groups.get('/aws/batch/job')?.streams.get(node1?.container?.logStreamName ?? '')?.events ?? [];
+    expect(nodeEvents.map((e) => e.message).join('\n')).to.match(/^INFO {2}worker 1: joined main node/);
   });
 
   it('bulkLoad: one queue holding the requested retained and active jobs', async () => {
