@@ -259,8 +259,8 @@ describe('UI: Job page', function () {
     await page.waitForSelector('[data-testid=nodes] tbody tr');
     const nodes = await page.$$eval('[data-testid=nodes] tbody tr td:first-child', (tds) => tds.map((t) => t.textContent));
     expect(nodes).to.deep.equal(['#0 (main)', '#1', '#2']);
-    // The simulator reports a running multi-node job's container (and so its log stream) on the main node.
-    expect(await page.$$eval('[data-testid=nodes] tbody tr', (trs) => trs.map((tr) => Boolean(tr.querySelector('[data-testid=node-log]'))))).to.deep.equal([true, false, false]);
+    // Each node of a running multi-node job has its own log stream (test/ui/nodeLogs.test.ts reads them).
+    expect(await page.$$eval('[data-testid=nodes] tbody tr', (trs) => trs.map((tr) => Boolean(tr.querySelector('[data-testid=node-log]'))))).to.deep.equal([true, true, true]);
     expect(errors).to.deep.equal([]);
     await page.close();
   });

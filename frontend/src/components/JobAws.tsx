@@ -1,8 +1,10 @@
 /**
  * The job page's AWS side: console links (AWS Batch, CloudWatch; region-aware),
  * and what only AWS Batch knows, read live: each attempt and a multi-node
- * job's nodes with their log streams (the jobs it depends on: Dependencies).
+ * job's nodes with their log streams, each readable in the job page's log
+ * viewer (`?node=N`) (the jobs it depends on: Dependencies).
  */
+import { Link } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { api, type JobAwsDetail, type JobJson } from '../lib/api';
 import { batchJobUrl, logStreamUrl, regionOfArn } from '../lib/awsConsole';
@@ -61,7 +63,18 @@ function shortArn(arn: string | null): string {
   return arn ? arn.slice(arn.lastIndexOf('/') + 1) : '—';
 }
 
-export function JobAwsPanels({ job, region, detail }: { job: JobJson; region: string | null; detail: ReturnType<typeof useJobAws> }) {
+export function JobAwsPanels({
+  job,
+  region,
+  detail,
+  logNode = null,
+}: {
+  job: JobJson;
+  region: string | null;
+  detail: ReturnType<typeof useJobAws>;
+  /** The node whose log the viewer shows, marked in the Nodes table. */
+  logNode?: number | null;
+}) {
   const zone = useTimeZone();
   if (detail.isPending) return <Loading what="details from AWS Batch" />;
   if (detail.isError) return <ErrorBox error={detail.error} retry={() => void detail.refetch()} />;
@@ -147,12 +160,26 @@ export function JobAwsPanels({ job, region, detail }: { job: JobJson; region: st
                     <td>{n.exit_code ?? '—'}</td>
                     <td>{n.reason ?? '—'}</td>
                     <td className="mono">
-                      {n.log_stream_name && region ? (
-                        <a href={logStreamUrl(region, group, n.log_stream_name)} target="_blank" rel="noreferrer" data-testid="node-log">
-                          {n.log_stream_name} ↗
-                        </a>
+                      {n.log_stream_name ? (
+                        <>
+                          <Link
+                            to={{ search: `?node=${n.index}` }}
+                            aria-current={n.index === logNode ? 'true' : undefined}
+                            data-testid="node-log-view"
+                          >
+                            {n.index === logNode ? 'Shown below' : 'Read log'}
+                          </Link>
+                          {region && (
+                            <>
+                              {' · '}
+                              <a href={logStreamUrl(region, group, n.log_stream_name)} target="_blank" rel="noreferrer" data-testid="node-log">
+                                {n.log_stream_name} ↗
+                              </a>
+                            </>
+                          )}
+                        </>
                       ) : (
-                        n.log_stream_name ?? '—'
+                        '—'
                       )}
                     </td>
                   </tr>

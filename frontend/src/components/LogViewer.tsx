@@ -4,7 +4,8 @@
  * token), drawn virtually (only the lines on screen are in the DOM, so
  * 1,000,000 lines scroll smoothly), with a line filter, a search that
  * highlights every match with Prev/Next, CloudWatch timestamps on demand and
- * a link to each line (#L123).
+ * a link to each line (#L123). A node of a multi-node job (`node`) has a log of
+ * its own, read the same way.
  */
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { api } from '../lib/api';
@@ -42,7 +43,7 @@ interface LogState {
 }
 
 /** Reads the whole log chunk by chunk, then (while the job runs and `follow` is on) polls for new events. */
-function useLog(id: string, running: boolean, follow: boolean, timestamps: boolean): LogState {
+function useLog(id: string, node: number | null, running: boolean, follow: boolean, timestamps: boolean): LogState {
   const [buffer, setBuffer] = useState(() => new LogBuffer(timestamps));
   const [version, setVersion] = useState(0);
   const [loading, setLoading] = useState(true);
@@ -63,7 +64,7 @@ function useLog(id: string, running: boolean, follow: boolean, timestamps: boole
     let wasRunning = live.current.running;
     const drain = async () => {
       for (;;) {
-        const chunk = await api.logChunk(id, b.token, timestamps, ctl.signal);
+        const chunk = await api.logChunk(id, b.token, timestamps, ctl.signal, node);
         if (ctl.signal.aborted) return;
         b.append(chunk.text, chunk.nextToken);
         if (chunk.text) setVersion((v) => v + 1);
@@ -91,7 +92,7 @@ function useLog(id: string, running: boolean, follow: boolean, timestamps: boole
       }
     })();
     return () => ctl.abort();
-  }, [id, timestamps, reloads]);
+  }, [id, node, timestamps, reloads]);
 
   const reload = useCallback(() => setReloads((n) => n + 1), []);
   return { buffer, version, loading, reading, error, reload };
@@ -116,10 +117,16 @@ function useDebounced<T>(value: T, delay: number): T {
   return v;
 }
 
-export function LogViewer({ id, running }: { id: string; running: boolean }) {
+/** Which node of a multi-node job the viewer reads, and whether it is the main node. */
+export interface LogNode {
+  index: number;
+  main: boolean;
+}
+
+export function LogViewer({ id, running, node = null }: { id: string; running: boolean; node?: LogNode | null }) {
   const [follow, setFollow] = useState(true);
   const [timestamps, setTimestamps] = useState(false);
-  const log = useLog(id, running, follow, timestamps);
+  const log = useLog(id, node?.index ?? null, running, follow, timestamps);
   const { buffer, version } = log;
   const lines = buffer.lines;
 
@@ -137,6 +144,12 @@ export function LogViewer({ id, running }: { id: string; running: boolean }) {
   const [current, setCurrent] = useState(-1);
 
   const box = useRef<HTMLDivElement>(null);
+  const panel = useRef<HTMLDivElement>(null);
+  // A node's log was asked for (a node link, a shared URL): bring the viewer into sight.
+  const nodeIndex = node?.index ?? null;
+  useEffect(() => {
+    if (nodeIndex !== null) panel.current?.scrollIntoView({ block: 'start' });
+  }, [nodeIndex]);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(400);
   const [target, setTarget] = useState<number | null>(() => lineFromHash(window.location.hash));
@@ -250,9 +263,18 @@ export function LogViewer({ id, running }: { id: string; running: boolean }) {
 
   const total = lines.length;
   return (
-    <div className="log-panel">
+    <div className="log-panel" ref={panel}>
       <div className="log-head">
-        <h2>Log</h2>
+        <h2>
+          Log
+          {node && (
+            <span className="muted" data-testid="log-node">
+              {' '}
+              · node #{node.index}
+              {node.main ? ' (main)' : ''}
+            </span>
+          )}
+        </h2>
         <span className="muted" data-testid="log-count">
           {!log.loading && `${total.toLocaleString('en')} line${total === 1 ? '' : 's'}${log.reading ? '…' : ''}`}
         </span>
@@ -308,7 +330,7 @@ export function LogViewer({ id, running }: { id: string; running: boolean }) {
         <button type="button" onClick={log.reload} disabled={log.reading}>
           {log.reading ? 'Loading…' : 'Reload'}
         </button>
-        <button type="button" disabled={total === 0} onClick={() => downloadText(buffer.text(), `${id}.log`)}>
+        <button type="button" disabled={total === 0} onClick={() => downloadText(buffer.text(), node ? `${id}-node-${node.index}.log` : `${id}.log`)}>
           Download
         </button>
       </div>
@@ -318,7 +340,9 @@ export function LogViewer({ id, running }: { id: string; running: boolean }) {
         <ErrorBox error={log.error} retry={log.reload} />
       ) : total === 0 ? (
         <Empty title="No log yet">
-          {running ? 'The job has written nothing yet; this follows it as it runs.' : 'This job wrote no log, or its log stream is gone.'}
+          {running
+            ? `The ${node ? 'node' : 'job'} has written nothing yet; this follows it as it runs.`
+            : `This ${node ? 'node' : 'job'} wrote no log, or its log stream is gone.`}
         </Empty>
       ) : viewLength === 0 ? (
         <Empty title="No line matches">No line of the log contains “{filter}”.</Empty>

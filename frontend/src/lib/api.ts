@@ -151,12 +151,14 @@ export const api = {
   setForcedScaling: (name: string, enabled: boolean) =>
     postJson<ForcedScalingResponse>(`/api/v1/job_queues/${encodeURIComponent(name)}/forced_scaling`, { enabled }),
   /**
-   * The job's log after forward token `after` ('' = from the head), a few MB at
-   * most: the text, where to continue, and whether more is already there.
+   * The job's log (or node `node`'s of a multi-node job) after forward token `after`
+   * ('' = from the head), a few MB at most: the text, where to continue, and whether
+   * more is already there.
    */
-  logChunk: async (id: string, after: string, timestamps: boolean, signal?: AbortSignal): Promise<LogChunk> => {
+  logChunk: async (id: string, after: string, timestamps: boolean, signal?: AbortSignal, node: number | null = null): Promise<LogChunk> => {
     const p = new URLSearchParams({ format: 'text', after });
     if (timestamps) p.set('timestamps', 'true');
+    if (node !== null) p.set('node', String(node));
     const res = await request(`/api/v1/jobs/${encodeURIComponent(id)}/logs?${p.toString()}`, { signal, headers: { Accept: 'text/plain' } });
     return { text: await res.text(), nextToken: res.headers.get('X-Next-Forward-Token'), more: res.headers.get('X-Log-More') === 'true' };
   },

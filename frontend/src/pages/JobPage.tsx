@@ -1,5 +1,5 @@
 import { useState, type ReactNode } from 'react';
-import { Link, useParams } from 'react-router';
+import { Link, useParams, useSearchParams } from 'react-router';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, api, type JobJson } from '../lib/api';
 import { useJobSocket, type SocketState } from '../lib/useJobSocket';
@@ -21,6 +21,7 @@ import { useNow } from '../lib/now';
 import { useTimeZone } from '../lib/useTimeZone';
 import { PlainStatusBadge, StatusBadge } from '../components/StatusBadge';
 import { LogViewer } from '../components/LogViewer';
+import { NodeLog, nodeFromParam } from '../components/NodeLog';
 import { Empty, ErrorBox, Loading } from '../components/States';
 import { KillResults } from '../components/KillResults';
 import { KillDialog } from '../components/KillDialog';
@@ -60,16 +61,22 @@ function JobView({ job, socket, running }: { job: JobJson; socket: SocketState; 
   const id = job.id;
   const aws = useJobAws(job);
   const region = jobRegion(job, aws.data);
+  const [params] = useSearchParams();
+  const chosenNode = nodeFromParam(params.get('node'));
+  // A multi-node job has no log of its own: each node has one, the main node's shown first.
+  const multiNode = job.job_type === 'multinode' || chosenNode !== null;
   return (
     <section className="job-page">
       <JobHeader job={job} socket={socket} />
       <ConsoleLinks job={job} region={region} />
       <JobFields job={job} />
       <Dependencies job={job} live={aws.data} />
-      <JobAwsPanels job={job} region={region} detail={aws} />
+      <JobAwsPanels job={job} region={region} detail={aws} logNode={multiNode ? (chosenNode ?? aws.data?.nodes?.main_node ?? null) : null} />
       {isArrayParent(job) && <ArrayChildren parent={job} />}
       {isArrayParent(job) ? (
         <p className="muted">An array job writes no log of its own: open a child to read its log.</p>
+      ) : multiNode ? (
+        <NodeLog id={id} running={running} chosen={chosenNode} detail={aws} />
       ) : (
         <LogViewer id={id} running={running} />
       )}
