@@ -109,7 +109,7 @@ async function measureViews(browser: Browser, base: string, naive: Knex): Promis
   ];
   await coldLoad(browser, `${base}/`, null); // warm Postgres' cache and the server once
   const out: ViewFigures[] = [];
-  console.log('view                           | ours p50 | ours max | API p50 | Go shape p50 | Go max   | ratio p50');
+  console.log('view                           | ours p50 | ours max | its jobs request | Go shape p50 | Go max   | its jobs request | ratio p50');
   for (const [view, route] of views) {
     const ours: Sample[] = [];
     const slow: Sample[] = [];
@@ -122,7 +122,7 @@ async function measureViews(browser: Browser, base: string, naive: Knex): Promis
     const o = ours.map((s) => s.renderMs);
     const n = slow.map((s) => s.renderMs);
     console.log(
-      `${view.padEnd(30)} | ${fmt(pct(o, 50)).padStart(8)} | ${fmt(Math.max(...o)).padStart(8)} | ${fmt(pct(ours.map((s) => s.apiMs), 50)).padStart(7)} | ${fmt(pct(n, 50)).padStart(12)} | ${fmt(Math.max(...n)).padStart(8)} | ${(pct(n, 50) / pct(o, 50)).toFixed(1)}x`,
+      `${view.padEnd(30)} | ${fmt(pct(o, 50)).padStart(8)} | ${fmt(Math.max(...o)).padStart(8)} | ${fmt(pct(ours.map((s) => s.apiMs), 50)).padStart(16)} | ${fmt(pct(n, 50)).padStart(12)} | ${fmt(Math.max(...n)).padStart(8)} | ${fmt(pct(slow.map((s) => s.apiMs), 50)).padStart(16)} | ${(pct(n, 50) / pct(o, 50)).toFixed(1)}x`,
     );
   }
   return out;
