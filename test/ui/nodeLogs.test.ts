@@ -44,6 +44,7 @@ describe('UI: a multi-node job\'s node logs', function () {
     await page.goto(`${s.url}/job/${id}`);
     await page.waitForSelector('[data-testid=log-node]:has-text("node #0 (main)")');
     await page.waitForFunction((line) => document.querySelector('[data-testid=job-log]')?.textContent?.includes(line), MAIN_LINES[1]);
+    expect(await page.evaluate(() => window.scrollY), 'no node chosen: the page opens at its top').to.equal(0);
 
     await page.click('[data-testid=nodes] tbody tr:nth-child(3) [data-testid=node-log-view]');
     await page.waitForSelector('[data-testid=log-node]:has-text("node #2")');
@@ -65,10 +66,14 @@ describe('UI: a multi-node job\'s node logs', function () {
   });
 
   it("opens a shared node URL on that node's log, and says so for a node the job does not have", async () => {
-    const { page, errors } = await newPage(s.browser);
+    const { page, errors } = await newPage(s.browser, 1280, 600); // the log starts below the fold
     await page.goto(`${s.url}/job/${id}?node=1`);
     await page.waitForSelector('[data-testid=log-node]:has-text("node #1")');
     await page.waitForFunction(() => document.querySelector('[data-testid=job-log]')?.textContent?.includes('rank 1: loaded shard 1'));
+    // A chosen node's log is brought into sight (it sits below the job's fields and the Nodes table).
+    const headTop = await page.$eval('[data-testid=log-node]', (el) => el.getBoundingClientRect().top);
+    expect(headTop).to.be.within(0, await page.evaluate(() => window.innerHeight));
+    expect(await page.evaluate(() => window.scrollY)).to.be.greaterThan(0);
     const log = await logText(page);
     for (const line of [...MAIN_LINES, ...NODE2_LINES]) expect(log).to.not.contain(line);
 

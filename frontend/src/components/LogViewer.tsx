@@ -144,12 +144,6 @@ export function LogViewer({ id, running, node = null }: { id: string; running: b
   const [current, setCurrent] = useState(-1);
 
   const box = useRef<HTMLDivElement>(null);
-  const panel = useRef<HTMLDivElement>(null);
-  // A node's log was asked for (a node link, a shared URL): bring the viewer into sight.
-  const nodeIndex = node?.index ?? null;
-  useEffect(() => {
-    if (nodeIndex !== null) panel.current?.scrollIntoView({ block: 'start' });
-  }, [nodeIndex]);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(400);
   const [target, setTarget] = useState<number | null>(() => lineFromHash(window.location.hash));
@@ -263,7 +257,7 @@ export function LogViewer({ id, running, node = null }: { id: string; running: b
 
   const total = lines.length;
   return (
-    <div className="log-panel" ref={panel}>
+    <div className="log-panel">
       <div className="log-head">
         <h2>
           Log

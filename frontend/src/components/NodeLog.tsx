@@ -3,6 +3,7 @@
  * (`?node=N`, so a node's log can be shared), else the main node once AWS
  * Batch has said which one that is.
  */
+import { useEffect, useRef } from 'react';
 import { LogViewer } from './LogViewer';
 import { Loading } from './States';
 import type { useJobAws } from './JobAws';
@@ -25,6 +26,13 @@ export function NodeLog({
 }) {
   const nodes = detail.data?.nodes ?? null;
   const index = chosen ?? nodes?.main_node ?? null;
+  const box = useRef<HTMLDivElement>(null);
+  // A node was asked for (its row's link, a shared URL): bring its log into sight, again once
+  // the Nodes table above has arrived and pushed it down.
+  const awsPending = detail.isPending;
+  useEffect(() => {
+    if (chosen !== null) box.current?.scrollIntoView({ block: 'start' });
+  }, [chosen, awsPending]);
   if (index === null) {
     if (detail.isPending) return <Loading what="the job's nodes" />;
     return (
@@ -33,5 +41,9 @@ export function NodeLog({
       </p>
     );
   }
-  return <LogViewer id={id} running={running} node={{ index, main: nodes !== null && index === nodes.main_node }} />;
+  return (
+    <div ref={box}>
+      <LogViewer id={id} running={running} node={{ index, main: nodes !== null && index === nodes.main_node }} />
+    </div>
+  );
 }
