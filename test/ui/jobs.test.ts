@@ -498,7 +498,8 @@ describe('UI: Jobs page', function () {
     const [template] = await s.tdb.db('jobs').where({ job_id: ids['nightly-report-1'] }).select('*');
     const add = async (queue: string, from: number, n: number) => {
       const jobs = Array.from({ length: n }, (_, i) => ({ ...(template as MirroredJob), job_id: `${queue}-${from + i}`, job_name: `${queue}-job-${from + i}`, job_queue: queue }));
-      // A thousand a statement: the status trigger's join of its transition tables grows with their square.
+      // A thousand a statement: one UPDATE of 10,000 rows just inserted took 34 s here with the status
+      // trigger on (1 s with it off, 0.8 s once the table was analysed).
       for (let i = 0; i < jobs.length; i += 1000) {
         const chunk = jobs.slice(i, i + 1000);
         await upsertJobs(s.tdb.db, chunk);
