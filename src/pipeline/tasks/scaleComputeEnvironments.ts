@@ -5,6 +5,11 @@
  * set its minvCpus to that when different — only for MANAGED compute
  * environments that are VALID and ENABLED.
  *
+ * The mirror's sum only says whether a change looks due (a steady queue costs
+ * no extra call). Before UpdateComputeEnvironment the demand of the compute
+ * environment's queues is asked of AWS again (confirmedDemand.ts) and the
+ * change is made only if AWS's figure still calls for it.
+ *
  * Schedule: every scale_period seconds, only with use_auto_scaler. Retry: MAINTENANCE_RETRY.
  */
 import { UpdateComputeEnvironmentCommand } from '@aws-sdk/client-batch';
@@ -12,6 +17,7 @@ import { activeVcpusByQueue } from '../../store/jobs/maintenance';
 import { listActivatedQueues } from '../../store/queues';
 import { computeEnvironmentsByQueue, describeComputeEnvironments, matchesComputeEnvironment } from '../../aws/batch';
 import type { TaskContext } from '../context';
+import { confirmedActiveVcpus } from '../confirmedDemand';
 import { MAINTENANCE_QUEUE } from '../names';
 import { defineTask, MAINTENANCE_RETRY, SCHEDULED_KEEP } from '../task';
 
@@ -28,10 +34,12 @@ export async function scaleComputeEnvironments(ctx: TaskContext): Promise<{ chan
   const cesByQueue = await computeEnvironmentsByQueue(ctx.aws.batch, queues);
 
   const wanted = new Map<string, number>();
+  const queuesOfCe = new Map<string, string[]>();
   for (const queue of queues) {
     const first = cesByQueue.get(queue)?.[0];
     if (!first) continue;
     wanted.set(first, (wanted.get(first) ?? 0) + (vcpus.get(queue) ?? 0));
+    queuesOfCe.set(first, [...(queuesOfCe.get(first) ?? []), queue]);
   }
   const details = await describeComputeEnvironments(ctx.aws.batch, [...wanted.keys()]);
   const changes: ScalingChange[] = [];
@@ -43,8 +51,10 @@ export async function scaleComputeEnvironments(ctx: TaskContext): Promise<{ chan
       skipped.push(ref);
       continue;
     }
-    const target = Math.min(Math.ceil(sum), res.maxvCpus);
     const current = res.minvCpus ?? 0;
+    if (Math.min(Math.ceil(sum), res.maxvCpus) === current) continue;
+    const confirmed = await sumConfirmed(ctx, queuesOfCe.get(ref) ?? []);
+    const target = Math.min(Math.ceil(confirmed), res.maxvCpus);
     if (target === current) continue;
     await ctx.aws.batch.send(
       new UpdateComputeEnvironmentCommand({ computeEnvironment: ce.computeEnvironmentArn ?? ref, computeResources: { minvCpus: target } }),
@@ -52,6 +62,11 @@ export async function scaleComputeEnvironments(ctx: TaskContext): Promise<{ chan
     changes.push({ computeEnvironment: ce.computeEnvironmentName ?? ref, from: current, to: target });
   }
   return { changes, skipped };
+}
+
+async function sumConfirmed(ctx: TaskContext, queues: string[]): Promise<number> {
+  const sums = await Promise.all(queues.map((q) => confirmedActiveVcpus(ctx.aws.batch, ctx.db, q)));
+  return sums.reduce((a, b) => a + b, 0);
 }
 
 export const scaleComputeEnvironmentsTask = defineTask({
