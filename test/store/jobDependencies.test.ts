@@ -27,7 +27,7 @@ describe('store: job_dependencies (written by the upsert, read both ways)', () =
   }
   const pairs = async (jobId?: string) => (await stored(jobId)).map((r) => [r.job_id, r.depends_on_job_id, r.type]);
 
-  it('writes a described job\'s set with its row, leaves an unchanged set untouched, and replaces one that changed', async () => {
+  it('writes a job\'s set at its first describe, leaves it untouched after, and replaces it when the row awaits a describe', async () => {
     const a = mirroredJob({ job_id: 'dep-a', status: 'RUNNING' });
     const b = mirroredJob({ job_id: 'dep-b', status: 'PENDING' });
     const c = mirroredJob({ job_id: 'dep-c', status: 'PENDING' });
@@ -49,8 +49,14 @@ describe('store: job_dependencies (written by the upsert, read both ways)', () =
     expect(again.changedIds, 'only the job row that changed').to.deep.equal(['dep-b']);
     expect(await stored()).to.deep.equal(before);
 
-    // c (its row changed too) now waits on a (type changed) and x (new), no longer on b; b's set is not given (unknown): kept.
+    // A described row that changed keeps its set: AWS never changes dependsOn, so it is not compared again.
     const cRunning = { ...c, status: 'RUNNING' as const };
+    await upsertJobs(t.db, [cRunning], { dependencies: new Map([['dep-c', [on('dep-x')]]]) });
+    expect(await stored()).to.deep.equal(before);
+
+    // Awaiting a describe (an event moved it), c now waits on a (type changed) and x (new), no longer on b;
+    // b's set is not given (unknown): kept.
+    await t.db('jobs').where({ job_id: 'dep-c' }).update({ needs_describe: true });
     await upsertJobs(t.db, [cRunning], { dependencies: new Map([['dep-c', [on('dep-a', 'N_TO_N'), on('dep-x')]]]) });
     expect(await pairs()).to.deep.equal([
       ['dep-b', 'dep-a', null],

@@ -91,7 +91,8 @@ function upsertSql(withDependencies: boolean): string {
   WITH input AS (
     ${mirroredBatchRecords('$1', { dependencies: withDependencies })}
   ), changed AS (
-    SELECT input.* FROM input LEFT JOIN jobs ON jobs.job_id = input.job_id
+    SELECT input.*, (jobs.job_id IS NULL OR jobs.needs_describe) AS first_described
+    FROM input LEFT JOIN jobs ON jobs.job_id = input.job_id
     WHERE jobs.job_id IS NULL OR jobs.needs_describe OR ${mirroredFieldsDiffer('jobs', 'input')}
   )${withDependencies ? DEPENDENCY_CTES : ''}
   INSERT INTO jobs (${MIRRORED_NAMES.join(', ')}, last_updated, last_seen_at)
@@ -107,18 +108,21 @@ function upsertSql(withDependencies: boolean): string {
 }
 
 /**
- * The dependency sets of the batch's jobs that come with one and are written
- * (`changed`: new, changed, or awaiting a describe) made equal to
- * job_dependencies, touching only rows that differ: those no longer listed
+ * The dependency sets of the batch's jobs described for the first time (new
+ * rows, and rows awaiting a describe: an event's placeholder, or a row
+ * mirrored before this table existed, which its migration marks) made equal
+ * to job_dependencies, touching only rows that differ: those no longer listed
  * deleted, a changed type updated, new ones inserted. The three touch
- * different rows, as data-modifying CTEs of one statement must. A job whose
- * row is unchanged is skipped: AWS never changes a job's dependsOn after
- * submission, so its set was written with the row (rows mirrored before this
- * table existed are marked needs_describe by its migration). ON CONFLICT DO
- * NOTHING: another worker's describe of the same job may insert it first.
+ * different rows, as data-modifying CTEs of one statement must. A row already
+ * described is skipped even when it changed: AWS never changes a job's
+ * dependsOn after submission, and the sync (the only writer of described
+ * rows) always passes the set, so it was written with the row's first
+ * describe; comparing it on every status change cost a quarter of the
+ * upsert's time. ON CONFLICT DO NOTHING: another worker's describe of the
+ * same job may insert it first.
  */
 const DEPENDENCY_CTES = `, dep_jobs AS (
-    SELECT job_id, dependencies FROM changed WHERE dependencies IS NOT NULL
+    SELECT job_id, dependencies FROM changed WHERE dependencies IS NOT NULL AND first_described
   ), dep_input AS (
     SELECT dep_jobs.job_id, d.i AS depends_on_job_id, d.t AS type
     FROM dep_jobs CROSS JOIN LATERAL json_to_recordset(dep_jobs.dependencies) AS d(i varchar(64), t text)
