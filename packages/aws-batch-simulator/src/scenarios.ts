@@ -93,18 +93,17 @@ function multiNodeTraining(rng: Rng, b: SimJobInput, numNodes: number): SimJobIn
   return { ...b, multiNode: true, numNodes, plan: { ...b.plan, nodeLogLines } };
 }
 
+/** The SubmitJob fields a template fixes, for its `serial`-th job. */
+function templateJob(t: Template, serial: number): Omit<SimJobInput, 'plan'> {
+  return { jobName: `${t.name}-${serial}`, jobQueue: t.queue, jobDefinition: t.def, image: t.image, command: t.command, vcpus: t.vcpus, memory: t.memory };
+}
+
 function submitFromTemplate(model: SimModel, t: Template, serial: number, dependsOn?: string[]): string {
   const rng = model.rng;
   const failed = rng.chance(0.12);
   const reason = rng.pick(FAILURE_REASONS);
   const base: SimJobInput = {
-    jobName: `${t.name}-${serial}`,
-    jobQueue: t.queue,
-    jobDefinition: t.def,
-    image: t.image,
-    command: t.command,
-    vcpus: t.vcpus,
-    memory: t.memory,
+    ...templateJob(t, serial),
     plan: {
       outcome: failed ? 'FAILED' : 'SUCCEEDED',
       exitCode: failed ? rng.pick([1, 2, 137]) : 0,
@@ -169,13 +168,7 @@ function submitChain(model: SimModel, serial: number): number {
 function submitDistributedTraining(model: SimModel, serial: number): void {
   const t = TEMPLATES.find((x) => x.name === 'train-ctr-model') as Template;
   const base: SimJobInput = {
-    jobName: `${t.name}-${serial}`,
-    jobQueue: t.queue,
-    jobDefinition: t.def,
-    image: t.image,
-    command: t.command,
-    vcpus: t.vcpus,
-    memory: t.memory,
+    ...templateJob(t, serial),
     plan: { outcome: 'SUCCEEDED', exitCode: 0, runSeconds: 600 },
   };
   model.submitJob(multiNodeTraining(model.rng, base, 3));
