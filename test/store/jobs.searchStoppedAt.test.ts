@@ -4,6 +4,7 @@ import { jobSearch, searchJobs } from '../../src/store/jobs/search';
 import { upsertJobs } from '../../src/store/jobs/upsert';
 import type { JobSearch, MirroredJob } from '../../src/types';
 import { mirroredJob } from './fixtures';
+import { isTerminated } from '../../src/domain/jobStatus';
 
 const NOW = new Date('2026-11-20T12:00:00.000Z');
 const HOUR = 3_600_000;
@@ -17,19 +18,22 @@ const ago = (ms: number) => new Date(NOW.getTime() - ms);
  * from the index's NULL end. Whatever part serves a row, the pages must be
  * the one order a plain sort of every match gives.
  */
-describe('store/jobs search: sort by stopped_at ascending', () => {
+describe('store/jobs search: sort by stopped_at', () => {
   let t: TestDatabase;
   const rows: { job: MirroredJob; lastUpdated: Date }[] = [];
 
   before(async () => {
     t = await createTestDatabase();
-    const add = (i: number, stopped: Date | null, lastUpdated: Date) => {
+    const add = (i: number, stopped: Date | null, lastUpdated: Date, over: Partial<MirroredJob> = {}) => {
       rows.push({
         job: mirroredJob({
           job_id: `s-${String(i).padStart(4, '0')}`,
           job_name: i % 3 === 0 ? `late-${i}` : `plain-${i}`,
           status: stopped ? (i % 4 === 0 ? 'FAILED' : 'SUCCEEDED') : 'RUNNING',
           stopped_at: stopped,
+          // Some FAILED jobs were terminated (the TERMINATED filter keeps them).
+          status_reason: i % 8 === 0 ? 'Terminated by user' : null,
+          ...over,
         }),
         lastUpdated,
       });
@@ -47,21 +51,25 @@ describe('store/jobs search: sort by stopped_at ascending', () => {
     for (let k = 0; k < 80; k += 1, i += 1) add(i, ago(30 * DAY + k * HOUR), ago(30 * DAY + k * HOUR));
     // Ties on stopped_at, broken by job_id.
     for (let k = 0; k < 30; k += 1, i += 1) add(i, ago(2 * DAY), ago(2 * DAY));
+    // Never stopped in other statuses: queued, and FAILED without a stop (each status is a part of its own).
+    for (let k = 0; k < 70; k += 1, i += 1) add(i, null, ago(k * HOUR + 30_000), { status: 'RUNNABLE' });
+    for (let k = 0; k < 6; k += 1, i += 1) add(i, null, ago(k * DAY), { status: 'FAILED' });
     await upsertJobs(t.db, rows.map((r) => r.job));
     for (const r of rows) await t.db('jobs').where({ job_id: r.job.job_id }).update({ last_updated: r.lastUpdated });
     await t.db.raw('ANALYZE jobs');
   });
   after(async () => t.drop());
 
-  /** Every match sorted in JS: stopped_at ascending, NULLs last, then job_id. */
-  function expected(keep: (r: (typeof rows)[number]) => boolean, page: number): string[] {
+  /** Every match sorted in JS: stopped_at ascending, NULLs last, then job_id (descending: all reversed, NULLs first). */
+  function expected(keep: (r: (typeof rows)[number]) => boolean, page: number, direction: 'ASC' | 'DESC' = 'ASC'): string[] {
     const since = NOW.getTime() - 7 * DAY;
+    const sign = direction === 'ASC' ? 1 : -1;
     return rows
       .filter((r) => r.lastUpdated.getTime() >= since && keep(r))
       .sort((a, b) => {
         const [x, y] = [a.job.stopped_at?.getTime() ?? Infinity, b.job.stopped_at?.getTime() ?? Infinity];
-        if (x !== y) return x < y ? -1 : 1;
-        return a.job.job_id < b.job.job_id ? -1 : 1;
+        if (x !== y) return x < y ? -sign : sign;
+        return a.job.job_id < b.job.job_id ? -sign : sign;
       })
       .slice(page * 100, page * 100 + 100)
       .map((r) => r.job.job_id);
@@ -85,6 +93,42 @@ describe('store/jobs search: sort by stopped_at ascending', () => {
       const late = (await searchJobs(t.db, search({ page, tokens: ['late-'] }))).map((r) => r.job_id);
       expect(late, `token page ${page}`).to.deep.equal(expected((r) => r.job.job_name.startsWith('late'), page));
     }
+  });
+
+  // Never-stopped rows come from one walk per status (jobs_not_stopped_status), and
+  // descending they come first, then the stopped ones: the same order whatever the filter.
+  const filters: [string, Partial<JobSearch>, (r: (typeof rows)[number]) => boolean][] = [
+    ['no filter', {}, () => true],
+    ['FAILED', { statuses: ['FAILED'] }, (r) => r.job.status === 'FAILED'],
+    ['RUNNING', { statuses: ['RUNNING'] }, (r) => r.job.status === 'RUNNING'],
+    ['RUNNING + RUNNABLE', { statuses: ['RUNNING', 'RUNNABLE'] }, (r) => ['RUNNING', 'RUNNABLE'].includes(r.job.status)],
+    ['SUCCEEDED + FAILED', { statuses: ['SUCCEEDED', 'FAILED'] }, (r) => ['SUCCEEDED', 'FAILED'].includes(r.job.status)],
+    ['TERMINATED + RUNNABLE', { statuses: ['TERMINATED', 'RUNNABLE'] }, (r) => isTerminated(r.job) || r.job.status === 'RUNNABLE'],
+    ['a token + FAILED', { statuses: ['FAILED'], tokens: ['late-'] }, (r) => r.job.status === 'FAILED' && r.job.job_name.startsWith('late')],
+  ];
+  for (const direction of ['ASC', 'DESC'] as const) {
+    for (const [name, filter, keep] of filters) {
+      it(`${direction}, ${name}: every page the order of sorting every match`, async () => {
+        let seen = 0;
+        for (let page = 0; page < 6; page += 1) {
+          const want = expected(keep, page, direction);
+          const got = (await searchJobs(t.db, search({ ...filter, page, sortDirection: direction }))).map((r) => r.job_id);
+          expect(got, `page ${page}`).to.deep.equal(want);
+          seen += want.length;
+        }
+        expect(seen).to.be.greaterThan(0);
+      });
+    }
+  }
+
+  it('walks the never-stopped jobs of a status from the partial index keyed by status', async () => {
+    const plan = await t.db.transaction(async (trx) => {
+      await trx.raw('SET LOCAL enable_seqscan = off');
+      return trx.raw<{ rows: { 'QUERY PLAN': string }[] }>(
+        "EXPLAIN SELECT job_id FROM jobs WHERE status = 'FAILED' AND stopped_at IS NULL ORDER BY job_id DESC LIMIT 100",
+      );
+    });
+    expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).to.include('jobs_not_stopped_status');
   });
 
   it('serves the late re-describes from the partial index', async () => {

@@ -149,6 +149,12 @@ function statusCondition(statuses: readonly DisplayStatus[]): SqlPart {
   return { sql: `${list.sql} OR ${terminatedSql('jobs')}`, bindings: list.bindings };
 }
 
+/** The stored statuses a status filter can keep, each once (TERMINATED jobs are FAILED); null without a filter. */
+function statusKeys(statuses: readonly DisplayStatus[]): string[] | null {
+  if (statuses.length === 0) return null;
+  return [...new Set(statuses.map((s) => (s === 'TERMINATED' ? 'FAILED' : s)))];
+}
+
 /**
  * Top-level jobs only, as the Go original listed (it never mirrored array
  * children): a child is left out unless a token with a colon, which only a
@@ -233,6 +239,8 @@ interface PageQuery {
   filters: SqlPart;
   /** The date range's first instant (an SQL timestamptz expression). */
   since: SqlPart;
+  /** The stored statuses a status filter can keep (TERMINATED is FAILED); null without one. */
+  statusKeys: string[] | null;
 }
 
 /**
@@ -266,8 +274,8 @@ const STOP_SLACK = "interval '24 hours'";
  * range; the few jobs that stopped earlier than that and were updated inside
  * the range (a late re-describe) come from a partial index of exactly such
  * rows (jobs_stopped_long_before_update), and jobs that never stopped (NULL,
- * last in ascending order) from the index's NULL end. The three ordered parts
- * are merged; every row is in exactly one of them.
+ * last in ascending order) from nullStopParts. The parts are merged; every
+ * row is in exactly one of them.
  */
 function orderedWalk(q: PageQuery, where: SqlPart, limit: number): SqlPart {
   const order = `ORDER BY ${q.column} ${q.direction}, jobs.job_id ${q.direction}`;
@@ -282,13 +290,62 @@ function orderedWalk(q: PageQuery, where: SqlPart, limit: number): SqlPart {
   const parts = [
     part(`jobs.stopped_at >= ${q.since.sql} - ${STOP_SLACK}`, q.since.bindings),
     part(`jobs.stopped_at < ${q.since.sql} - ${STOP_SLACK} AND jobs.last_updated - jobs.stopped_at > ${STOP_SLACK}`, q.since.bindings),
-    part('jobs.stopped_at IS NULL', []),
+    ...nullStopParts(q, where, limit),
   ];
+  return mergedParts(q, parts, limit);
+}
+
+/** Walks merged in the page's order (each in that order already), at most `limit` rows. */
+function mergedParts(q: PageQuery, parts: SqlPart[], limit: number): SqlPart {
   return {
     sql: `SELECT u.job_id, u.sort_value FROM (${parts.map((p) => p.sql).join(' UNION ALL ')}) u
-      ORDER BY u.sort_value ASC, u.job_id ASC LIMIT ?`,
+      ORDER BY ${walkOrder(q, 'u')} LIMIT ?`,
     bindings: [...parts.flatMap((p) => p.bindings), limit],
   };
+}
+
+/**
+ * The page's ids by stopped_at descending, without tokens: the never-stopped
+ * jobs first (NULLs sort first descending), from nullStopParts, and only if
+ * they do not fill the page, the stopped ones from the index's newest stop.
+ * Two statements, because a merge of both walks starts each of them: under a
+ * filter that keeps only running jobs the stopped walk then passed every
+ * stopped job to find none. The single walk from the index's NULL end passed
+ * every never-stopped job under a FAILED filter (1,500,000 index entries,
+ * 363 ms on 10,000,000 jobs).
+ */
+async function stoppedAtDescendingIds(db: Knex, q: PageQuery, where: SqlPart, need: number): Promise<string[]> {
+  const run = async (walk: SqlPart) => (await db.raw<{ rows: { job_id: string }[] }>(walk.sql, walk.bindings)).rows.map((r) => r.job_id);
+  const never = await run(mergedParts(q, nullStopParts(q, where, need), need));
+  if (never.length >= need) return never;
+  const rest = need - never.length;
+  const stopped = await run({
+    sql: `SELECT jobs.job_id FROM jobs WHERE ${where.sql} AND jobs.stopped_at IS NOT NULL
+      ORDER BY jobs.stopped_at DESC, jobs.job_id DESC LIMIT ?`,
+    bindings: [...where.bindings, rest],
+  });
+  return [...never, ...stopped];
+}
+
+/**
+ * The never-stopped rows `where` keeps, in job_id order, at most `limit`.
+ * Without a status filter the NULL end of the stopped_at index holds them in
+ * that order. With one, one walk per status the filter can keep, of the
+ * partial index of never-stopped jobs keyed by status (jobs_not_stopped_status):
+ * a status no never-stopped job has (FAILED) costs nothing, and one walk per
+ * status keeps the planner from guessing how many never-stopped jobs a list
+ * of statuses holds (it multiplies the two selectivities and sorted a whole
+ * queue's index slice instead). `where` still holds the exact filter; the
+ * status equality only splits the rows between the parts.
+ */
+function nullStopParts(q: PageQuery, where: SqlPart, limit: number): SqlPart[] {
+  const walk = (extra: string, bindings: Knex.RawBinding[], order: string): SqlPart => ({
+    sql: `(SELECT jobs.job_id, NULL::timestamptz AS sort_value FROM jobs WHERE ${where.sql} AND jobs.stopped_at IS NULL${extra}
+      ORDER BY ${order} LIMIT ?)`,
+    bindings: [...where.bindings, ...bindings, limit],
+  });
+  if (!q.statusKeys) return [walk('', [], `jobs.stopped_at ${q.direction}, jobs.job_id ${q.direction}`)];
+  return q.statusKeys.map((status) => walk(' AND jobs.status = ?', [status], `jobs.job_id ${q.direction}`));
 }
 
 /**
@@ -448,6 +505,7 @@ export async function searchJobs(db: Knex, search: JobSearch): Promise<JobWithIn
     tokens: tokenConditions(search),
     filters: filterConditions(search),
     since: rangeStart(search),
+    statusKeys: statusKeys(search.statuses),
   };
   const hasTokens = q.tokens.bindings.length > 0;
   const where = andAll([q.tokens, q.filters]);
@@ -484,10 +542,13 @@ export async function searchJobs(db: Knex, search: JobSearch): Promise<JobWithIn
   // Two steps: the page's ids first (an index-only scan of the sort column's
   // covering index when no token needs the text columns), then the 100 rows
   // and their instance info.
+  if (orderBy === column && q.sortColumn === 'stopped_at' && direction === 'DESC') {
+    return pageRows(db, q, await stoppedAtDescendingIds(db, q, where, q.offset + JOBS_PAGE_SIZE));
+  }
   if (orderBy === column && walksIndexFirst(q)) {
     const walk = orderedWalk(q, where, q.offset + JOBS_PAGE_SIZE);
     const rows = await db.raw<{ rows: JobWithInstance[] }>(
-      `WITH page AS (SELECT o.job_id FROM (${walk.sql}) o ORDER BY o.sort_value ASC, o.job_id ASC LIMIT ? OFFSET ?)
+      `WITH page AS (SELECT o.job_id FROM (${walk.sql}) o ORDER BY ${walkOrder(q, 'o')} LIMIT ? OFFSET ?)
        ${PAGE_ROWS_SQL(column, direction)}`,
       [...walk.bindings, JOBS_PAGE_SIZE, q.offset],
     );
