@@ -28,9 +28,10 @@ function expectedPage(jobs: MirroredJob[], token: string, key: 'job_name' | 'job
  * - probe: the bounded walk of the sort index held the page (or every match);
  * - split: a walk from the token's place in the order, plus the matches before it collected with bitmaps only;
  * - collect: every match collected and sorted by the column's unindexed form;
- * - planner: the one statement ordered by the indexed column, as the planner sees fit.
+ * - planner: the one statement ordered by the indexed column, as the planner sees fit;
+ * - nulls first: by stopped_at descending, the never-stopped jobs' walks, then the stopped ones' walk.
  */
-type SearchPath = 'probe' | 'split' | 'collect' | 'planner';
+type SearchPath = 'probe' | 'split' | 'collect' | 'planner' | 'nulls first';
 
 async function searchWithPath(db: TestDatabase['db'], search: JobSearch): Promise<{ ids: string[]; path: SearchPath }> {
   const statements: string[] = [];
@@ -45,8 +46,10 @@ async function searchWithPath(db: TestDatabase['db'], search: JobSearch): Promis
   const probed = statements.some((sql) => sql.includes('row_number() OVER walk_order'));
   const final = statements.find((sql) => /LIMIT \$\d+ OFFSET \$\d+/.test(sql));
   const bitmapsOnly = statements.some((sql) => sql.includes('set_config')) && !final;
+  const nullsFirst = statements.some((sql) => sql.includes('NULL::timestamptz AS sort_value') && !/row_number\(\)|OFFSET/.test(sql));
   let path: SearchPath;
-  if (final) path = /ORDER BY \(jobs\.\w+( \+ interval '0 seconds'|(::text)? \|\| '')\)/.test(final) ? 'collect' : 'planner';
+  if (nullsFirst) path = 'nulls first';
+  else if (final) path = /ORDER BY \(jobs\.\w+( \+ interval '0 seconds'|(::text)? \|\| '')\)/.test(final) ? 'collect' : 'planner';
   else if (bitmapsOnly) path = 'split';
   else if (probed) path = 'probe';
   else throw new Error(`no known search path in:\n${statements.join('\n')}`);
@@ -244,6 +247,7 @@ describe('store/jobs search: rare token + sort by last_updated/status/stopped_at
 
   // collected: the fillers come first in that order, so the probe sees no match and the walk would be long.
   // Otherwise the matches come early in the order: the probe's hit rate says the planner's walk is short.
+  // By stopped_at descending the walk is the never-stopped jobs', then the stopped ones'.
   for (const [sort, dir, collected] of [
     ['last_updated', 'DESC', true],
     ['last_updated', 'ASC', false],
@@ -251,7 +255,8 @@ describe('store/jobs search: rare token + sort by last_updated/status/stopped_at
     ['stopped_at', 'ASC', true],
     ['stopped_at', 'DESC', false],
   ] as const) {
-    it(`"7431" sorted by ${sort} ${dir}: ${collected ? 'collected' : "the planner's walk"}, same rows as sorting every match`, async () => {
+    const walked: SearchPath = sort === 'stopped_at' && dir === 'DESC' ? 'nulls first' : 'planner';
+    it(`"7431" sorted by ${sort} ${dir}: ${collected ? 'collected' : walked}, same rows as sorting every match`, async () => {
       const want = (await rowsInRange())
         .filter((r) => r.job_id.includes('7431') || r.job_name.includes('7431'))
         .sort(compare(sort, dir))
@@ -259,7 +264,7 @@ describe('store/jobs search: rare token + sort by last_updated/status/stopped_at
       expect(want).to.have.length(40);
       const got = await searchWithPath(t.db, jobSearch({ tokens: ['7431'], sortColumn: sort, sortDirection: dir }));
       expect(got.ids).to.deep.equal(want);
-      expect(got.path).to.equal(collected ? 'collect' : 'planner');
+      expect(got.path).to.equal(collected ? 'collect' : walked);
     });
   }
 
