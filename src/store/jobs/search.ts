@@ -305,9 +305,10 @@ function mergedParts(q: PageQuery, parts: SqlPart[], limit: number): SqlPart {
 }
 
 /**
- * The page's ids by stopped_at descending, without tokens: the never-stopped
- * jobs first (NULLs sort first descending), from nullStopParts, and only if
- * they do not fill the page, the stopped ones from the index's newest stop.
+ * The page's ids by stopped_at descending when the index is walked (no token,
+ * or tokens the probe judged near): the never-stopped jobs first (NULLs sort
+ * first descending), from nullStopParts, and only if they do not fill the
+ * page, the stopped ones from the index's newest stop.
  * Two statements, because a merge of both walks starts each of them: under a
  * filter that keeps only running jobs the stopped walk then passed every
  * stopped job to find none. The single walk from the index's NULL end passed
