@@ -20,6 +20,8 @@ import {
 } from '@aws-sdk/client-batch';
 
 export const DESCRIBE_JOBS_MAX_IDS = 100;
+/** DescribeJobs calls in flight at once for one describe (on top of the per-operation rate limit). */
+export const DESCRIBE_CONCURRENCY = 4;
 /** TerminateJob calls in flight at once for one terminateJobs call. */
 export const TERMINATE_CONCURRENCY = 8;
 
@@ -28,19 +30,38 @@ export type ListJobsQuery =
   | { jobQueue: string; afterCreatedAt: number }
   | { arrayJobId: string; jobStatus: SdkJobStatus };
 
-/** Every page of one ListJobs query. */
-export async function listAllJobs(batch: BatchClient, query: ListJobsQuery): Promise<JobSummary[]> {
-  const input: ListJobsCommandInput =
-    'afterCreatedAt' in query
-      ? { jobQueue: query.jobQueue, filters: [{ name: 'AFTER_CREATED_AT', values: [String(query.afterCreatedAt)] }] }
-      : { ...query };
-  const out: JobSummary[] = [];
+function listJobsInput(query: ListJobsQuery): ListJobsCommandInput {
+  return 'afterCreatedAt' in query
+    ? { jobQueue: query.jobQueue, filters: [{ name: 'AFTER_CREATED_AT', values: [String(query.afterCreatedAt)] }] }
+    : { ...query };
+}
+
+/**
+ * Every page of one ListJobs query, handed to `onPage` as it arrives; the next
+ * page is asked for only once `onPage` resolves (backpressure), and not at all
+ * once `stop()` says so.
+ */
+export async function forEachJobPage(
+  batch: BatchClient,
+  query: ListJobsQuery,
+  onPage: (summaries: JobSummary[]) => Promise<void>,
+  stop: () => boolean = () => false,
+): Promise<void> {
+  const input = listJobsInput(query);
   let nextToken: string | undefined;
   do {
     const page = await batch.send(new ListJobsCommand({ ...input, nextToken }));
-    out.push(...(page.jobSummaryList ?? []));
+    await onPage(page.jobSummaryList ?? []);
     nextToken = page.nextToken;
-  } while (nextToken);
+  } while (nextToken && !stop());
+}
+
+/** Every page of one ListJobs query. */
+export async function listAllJobs(batch: BatchClient, query: ListJobsQuery): Promise<JobSummary[]> {
+  const out: JobSummary[] = [];
+  await forEachJobPage(batch, query, async (summaries) => {
+    out.push(...summaries);
+  });
   return out;
 }
 
@@ -65,12 +86,17 @@ export async function mapWithConcurrency<T, R>(items: T[], limit: number, fn: (i
 }
 
 /** Describes ids in chunks of 100, a few chunks at a time; jobs AWS no longer knows are simply absent. */
-export async function describeJobs(batch: BatchClient, ids: string[], parallel = 4): Promise<JobDetail[]> {
-  const described = await mapWithConcurrency(chunks([...new Set(ids)], DESCRIBE_JOBS_MAX_IDS), parallel, async (chunk) => {
-    const res = await batch.send(new DescribeJobsCommand({ jobs: chunk }));
-    return res.jobs ?? [];
-  });
+export async function describeJobs(batch: BatchClient, ids: string[], parallel = DESCRIBE_CONCURRENCY): Promise<JobDetail[]> {
+  const described = await mapWithConcurrency(chunks([...new Set(ids)], DESCRIBE_JOBS_MAX_IDS), parallel, (chunk) =>
+    describeJobChunk(batch, chunk),
+  );
   return described.flat();
+}
+
+/** One DescribeJobs call (at most DESCRIBE_JOBS_MAX_IDS ids); jobs AWS no longer knows are absent. */
+export async function describeJobChunk(batch: BatchClient, ids: string[]): Promise<JobDetail[]> {
+  const res = await batch.send(new DescribeJobsCommand({ jobs: ids }));
+  return res.jobs ?? [];
 }
 
 /**

@@ -5,7 +5,7 @@ import { operationName, redisRateLimiter } from '../../src/aws/calls';
 import { metrics } from '../../src/pipeline/metrics';
 import { summaryChanged } from '../../src/pipeline/summaryDiff';
 import { type JobEventFields, latestPerJob } from '../../src/store/jobEvents';
-import { mergeSummaries } from '../../src/pipeline/reconcileListing';
+import { ListedJobs } from '../../src/pipeline/reconcileListing';
 import { queueListQueries } from '../../src/pipeline/tasks/syncQueue';
 import type { JobState } from '../../src/store/jobs/sync';
 import { REDIS_URL, testRedisPrefix } from '../helpers/redis';
@@ -58,13 +58,24 @@ describe('pipeline units', () => {
     expect(later[5]).to.deep.equal({ jobQueue: 'q', afterCreatedAt: 940_000 });
   });
 
-  it('keeps the most advanced summary of a job listed twice', () => {
-    const merged = mergeSummaries([
-      [{ jobId: 'a', jobName: 'a', status: 'STARTING' }],
-      [{ jobId: 'a', jobName: 'a', status: 'RUNNING' }],
-      [{ jobId: 'a', jobName: 'a', status: 'RUNNABLE' }],
-    ]);
-    expect(merged.get('a')!.status).to.equal('RUNNING');
+  it('keeps the most advanced summary of a job listed twice, and describes again a job that moved on after its describe', () => {
+    const listed = new ListedJobs();
+    expect(listed.offer({ jobId: 'a', jobName: 'a', status: 'STARTING', createdAt: 5 }), 'first summary: compare with our row').to.equal(true);
+    expect(listed.queue('a')).to.equal(true);
+    expect(listed.queue('a'), 'queued once').to.equal(false);
+    expect(listed.offer({ jobId: 'a', jobName: 'a', status: 'RUNNING', createdAt: 5 }), 'queued: its describe is still to come').to.equal(false);
+    expect(listed.offer({ jobId: 'a', jobName: 'a', status: 'RUNNABLE', createdAt: 5 }), 'an older view').to.equal(false);
+    expect(listed.activeNow.has('a')).to.equal(true);
+    listed.sent('a');
+    expect(listed.offer({ jobId: 'a', jobName: 'a', status: 'RUNNING', createdAt: 5 }), 'as advanced as already seen').to.equal(false);
+    expect([...listed.late]).to.deep.equal([]);
+    expect(listed.offer({ jobId: 'a', jobName: 'a', status: 'SUCCEEDED', createdAt: 5 })).to.equal(false);
+    expect([...listed.late], 'moved on after its DescribeJobs went out').to.deep.equal(['a']);
+    expect(listed.activeNow.has('a'), 'finished: not marked seen').to.equal(false);
+    expect(listed.offer({ jobId: 'b', jobName: 'b', status: 'RUNNING', createdAt: 9 })).to.equal(true);
+    expect(listed.offer({ jobId: 'b', jobName: 'b', status: 'RUNNING', createdAt: 9 }), 'unchanged so far: compare the newer summary').to.equal(true);
+    expect(listed.size).to.equal(2);
+    expect(listed.newestCreatedAt).to.equal(9);
   });
 
   it('keeps, per job, the most advanced event of a batch (attempts, status, then time)', () => {

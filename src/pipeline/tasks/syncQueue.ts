@@ -11,28 +11,19 @@
  * round marks nothing GONE unless every task of the round succeeded, and a
  * task failing for good abandons the round (frees its queue locks).
  */
-import type { JobSummary } from '@aws-sdk/client-batch';
 import { listJobsNeedingDescribe, listNonTerminalTopLevelJobIds } from '../../store/jobEvents';
 import { recordQueueSynced } from '../../store/syncState';
 import { ACTIVE_STATUSES, AWS_JOB_STATUSES, type AwsJobStatus } from '../../domain/jobStatus';
 import { describeJobQueues, type ListJobsQuery } from '../../aws/batch';
 import type { TaskContext } from '../context';
 import { metrics } from '../metrics';
-import { listQueries, reconcileListing, type ReconcileStats } from '../reconcileListing';
+import { reconcileListing, type ReconcileStats } from '../reconcileListing';
 import { abandonRound, getCreatedMark, raiseCreatedMark, recordSyncedAt, type RoundTaskData } from '../roundState';
 import { SYNC_QUEUE } from '../names';
 import { defineTask, ROUND_KEEP, SYNC_TASK_RETRY } from '../task';
 
 /** AFTER_CREATED_AT starts this long before the newest job seen last round (ListJobs is eventually consistent). */
 export const CREATED_MARK_MARGIN_MS = 60_000;
-
-function maxCreatedAt(summaries: Map<string, JobSummary>): number | null {
-  let max: number | null = null;
-  for (const s of summaries.values()) {
-    if (typeof s.createdAt === 'number' && (max === null || s.createdAt > max)) max = s.createdAt;
-  }
-  return max;
-}
 
 /** Active statuses always; the first round of a queue also lists finished ones (bootstrap), later rounds use AFTER_CREATED_AT. */
 export function queueListQueries(queue: string, mark: number | null): ListJobsQuery[] {
@@ -42,7 +33,7 @@ export function queueListQueries(queue: string, mark: number | null): ListJobsQu
   return queries;
 }
 
-export interface SyncQueueResult extends Omit<ReconcileStats, 'changedIds' | 'finishedParents'> {
+export interface SyncQueueResult extends Pick<ReconcileStats, 'listed' | 'described' | 'changed' | 'missingDescribed'> {
   queue: string;
   /** AWS does not know the queue. */
   unknownQueue: boolean;
@@ -56,31 +47,30 @@ async function queueIsUnknown(ctx: TaskContext, queue: string, err: unknown): Pr
   return (await describeJobQueues(ctx.aws.batch, [queue])).length === 0;
 }
 
-/**
- * Lists the queue; a queue AWS no longer knows lists as empty (its jobs then go
- * the GONE way) instead of failing every round — and with it GONE for every queue.
- */
-async function listQueue(ctx: TaskContext, queue: string, mark: number | null): Promise<Map<string, JobSummary> | null> {
-  try {
-    return await listQueries(ctx, queueListQueries(queue, mark));
-  } catch (err) {
-    if (!(await queueIsUnknown(ctx, queue, err))) throw err;
-    ctx.logger.warn({ queue }, 'activated queue unknown to AWS: treated as empty (deactivate it?)');
-    return null;
-  }
-}
-
 export async function syncQueue(ctx: TaskContext, queue: string): Promise<SyncQueueResult> {
   const startedAt = Date.now();
   const mark = await getCreatedMark(ctx.redis, ctx.config, queue);
-  const listed = await listQueue(ctx, queue, mark);
-  const summaries = listed ?? new Map<string, JobSummary>();
-  const believed = await listNonTerminalTopLevelJobIds(ctx.db, queue);
+  const believedActive = await listNonTerminalTopLevelJobIds(ctx.db, queue);
   const unconfirmed = await listJobsNeedingDescribe(ctx.db, queue);
-  const stats = await reconcileListing(ctx, { queue }, summaries, believed, unconfirmed);
-  const newest = maxCreatedAt(summaries);
-  if (newest !== null) await raiseCreatedMark(ctx.redis, ctx.config, queue, newest);
-  if (listed) {
+  const stats = await reconcileListing(
+    ctx,
+    { queue },
+    {
+      queries: queueListQueries(queue, mark),
+      believedActive,
+      unconfirmed,
+      // A queue AWS no longer knows lists as empty (its jobs then go the GONE way)
+      // instead of failing every round — and with it GONE for every queue.
+      listingErrorMeansEmpty: async (err) => {
+        if (!(await queueIsUnknown(ctx, queue, err))) return false;
+        ctx.logger.warn({ queue }, 'activated queue unknown to AWS: treated as empty (deactivate it?)');
+        return true;
+      },
+    },
+  );
+  // Only now, the whole round of the queue written: a failure above leaves the mark where it was.
+  if (stats.newestCreatedAt !== null) await raiseCreatedMark(ctx.redis, ctx.config, queue, stats.newestCreatedAt);
+  if (!stats.listedAsEmpty) {
     await recordSyncedAt(ctx.redis, ctx.config, queue, startedAt);
     // What the timeout killer and the terminator check before acting on the queue.
     await recordQueueSynced(ctx.db, queue);
@@ -91,7 +81,7 @@ export async function syncQueue(ctx: TaskContext, queue: string): Promise<SyncQu
   metrics.jobsChanged.inc({ queue }, stats.changed);
   return {
     queue,
-    unknownQueue: listed === null,
+    unknownQueue: stats.listedAsEmpty,
     bootstrap: mark === null,
     listed: stats.listed,
     described: stats.described,
