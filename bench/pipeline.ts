@@ -1,6 +1,13 @@
 /**
  * Pipeline benchmark (npm run bench:pipeline).
  *
+ * 0. The first round of the queue (bootstrap: all 7 statuses listed, every job
+ *    new): ours (runSyncRound: listing, DescribeJobs and upserts overlapping as
+ *    a pipeline) vs the sequential way (list every status, then describe every
+ *    job, then upsert them in batches of 1,000, into a second fresh database),
+ *    on the same simulator state in the same run: wall time, AWS calls, peak
+ *    heap. Ours runs first (the sequential way then finds the simulator and the
+ *    SDK warmed up).
  * 1. Sync round against the simulator holding BENCH_PIPELINE_FINISHED retained
  *    finished jobs (default 100,000) and BENCH_PIPELINE_ACTIVE active ones
  *    (default 1,000) in one queue: AWS calls and wall time of one round, ours
@@ -15,7 +22,8 @@
  *    way (one guarded upsert statement per event) on the same events.
  *
  * Own database, own Redis key prefix, simulator on a free port; all removed at
- * the end. Env: BENCH_PIPELINE_FINISHED, BENCH_PIPELINE_ACTIVE, BENCH_PIPELINE_EVENTS.
+ * the end. Env: BENCH_PIPELINE_FINISHED, BENCH_PIPELINE_ACTIVE, BENCH_PIPELINE_EVENTS,
+ * BENCH_PIPELINE_ONLY_FIRST_ROUND=1 (stop after the first-round comparison).
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -24,7 +32,8 @@ import type { JobDetail } from '@aws-sdk/client-batch';
 import { Redis } from 'ioredis';
 import { createAwsClients } from '../src/aws/clients';
 import { configWith } from '../src/config/defaults';
-import { describeJobs, listAllJobs } from '../src/aws/batch';
+import { describeJobs, DESCRIBE_CONCURRENCY, listAllJobs } from '../src/aws/batch';
+import { dependenciesOf } from '../src/pipeline/mapping';
 import { eventFieldsOf } from '../src/pipeline/jobEvents';
 import { mapJobDetail } from '../src/pipeline/mapping';
 import { openPipelineQueues } from '../src/pipeline/queues';
@@ -34,6 +43,7 @@ import { startSimulator, type SimulatorHandle } from 'aws-batch-simulator';
 import { createDb, migrateLatest } from '../src/store/db';
 import { applyJobEventRows } from '../src/store/jobEvents';
 import { upsertJobs } from '../src/store/jobs/upsert';
+import { getJobStates } from '../src/store/jobs/sync';
 import { activateQueue } from '../src/store/queues';
 import { AWS_JOB_STATUSES } from '../src/domain/jobStatus';
 import type { Config } from '../src/config/schema';
@@ -78,18 +88,81 @@ async function goStyleRound(config: Config, db: ReturnType<typeof createDb>): Pr
   }
 }
 
+/**
+ * The first round done one stage after the other (the way the sync worked
+ * before the pipeline, without its 5,000-job steps): list all 7 statuses (in
+ * parallel), read our rows of the listed ids (all new here), then describe
+ * every job (100 ids a call, the same number of calls in flight), then upsert
+ * them all in batches of 1,000 with their dependency sets.
+ */
+async function sequentialFirstRound(config: Config, db: ReturnType<typeof createDb>, phases: number[]): Promise<number> {
+  const aws = createAwsClients({ ...config, maxAttempts: 5 });
+  try {
+    const list = await timed(async () => {
+      const lists = await Promise.all(AWS_JOB_STATUSES.map((jobStatus) => listAllJobs(aws.batch, { jobQueue: QUEUE, jobStatus })));
+      const ids = lists.flat().map((s) => s.jobId!);
+      const states = await getJobStates(db, ids);
+      return ids.filter((id) => !states.has(id));
+    });
+    const describe = await timed(() => describeJobs(aws.batch, list.value, DESCRIBE_CONCURRENCY));
+    const details = describe.value;
+    const upsert = await timed(async () => {
+      const dependencies = new Map(details.map((d) => [d.jobId!, dependenciesOf(d)]));
+      await upsertJobs(db, details.map(mapJobDetail), { batchSize: 1000, dependencies });
+    });
+    phases.push(list.ms, describe.ms, upsert.ms);
+    return details.length;
+  } finally {
+    aws.destroy();
+  }
+}
+
 interface RoundFigures {
   calls: number;
   ms: number;
   byOp: Record<string, number>;
+  /** Highest heap growth while it ran, MiB (sampled every 10 ms, from the heap in use before; garbage not yet collected included). */
+  peakHeapMiB: number;
+  /** CPU time of this process (workers, SDK and simulator) while it ran: the rest of the wall time is Postgres and waiting. */
+  cpuMs: number;
 }
 
 async function measure(sim: SimulatorHandle, fn: () => Promise<unknown>): Promise<RoundFigures> {
   sim.counters.reset();
-  const { ms } = await timed(fn);
-  const c = calls(sim);
-  return { calls: c.total, ms, byOp: c.byOp };
+  (global as { gc?: () => void }).gc?.(); // with --expose-gc (npm run bench:pipeline): growth from a clean heap
+  const base = process.memoryUsage().heapUsed;
+  const cpu0 = process.cpuUsage();
+  let peak = base;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+  }, 10);
+  try {
+    const { ms } = await timed(fn);
+    const cpu = process.cpuUsage(cpu0);
+    const c = calls(sim);
+    return { calls: c.total, ms, byOp: c.byOp, peakHeapMiB: Math.round((peak - base) / 2 ** 20), cpuMs: (cpu.user + cpu.system) / 1000 };
+  } finally {
+    clearInterval(sampler);
+  }
 }
+
+/**
+ * When each stage of the round ran, from the simulator's call log (the first
+ * round's calls fit in it) and the rows' last_updated: the stages overlap.
+ */
+async function stageSpans(sim: SimulatorHandle, db: ReturnType<typeof createDb>): Promise<string> {
+  const log = sim.counters.calls();
+  const t0 = Math.min(...log.map((c) => c.startedAt));
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)}`;
+  const span = (op: string) => {
+    const x = log.filter((c) => c.operation === op);
+    return `${s(Math.min(...x.map((c) => c.startedAt)) - t0)}–${s(Math.max(...x.map((c) => c.endedAt)) - t0)} s`;
+  };
+  const w = (await db('jobs').select(db.raw('min(last_updated) AS a, max(last_updated) AS b')))[0] as { a: Date; b: Date };
+  return `ListJobs ${span('Batch.ListJobs')}, DescribeJobs ${span('Batch.DescribeJobs')}, upserts ${s(w.a.getTime() - t0)}–${s(w.b.getTime() - t0)} s`;
+}
+
+const secs = (f: RoundFigures) => `${(f.ms / 1000).toFixed(2)} s`;
 
 function row(label: string, ours: RoundFigures, go: RoundFigures): string {
   return `| ${label} | ${fmt(ours.calls)} | ${(ours.ms / 1000).toFixed(2)} s | ${fmt(go.calls)} | ${(go.ms / 1000).toFixed(2)} s | ${(go.calls / Math.max(1, ours.calls)).toFixed(1)}x fewer calls, ${(go.ms / ours.ms).toFixed(1)}x faster |`;
@@ -179,10 +252,13 @@ async function main(): Promise<void> {
     log_level: 'warn',
   });
   const db = createDb(config);
+  const seqScratch = await createScratchDatabase(admin, 'bp_bench_pipeline_seq');
+  const seqDb = createDb(configWith({ database_name: seqScratch.name }));
   const workers: PipelineWorkers[] = [];
   const out: string[] = [];
   try {
     await migrateLatest(db);
+    await migrateLatest(seqDb);
     sim.model.createComputeEnvironment({ name: 'bench-ce', instances: 2, maxvCpus: 4096 });
     sim.model.createJobQueue({ name: QUEUE, computeEnvironments: ['bench-ce'] });
     await activateQueue(db, QUEUE);
@@ -197,7 +273,21 @@ async function main(): Promise<void> {
     };
 
     const bootstrap = await measure(sim, round);
-    log(`ours, first round (bootstrap, all statuses, everything new): ${fmt(bootstrap.calls)} calls, ${(bootstrap.ms / 1000).toFixed(2)} s`);
+    log(`ours, first round (bootstrap, pipelined): ${fmt(bootstrap.calls)} calls ${JSON.stringify(bootstrap.byOp)}, ${secs(bootstrap)}, peak heap growth ${bootstrap.peakHeapMiB} MiB`);
+    const oursRows = Number((await db('jobs').count({ n: '*' }))[0].n);
+    const overlap = await stageSpans(sim, db);
+    log(`ours, stages: ${overlap}; node CPU ${(bootstrap.cpuMs / 1000).toFixed(1)} s`);
+    const phases: number[] = [];
+    const sequential = await measure(sim, () => sequentialFirstRound(config, seqDb, phases));
+    const phaseText = `list + read rows ${(phases[0] / 1000).toFixed(1)} s + describe ${(phases[1] / 1000).toFixed(1)} s + upsert ${(phases[2] / 1000).toFixed(1)} s`;
+    log(`sequential first round (list all, then describe all, then upsert): ${fmt(sequential.calls)} calls ${JSON.stringify(sequential.byOp)}, ${secs(sequential)} (${phaseText}), peak heap growth ${sequential.peakHeapMiB} MiB`);
+    const seqRows = Number((await seqDb('jobs').count({ n: '*' }))[0].n);
+    if (oursRows !== seqRows || oursRows !== FINISHED + ACTIVE) throw new Error(`first round rows: ours ${oursRows}, sequential ${seqRows}, expected ${FINISHED + ACTIVE}`);
+    if (process.env.BENCH_PIPELINE_ONLY_FIRST_ROUND === '1') {
+      await pq.close();
+      log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; ${(sequential.ms / bootstrap.ms).toFixed(2)}x`);
+      return;
+    }
     const oursSteady = await measure(sim, round);
     log(`ours, steady round: ${fmt(oursSteady.calls)} calls ${JSON.stringify(oursSteady.byOp)}, ${(oursSteady.ms / 1000).toFixed(2)} s`);
     const goSteady = await measure(sim, () => goStyleRound(config, db));
@@ -213,15 +303,23 @@ async function main(): Promise<void> {
     await pq.close();
 
     out.push(
-      `Run ${new Date().toISOString().slice(0, 16)}Z on ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), node ${process.version};`,
+      `Run ${new Date().toISOString().slice(0, 16)}Z on ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')};`,
       `simulator with ${fmt(FINISHED)} retained finished + ${fmt(ACTIVE)} active jobs in one queue; two worker sets (startWorkers twice, one process).`,
+      '',
+      `| first round of the queue (${fmt(FINISHED + ACTIVE)} jobs written) | AWS calls | wall | peak heap growth |`,
+      `|---|---|---|---|`,
+      `| ours: list, describe, upsert pipelined | ${fmt(bootstrap.calls)} | **${secs(bootstrap)}** | ${bootstrap.peakHeapMiB} MiB |`,
+      `| sequential: list all, then describe all, then upsert | ${fmt(sequential.calls)} | ${secs(sequential)} (${phaseText}) | ${sequential.peakHeapMiB} MiB |`,
+      `| ratio | | ${(sequential.ms / bootstrap.ms).toFixed(2)}x faster | |`,
+      '',
+      `Ours, stages: ${overlap}; this process's CPU ${(bootstrap.cpuMs / 1000).toFixed(1)} s (the rest is Postgres and waiting).`,
       '',
       `| round | ours: AWS calls | ours: wall | Go way: AWS calls | Go way: wall | ratio |`,
       `|---|---|---|---|---|---|`,
       row('steady (nothing changed)', oursSteady, goSteady),
       row('moving (30 s of transitions)', oursMoving, goMoving),
       '',
-      `Ours, steady: ${JSON.stringify(oursSteady.byOp)}; moving: ${JSON.stringify(oursMoving.byOp)}. First round of a queue (bootstrap: all statuses listed, everything described once): ${fmt(bootstrap.calls)} calls, ${(bootstrap.ms / 1000).toFixed(1)} s.`,
+      `Ours, steady: ${JSON.stringify(oursSteady.byOp)}; moving: ${JSON.stringify(oursMoving.byOp)}. First round, ours: ${JSON.stringify(bootstrap.byOp)}; sequential: ${JSON.stringify(sequential.byOp)}.`,
       '',
     );
 
@@ -233,8 +331,10 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(workers.map((w) => w.close()));
     await db.destroy();
+    await seqDb.destroy();
     await sim.stop();
     await scratch.drop();
+    await seqScratch.drop();
     await admin.destroy();
     await deleteKeysWithPrefix(config.redis_url, prefix);
   }
