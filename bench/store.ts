@@ -260,6 +260,69 @@ async function benchNotStoppedIndexWriteCost(db: Knex, lastRound: number): Promi
   log(`never-stopped jobs' index (jobs_not_stopped_status, interleaved): with ${on} changed jobs/s, without ${off} (${(((off - on) / off) * 100).toFixed(1)} % slower with)`);
 }
 
+/** The search's part of the write path: the status reason's trigram index and the command lines' copy (triggers). */
+async function searchWritePath(db: Knex, on: boolean): Promise<void> {
+  const triggers = ['job_command_lines_insert', 'job_command_lines_update', 'job_command_lines_delete'];
+  for (const t of triggers) await db.raw(`ALTER TABLE jobs ${on ? 'ENABLE' : 'DISABLE'} TRIGGER ??`, [t]);
+  if (on) await db.raw('CREATE INDEX jobs_status_reason_trgm ON jobs USING gin (status_reason gin_trgm_ops) WHERE status_reason IS NOT NULL');
+  else await db.raw('DROP INDEX jobs_status_reason_trgm');
+}
+
+/** A command line as AWS Batch jobs have them (~150 characters): what the trigram index would hold. */
+const LONG_COMMAND = (i: number) =>
+  JSON.stringify(['python', '-m', 'jobs.ingest', '--shard', String(i % 64), '--input', `s3://bucket-${i % 30}/daily/2026-12-03/part-${i}.parquet`,
+    '--output', `s3://warehouse/ingest/part-${i}`, '--log-level', 'info']);
+
+/**
+ * What searching by reason and command line costs the batched upsert: each
+ * tenth of the jobs changed with the reason index and the command-line
+ * triggers and once without (index dropped, triggers disabled), in turn, as
+ * for the rollup. Jobs carry a ~150-character command line; every change
+ * finishes a job (SUCCEEDED, with AWS's reason) or makes it RUNNABLE again
+ * (no reason), so every other change indexes a reason: more than real jobs
+ * (one reason per job's life). Then new jobs inserted, both ways (each new
+ * job's command line copied and indexed).
+ */
+async function benchSearchWriteCost(db: Knex, lastRound: number): Promise<number> {
+  let round = lastRound;
+  const job = (i: number): MirroredJob => {
+    const j = { ...benchJob(i, round), command_line: LONG_COMMAND(i) };
+    return round % 2 === 0 ? j : { ...j, status: 'SUCCEEDED', stopped_at: new Date(j.run_started_at!.getTime() + 60_000), status_reason: 'Essential container in task exited' };
+  };
+  round += 1;
+  await upsertJobs(db, Array.from({ length: JOBS }, (_, i) => job(i))); // the long command lines in place, untimed
+  await db.raw('VACUUM ANALYZE jobs, job_command_lines');
+  const slice = Math.ceil(JOBS / SLICES);
+  const ms = { on: 0, off: 0 };
+  const inserted = { on: 0, off: 0 };
+  for (let from = 0, k = 0; from < JOBS; from += slice, k += 1) {
+    const ids = Array.from({ length: Math.min(slice, JOBS - from) }, (_, x) => from + x);
+    for (const mode of k % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
+      if (mode === 'off') await searchWritePath(db, false);
+      round += 1;
+      const jobs = ids.map(job);
+      const r = await timed(() => upsertJobs(db, jobs));
+      if (r.value.written !== ids.length) throw new Error(`search cost pass wrote ${r.value.written}, expected ${ids.length}`);
+      ms[mode] += r.ms;
+      const fresh = ids.map((i) => ({ ...job(i), job_id: `${mode}-${round}-${i}` }));
+      const n = await timed(() => upsertJobs(db, fresh));
+      if (n.value.written !== ids.length) throw new Error(`search cost insert wrote ${n.value.written}, expected ${ids.length}`);
+      inserted[mode] += n.ms;
+      if (mode === 'off') await searchWritePath(db, true);
+    }
+  }
+  await db.raw("DELETE FROM jobs WHERE job_id LIKE 'on-%' OR job_id LIKE 'off-%'");
+  // The short command lines back (untimed), so the next part's changes do not rewrite them.
+  round += 1;
+  await upsertJobs(db, Array.from({ length: JOBS }, (_, i) => benchJob(i, round)));
+  const pct = (on: number, off: number) => `${(((off - on) / off) * 100).toFixed(1)} % slower with`;
+  const [on, off] = [perSecond(JOBS, ms.on), perSecond(JOBS, ms.off)];
+  log(`reason/cmd search's write path (status changes, interleaved): with ${on} changed jobs/s, without ${off} (${pct(on, off)})`);
+  const [insOn, insOff] = [perSecond(JOBS, inserted.on), perSecond(JOBS, inserted.off)];
+  log(`reason/cmd search's write path (new jobs, interleaved):       with ${insOn} jobs/s, without ${insOff} (${pct(insOn, insOff)})`);
+  return round;
+}
+
 async function benchUpserts(db: Knex, opts: { sweep: boolean }): Promise<UpsertFigures> {
   log(`\n## Upserts on ${JOBS.toLocaleString('en-US')} jobs`);
   let round = 0;
@@ -316,7 +379,8 @@ async function benchUpserts(db: Knex, opts: { sweep: boolean }): Promise<UpsertF
   const unchanged = await timed(() => upsertJobs(db, same));
   if (unchanged.value.written !== 0) throw new Error(`unchanged upsert wrote ${unchanged.value.written}`);
   log(`batched upsert, nothing changed:       ${perSecond(JOBS, unchanged.ms)} jobs/s checked, 0 written`);
-  await benchNotStoppedIndexWriteCost(db, await benchRollupWriteCost(db, await benchDependencyCost(db, round)));
+  const afterSearch = await benchSearchWriteCost(db, await benchDependencyCost(db, round));
+  await benchNotStoppedIndexWriteCost(db, await benchRollupWriteCost(db, afterSearch));
   return { batchedPerSec, goWayPerSec, leanPerRowPerSec, ratio };
 }
 
@@ -390,6 +454,7 @@ export async function generateJobs(db: Knex, n: number): Promise<void> {
     )
   ).rows;
   for (const ix of indexes) await db.raw('DROP INDEX ??', [ix.indexname]);
+  await db.raw('DROP INDEX IF EXISTS job_command_lines_trgm');
   await db.raw('ALTER TABLE jobs DISABLE TRIGGER USER');
   await db.raw(
     `INSERT INTO jobs (job_id, job_name, job_definition, job_queue, image, status, created_at, stopped_at,
@@ -438,13 +503,16 @@ export async function generateJobs(db: Knex, n: number): Promise<void> {
      SELECT task_arn, 'i-0' || substr(md5(job_id), 1, 16), '', '10.0.' || (abs(hashtext(job_id)) % 250) || '.' || (abs(hashtext(job_id || 'x')) % 250)
      FROM jobs WHERE run_started_at IS NOT NULL AND abs(hashtext(job_id)) % 10 = 0`,
   );
+  // The command lines' copy, as its triggers would have written it (they were off for the load).
+  await db.raw('INSERT INTO job_command_lines (job_id, command_line) SELECT job_id, command_line FROM jobs');
   await db.raw('ALTER TABLE jobs ENABLE TRIGGER USER');
   await db.raw("SET maintenance_work_mem = '256MB'");
   for (const ix of indexes) {
     await reniceBackends(db);
     await db.raw(ix.indexdef);
   }
-  await db.raw('VACUUM ANALYZE jobs, task_arns_to_instance_info');
+  await db.raw('CREATE INDEX job_command_lines_trgm ON job_command_lines USING gin (command_line gin_trgm_ops)');
+  await db.raw('VACUUM ANALYZE jobs, task_arns_to_instance_info, job_command_lines');
   // The stats rollup's triggers were off during the load.
   await rebuildStatsRollup(db);
   await db.raw('VACUUM ANALYZE job_stats_rollup, job_stats_dirty');
@@ -506,6 +574,20 @@ export function queryMix(rareIdPrefix: string): [string, JobSearch][] {
     ['queue + status + token', search({ queues: ['queue-5'], statuses: ['SUCCEEDED'], tokens: ['daily'] })],
     ['queue + status, no match', search({ queues: ['queue-99'], statuses: ['FAILED'] })],
     ['queue + status, sort name', search({ queues: ['queue-7'], statuses: ['RUNNING'], sortColumn: 'name', sortDirection: 'ASC' })],
+    // Status reason (`reason:`) and command line (`cmd:`) words.
+    ['reason common "essential" (72 %)', search({ reasonWords: ['essential'] })],
+    ['reason "OutOfMemory" (2.5 %)', search({ reasonWords: ['OutOfMemory'] })],
+    ['reason rare "i-04217" (an instance)', search({ reasonWords: ['i-04217'] })],
+    ['reason without match', search({ reasonWords: ['zzqqxx'] })],
+    ['reason "OutOfMemory" + queue', search({ reasonWords: ['OutOfMemory'], queues: ['queue-3'] })],
+    ['reason "OutOfMemory", sort name ASC', search({ reasonWords: ['OutOfMemory'], sortColumn: 'name', sortDirection: 'ASC' })],
+    ['cmd common "--shard" (all)', search({ commandWords: ['--shard'] })],
+    ['cmd "jobs.train" (12.5 %)', search({ commandWords: ['jobs.train'] })],
+    ['cmd rare "bucket-7/4242"', search({ commandWords: ['bucket-7/4242'] })],
+    ['cmd without match', search({ commandWords: ['zzqqxx'] })],
+    ['cmd "jobs.train" + status FAILED', search({ commandWords: ['jobs.train'], statuses: ['FAILED'] })],
+    ['reason + cmd "OutOfMemory" "jobs.etl"', search({ reasonWords: ['OutOfMemory'], commandWords: ['jobs.etl'] })],
+    ['cmd "jobs.train", sort id ASC', search({ commandWords: ['jobs.train'], sortColumn: 'id', sortDirection: 'ASC' })],
   ];
   for (const sortColumn of ['id', 'name', 'status', 'stopped_at', 'last_updated'] as const) {
     for (const sortDirection of ['ASC', 'DESC'] as const) {
@@ -551,6 +633,13 @@ export function goFindStatement(q: JobSearch): [string, Knex.RawBinding[]] {
     where.push(`job_queue IN (${q.queues.map(() => '?').join(', ')})`);
     bindings.push(...q.queues);
   }
+  // Not in the Go original: the naive way to search the status reason and the command line.
+  for (const [column, words] of [['status_reason', q.reasonWords], ['command_line', q.commandWords]] as const) {
+    for (const word of words ?? []) {
+      where.push(`${column} ILIKE ?`);
+      bindings.push(`%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    }
+  }
   const column = { id: 'job_id', name: 'job_name', status: 'status', stopped_at: 'stopped_at', last_updated: 'last_updated' }[q.sortColumn];
   return [
     `SELECT job_id, job_name, status, job_definition, last_updated, job_queue, image, created_at, stopped_at, vcpus,
@@ -595,7 +684,7 @@ export function slowShapes(): [string, JobSearch][] {
 }
 
 const NAIVE_RUNS = Number(process.env.BENCH_STORE_NAIVE_RUNS ?? 2);
-/** Which parts run (comma list of upserts, search, stats, cleaner); all by default. */
+/** Which parts run (comma list of upserts, search, stats, cleaner; searchwrites: only the reason/cmd write cost of upserts); all by default. */
 const PARTS = new Set((process.env.BENCH_STORE_PARTS ?? 'upserts,search,stats,cleaner').split(','));
 const NAIVE_TIMEOUT_MS = Number(process.env.BENCH_STORE_NAIVE_TIMEOUT_MS ?? 10_000);
 
@@ -875,6 +964,12 @@ async function main(): Promise<void> {
     log(`database ${name}${KEEP_DB ? ' (kept between runs)' : ''}; load average at start: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     let up: UpsertFigures | null = null;
     if (!KEEP_DB && PARTS.has('upserts')) up = await benchUpserts(db, { sweep: true });
+    else if (!KEEP_DB && PARTS.has('searchwrites')) {
+      // The reason/cmd search's write cost alone (it is also part of `upserts`).
+      log(`\n## Upserts on ${JOBS.toLocaleString('en-US')} jobs: the reason/cmd search's write cost`);
+      await upsertJobs(db, Array.from({ length: JOBS }, (_, i) => benchJob(i, 0)));
+      await benchSearchWriteCost(db, 0);
+    }
 
     log(`\n## Search on ${SEARCH_JOBS.toLocaleString('en-US')} generated jobs (${RUNS} timed runs per query after a warm-up, the Go way ${NAIVE_RUNS} without)`);
     const gen = await timed(() => ensureGenerated(db, SEARCH_JOBS));

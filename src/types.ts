@@ -78,6 +78,10 @@ export interface JobWithInstance extends JobRow {
 export interface JobSearch {
   /** Tokens that must each appear in id, name, queue or image (case-insensitive). */
   tokens: string[];
+  /** Words that must each appear in the status reason (`reason:` in the search box). */
+  reasonWords?: string[];
+  /** Words that must each appear in the command line (`cmd:` in the search box). */
+  commandWords?: string[];
   queues: string[];
   /** Stored statuses, and TERMINATED (FAILED jobs the domain's rule calls terminated). */
   statuses: DisplayStatus[];

@@ -89,6 +89,42 @@ export function searchTokens(q: string | undefined): string[] {
   return tokens;
 }
 
+/** The search's words by where they must appear. */
+export interface SearchWords {
+  /** In the id, name, queue or image. */
+  tokens: string[];
+  /** `reason:<word>`: in the status reason. */
+  reasonWords: string[];
+  /** `cmd:<word>`: in the command line. */
+  commandWords: string[];
+}
+
+/** `reason:` and `cmd:` (any case) before a word say where it must appear. */
+const FIELD_WORD = /^(reason|cmd):(.*)$/is;
+
+/**
+ * The free-text search split into words, each `reason:<word>` and
+ * `cmd:<word>` set apart. A prefix without its word (`reason:` alone, or
+ * followed by a space) is a 400 saying how to write it: searching for
+ * nothing in the reason would otherwise silently list every job.
+ */
+export function searchWords(q: string | undefined): SearchWords {
+  const words: SearchWords = { tokens: [], reasonWords: [], commandWords: [] };
+  for (const token of searchTokens(q)) {
+    const field = FIELD_WORD.exec(token);
+    if (!field) {
+      words.tokens.push(token);
+      continue;
+    }
+    const [, prefix, word] = field;
+    if (word.length === 0) {
+      throw badRequest(`q: "${prefix}:" needs a word right after it (no space), e.g. reason:OutOfMemory or cmd:--shard`, { parameter: 'q' });
+    }
+    (prefix.toLowerCase() === 'reason' ? words.reasonWords : words.commandWords).push(word);
+  }
+  return words;
+}
+
 export const statsQuerySchema = z
   .object({
     start: unixSeconds,

@@ -10,12 +10,12 @@ import { notFound } from '../errors';
 import { toDependencyJson, toJobJson } from '../jobJson';
 import { WAITED_ON_BY_LIMIT, type JobCountJson, type JobDependenciesJson } from '../contract';
 import { jobIdParam } from '../params';
-import { parseQueryOr400, searchQuerySchema, searchTokens } from '../validation';
+import { parseQueryOr400, searchQuerySchema, searchWords } from '../validation';
 
 export function parseJobSearch(query: Record<string, string | string[] | undefined>): JobSearch {
   const q = parseQueryOr400(searchQuerySchema, query);
   return jobSearch({
-    tokens: searchTokens(q.q),
+    ...searchWords(q.q),
     queues: q.queue,
     statuses: q.status,
     dateRange: q.dateRange,

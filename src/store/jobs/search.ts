@@ -132,8 +132,43 @@ function andAll(parts: SqlPart[]): SqlPart {
   return { sql: parts.map((p) => `(${p.sql})`).join(' AND '), bindings: parts.flatMap((p) => p.bindings) };
 }
 
+/**
+ * A `reason:` word must be a substring of the status reason, found through
+ * the partial trigram index jobs_status_reason_trgm (ILIKE on the word's
+ * trigram core, as tokenCondition does; strpos keeps the exact semantics).
+ * The database's own lower(): a reason may be any text (a kill reason).
+ */
+function reasonCondition(word: string): SqlPart {
+  return {
+    sql: 'jobs.status_reason ILIKE ? AND strpos(lower(jobs.status_reason), lower(?)) > 0',
+    bindings: [likeSubstring(trigramCore(word)), word],
+  };
+}
+
+/**
+ * `cmd:` words must each be a substring of the command line, tested on its
+ * copy in job_command_lines (one row per job, with its own trigram index; see
+ * its migration for why the command line is not indexed in `jobs`). One
+ * EXISTS for all of them: the planner turns it into a semi-join, so it can
+ * collect rare matches from the trigram index or test each row of a sort
+ * index walk by the copy's primary key.
+ */
+function commandCondition(words: readonly string[]): SqlPart {
+  const tests = words.map(() => 'c.command_line ILIKE ? AND strpos(lower(c.command_line), lower(?)) > 0');
+  return {
+    sql: `EXISTS (SELECT 1 FROM job_command_lines c WHERE c.job_id = jobs.job_id AND ${tests.join(' AND ')})`,
+    bindings: words.flatMap((w) => [likeSubstring(trigramCore(w)), w]),
+  };
+}
+
+const nonEmpty = (words: readonly string[] | undefined) => (words ?? []).filter((w) => w.length > 0);
+
 function tokenConditions(search: JobSearch): SqlPart {
-  return andAll(search.tokens.filter((t) => t.length > 0).map(tokenCondition));
+  const parts = nonEmpty(search.tokens).map(tokenCondition);
+  parts.push(...nonEmpty(search.reasonWords).map(reasonCondition));
+  const commandWords = nonEmpty(search.commandWords);
+  if (commandWords.length > 0) parts.push(commandCondition(commandWords));
+  return andAll(parts);
 }
 
 /**
@@ -512,7 +547,7 @@ export async function searchJobs(db: Knex, search: JobSearch): Promise<JobWithIn
   const where = andAll([q.tokens, q.filters]);
   let orderBy = column;
   const correlated = CORRELATED_SORTS.has(search.sortColumn);
-  const searchable = trigramSearchable(search.tokens);
+  const searchable = trigramSearchable([...search.tokens, ...nonEmpty(search.reasonWords), ...nonEmpty(search.commandWords)]);
   if (hasTokens && (correlated || searchable)) {
     const probe = await probeSortIndex(db, q);
     const need = q.offset + JOBS_PAGE_SIZE;
