@@ -577,7 +577,7 @@ export function queryMix(rareIdPrefix: string): [string, JobSearch][] {
     // Status reason (`reason:`) and command line (`cmd:`) words.
     ['reason common "essential" (72 %)', search({ reasonWords: ['essential'] })],
     ['reason "OutOfMemory" (2.5 %)', search({ reasonWords: ['OutOfMemory'] })],
-    ['reason rare "i-04217" (an instance)', search({ reasonWords: ['i-04217'] })],
+    ['reason rare "i-053476" (an instance)', search({ reasonWords: ['i-053476'] })],
     ['reason without match', search({ reasonWords: ['zzqqxx'] })],
     ['reason "OutOfMemory" + queue', search({ reasonWords: ['OutOfMemory'], queues: ['queue-3'] })],
     ['reason "OutOfMemory", sort name ASC', search({ reasonWords: ['OutOfMemory'], sortColumn: 'name', sortDirection: 'ASC' })],

@@ -51,6 +51,7 @@ function queryCases(): Case[] {
   search('page=1&page=2', 'duplicated page');
   search(`q=${enc('x'.repeat(1001))}`, 'q too long');
   search(`q=${enc(Array.from({ length: 21 }, (_, i) => `w${i}`).join(' '))}`, 'too many words');
+  for (const q of ['reason:', 'cmd:', 'etl REASON:', 'reason: OutOfMemory', 'cmd:x cmd:']) search(`q=${enc(q)}`, `q=${q} (a prefix without its word)`);
   search(`queue=${Array.from({ length: 201 }, (_, i) => `q${i}`).join(',')}`, 'too many queues');
 
   const stats = (q: string, name: string) => cases.push({ name: `stats ${name}`, path: `/api/v1/jobs/stats?${q}` });
@@ -218,6 +219,8 @@ describe('API: bad input sweep', function () {
       ['/api/v1/jobs?status=RUNNING,BOGUS', 'status'],
       ['/api/v1/jobs?queue=ok,not%20ok', 'queue'],
       ['/api/v1/jobs?page=1&page=2', 'page'],
+      ['/api/v1/jobs?q=reason%3A', 'q'],
+      ['/api/v1/jobs/count?q=etl+cmd%3A', 'q'],
       [`/api/v1/jobs/stats?start=x&end=${NOW}`, 'start'],
       [`/api/v1/jobs/stats?start=${NOW - 60}`, 'end'],
       [`/api/v1/jobs/stats?start=${NOW}&end=${NOW - 60}`, 'start'],

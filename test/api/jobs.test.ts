@@ -64,6 +64,28 @@ describe('API: jobs (search, detail, status, children, stats)', () => {
       expect(await search('q=alpha+nothing-like-this')).to.deep.equal([]);
     });
 
+    it('reason: and cmd: words match the status reason and the command line; an empty one is a 400 saying how', async () => {
+      await insertJobs(t.db, [
+        job({ job_name: 'oom-1', job_queue: 'q-fields', status: 'FAILED', status_reason: 'OutOfMemoryError: Container killed due to memory usage',
+          command_line: '["python","train.py","--shard","3"]' }),
+        job({ job_name: 'ok-1', job_queue: 'q-fields', status: 'SUCCEEDED', status_reason: 'Essential container in task exited',
+          command_line: '["python","etl.py","--shard","4"]' }),
+      ]);
+      expect(names(await search('q=reason:outofmemory'))).to.deep.equal(['oom-1']);
+      expect(names(await search('q=REASON:container+Cmd:--shard'))).to.deep.equal(['ok-1', 'oom-1']);
+      expect(names(await search(`q=${encodeURIComponent('cmd:etl.py q-fields')}`))).to.deep.equal(['ok-1']);
+      // A plain word does not search them: "OutOfMemory" is in no id, name, queue or image.
+      expect(await search('q=OutOfMemory')).to.deep.equal([]);
+      const count = await getJson(`${t.url}/api/v1/jobs/count?q=cmd:--shard`);
+      expect(count.body).to.deep.equal({ count: 2, exact: true, exactUpTo: 10_000 });
+      const bad = await getJson(`${t.url}/api/v1/jobs?q=${encodeURIComponent('reason: OutOfMemory')}`);
+      expect(bad.status).to.equal(400);
+      expect(bad.body).to.deep.equal({
+        error: 'q: "reason:" needs a word right after it (no space), e.g. reason:OutOfMemory or cmd:--shard',
+        parameter: 'q',
+      });
+    });
+
     describe('queue, status and dateRange filters', () => {
       const now = Date.now();
       const AGES_MIN: Record<string, number> = { '5m': 5, '30m': 30, '12h': 720, '36h': 2160, '60h': 3600, '5d': 7200, '20d': 28800, '40d': 57600 };

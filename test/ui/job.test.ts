@@ -6,7 +6,7 @@
  * through an array job's children.
  */
 import { expect } from 'chai';
-import { newPage, screenshot } from './browser';
+import { cutOff, horizontalOverflow, newPage, screenshot } from './browser';
 import { startUiStack, type UiStack } from './stack';
 
 const HTML_LINE = 'step <b>two</b> <script>window.__xss = 3</script><img src=x onerror="window.__xss=4">';
@@ -247,6 +247,17 @@ describe('UI: Job page', function () {
     await page.waitForSelector('[data-testid=waits-on-empty]');
     await page.click(`[data-testid=waited-on-by] a:has-text("${waiting}")`);
     await page.waitForSelector('[data-testid=job-name]:has-text("downstream")');
+
+    // On a 390 px phone the Dependencies panel (long job ids, statuses) scrolls nothing sideways, both directions.
+    const { page: phone } = await newPage(s.browser, 390, 844);
+    for (const [id, list] of [[waiting, 'waits-on'], [first, 'waited-on-by']] as const) {
+      await phone.goto(`${s.url}/job/${id}`);
+      await phone.waitForSelector(`[data-testid=${list}] li [data-status]`);
+      await screenshot(phone, `phone-job-${list}`);
+      expect(await horizontalOverflow(phone), `${list}: sideways scroll`).to.equal(0);
+      expect(await cutOff(phone, `[data-testid=${list}] a, [data-testid=${list}] [data-status]`), `${list}: cut off`).to.deep.equal([]);
+    }
+    await phone.close();
 
     await page.goto(`${s.url}/job/${retried}`);
     await page.waitForSelector('[data-testid=attempts] tbody tr');

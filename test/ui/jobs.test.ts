@@ -42,14 +42,15 @@ describe('UI: Jobs page', function () {
       },
     });
     const sim = s.stack.sim.model;
-    const submit = (name: string, queue: string, plan: object, memory = 1024) =>
-      (ids[name] = sim.submitJob({ jobName: name, jobQueue: queue, memory, vcpus: 1, plan }).jobId);
+    const submit = (name: string, queue: string, plan: object, memory = 1024, command?: string[]) =>
+      (ids[name] = sim.submitJob({ jobName: name, jobQueue: queue, memory, vcpus: 1, plan, ...(command ? { command } : {}) }).jobId);
     submit('nightly-report-1', 'ui-alpha', { outcome: 'SUCCEEDED', runSeconds: 5 }, 2048);
     submit('nightly-report-2', 'ui-alpha', { outcome: 'SUCCEEDED', runSeconds: 5 }, 512);
     submit('nightly-report-3', 'ui-alpha', { outcome: 'SUCCEEDED', runSeconds: 5 }, 4096);
     submit('etl-load-1', 'ui-alpha', { outcome: 'SUCCEEDED', runSeconds: 3600 }, 1024);
     submit('etl-load-2', 'ui-alpha', { outcome: 'SUCCEEDED', runSeconds: 3600 }, 3072);
-    submit('training-run-1', 'ui-beta', { outcome: 'FAILED', exitCode: 1, runSeconds: 5 }, 8192);
+    submit('training-run-1', 'ui-beta', { outcome: 'FAILED', exitCode: 1, runSeconds: 5, reason: 'OutOfMemoryError: Container killed due to memory usage' }, 8192,
+      ['python', 'train.py', '--epochs', '3']);
     sim.advance(30_000); // reports done, etl jobs running, training failed
     for (const [name, id] of Object.entries(ids)) {
       await s.waitForJob(id, { status: name.startsWith('etl') ? 'RUNNING' : name.startsWith('training') ? 'FAILED' : 'SUCCEEDED' });
@@ -97,6 +98,44 @@ describe('UI: Jobs page', function () {
     await waitRows(other, (n) => n.length === 3, 'a shared link shows the same jobs');
     await other.close();
     expect(errors).to.deep.equal([]);
+    await page.close();
+  });
+
+  it('offers the search syntax beside the box: reason: finds a failure by its reason, cmd: by its command line', async () => {
+    const { page, errors } = await newPage(s.browser);
+    await page.goto(`${s.url}/`);
+    await waitRows(page, (n) => n.length === 7, 'all 7 jobs listed');
+    const box = 'input[aria-label="Search jobs"]';
+    expect(await page.getAttribute(box, 'placeholder')).to.contain('reason:').and.to.contain('cmd:');
+    await page.click('button[aria-label="Search syntax"]');
+    const help = await page.textContent('[data-testid=search-help]');
+    expect(help).to.contain('reason:OutOfMemory').and.to.contain('cmd:--shard').and.to.contain('status reason');
+    await screenshot(page, 'jobs-search-help');
+    await page.click('[data-testid=search-help] button:has-text("reason:OutOfMemory")');
+    await waitRows(page, (n) => n.length === 1 && n[0] === 'training-run-1', 'the out-of-memory failure');
+    expect(new URL(page.url()).searchParams.get('q')).to.equal('reason:OutOfMemory');
+
+    // A prefix still waiting for its word does not search; with the word it does.
+    await page.fill(box, 'cmd:');
+    await page.waitForTimeout(800);
+    expect(new URL(page.url()).searchParams.get('q')).to.equal('reason:OutOfMemory');
+    expect(await page.$('.state-error')).to.equal(null);
+    await page.type(box, 'train.py');
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('q') === 'cmd:train.py');
+    await waitRows(page, (n) => n.length === 1 && n[0] === 'training-run-1', 'the job by its command line');
+
+    // Sent as it is (Enter), the API's 400 says how to write it.
+    await page.fill(box, 'reason:');
+    await page.press(box, 'Enter');
+    await page.waitForSelector('.state-error');
+    expect(await page.textContent('.state-error')).to.contain('needs a word right after it');
+
+    // A plain word does not search reasons: the empty list says how to.
+    await page.fill(box, 'OutOfMemory');
+    await page.press(box, 'Enter');
+    await page.waitForSelector('.state-empty');
+    expect(await page.textContent('.state-empty')).to.contain('reason:word');
+    expect(errors.filter((e) => !/400/.test(e))).to.deep.equal([]);
     await page.close();
   });
 

@@ -10,6 +10,7 @@ import { rememberJobsList } from '../lib/lastJobsList';
 import { formatMatchCount, isTerminalStatus } from '../lib/format';
 import { rangeBetween, withIds } from '../lib/selection';
 import { MultiSelect } from '../components/MultiSelect';
+import { INCOMPLETE_PREFIX, SearchHelp } from '../components/SearchHelp';
 import { Empty, ErrorBox, Loading } from '../components/States';
 import { KillResults } from '../components/KillResults';
 import { KillDialog } from '../components/KillDialog';
@@ -70,6 +71,8 @@ function useLiveSearch(q: string, commit: (q: string, replace: boolean) => void)
   const change = (value: string) => {
     setDraft(value);
     clearTimeout(timer.current);
+    // `reason:` or `cmd:` still waiting for its word: no search (it would be a 400); Enter still sends it.
+    if (INCOMPLETE_PREFIX.test(value)) return;
     timer.current = setTimeout(() => submit(value), 300);
   };
   useEffect(() => () => clearTimeout(timer.current), []);
@@ -157,8 +160,8 @@ export function JobsPage() {
           ref={searchInput}
           type="search"
           className="search"
-          placeholder="Search jobs  ( / )"
-          title="Every word must appear in the job's id, name, queue or image"
+          placeholder="Search jobs, reason:…, cmd:…  ( / )"
+          title="Every word must appear in the job's id, name, queue or image; reason:word in its status reason, cmd:word in its command line"
           aria-label="Search jobs"
           value={search.draft}
           onChange={(e) => search.change(e.target.value)}
@@ -167,6 +170,14 @@ export function JobsPage() {
             if (e.key !== 'Enter') return;
             search.submit(search.draft);
             search.endSession(); // Enter settles this search: typing on starts the next one
+          }}
+        />
+        <SearchHelp
+          onExample={(example) => {
+            const next = search.draft.trim() ? `${search.draft.trim()} ${example}` : example;
+            search.change(next);
+            search.submit(next);
+            searchInput.current?.focus();
           }}
         />
         <MultiSelect label="Queue" testId="queue-filter" options={queues.data ?? []} selected={state.queues} onChange={(v) => update({ queues: v })} />
@@ -258,7 +269,7 @@ export function JobsPage() {
           ) : rows.length === 0 ? (
             <Empty title="No jobs match">
               {filtered
-                ? 'Try fewer search words or filters, or a longer date range.'
+                ? `Try fewer search words or filters, or a longer date range.${state.q && !/\b(reason|cmd):/i.test(state.q) ? ' Words search the id, name, queue and image: reason:word searches the status reason, cmd:word the command line.' : ''}`
                 : `No job was updated in the last ${state.dateRange}. Pick a longer range, or activate a queue on the Job queues page to start mirroring it.`}
             </Empty>
           ) : null}

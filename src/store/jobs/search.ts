@@ -138,9 +138,10 @@ function andAll(parts: SqlPart[]): SqlPart {
  * trigram core, as tokenCondition does; strpos keeps the exact semantics).
  * The database's own lower(): a reason may be any text (a kill reason).
  */
-function reasonCondition(word: string): SqlPart {
+function reasonCondition(word: string, perRow: boolean): SqlPart {
+  // Per row, a NULL reason is false at once: NULL AND x would evaluate x (a cmd: lookup) to tell NULL from false.
   return {
-    sql: 'jobs.status_reason ILIKE ? AND strpos(lower(jobs.status_reason), lower(?)) > 0',
+    sql: `${perRow ? 'jobs.status_reason IS NOT NULL AND ' : ''}jobs.status_reason ILIKE ? AND strpos(lower(jobs.status_reason), lower(?)) > 0`,
     bindings: [likeSubstring(trigramCore(word)), word],
   };
 }
@@ -153,21 +154,32 @@ function reasonCondition(word: string): SqlPart {
  * collect rare matches from the trigram index or test each row of a sort
  * index walk by the copy's primary key.
  */
-function commandCondition(words: readonly string[]): SqlPart {
+function commandCondition(words: readonly string[], perRow: boolean): SqlPart {
   const tests = words.map(() => 'c.command_line ILIKE ? AND strpos(lower(c.command_line), lower(?)) > 0');
+  // OFFSET 0 keeps the test a lookup per row (see tokenConditions).
   return {
-    sql: `EXISTS (SELECT 1 FROM job_command_lines c WHERE c.job_id = jobs.job_id AND ${tests.join(' AND ')})`,
+    sql: `EXISTS (SELECT 1 FROM job_command_lines c WHERE c.job_id = jobs.job_id AND ${tests.join(' AND ')}${perRow ? ' OFFSET 0' : ''})`,
     bindings: words.flatMap((w) => [likeSubstring(trigramCore(w)), w]),
   };
 }
 
 const nonEmpty = (words: readonly string[] | undefined) => (words ?? []).filter((w) => w.length > 0);
 
-function tokenConditions(search: JobSearch): SqlPart {
+/** Whether the search has `reason:` or `cmd:` words. */
+const hasFieldWords = (search: JobSearch) => nonEmpty(search.reasonWords).length + nonEmpty(search.commandWords).length > 0;
+
+/**
+ * Every word's condition. `perRow`: the form a bounded walk tests on each
+ * row it reads (the probe's `matches`). There the planner would otherwise
+ * hash every command line matching a `cmd:` word first (it expects the walk
+ * to read the whole range): 125,000 rows for a word in one job of 8, ~800 ms
+ * on 1,000,000 jobs, where looking up the 800 rows walked takes ~5 ms.
+ */
+function tokenConditions(search: JobSearch, perRow = false): SqlPart {
   const parts = nonEmpty(search.tokens).map(tokenCondition);
-  parts.push(...nonEmpty(search.reasonWords).map(reasonCondition));
+  parts.push(...nonEmpty(search.reasonWords).map((w) => reasonCondition(w, perRow)));
   const commandWords = nonEmpty(search.commandWords);
-  if (commandWords.length > 0) parts.push(commandCondition(commandWords));
+  if (commandWords.length > 0) parts.push(commandCondition(commandWords, perRow));
   return andAll(parts);
 }
 
@@ -271,6 +283,8 @@ interface PageQuery {
   direction: 'ASC' | 'DESC';
   offset: number;
   tokens: SqlPart;
+  /** The same, as a test on each row of a bounded walk (tokenConditions). */
+  tokenTest: SqlPart;
   filters: SqlPart;
   /** The date range's first instant (an SQL timestamptz expression). */
   since: SqlPart;
@@ -396,16 +410,16 @@ function walkSql(q: PageQuery, limit: number, range?: SqlPart): SqlPart {
   if (walksIndexFirst(q)) {
     const walked = orderedWalk(q, where, limit);
     return {
-      sql: `SELECT jobs.job_id, walked.sort_value, (${q.tokens.sql}) AS matches
+      sql: `SELECT jobs.job_id, walked.sort_value, (${q.tokenTest.sql}) AS matches
       FROM (${walked.sql}) walked
       JOIN jobs ON jobs.job_id = walked.job_id`,
-      bindings: [...q.tokens.bindings, ...walked.bindings],
+      bindings: [...q.tokenTest.bindings, ...walked.bindings],
     };
   }
   const order = `ORDER BY ${q.column} ${q.direction}, jobs.job_id ${q.direction} LIMIT ?`;
   return {
-    sql: `SELECT jobs.job_id, ${q.column} AS sort_value, (${q.tokens.sql}) AS matches FROM jobs WHERE ${where.sql} ${order}`,
-    bindings: [...q.tokens.bindings, ...where.bindings, limit],
+    sql: `SELECT jobs.job_id, ${q.column} AS sort_value, (${q.tokenTest.sql}) AS matches FROM jobs WHERE ${where.sql} ${order}`,
+    bindings: [...q.tokenTest.bindings, ...where.bindings, limit],
   };
 }
 
@@ -419,22 +433,28 @@ const walkOrder = (q: PageQuery, alias: string) => `${alias}.sort_value ${q.dire
  * so numbering the rows adds no sort; the walk's last row comes back too
  * (when the walk ends before the page), and its number is how many were walked.
  */
-async function probeSortIndex(db: Knex, q: PageQuery): Promise<ProbeResult> {
+async function probeSortIndex(db: Knex, q: PageQuery, rows = PROBE_ROWS): Promise<ProbeResult> {
+  type Row = { job_id: string; matches: boolean; n: number; last: boolean };
   const need = q.offset + JOBS_PAGE_SIZE;
-  const walk = walkSql(q, PROBE_ROWS);
-  const result = await db.raw<{ rows: { job_id: string; matches: boolean; n: number; last: boolean }[] }>(
-    `SELECT t.job_id, t.matches, t.n, t.last FROM (
+  const walk = walkSql(q, rows);
+  const sql = `SELECT t.job_id, t.matches, t.n, t.last FROM (
        SELECT w.job_id, w.sort_value, w.matches,
               row_number() OVER walk_order AS n, lead(w.job_id) OVER walk_order IS NULL AS last
        FROM (${walk.sql}) w
        WINDOW walk_order AS (ORDER BY ${walkOrder(q, 'w')})
      ) t
-     WHERE t.matches OR t.last ORDER BY ${walkOrder(q, 't')} LIMIT ?`,
-    [...walk.bindings, need + 1],
-  );
-  const ids = result.rows.filter((r) => r.matches).map((r) => r.job_id).slice(0, need);
+     WHERE t.matches OR t.last ORDER BY ${walkOrder(q, 't')} LIMIT ?`;
+  const bindings = [...walk.bindings, need + 1];
+  // A long walk's limit may be most of the range: the planner would then
+  // collect the range and sort it (a queue's 25,000 rows: ~190 ms) rather
+  // than walk it and stop at the page (~4,500 rows: ~20 ms).
+  const result =
+    rows > PROBE_ROWS
+      ? await withPlannerSettings<Row>(db, WALK_SETTINGS, sql, bindings)
+      : (await db.raw<{ rows: Row[] }>(sql, bindings)).rows;
+  const ids = result.filter((r) => r.matches).map((r) => r.job_id).slice(0, need);
   if (ids.length >= need) return { pageFound: true, ids };
-  const last = result.rows.find((r) => r.last);
+  const last = result.find((r) => r.last);
   return { pageFound: false, ids, walked: last ? Number(last.n) : 0 };
 }
 
@@ -539,6 +559,7 @@ export async function searchJobs(db: Knex, search: JobSearch): Promise<JobWithIn
     direction,
     offset: page * JOBS_PAGE_SIZE,
     tokens: tokenConditions(search),
+    tokenTest: tokenConditions(search, true),
     filters: filterConditions(search),
     since: rangeStart(search),
     statusKeys: statusKeys(search.statuses),
@@ -572,7 +593,18 @@ export async function searchJobs(db: Knex, search: JobSearch): Promise<JobWithIn
       // (that fragment: ~10 ms); near, the walk stays (collecting "report" +
       // "team-7" would read 60,000 candidates where the walk reads 25,000).
       const rowsToWalk = (need * probe.walked) / Math.max(matched, 1);
-      if (rowsToWalk > FAR_WALK_ROWS && (await fewMatches(db, where))) orderBy = UNINDEXED_SORT_SQL[search.sortColumn];
+      if (rowsToWalk <= FAR_WALK_ROWS && hasFieldWords(search)) {
+        // Near, with reason:/cmd: words: the planner cannot tell how many
+        // jobs have them (the command line is in another table), and it
+        // collected "reason:OutOfMemory cmd:jobs.etl" (12,000 candidates,
+        // ~300 ms on 1,000,000 jobs) where the walk reads 40,000 index rows
+        // (~40 ms). So the walk is run here, bounded.
+        const walk = await probeSortIndex(db, q, FAR_WALK_ROWS);
+        if (walk.pageFound || walk.walked < FAR_WALK_ROWS) return pageRows(db, q, walk.ids);
+      }
+      // (With reason:/cmd: words, a walk that got here read FAR_WALK_ROWS rows without the page: far.)
+      const far = rowsToWalk > FAR_WALK_ROWS || hasFieldWords(search);
+      if (far && (await fewMatches(db, where))) orderBy = UNINDEXED_SORT_SQL[search.sortColumn];
     }
   }
   // Two steps: the page's ids first (an index-only scan of the sort column's
@@ -626,6 +658,9 @@ async function withPlannerSettings<Row>(
 }
 
 const COLLECT_SETTINGS = { random_page_cost: '1.1' };
+
+/** A walk of the sort index, however many rows its limit allows (see probeSortIndex). */
+const WALK_SETTINGS = { enable_bitmapscan: 'off', enable_sort: 'off', enable_seqscan: 'off' };
 
 /**
  * For one side of a split (see searchAroundTokenPrefix): bitmaps only, so
