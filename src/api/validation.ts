@@ -83,7 +83,7 @@ export const searchQuerySchema = z.object({
 });
 
 /** Splits the free-text search into tokens; bounded so one request cannot build a huge query. */
-export function searchTokens(q: string | undefined): string[] {
+function searchTokens(q: string | undefined): string[] {
   const tokens = (q ?? '').split(/\s+/).filter((t) => t.length > 0);
   if (tokens.length > MAX_SEARCH_TOKENS) throw badRequest(`q: at most ${MAX_SEARCH_TOKENS} words`, { parameter: 'q' });
   return tokens;

@@ -135,6 +135,17 @@ describe('adoption of a Go-Batchiepatchie database (goose version 23)', () => {
     await t.db('jobs').where({ job_id: ID36 }).update({ status: 'SUCCEEDED' });
   });
 
+  it('finds the adopted jobs by status reason and command line (the copy filled by the migration)', async () => {
+    const q = { tokens: [], queues: ['go-queue-2'], statuses: [], dateRange: '30d' as const, now: new Date(T.getTime() + 86_400_000),
+      sortColumn: 'id' as const, sortDirection: 'ASC' as const, page: 0 };
+    expect((await searchJobs(t.db, { ...q, commandWords: ['"RUN"'] })).map((j) => j.job_id)).to.deep.equal([ID44]);
+    expect((await searchJobs(t.db, { ...q, reasonWords: ['essential', 'exited'] })).map((j) => j.job_id)).to.deep.equal([ID44]);
+    expect(await searchJobs(t.db, { ...q, commandWords: ['walk'] })).to.deep.equal([]);
+    const [{ copies }] = await t.db('job_command_lines').count({ copies: '*' });
+    const [{ jobs }] = await t.db('jobs').count({ jobs: '*' });
+    expect(copies).to.equal(jobs);
+  });
+
   it('adds job_dependencies, written by the upsert beside the adopted rows', async () => {
     const waiting = mirroredJob({ status: 'PENDING' });
     await upsertJobs(t.db, [waiting], { dependencies: new Map([[waiting.job_id, [{ depends_on_job_id: ID36, type: null }]]]) });
@@ -155,6 +166,7 @@ describe('adoption of a Go-Batchiepatchie database (goose version 23)', () => {
     expect(await columnNames(t.db, 'jobs')).to.deep.equal(goJobColumns);
     for (const table of Object.keys(goColumns)) expect(await t.db.schema.hasTable(table), table).to.equal(true);
     expect(await t.db.schema.hasTable('job_dependencies'), 'not a Go table').to.equal(false);
+    expect(await t.db.schema.hasTable('job_command_lines'), 'not a Go table').to.equal(false);
     const rows = await t.db('jobs').orderBy('job_id').pluck('job_id');
     expect(rows).to.include.members([ID36, ID44]);
     expect(rows).to.have.length(5);
