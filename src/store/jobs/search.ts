@@ -147,12 +147,11 @@ function reasonCondition(word: string, perRow: boolean): SqlPart {
 }
 
 /**
- * `cmd:` words must each be a substring of the command line, tested on its
- * copy in job_command_lines (one row per job, with its own trigram index; see
- * its migration for why the command line is not indexed in `jobs`). One
- * EXISTS for all of them: the planner turns it into a semi-join, so it can
- * collect rare matches from the trigram index or test each row of a sort
- * index walk by the copy's primary key.
+ * `cmd:` words must each be a substring of the command line. In a WHERE they
+ * are tested on its copy in job_command_lines (one row per job, with its own
+ * trigram index; see its migration for why the command line is not indexed
+ * in `jobs`), one EXISTS for all of them: a semi-join, so rare matches are
+ * collected from the trigram index.
  */
 function commandCondition(words: readonly string[], perRow: boolean): SqlPart {
   const bindings = words.flatMap((w) => [likeSubstring(trigramCore(w)), w]);
