@@ -29,6 +29,7 @@ import { JOBS_PAGE_SIZE, type StatsRow } from '../src/api/contract';
 import type pg from 'pg';
 import { execLikeLibPq } from './libpqExec';
 import { createScratchDatabase } from './scratchDatabase';
+import { JOB_STATS_MARK_UPDATED } from '../migrations/20261203090000_job_stats_marks_changed_inputs';
 
 const JOBS = Number(process.env.BENCH_STORE_JOBS ?? 100_000);
 const SEARCH_JOBS = Number(process.env.BENCH_STORE_SEARCH_JOBS ?? 1_000_000);
@@ -197,38 +198,163 @@ async function rollupWritePath(db: Knex, on: boolean): Promise<void> {
   }
 }
 
+type RollupMode = 'now' | 'before' | 'off';
+
+/** Puts the write path in `mode`: the marks of this version, those before 20261203090000 (every update), or no rollup at all. */
+async function rollupMode(db: Knex, mode: RollupMode, on: boolean): Promise<void> {
+  if (mode === 'off') await rollupWritePath(db, on);
+  if (mode === 'before') await db.raw(on ? JOB_STATS_MARK_UPDATED.changedInputs : JOB_STATS_MARK_UPDATED.everyUpdate);
+}
+
 /**
- * What the stats rollup costs the batched upsert: each tenth of the jobs
- * changed with its triggers and indexes and once without (dropped, then
- * built again), in turn, so both see the same load. Every change makes or
- * unmakes a finished job (SUCCEEDED with its stop, or back to RUNNABLE), so
- * every row leaves marks: the worst case for the triggers.
+ * What the stats rollup costs the batched upsert, and what marking only
+ * changed stats inputs saved: each tenth of the jobs changed with the marks
+ * of this version, with the marks as before (every updated row that ran),
+ * and without the rollup (its triggers disabled, its two indexes dropped and
+ * built again), in a rotating order, so all see the same load; defaults
+ * (2 connections, committed). Two kinds of change: finished or not (each
+ * change makes or unmakes a finished job: every row leaves marks, the worst
+ * case), and changes outside the stats (a waiting job's status, a running
+ * job's reason: the common case, which now leaves none).
  */
 async function benchRollupWriteCost(db: Knex, lastRound: number): Promise<number> {
-  let round = lastRound;
-  // Odd rounds: the running job of benchJob, finished; even rounds: RUNNABLE again.
-  const finishedOrNot = (i: number): MirroredJob => {
-    const j = benchJob(i, round);
-    return round % 2 === 0 ? j : { ...j, status: 'SUCCEEDED', stopped_at: new Date(j.run_started_at!.getTime() + 60_000) };
-  };
+  // Half the jobs running, half waiting (written untimed), for the first kind.
+  const mixed = (i: number) => benchJob(i, lastRound + 1 + (i % 2));
+  let round = lastRound + 2;
+  await upsertJobs(db, Array.from({ length: JOBS }, (_, i) => mixed(i)));
+  const kinds: [string, () => (i: number) => MirroredJob][] = [
+    // RUNNABLE jobs go to STARTING and back, RUNNING ones get a new reason: no stats input changes.
+    ['changes outside the stats (waiting status, running reason)', () => (i) => {
+      const j = mixed(i);
+      return { ...j, status: j.status === 'RUNNING' ? 'RUNNING' : round % 2 === 0 ? 'RUNNABLE' : 'STARTING', status_reason: `poll ${round}` };
+    }],
+    // Odd rounds: the running job of benchJob, finished; even rounds: RUNNABLE again.
+    ['finished or not (every change marks)', () => (i) => {
+      const j = benchJob(i, round);
+      return round % 2 === 0 ? j : { ...j, status: 'SUCCEEDED', stopped_at: new Date(j.run_started_at!.getTime() + 60_000) };
+    }],
+  ];
+  const modes: RollupMode[] = ['now', 'before', 'off'];
   const slice = Math.ceil(JOBS / SLICES);
-  const ms = { on: 0, off: 0 };
+  for (const [kind, jobOf] of kinds) {
+    const ms: Record<RollupMode, number> = { now: 0, before: 0, off: 0 };
+    for (let from = 0, k = 0; from < JOBS; from += slice, k += 1) {
+      const ids = Array.from({ length: Math.min(slice, JOBS - from) }, (_, x) => from + x);
+      for (let n = 0; n < modes.length; n += 1) {
+        const mode = modes[(n + k) % modes.length];
+        await rollupMode(db, mode, false);
+        round += 1;
+        const jobs = ids.map(jobOf());
+        const r = await timed(() => upsertJobs(db, jobs));
+        if (r.value.written !== ids.length) throw new Error(`rollup cost pass wrote ${r.value.written}, expected ${ids.length}`);
+        ms[mode] += r.ms;
+        await rollupMode(db, mode, true);
+      }
+    }
+    const [now, before, off] = modes.map((m) => perSecond(JOBS, ms[m]));
+    const slower = (x: number) => `${(((off - x) / off) * 100).toFixed(1)} %`;
+    log(`stats rollup, ${kind}: marks of changed inputs ${now} changed jobs/s (${slower(now)} below no rollup), ` +
+      `marks of every update (before) ${before} (${slower(before)}), no rollup ${off}`);
+  }
+  await db.raw(JOB_STATS_MARK_UPDATED.changedInputs);
+  return round;
+}
+
+/** One thing a changed batch pays for, and how to take it away inside a rolled-back transaction. */
+interface WritePathPart {
+  name: string;
+  /** Removes the part (DDL inside the pass's transaction: the rollback restores it, no rebuild). */
+  off: (trx: Knex.Transaction) => Promise<void>;
+  /** The pass without it leaves out the dependency sets instead. */
+  withoutDependencies?: boolean;
+}
+
+const dropTriggers = (...names: string[]) => async (trx: Knex.Transaction) => {
+  for (const name of names) await trx.raw('DROP TRIGGER ?? ON jobs', [name]);
+};
+
+/**
+ * The parts of the write path: each statement trigger pair (dropped, not
+ * disabled: a disabled trigger still makes the statement collect its
+ * transition tables), both (the transition tables are shared between them),
+ * the dependency sets, every secondary index of jobs, and all of it at once
+ * (what is left: reading, comparing, the heap and the primary key).
+ */
+async function writePathParts(db: Knex): Promise<WritePathPart[]> {
+  const indexes = (
+    await db.raw<{ rows: { name: string }[] }>(
+      "SELECT indexname AS name FROM pg_indexes WHERE schemaname = 'public' AND tablename = 'jobs' AND indexname <> 'jobs_pkey' ORDER BY 1",
+    )
+  ).rows.map((r) => r.name);
+  const statusEvents = ['job_status_update_trigger_insert', 'job_status_update_trigger_update'];
+  const rollupMarks = ['job_stats_jobs_insert', 'job_stats_jobs_update'];
+  const commandLines = ['job_command_lines_insert', 'job_command_lines_update'];
+  const all = [...statusEvents, ...rollupMarks, ...commandLines];
+  return [
+    { name: 'trigger: job_status_events + notify', off: dropTriggers(...statusEvents) },
+    { name: 'trigger: stats rollup marks', off: dropTriggers(...rollupMarks) },
+    { name: 'trigger: command lines copy', off: dropTriggers(...commandLines) },
+    { name: 'all triggers (+ transition tables)', off: dropTriggers(...all) },
+    { name: 'dependency sets', off: async () => {}, withoutDependencies: true },
+    // Negative: what the marks of every update (before 20261203090000) would add.
+    { name: 'marks of changed inputs, with those of every update', off: async (trx) => { await trx.raw(JOB_STATS_MARK_UPDATED.everyUpdate); } },
+    ...indexes.map((name) => ({ name: `index ${name}`, off: async (trx: Knex.Transaction) => { await trx.raw('DROP INDEX ??', [name]); } })),
+    {
+      name: 'all of the above',
+      withoutDependencies: true,
+      off: async (trx: Knex.Transaction) => {
+        await dropTriggers(...all)(trx);
+        for (const name of indexes) await trx.raw('DROP INDEX ??', [name]);
+      },
+    },
+  ];
+}
+
+/**
+ * Where a changed batch's time goes. Each tenth of the jobs is changed
+ * (as in the head to head: RUNNABLE and RUNNING in turn, with dependency
+ * sets) once as is and once without each part, in a rotating order so load
+ * and table state fall on all alike; every pass runs in a transaction that
+ * is rolled back, so every pass changes the same rows from the same state.
+ * One connection (the dropped part holds the table); the share of each part
+ * is what the default 2 connections pay too.
+ */
+async function benchWriteBreakdown(db: Knex, lastRound: number): Promise<void> {
+  const parts = await writePathParts(db);
+  const passes: (WritePathPart | null)[] = [null, ...parts];
+  const ms = new Array<number>(passes.length).fill(0);
+  const slice = Math.ceil(JOBS / SLICES);
+  const next = lastRound + 1;
+  await db.raw('VACUUM jobs');
+  await db.raw("SELECT gin_clean_pending_list('trgm_idx_jobs')");
   for (let from = 0, k = 0; from < JOBS; from += slice, k += 1) {
     const ids = Array.from({ length: Math.min(slice, JOBS - from) }, (_, x) => from + x);
-    for (const mode of k % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
-      if (mode === 'off') await rollupWritePath(db, false);
-      round += 1;
-      const jobs = ids.map(finishedOrNot);
-      const r = await timed(() => upsertJobs(db, jobs));
-      if (r.value.written !== ids.length) throw new Error(`rollup cost pass wrote ${r.value.written}, expected ${ids.length}`);
-      ms[mode] += r.ms;
-      if (mode === 'off') await rollupWritePath(db, true);
+    const jobs = ids.map((i) => benchJob(i, next));
+    const dependencies = benchDependencies(jobs);
+    for (let n = 0; n < passes.length; n += 1) {
+      const p = (n + k) % passes.length;
+      const part = passes[p];
+      const trx = await db.transaction();
+      try {
+        await part?.off(trx);
+        const r = await timed(() => upsertJobs(trx, jobs, part?.withoutDependencies ? {} : { dependencies }));
+        if (r.value.written !== ids.length) throw new Error(`breakdown pass wrote ${r.value.written}, expected ${ids.length}`);
+        ms[p] += r.ms;
+      } finally {
+        await trx.rollback();
+      }
+      // The trigram index's new entries wait in its pending list, merged when it fills (by whichever
+      // pass comes then) or by VACUUM: merged here, each pass pays for its own.
+      ms[p] += (await timed(() => db.raw("SELECT gin_clean_pending_list('trgm_idx_jobs')"))).ms;
     }
+    await db.raw('VACUUM jobs');
   }
-  const on = perSecond(JOBS, ms.on);
-  const off = perSecond(JOBS, ms.off);
-  log(`stats rollup's write path (finished jobs changing, interleaved): with ${on} changed jobs/s, without ${off} (${(((off - on) / off) * 100).toFixed(1)} % slower with)`);
-  return round;
+  const total = ms[0];
+  log(`\nwhere a changed batch's time goes (as in the head to head; 1 connection, each pass rolled back, trigram pending list merged after each, interleaved): ${perSecond(JOBS, total)} changed jobs/s as is`);
+  for (let p = 1; p < passes.length; p += 1) {
+    const share = ((total - ms[p]) / total) * 100;
+    log(`  without ${passes[p]!.name.padEnd(46)} ${String(perSecond(JOBS, ms[p])).padStart(6)} changed jobs/s: ${share.toFixed(1).padStart(5)} % of the time`);
+  }
 }
 
 /** The search's partial index of never-stopped jobs (migration 20261203070000). */
@@ -379,7 +505,9 @@ async function benchUpserts(db: Knex, opts: { sweep: boolean }): Promise<UpsertF
   const unchanged = await timed(() => upsertJobs(db, same));
   if (unchanged.value.written !== 0) throw new Error(`unchanged upsert wrote ${unchanged.value.written}`);
   log(`batched upsert, nothing changed:       ${perSecond(JOBS, unchanged.ms)} jobs/s checked, 0 written`);
-  const afterSearch = await benchSearchWriteCost(db, await benchDependencyCost(db, round));
+  const last = await benchDependencyCost(db, round);
+  await benchWriteBreakdown(db, last);
+  const afterSearch = await benchSearchWriteCost(db, last);
   await benchNotStoppedIndexWriteCost(db, await benchRollupWriteCost(db, afterSearch));
   return { batchedPerSec, goWayPerSec, leanPerRowPerSec, ratio };
 }
@@ -971,9 +1099,12 @@ async function main(): Promise<void> {
       await benchSearchWriteCost(db, 0);
     }
 
-    log(`\n## Search on ${SEARCH_JOBS.toLocaleString('en-US')} generated jobs (${RUNS} timed runs per query after a warm-up, the Go way ${NAIVE_RUNS} without)`);
-    const gen = await timed(() => ensureGenerated(db, SEARCH_JOBS));
-    log(gen.value ? `generated + indexes + VACUUM ANALYZE in ${(gen.ms / 1000).toFixed(1)} s` : 'generated by an earlier run: reused');
+    // The generated jobs only for the parts that read them (or a kept database's).
+    if (KEEP_DB || PARTS.has('search') || PARTS.has('stats')) {
+      log(`\n## Search on ${SEARCH_JOBS.toLocaleString('en-US')} generated jobs (${RUNS} timed runs per query after a warm-up, the Go way ${NAIVE_RUNS} without)`);
+      const gen = await timed(() => ensureGenerated(db, SEARCH_JOBS));
+      log(gen.value ? `generated + indexes + VACUUM ANALYZE in ${(gen.ms / 1000).toFixed(1)} s` : 'generated by an earlier run: reused');
+    }
     await reniceBackends(db);
     const rare = ((await db.raw<{ rows: { id: string }[] }>('SELECT md5(?::text)::uuid::text AS id', [String(Math.floor(SEARCH_JOBS / 3))])).rows[0].id).slice(0, 8);
     const figures: SearchFigure[] = [];

@@ -316,3 +316,87 @@ describe('store/stats: the rollup is what answers', () => {
     expect(plan).not.to.match(/Seq Scan on jobs\b/);
   });
 });
+
+describe('store/stats: an update marks what it changes in the stats, and only that', () => {
+  let t: TestDatabase;
+  const T0 = Date.parse('2026-10-10T00:00:00.000Z');
+  const SIZE3 = { size: 3, status_summary: SUMMARY };
+  const whole: StatsQuery = { start: new Date(T0 - 10 * DAY), end: new Date(T0 + 10 * DAY), queues: [], statuses: [] };
+  const stored = new Map<string, MirroredJob>();
+  const ran = (job_id: string, startOffset: number, over: Partial<MirroredJob> = {}): MirroredJob =>
+    mirroredJob({ job_id, status: 'SUCCEEDED', vcpus: 2, memory: 1024, run_started_at: new Date(T0 + startOffset),
+      stopped_at: new Date(T0 + startOffset + 20 * MINUTE), task_arn: `arn:task/${job_id}`, ...over });
+
+  const marks = async () => Number((await t.db('job_stats_dirty').count<{ count: number }[]>('* as count'))[0].count);
+  async function write(list: MirroredJob[]): Promise<void> {
+    for (const j of list) stored.set(j.job_id, j);
+    await upsertJobs(t.db, list);
+  }
+  /** The rollup's answer equals the full scan's, now (marks pending) and after a roll-up. */
+  async function expectExact(label: string): Promise<void> {
+    for (const moment of ['marked', 'rolled up']) {
+      if (moment === 'rolled up') await refreshStatsRollup(t.db);
+      await t.db.transaction(async (trx) => {
+        for (const q of [whole, { ...whole, start: new Date(T0 - HOUR), end: new Date(T0 + 3 * HOUR) }]) {
+          expectSameStats(await jobStats(trx, q), await fullScanStats(trx, q, statsInterval(q.start, q.end)), `${label}, ${moment}`);
+        }
+      });
+    }
+    expect(await marks(), `${label}: marks left after the roll-up`).to.equal(0);
+  }
+
+  before(async () => {
+    t = await createTestDatabase();
+    await write([
+      ran('fin', 0),
+      ran('run', 40 * MINUTE, { status: 'RUNNING', stopped_at: null }),
+      mirroredJob({ job_id: 'wait', status: 'SUBMITTED' }),
+      ran('parent', HOUR, { array_properties: SIZE3 }),
+      ran('parent:0', HOUR + MINUTE, { array_parent_id: 'parent', array_index: 0 }),
+      ran('lone', 2 * HOUR, { array_properties: SIZE3 }),
+      ran('placed', 3 * HOUR),
+    ]);
+    await upsertTaskInstanceInfo(t.db, [{ task_arn: 'arn:task/placed', instance_id: 'i-1', public_ip: '', private_ip: '' }]);
+    await expectExact('the first rows');
+  });
+  after(async () => t.drop());
+
+  it('leaves no mark for updates that change nothing the stats read', async () => {
+    const j = (id: string) => stored.get(id)!;
+    await write([
+      { ...j('fin'), status_reason: 'Essential container in task exited', exitcode: 0, log_stream_name: 'a/b/c', attempts: 1 },
+      { ...j('run'), log_stream_name: 'run/default/1', status_reason: 'still going', image: 'busybox:2' },
+      { ...j('wait'), status: 'PENDING' },
+      { ...j('parent'), array_properties: { size: 3, status_summary: { ...SUMMARY, succeeded: 2, running: 1 } } },
+      { ...j('parent:0'), status_reason: 'done', log_group_name: '/aws/batch/job' },
+    ]);
+    await write([{ ...j('wait'), status: 'RUNNABLE' }]);
+    await write([{ ...j('wait'), status: 'STARTING' }]);
+    expect(await marks()).to.equal(0);
+    await expectExact('updates outside the stats');
+  });
+
+  // Each input of the stats changed alone on rolled-up rows: the answer must follow at once.
+  const changes: [string, (j: (id: string) => MirroredJob) => MirroredJob[]][] = [
+    ['a run start (the job moves to another bucket)', (j) => [{ ...j('fin'), run_started_at: new Date(T0 + DAY), stopped_at: new Date(T0 + DAY + MINUTE) }]],
+    ['a first run start', (j) => [{ ...j('wait'), status: 'RUNNING', run_started_at: new Date(T0 + 5 * MINUTE) }]],
+    ['a stop', (j) => [{ ...j('run'), stopped_at: new Date(T0 + 50 * MINUTE) }]],
+    ['a status alone', (j) => [{ ...j('run'), status: 'FAILED' }]],
+    ['a queue', (j) => [{ ...j('fin'), job_queue: 'queue-z' }]],
+    ['vCPUs', (j) => [{ ...j('fin'), vcpus: 7 }]],
+    ['exact vCPUs', (j) => [{ ...j('fin'), vcpus_exact: 0.25 }]],
+    ['memory', (j) => [{ ...j('fin'), memory: 4096 }]],
+    ['a task ARN with instance info', (j) => [{ ...j('fin'), task_arn: 'arn:task/placed' }]],
+    ['a child moving to a childless parent', (j) => [{ ...j('parent:0'), array_parent_id: 'lone' }]],
+    ['a child leaving its parent', (j) => [{ ...j('parent:0'), array_parent_id: null }]],
+    ['an array size (no longer a parent)', (j) => [{ ...j('lone'), array_properties: null }]],
+    ['an array size (a parent again)', (j) => [{ ...j('lone'), array_properties: SIZE3 }, { ...j('parent:0'), array_parent_id: 'lone' }]],
+  ];
+  for (const [what, change] of changes) {
+    it(`marks ${what}`, async () => {
+      await write(change((id) => stored.get(id)!));
+      expect(await marks()).to.be.greaterThan(0);
+      await expectExact(what);
+    });
+  }
+});
