@@ -311,7 +311,7 @@ async function writePathParts(db: Knex): Promise<WritePathPart[]> {
 }
 
 /**
- * Where a changed batch's time goes. Each tenth of the jobs is changed
+ * Where a changed batch's time goes. Each slice of the jobs is changed
  * (as in the head to head: RUNNABLE and RUNNING in turn, with dependency
  * sets) once as is and once without each part, in a rotating order so load
  * and table state fall on all alike; every pass runs in a transaction that
@@ -323,7 +323,9 @@ async function benchWriteBreakdown(db: Knex, lastRound: number): Promise<void> {
   const parts = await writePathParts(db);
   const passes: (WritePathPart | null)[] = [null, ...parts];
   const ms = new Array<number>(passes.length).fill(0);
-  const slice = Math.ceil(JOBS / SLICES);
+  // As many slices as passes: each pass comes at each place in a slice once (later places
+  // meet more rolled-back row versions), so no part gains from its place.
+  const slice = Math.ceil(JOBS / passes.length);
   const next = lastRound + 1;
   await db.raw('VACUUM jobs');
   await db.raw("SELECT gin_clean_pending_list('trgm_idx_jobs')");
@@ -447,6 +449,15 @@ async function benchSearchWriteCost(db: Knex, lastRound: number): Promise<number
   const [insOn, insOff] = [perSecond(JOBS, inserted.on), perSecond(JOBS, inserted.off)];
   log(`reason/cmd search's write path (new jobs, interleaved):       with ${insOn} jobs/s, without ${insOff} (${pct(insOn, insOff)})`);
   return round;
+}
+
+/** The write path's costs alone (BENCH_STORE_PARTS=writecost): the breakdown and the rollup's marks. */
+async function benchWriteCost(db: Knex): Promise<void> {
+  log(`\n## The write path's costs on ${JOBS.toLocaleString('en-US')} jobs`);
+  const initial = Array.from({ length: JOBS }, (_, i) => benchJob(i, 0));
+  await upsertJobs(db, initial, { dependencies: benchDependencies(initial) });
+  await benchWriteBreakdown(db, 0);
+  await benchRollupWriteCost(db, 0);
 }
 
 async function benchUpserts(db: Knex, opts: { sweep: boolean }): Promise<UpsertFigures> {
@@ -812,7 +823,7 @@ export function slowShapes(): [string, JobSearch][] {
 }
 
 const NAIVE_RUNS = Number(process.env.BENCH_STORE_NAIVE_RUNS ?? 2);
-/** Which parts run (comma list of upserts, search, stats, cleaner; searchwrites: only the reason/cmd write cost of upserts); all by default. */
+/** Which parts run (comma list of upserts, search, stats, cleaner; searchwrites: only the reason/cmd write cost of upserts; writecost: only the breakdown and the rollup cost of upserts); all but searchwrites and writecost by default. */
 const PARTS = new Set((process.env.BENCH_STORE_PARTS ?? 'upserts,search,stats,cleaner').split(','));
 const NAIVE_TIMEOUT_MS = Number(process.env.BENCH_STORE_NAIVE_TIMEOUT_MS ?? 10_000);
 
@@ -1098,6 +1109,7 @@ async function main(): Promise<void> {
       await upsertJobs(db, Array.from({ length: JOBS }, (_, i) => benchJob(i, 0)));
       await benchSearchWriteCost(db, 0);
     }
+    if (!KEEP_DB && PARTS.has('writecost')) await benchWriteCost(db);
 
     // The generated jobs only for the parts that read them (or a kept database's).
     if (KEEP_DB || PARTS.has('search') || PARTS.has('stats')) {
