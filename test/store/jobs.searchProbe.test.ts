@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { jobSearch, searchJobs, trigramCore } from '../../src/store/jobs/search';
 import { upsertJobs } from '../../src/store/jobs/upsert';
 import type { JobSearch, MirroredJob } from '../../src/types';
+import type { JobStatus } from '../../src/domain/jobStatus';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { mirroredJob } from './fixtures';
 
@@ -29,13 +30,18 @@ function expectedPage(jobs: MirroredJob[], token: string, key: 'job_name' | 'job
  * - split: a walk from the token's place in the order, plus the matches before it collected with bitmaps only;
  * - collect: every match collected and sorted by the column's unindexed form;
  * - planner: the one statement ordered by the indexed column, as the planner sees fit;
- * - nulls first: by stopped_at descending, the never-stopped jobs' walks, then the stopped ones' walk.
+ * - nulls first: by stopped_at descending, the never-stopped jobs' walks, then the stopped ones' walk;
+ * - name walk: a queue filter by name, the name index walked with sorting disabled.
  */
-type SearchPath = 'probe' | 'split' | 'collect' | 'planner' | 'nulls first';
+type SearchPath = 'probe' | 'split' | 'collect' | 'planner' | 'nulls first' | 'name walk';
 
 async function searchWithPath(db: TestDatabase['db'], search: JobSearch): Promise<{ ids: string[]; path: SearchPath }> {
   const statements: string[] = [];
-  const log = (q: { sql: string }) => statements.push(q.sql);
+  let sortDisabled = false;
+  const log = (q: { sql: string; bindings?: unknown[] }) => {
+    statements.push(q.sql);
+    if (q.sql.includes('set_config') && q.bindings?.includes('enable_sort')) sortDisabled = true;
+  };
   db.on('query', log);
   let ids: string[];
   try {
@@ -48,7 +54,8 @@ async function searchWithPath(db: TestDatabase['db'], search: JobSearch): Promis
   const bitmapsOnly = statements.some((sql) => sql.includes('set_config')) && !final;
   const nullsFirst = statements.some((sql) => sql.includes('NULL::timestamptz AS sort_value') && !/row_number\(\)|OFFSET/.test(sql));
   let path: SearchPath;
-  if (nullsFirst) path = 'nulls first';
+  if (sortDisabled) path = 'name walk';
+  else if (nullsFirst) path = 'nulls first';
   else if (final) path = /ORDER BY \(jobs\.\w+( \+ interval '0 seconds'|(::text)? \|\| '')\)/.test(final) ? 'collect' : 'planner';
   else if (bitmapsOnly) path = 'split';
   else if (probed) path = 'probe';
@@ -283,6 +290,65 @@ describe('store/jobs search: rare token + sort by last_updated/status/stopped_at
       const got = await searchWithPath(t.db, jobSearch({ tokens: ['filler'], sortColumn: sort, sortDirection: dir, page }));
       expect(got.ids).to.deep.equal(want);
       expect(got.path).to.equal('probe');
+    });
+  }
+});
+
+/**
+ * A queue (and status) filter sorted by name, without tokens: the name index
+ * is walked when the planner's estimates say the walk reaches the page in
+ * fewer entries than the queue's slice holds; a rare status keeps the
+ * planner's plan (sorting the slice). Each answer equals sorting every match.
+ */
+describe('store/jobs search: queue + status sorted by name, walk or slice', function () {
+  this.timeout(60_000);
+  let t: TestDatabase;
+  type Row = { job_id: string; job_name: string; job_queue: string; status: string; last_updated: Date };
+  let rows: Row[] = [];
+
+  before(async () => {
+    const jobs: MirroredJob[] = [];
+    // Two queues of 2,000 jobs, half RUNNING; queue-a also has 10 FAILED (rare). Names repeat,
+    // so the job_id tie-break matters, and spread every queue and status over the name order.
+    for (let i = 0; i < 4000; i++) {
+      const queue = i % 2 ? 'queue-b' : 'queue-a';
+      const status = i % 4 < 2 ? 'RUNNING' : queue === 'queue-a' && i % 400 === 2 ? 'FAILED' : 'SUCCEEDED';
+      jobs.push(mirroredJob({ job_id: `j-${pad(i)}`, job_name: `name-${pad((i * 7919) % 1500)}`, job_queue: queue, status }));
+    }
+    t = await databaseWith(jobs);
+    // Outside the default 30-day range: a fifth of them, which no page may show.
+    await t.db.raw("UPDATE jobs SET last_updated = now() - interval '40 days' WHERE right(job_id, 1) IN ('3', '8')");
+    await t.db.raw('ANALYZE jobs');
+    rows = (await t.db('jobs').select('job_id', 'job_name', 'job_queue', 'status', 'last_updated')) as Row[];
+  });
+  after(async () => t.drop());
+
+  const expected = (queues: readonly string[], statuses: readonly string[], dir: 'ASC' | 'DESC', page: number) =>
+    rows
+      .filter((r) => queues.includes(r.job_queue) && statuses.includes(r.status) && r.last_updated.getTime() > Date.now() - 30 * 86_400_000)
+      .sort((a, b) => {
+        const c = a.job_name < b.job_name ? -1 : a.job_name > b.job_name ? 1 : a.job_id < b.job_id ? -1 : a.job_id > b.job_id ? 1 : 0;
+        return dir === 'ASC' ? c : -c;
+      })
+      .slice(page * 100, page * 100 + 100)
+      .map((r) => r.job_id);
+
+  const cases: [string[], JobStatus[], 'ASC' | 'DESC', number, SearchPath][] = [
+    // Half of queue-a is RUNNING: the walk finds a page within a few hundred of 4,000 entries; the slice holds 1,600.
+    [['queue-a'], ['RUNNING'], 'ASC', 0, 'name walk'],
+    [['queue-a'], ['RUNNING'], 'DESC', 1, 'name walk'],
+    [['queue-a', 'queue-b'], ['RUNNING', 'SUCCEEDED'], 'ASC', 2, 'name walk'],
+    // FAILED is 0.25 %: the walk would read the whole index; the slice is sorted.
+    [['queue-a'], ['FAILED'], 'ASC', 0, 'planner'],
+    [['queue-a'], ['FAILED'], 'DESC', 0, 'planner'],
+  ];
+  for (const [queues, statuses, dir, page, path] of cases) {
+    it(`${queues.join(',')} + ${statuses.join(',')} by name ${dir}, page ${page}: ${path}, same rows as sorting every match`, async () => {
+      const want = expected(queues, statuses, dir, page);
+      expect(want.length).to.be.greaterThan(0);
+      const got = await searchWithPath(t.db, jobSearch({ queues, statuses, sortColumn: 'name', sortDirection: dir, page }));
+      expect(got.ids).to.deep.equal(want);
+      expect(got.path).to.equal(path);
     });
   }
 });
