@@ -475,28 +475,19 @@ const PAGE_ROWS_SQL = (column: string, direction: string) => `
  * to the whole index): up to 5 % of the table, or 2,000 rows.
  */
 async function fewMatches(db: Knex, where: SqlPart): Promise<boolean> {
-  const matches = await estimatedRows(db, where);
-  return matches <= Math.max(2000, 0.05 * (await tableRows(db)));
-}
-
-/** The planner's row count of jobs (reltuples; -1 before the first ANALYZE). */
-async function tableRows(db: Knex): Promise<number> {
-  const table = await db.raw<{ rows: { reltuples: number }[] }>("SELECT reltuples FROM pg_class WHERE oid = 'jobs'::regclass");
-  return Number(table.rows[0]?.reltuples ?? 0);
-}
-
-/** The planner's estimate of the rows `where` keeps (EXPLAIN, nothing run). */
-async function estimatedRows(db: Knex, where: SqlPart): Promise<number> {
   const plan = await db.raw<{ rows: { 'QUERY PLAN': { Plan: { 'Plan Rows': number } }[] }[] }>(
     `EXPLAIN (FORMAT JSON) SELECT 1 FROM jobs WHERE ${where.sql}`,
     where.bindings,
   );
-  return plan.rows[0]['QUERY PLAN'][0].Plan['Plan Rows'];
+  const table = await db.raw<{ rows: { reltuples: number }[] }>("SELECT reltuples FROM pg_class WHERE oid = 'jobs'::regclass");
+  const matches = plan.rows[0]['QUERY PLAN'][0].Plan['Plan Rows'];
+  return matches <= Math.max(2000, 0.05 * Number(table.rows[0]?.reltuples ?? 0));
 }
 
 /**
- * The planner's estimate of the rows each `where` keeps, from one EXPLAIN
- * (one round trip; nothing run): the arms of a UNION ALL are planned alone.
+ * The planner's estimate of the rows each of two or more `wheres` keeps,
+ * from one EXPLAIN (one round trip, nothing run): the arms of a UNION ALL
+ * are planned alone, as the children of its Append.
  */
 async function estimatedRowsEach(db: Knex, wheres: SqlPart[]): Promise<number[]> {
   type Node = { 'Plan Rows': number; Plans?: Node[] };
@@ -504,8 +495,7 @@ async function estimatedRowsEach(db: Knex, wheres: SqlPart[]): Promise<number[]>
     `EXPLAIN (FORMAT JSON) ${wheres.map((w) => `(SELECT 1 FROM jobs WHERE ${w.sql})`).join(' UNION ALL ')}`,
     wheres.flatMap((w) => w.bindings),
   );
-  const top = plan.rows[0]['QUERY PLAN'][0].Plan;
-  return wheres.length === 1 ? [top['Plan Rows']] : (top.Plans ?? []).map((arm) => arm['Plan Rows']);
+  return (plan.rows[0]['QUERY PLAN'][0].Plan.Plans ?? []).map((arm) => arm['Plan Rows']);
 }
 
 /**
@@ -523,6 +513,7 @@ async function estimatedRowsEach(db: Knex, wheres: SqlPart[]): Promise<number[]>
 async function walksNameIndexPastQueueSlice(db: Knex, q: PageQuery, search: JobSearch): Promise<boolean> {
   if (q.sortColumn !== 'name' || search.queues.length === 0) return false;
   const slice = andAll([inList('jobs.job_queue', search.queues), { sql: `jobs.last_updated >= ${q.since.sql}`, bindings: q.since.bindings }]);
+  // TRUE: the whole table, as the planner counts it (reltuples scaled to the table's current size).
   const estimates = await estimatedRowsEach(db, [q.filters, slice, { sql: 'TRUE', bindings: [] }]);
   if (estimates.length !== 3) return false; // an arm the planner proved empty was dropped: keep its plan
   const [matches, sliceRows, rows] = estimates;
@@ -532,11 +523,11 @@ async function walksNameIndexPastQueueSlice(db: Knex, q: PageQuery, search: JobS
 
 /**
  * The first `need` ids in name order, walking the name index in one process.
- * Left to itself, at 10,000,000 jobs the planner did walk it for one queue
+ * Left to itself, at 10,000,000 jobs the planner does walk it for one queue
  * of 20 + RUNNING, but in parallel: each worker walks its own share of the
  * index pages until the merge has the page, and reads ahead of it, so the
- * three processes read 176,000 entries where one reads 94,000 (p50 240 ms in
- * the 10M bench on 2 loaded cores; one process: 66–127 ms, EXPLAIN ANALYZE).
+ * three processes read 176,000 entries where one reads 94,000 (EXPLAIN
+ * ANALYZE on 2 loaded cores: 144–197 ms; one process: 66–127 ms).
  * Sorting is disabled too, for this one statement (its transaction), so the
  * order can only come from the index. The page's rows are read by pageRows,
  * whose own sort of 100 rows is left alone.
