@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { usePopover } from '../lib/popover';
 
 /** The search box's syntax, each with an example a click adds to the search. */
 const SYNTAX: { example: string; meaning: string }[] = [
@@ -15,21 +15,7 @@ export const INCOMPLETE_PREFIX = /(^|\s)(reason|cmd):(\s|$)/i;
  * `cmd:` prefixes. Clicking an example adds it to the search.
  */
 export function SearchHelp({ onExample }: { onExample: (example: string) => void }) {
-  const [open, setOpen] = useState(false);
-  const root = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!open) return;
-    const close = (e: MouseEvent) => {
-      if (root.current && !root.current.contains(e.target as Node)) setOpen(false);
-    };
-    const escape = (e: KeyboardEvent) => e.key === 'Escape' && setOpen(false);
-    document.addEventListener('mousedown', close);
-    document.addEventListener('keydown', escape);
-    return () => {
-      document.removeEventListener('mousedown', close);
-      document.removeEventListener('keydown', escape);
-    };
-  }, [open]);
+  const { open, setOpen, root } = usePopover();
   return (
     <div className="search-help" ref={root}>
       <button type="button" className="search-help-button" aria-label="Search syntax" aria-expanded={open} title="Search syntax" onClick={() => setOpen(!open)}>
