@@ -191,7 +191,13 @@ describe('UI: Jobs page', function () {
     const running = await waitRows(page, (n) => n.length === 2, 'RUNNING only');
     expect(running.sort()).to.deep.equal(['etl-load-1', 'etl-load-2']);
     expect(new URL(page.url()).searchParams.get('selectedStatus')).to.equal('RUNNING'); // the original UI's name
+    const filterButton = '[data-testid=status-filter] button';
     await page.keyboard.press('Escape');
+    expect(await page.getAttribute(filterButton, 'aria-expanded'), 'Escape closes the dropdown').to.equal('false');
+    await page.click(filterButton);
+    expect(await page.getAttribute(filterButton, 'aria-expanded')).to.equal('true');
+    await page.mouse.click(5, 400); // outside the dropdown
+    expect(await page.getAttribute(filterButton, 'aria-expanded'), 'a click outside closes it').to.equal('false');
 
     await page.goto(`${s.url}/?queue=ui-beta`);
     const beta = await waitRows(page, (n) => n.length === 2, 'queue ui-beta only');
