@@ -255,6 +255,8 @@ describe('UI: Job page', function () {
       await phone.waitForSelector(`[data-testid=${list}] li [data-status]`);
       await screenshot(phone, `phone-job-${list}`);
       expect(await horizontalOverflow(phone), `${list}: sideways scroll`).to.equal(0);
+      // The fields break at spaces: "x ago" beside a time is never split mid-word onto two lines.
+      expect(await phone.$eval('[data-testid=created-ago]', (el) => el.getClientRects().length), `${list}: "ago" on one line`).to.equal(1);
       expect(await cutOff(phone, `[data-testid=${list}] a, [data-testid=${list}] [data-status]`), `${list}: cut off`).to.deep.equal([]);
     }
     await phone.close();

@@ -179,12 +179,12 @@ function JobFields({ job }: { job: JobJson }) {
         <Field label="Platform">{[job.platform, job.job_type].filter(Boolean).join(' · ') || '—'}</Field>
       </dl>
       <dl className="fields">
-        <Field label="Created">{formatTime(job.created_at, zone)} <span className="muted" data-testid="created-ago">{formatAgo(job.created_at, now)}</span></Field>
+        <Field label="Created">{formatTime(job.created_at, zone)} <span className="muted ago" data-testid="created-ago">{formatAgo(job.created_at, now)}</span></Field>
         <Field label="Started">{formatTime(job.run_start_time, zone)}</Field>
         <Field label="Stopped">{formatTime(job.stopped_at, zone)}</Field>
         <Field label="Runtime"><span data-testid="job-runtime">{formatDuration(runtimeSeconds(job, now))}</span></Field>
         <Field label="Total elapsed">{formatDuration(totalElapsedSeconds(job, now))}</Field>
-        <Field label="Last updated">{formatTime(job.last_updated, zone)} <span className="muted">{formatAgo(job.last_updated, now)}</span></Field>
+        <Field label="Last updated">{formatTime(job.last_updated, zone)} <span className="muted ago">{formatAgo(job.last_updated, now)}</span></Field>
         <Field label="Instance" mono>{job.instance_id ?? '—'}</Field>
         <Field label="Private IP" mono>{job.private_ip ?? '—'}</Field>
         <Field label="Public IP" mono>{job.public_ip ?? '—'}</Field>
