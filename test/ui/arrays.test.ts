@@ -33,7 +33,8 @@ describe('UI: array jobs on the Jobs page', function () {
     const progress = `[data-testid=jobs-table] tr:has(button[aria-label="Show the children of ${jobId}"]) [data-testid=array-progress]`;
     await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === '2/3 succeeded, 1 failed', progress, { timeout: 60_000 });
     await page.click(`button[aria-label="Show the children of ${jobId}"]`);
-    await page.waitForSelector('[data-testid=jobs-table] tr.row-child');
+    // The children's rows, not the "Loading children" row that comes first (it is a row-child too).
+    await page.waitForSelector('[data-testid=jobs-table] tr.row-child a.mono');
     const children = await page.$$eval('[data-testid=jobs-table] tr.row-child a.mono', (as) => as.map((a) => a.getAttribute('title')));
     expect(children).to.deep.equal([`${jobId}:0`, `${jobId}:1`, `${jobId}:2`]);
     await page.click(`button[aria-label="Hide the children of ${jobId}"]`);
