@@ -101,8 +101,12 @@ async function loadJobs(db: Knex): Promise<number> {
   await db.raw(
     'CREATE INDEX IF NOT EXISTS trgm_idx_jobs ON jobs USING gin ((job_id || job_name || job_queue || image) gin_trgm_ops)',
   );
+  // The search's copies, as their triggers would have written them (they were off for the load).
+  await db.raw('INSERT INTO job_command_lines (job_id, command_line) SELECT job_id, command_line FROM jobs');
+  await db.raw(`INSERT INTO job_search_texts (job_id, search_text)
+    SELECT job_id, job_id || ' ' || substr(job_name, 2) || ' ' || job_queue || ' ' || image FROM jobs`);
   await db.raw('ALTER TABLE jobs ENABLE TRIGGER USER');
-  await db.raw('VACUUM ANALYZE jobs');
+  await db.raw('VACUUM ANALYZE jobs, job_command_lines, job_search_texts');
   await db.raw('ANALYZE task_arns_to_instance_info');
   return (performance.now() - t0) / 1000;
 }

@@ -289,11 +289,13 @@ async function writePathParts(db: Knex): Promise<WritePathPart[]> {
   const statusEvents = ['job_status_update_trigger_insert', 'job_status_update_trigger_update'];
   const rollupMarks = ['job_stats_jobs_insert', 'job_stats_jobs_update'];
   const commandLines = ['job_command_lines_insert', 'job_command_lines_update'];
-  const all = [...statusEvents, ...rollupMarks, ...commandLines];
+  const searchTexts = ['job_search_texts_insert', 'job_search_texts_update'];
+  const all = [...statusEvents, ...rollupMarks, ...commandLines, ...searchTexts];
   return [
     { name: 'trigger: job_status_events + notify', off: dropTriggers(...statusEvents) },
     { name: 'trigger: stats rollup marks', off: dropTriggers(...rollupMarks) },
     { name: 'trigger: command lines copy', off: dropTriggers(...commandLines) },
+    { name: 'trigger: search texts copy', off: dropTriggers(...searchTexts) },
     { name: 'all triggers (+ transition tables)', off: dropTriggers(...all) },
     { name: 'dependency sets', off: async () => {}, withoutDependencies: true },
     // Negative: what the marks of every update (before 20261203090000) would add.
@@ -458,6 +460,34 @@ async function benchWriteCost(db: Knex): Promise<void> {
   await upsertJobs(db, initial, { dependencies: benchDependencies(initial) });
   await benchWriteBreakdown(db, 0);
   await benchRollupWriteCost(db, 0);
+  await benchSearchTextsInsertCost(db);
+}
+
+/**
+ * What job_search_texts (the name-cluster split's copy) costs a new job:
+ * each tenth of JOBS new jobs inserted with its triggers and once without
+ * (disabled), in turn; a status change never calls them (their WHEN), which
+ * the breakdown above measures. The copy's rows are deleted after each pass.
+ */
+async function benchSearchTextsInsertCost(db: Knex): Promise<void> {
+  const triggers = ['job_search_texts_insert', 'job_search_texts_delete'];
+  const slice = Math.ceil(JOBS / SLICES);
+  const ms = { on: 0, off: 0 };
+  for (let from = 0, k = 0; from < JOBS; from += slice, k += 1) {
+    const ids = Array.from({ length: Math.min(slice, JOBS - from) }, (_, x) => from + x);
+    for (const mode of k % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
+      if (mode === 'off') for (const t of triggers) await db.raw('ALTER TABLE jobs DISABLE TRIGGER ??', [t]);
+      const fresh = ids.map((i) => ({ ...benchJob(i, 0), job_id: `new-${mode}-${i}` }));
+      const r = await timed(() => upsertJobs(db, fresh));
+      if (r.value.written !== ids.length) throw new Error(`search texts insert wrote ${r.value.written}, expected ${ids.length}`);
+      ms[mode] += r.ms;
+      if (mode === 'off') for (const t of triggers) await db.raw('ALTER TABLE jobs ENABLE TRIGGER ??', [t]);
+    }
+  }
+  await db.raw("DELETE FROM job_search_texts WHERE job_id LIKE 'new-%'");
+  await db.raw("DELETE FROM jobs WHERE job_id LIKE 'new-%'");
+  const [on, off] = [perSecond(JOBS, ms.on), perSecond(JOBS, ms.off)];
+  log(`search texts' copy (new jobs, interleaved): with ${on} jobs/s, without ${off} (${(((off - on) / off) * 100).toFixed(1)} % slower with)`);
 }
 
 async function benchUpserts(db: Knex, opts: { sweep: boolean }): Promise<UpsertFigures> {
@@ -594,6 +624,7 @@ export async function generateJobs(db: Knex, n: number): Promise<void> {
   ).rows;
   for (const ix of indexes) await db.raw('DROP INDEX ??', [ix.indexname]);
   await db.raw('DROP INDEX IF EXISTS job_command_lines_trgm');
+  await db.raw('DROP INDEX IF EXISTS job_search_texts_trgm');
   await db.raw('ALTER TABLE jobs DISABLE TRIGGER USER');
   await db.raw(
     `INSERT INTO jobs (job_id, job_name, job_definition, job_queue, image, status, created_at, stopped_at,
@@ -644,6 +675,8 @@ export async function generateJobs(db: Knex, n: number): Promise<void> {
   );
   // The command lines' copy, as its triggers would have written it (they were off for the load).
   await db.raw('INSERT INTO job_command_lines (job_id, command_line) SELECT job_id, command_line FROM jobs');
+  await db.raw(`INSERT INTO job_search_texts (job_id, search_text)
+    SELECT job_id, job_id || ' ' || substr(job_name, 2) || ' ' || job_queue || ' ' || image FROM jobs`);
   await db.raw('ALTER TABLE jobs ENABLE TRIGGER USER');
   await db.raw("SET maintenance_work_mem = '256MB'");
   for (const ix of indexes) {
@@ -651,7 +684,8 @@ export async function generateJobs(db: Knex, n: number): Promise<void> {
     await db.raw(ix.indexdef);
   }
   await db.raw('CREATE INDEX job_command_lines_trgm ON job_command_lines USING gin (command_line gin_trgm_ops)');
-  await db.raw('VACUUM ANALYZE jobs, task_arns_to_instance_info, job_command_lines');
+  await db.raw('CREATE INDEX job_search_texts_trgm ON job_search_texts USING gin (search_text gin_trgm_ops)');
+  await db.raw('VACUUM ANALYZE jobs, task_arns_to_instance_info, job_command_lines, job_search_texts');
   // The stats rollup's triggers were off during the load.
   await rebuildStatsRollup(db);
   await db.raw('VACUUM ANALYZE job_stats_rollup, job_stats_dirty');

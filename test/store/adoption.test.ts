@@ -146,6 +146,15 @@ describe('adoption of a Go-Batchiepatchie database (goose version 23)', () => {
     expect(copies).to.equal(jobs);
   });
 
+  it('fills the search texts of the adopted jobs (the copy filled by the migration)', async () => {
+    const texts = await t.db('job_search_texts').orderBy('job_id').pluck('search_text');
+    const want = (await t.db('jobs').orderBy('job_id')).map(
+      (j: { job_id: string; job_name: string; job_queue: string; image: string }) =>
+        `${j.job_id} ${j.job_name.slice(1)} ${j.job_queue} ${j.image}`,
+    );
+    expect(texts).to.deep.equal(want);
+  });
+
   it('adds job_dependencies, written by the upsert beside the adopted rows', async () => {
     const waiting = mirroredJob({ status: 'PENDING' });
     await upsertJobs(t.db, [waiting], { dependencies: new Map([[waiting.job_id, [{ depends_on_job_id: ID36, type: null }]]]) });
@@ -167,6 +176,7 @@ describe('adoption of a Go-Batchiepatchie database (goose version 23)', () => {
     for (const table of Object.keys(goColumns)) expect(await t.db.schema.hasTable(table), table).to.equal(true);
     expect(await t.db.schema.hasTable('job_dependencies'), 'not a Go table').to.equal(false);
     expect(await t.db.schema.hasTable('job_command_lines'), 'not a Go table').to.equal(false);
+    expect(await t.db.schema.hasTable('job_search_texts'), 'not a Go table').to.equal(false);
     const rows = await t.db('jobs').orderBy('job_id').pluck('job_id');
     expect(rows).to.include.members([ID36, ID44]);
     expect(rows).to.have.length(5);

@@ -1,0 +1,148 @@
+import { expect } from 'chai';
+import { caseVariantStarts, jobSearch, searchJobs } from '../../src/store/jobs/search';
+import { upsertJobs } from '../../src/store/jobs/upsert';
+import type { JobSearch, MirroredJob } from '../../src/types';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { mirroredJob } from './fixtures';
+
+const pad = (n: number) => String(n).padStart(5, '0');
+
+/** The copy the triggers keep, by job id. */
+async function searchTexts(db: TestDatabase['db']): Promise<Record<string, string>> {
+  const rows: { job_id: string; search_text: string }[] = await db('job_search_texts').select('job_id', 'search_text');
+  return Object.fromEntries(rows.map((r) => [r.job_id, r.search_text]));
+}
+
+/** The search's ids and the statements it ran. */
+async function searchLogged(db: TestDatabase['db'], search: JobSearch): Promise<{ ids: string[]; statements: string[] }> {
+  const statements: string[] = [];
+  const log = (q: { sql: string }) => statements.push(q.sql);
+  db.on('query', log);
+  try {
+    return { ids: (await searchJobs(db, search)).map((j) => j.job_id), statements };
+  } finally {
+    db.removeListener('query', log);
+  }
+}
+
+const textOf = (j: Pick<MirroredJob, 'job_id' | 'job_name' | 'job_queue' | 'image'>) =>
+  `${j.job_id} ${j.job_name.slice(1)} ${j.job_queue} ${j.image}`;
+
+describe('store/jobs search texts (job_search_texts, the name-cluster split\'s copy)', () => {
+  let t: TestDatabase;
+  const jobs = [
+    mirroredJob({ job_id: 's-1', job_name: 'ingest-1', job_queue: 'q-a', image: 'img:1' }),
+    mirroredJob({ job_id: 's-2', job_name: 'etl-2', job_queue: 'q-b', image: 'img:2' }),
+  ];
+  before(async () => {
+    t = await createTestDatabase();
+    await upsertJobs(t.db, jobs);
+  });
+  after(async () => t.drop());
+
+  it('keeps the copy equal to jobs through inserts, changes, deletes and TRUNCATE, by any writer', async () => {
+    const expected = () => Object.fromEntries(jobs.map((j) => [j.job_id, textOf(j)]));
+    expect(await searchTexts(t.db)).to.deep.equal(expected());
+    // A status change leaves the copy alone (no trigger call); a changed name, queue or image replaces it.
+    await upsertJobs(t.db, [{ ...jobs[0], status: 'RUNNING' }]);
+    expect(await searchTexts(t.db)).to.deep.equal(expected());
+    for (const change of [{ job_name: 'Renamed-1' }, { job_queue: 'q-moved' }, { image: 'img:new' }]) {
+      await t.db('jobs').where({ job_id: 's-1' }).update(change);
+      Object.assign(jobs[0], change);
+      expect(await searchTexts(t.db)).to.deep.equal(expected());
+    }
+    await upsertJobs(t.db, [{ ...jobs[1], job_name: 'etl-renamed' }]);
+    Object.assign(jobs[1], { job_name: 'etl-renamed' });
+    expect(await searchTexts(t.db)).to.deep.equal(expected());
+    await t.db('jobs').where({ job_id: 's-1' }).del();
+    expect(await searchTexts(t.db)).to.deep.equal({ 's-2': textOf(jobs[1]) });
+    await t.db.raw('TRUNCATE jobs');
+    expect(await searchTexts(t.db)).to.deep.equal({});
+  });
+
+  it('spells every case of the token\'s start, at most 16 of them', () => {
+    expect(caseVariantStarts('etl')).to.have.members(['etl', 'etL', 'eTl', 'eTL', 'Etl', 'EtL', 'ETl', 'ETL']);
+    expect(caseVariantStarts('needle')).to.have.length(16).and.include.members(['need', 'NEED', 'neeD']);
+    expect(caseVariantStarts('2026-12-ab')).to.have.members(['2026-12-ab', '2026-12-aB', '2026-12-Ab', '2026-12-AB']);
+  });
+});
+
+/**
+ * A token that a cluster of names starts with, sorted by name: the split
+ * walks the cluster and collects the matches on the other side of it from
+ * job_search_texts and the name index's case-variant ranges. Every other
+ * way a job can match is here (another case, mid-name, id, queue, image),
+ * and texts that would match only across two columns must not.
+ */
+describe('store/jobs search: a name cluster\'s token by name, every way to match', function () {
+  this.timeout(60_000);
+  let t: TestDatabase;
+  const jobs: MirroredJob[] = [];
+  const add = (n: number, job: (i: number) => Partial<MirroredJob>) => {
+    for (let i = 0; i < n; i++) jobs.push(mirroredJob({ image: 'img:1', job_queue: 'q-1', ...job(i) }));
+  };
+
+  before(async () => {
+    // Never-matching names at both ends (digits sort before upper-case
+    // letters): the probe from either end finds nothing.
+    add(3200, (i) => ({ job_id: `a-${pad(i)}`, job_name: `000-${pad(i)}` }));
+    add(3200, (i) => ({ job_id: `z-${pad(i)}`, job_name: `zzz-${pad(i)}` }));
+    add(250, (i) => ({ job_id: `n-${pad(i)}`, job_name: `needle-${pad(i)}` }));
+    // Other cases of the start: upper-case letters sort before lower-case ones.
+    add(20, (i) => ({ job_id: `u-${pad(i)}`, job_name: `NEEDLE-${pad(i)}` }));
+    add(20, (i) => ({ job_id: `c-${pad(i)}`, job_name: `Needle_${pad(i)}` }));
+    add(15, (i) => ({ job_id: `d-${pad(i)}`, job_name: `neeDLE-${pad(i)}` }));
+    add(5, (i) => ({ job_id: `e-${pad(i)}`, job_name: `needlE-${pad(i)}` }));
+    // The token later in the name, before and after the cluster.
+    add(10, (i) => ({ job_id: `b-${pad(i)}`, job_name: `b-needle-${pad(i)}` }));
+    add(10, (i) => ({ job_id: `x-${pad(i)}`, job_name: `xneedle${pad(i)}` }));
+    // In the id, the queue, the image.
+    add(10, (i) => ({ job_id: `id-NEEDLE-${pad(i)}`, job_name: `ccc-${pad(i)}` }));
+    add(10, (i) => ({ job_id: `q-${pad(i)}`, job_name: `ttt-${pad(i)}`, job_queue: 'q-needle' }));
+    add(10, (i) => ({ job_id: `i-${pad(i)}`, job_name: `ddd-${pad(i)}`, image: `needle:${i}` }));
+    // Only across two columns (id|name, name|queue, queue|image, and the name's first character): no match.
+    add(5, (i) => ({ job_id: `sep-nee${pad(i)}`.slice(0, -5) + 'nee', job_name: `Xdle-${pad(i)}` }));
+    add(5, (i) => ({ job_id: `s2-${pad(i)}`, job_name: `ccc-nee`, job_queue: 'dle-q' }));
+    add(5, (i) => ({ job_id: `s3-${pad(i)}`, job_name: `ccc-${pad(i)}`, job_queue: 'q-nee', image: 'dle:1' }));
+    add(5, (i) => ({ job_id: `s4-${pad(i)}`, job_name: `needl-${pad(i)}` }));
+    // Ids must be unique: the separator-spanning ids above differ by their name.
+    const seen = new Set<string>();
+    for (const j of jobs) {
+      if (seen.has(j.job_id)) j.job_id = `${j.job_id}-${seen.size}`;
+      seen.add(j.job_id);
+    }
+    t = await createTestDatabase();
+    await upsertJobs(t.db, jobs);
+    await t.db.raw('ANALYZE jobs, job_search_texts');
+  });
+  after(async () => t.drop());
+
+  function expected(token: string, dir: 'ASC' | 'DESC', page: number): string[] {
+    const has = (v: string) => v.toLowerCase().includes(token.toLowerCase());
+    const matching = jobs.filter((j) => [j.job_id, j.job_name, j.job_queue, j.image].some(has));
+    const cmp = (a: MirroredJob, b: MirroredJob) =>
+      a.job_name < b.job_name ? -1 : a.job_name > b.job_name ? 1 : a.job_id < b.job_id ? -1 : a.job_id > b.job_id ? 1 : 0;
+    matching.sort((a, b) => (dir === 'ASC' ? cmp(a, b) : cmp(b, a)));
+    return matching.slice(page * 100, page * 100 + 100).map((j) => j.job_id);
+  }
+
+  for (const token of ['needle', 'NeEdLe', 'needle-0']) {
+    for (const dir of ['ASC', 'DESC'] as const) {
+      for (const page of [0, 1]) {
+        it(`"${token}" by name ${dir}, page ${page}: the same rows as every match sorted`, async () => {
+          const want = expected(token, dir, page);
+          expect(want.length).to.be.greaterThan(0);
+          const got = await searchLogged(t.db, jobSearch({ tokens: [token], sortColumn: 'name', sortDirection: dir, page }));
+          expect(got.ids).to.deep.equal(want);
+          expect(got.statements.some((sql) => sql.includes('job_search_texts')), 'split, reading the copy').to.equal(true);
+        });
+      }
+    }
+  }
+
+  it('collects no job that matches only across two columns', async () => {
+    const got = await searchLogged(t.db, jobSearch({ tokens: ['needle'], sortColumn: 'name', sortDirection: 'ASC', page: 0 }));
+    expect(got.ids.filter((id) => id.startsWith('s'))).to.deep.equal([]);
+    expect(got.ids.slice(0, 3)).to.deep.equal(['u-00000', 'u-00001', 'u-00002']);
+  });
+});
