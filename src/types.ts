@@ -65,6 +65,10 @@ export interface JobRow extends MirroredJob {
   termination_requested: boolean;
   /** When a sync round last saw AWS report this job (drives GONE). */
   last_seen_at: Date | null;
+  /** Written by an event hint (notify, a raw detail): the next sync round describes it. */
+  needs_describe?: boolean;
+  /** Written from an SQS EventBridge event's job description, not yet confirmed by ListJobs or DescribeJobs. */
+  event_written?: boolean;
 }
 
 /** A job with the instance it ran on, as the API shows it. */

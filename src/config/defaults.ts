@@ -37,6 +37,7 @@ export const CONFIG_DEFAULTS = {
   allowed_hosts: [],
   events_stream_max_length: 100_000,
   events_dead_letter_max_length: 10_000,
+  events_write_details: true,
   api_statement_timeout_ms: 10_000,
   search_max_page: 100,
   stats_max_span_days: 400,

@@ -57,6 +57,7 @@ export const CONFIG_KEYS = {
   events_stream_max_length: 'integer',
   events_dead_letter_max_length: 'integer',
   events_queue_url: 'string',
+  events_write_details: 'boolean',
   api_statement_timeout_ms: 'integer',
   search_max_page: 'integer',
   stats_max_span_days: 'number',

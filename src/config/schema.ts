@@ -169,6 +169,13 @@ export const fieldSchema = z.strictObject({
     .url({ protocol: /^https?$/, ...expect('an SQS queue URL such as "https://sqs.us-east-1.amazonaws.com/123456789012/batch-events"') })
     .refine((u) => URL.canParse(u) && /^\/[^/]+\/[A-Za-z0-9_-]{1,80}\/?$/.test(new URL(u).pathname), expect('an SQS queue URL such as "https://sqs.us-east-1.amazonaws.com/123456789012/batch-events"'))
     .optional(),
+  /**
+   * With events_queue_url: an EventBridge "Batch Job State Change" event's job
+   * description is written to the mirror as a describe would write it (marked
+   * `event_written` until a listing or a describe confirms it); false keeps
+   * such events to hints (status and times, then a describe).
+   */
+  events_write_details: boolean(),
   /** Longest a database statement of the API may run (ms); cut short → 503. */
   api_statement_timeout_ms: z.int(expect('a positive integer of milliseconds')).positive(expect('a positive integer of milliseconds')),
   /** Deepest search page (0-based; 100 jobs a page). */

@@ -5,8 +5,10 @@
  *
  * Which jobs are active comes from ListJobs of each active status, now. A
  * job's vCPUs never change after SubmitJob, so the mirror's value is AWS's
- * own when the row was written from DescribeJobs; rows the mirror lacks or
- * that only events wrote (`needs_describe`, vCPUs 0) are described now. An
+ * own when the row was written from DescribeJobs; rows the mirror lacks,
+ * that only events wrote (`needs_describe`, vCPUs 0) or that an SQS event's
+ * description wrote and nothing confirmed since (`event_written`) are
+ * described now. An
  * array parent is always described: its `statusSummary` says how many of its
  * children are active, each holding the parent's vCPUs (queue listings do not
  * return children).
@@ -21,6 +23,7 @@ interface MirroredVcpus {
   job_id: string;
   vcpus: number;
   needs_describe: boolean;
+  event_written: boolean;
 }
 
 async function listActive(batch: BatchClient, queue: string): Promise<JobSummary[]> {
@@ -39,7 +42,7 @@ function isArrayParent(job: Pick<JobSummary | JobDetail, 'arrayProperties'>): bo
 async function mirroredVcpus(db: Knex, ids: string[]): Promise<Map<string, MirroredVcpus>> {
   if (ids.length === 0) return new Map();
   const rows: MirroredVcpus[] = await db('jobs')
-    .select('job_id', db.raw('COALESCE(vcpus_exact, vcpus)::float8 AS vcpus'), 'needs_describe')
+    .select('job_id', db.raw('COALESCE(vcpus_exact, vcpus)::float8 AS vcpus'), 'needs_describe', 'event_written')
     .whereRaw('job_id = ANY(?::varchar[])', [ids]);
   return new Map(rows.map((r) => [r.job_id, { ...r, vcpus: Number(r.vcpus) }]));
 }
@@ -64,7 +67,7 @@ export async function confirmedActiveVcpus(batch: BatchClient, db: Knex, queue: 
   const unknown: string[] = [];
   for (const id of plain) {
     const row = mirrored.get(id);
-    if (row && !row.needs_describe) total += row.vcpus;
+    if (row && !row.needs_describe && !row.event_written) total += row.vcpus;
     else unknown.push(id);
   }
   for (const detail of await describeJobs(batch, [...parents, ...unknown])) {

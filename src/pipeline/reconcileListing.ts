@@ -8,7 +8,7 @@
  * live here.
  */
 import type { JobSummary, JobDetail } from '@aws-sdk/client-batch';
-import { getJobStates, touchLastSeen } from '../store/jobs/sync';
+import { confirmEventWritten, getJobStates, touchLastSeen, type JobState } from '../store/jobs/sync';
 import { getArrayChildren } from '../store/jobs/lookups';
 import { upsertJobs, type DependencySets } from '../store/jobs/upsert';
 import { clearNeedsDescribe } from '../store/jobEvents';
@@ -250,6 +250,8 @@ export interface ReconcileStats {
   described: number;
   changed: number;
   missingDescribed: number;
+  /** Rows SQS events wrote that a listed summary agreed with (no describe needed). */
+  confirmedBySummary: number;
   changedIds: string[];
   /** Array parents this reconcile saw reach a terminal status (their children were synced first). */
   finishedParents: string[];
@@ -308,16 +310,22 @@ export async function reconcileListing(ctx: TaskContext, label: Record<string, s
   const out: Written = { described: 0, changedIds: [], finishedParents: [], activeNow: listed.activeNow };
   let missing: string[] = [];
   let listedAsEmpty = false;
+  let confirmed = 0;
 
   const queueChanged = async (page: JobSummary[], queue: BoundedQueue<Pending>) => {
     const candidates = page.filter((s) => listed.offer(s));
     if (candidates.length === 0) return;
     const states = await getJobStates(ctx.db, candidates.map((s) => s.jobId!));
     const pending: Pending[] = [];
+    const agreeing: JobState[] = [];
     for (const s of candidates) {
       const state = states.get(s.jobId!);
-      if (summaryChanged(s, state) && listed.queue(s.jobId!)) pending.push({ id: s.jobId!, prior: state?.status });
+      if (summaryChanged(s, state)) {
+        if (listed.queue(s.jobId!)) pending.push({ id: s.jobId!, prior: state?.status });
+      } else if (state?.event_written) agreeing.push(state);
     }
+    // What an SQS event wrote and AWS's listing now agrees with needs no describe: confirmed as read.
+    confirmed += await confirmEventWritten(ctx.db, agreeing);
     await queue.push(pending);
   };
 
@@ -348,6 +356,7 @@ export async function reconcileListing(ctx: TaskContext, label: Record<string, s
     described: out.described,
     changed: out.changedIds.length,
     missingDescribed: missing.length,
+    confirmedBySummary: confirmed,
     changedIds: out.changedIds,
     finishedParents: out.finishedParents,
     newestCreatedAt: listed.newestCreatedAt,

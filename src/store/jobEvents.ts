@@ -5,6 +5,8 @@
  */
 import type { Knex } from 'knex';
 import { progressOf, STATUS_RANK, TERMINAL_STATUSES, type AwsJobStatus } from '../domain/jobStatus';
+import type { JobDependencyLink, MirroredJob } from '../types';
+import { DEPENDENCY_CTES, MIRRORED_NAMES, MIRRORED_UPDATABLE, mirroredBatchJson, mirroredBatchRecords, mirroredFieldsDiffer } from './jobs/upsert';
 
 /** SQL: domain's STATUS_RANK of the status column `col` (0 for GONE or anything unknown). */
 export const STATUS_RANK_SQL = (col: string) =>
@@ -134,4 +136,80 @@ export async function listNonTerminalTopLevelJobIds(db: Knex, queue: string): Pr
     .whereNull('array_parent_id')
     .whereNotIn('status', TERMINAL_STATUSES);
   return rows.map((r) => r.job_id);
+}
+
+/**
+ * A job description an SQS EventBridge event carried (AWS's own job detail),
+ * mapped as a describe maps it, with its dependency set and the event's time.
+ */
+export interface JobDetailEventRow {
+  job: MirroredJob;
+  dependencies: readonly JobDependencyLink[];
+  eventTime: number;
+}
+
+/** SQL: row `a` is at least as far along as row `b` (more attempts first, then the status order). */
+const atLeastAsFar = (a: string, b: string) =>
+  `(COALESCE(${a}.attempts, 0), ${STATUS_RANK_SQL(`${a}.status`)}) >= (COALESCE(${b}.attempts, 0), ${STATUS_RANK_SQL(`${b}.status`)})`;
+
+/**
+ * The describe's upsert (store/jobs/upsert.ts) with the events' ordering
+ * guard: a row is written only for an activated queue, when the event is at
+ * least as far along as the row and some mirrored field differs (or the row
+ * holds only a hint's placeholders). Written rows are marked `event_written`
+ * (not confirmed by AWS's API) and no longer `needs_describe`: they hold the
+ * whole description. A job's dependency set is written with its first
+ * description, as a describe writes it.
+ */
+const GUARDED_DETAIL_SQL = `
+  WITH input AS (
+    ${mirroredBatchRecords('?', { dependencies: true })}
+  ), changed AS (
+    SELECT input.*, (jobs.job_id IS NULL OR jobs.needs_describe) AS first_described
+    FROM input LEFT JOIN jobs ON jobs.job_id = input.job_id
+    WHERE input.job_queue IN (SELECT job_queue FROM activated_job_queues)
+      AND (jobs.job_id IS NULL OR (
+        jobs.job_queue IN (SELECT job_queue FROM activated_job_queues)
+        AND ${atLeastAsFar('input', 'jobs')}
+        AND (jobs.needs_describe OR ${mirroredFieldsDiffer('jobs', 'input')})))
+  )${DEPENDENCY_CTES}
+  INSERT INTO jobs (${MIRRORED_NAMES.join(', ')}, event_written, last_updated)
+  SELECT ${MIRRORED_NAMES.map((c) => `changed.${c}`).join(', ')}, true, now()
+  FROM changed
+  ORDER BY changed.job_id
+  ON CONFLICT (job_id) DO UPDATE SET
+    ${MIRRORED_UPDATABLE.map((c) => `${c} = EXCLUDED.${c}`).join(',\n    ')},
+    needs_describe = false,
+    event_written = true,
+    last_updated = now()
+  WHERE ${atLeastAsFar('EXCLUDED', 'jobs')}
+    AND (jobs.needs_describe OR ${mirroredFieldsDiffer('jobs', 'EXCLUDED')})
+  RETURNING job_id`;
+
+/** Keeps, per job, the most advanced description (ties: the latest event time, then the later one received), in id order. */
+export function latestDetailPerJob(rows: readonly JobDetailEventRow[]): JobDetailEventRow[] {
+  const best = new Map<string, JobDetailEventRow>();
+  for (const row of rows) {
+    const prev = best.get(row.job.job_id);
+    if (!prev) {
+      best.set(row.job.job_id, row);
+      continue;
+    }
+    const [aa, ar] = progressOf(row.job);
+    const [ba, br] = progressOf(prev.job);
+    if ((aa - ba || ar - br || row.eventTime - prev.eventTime) >= 0) best.set(row.job.job_id, row);
+  }
+  return [...best.values()].sort((a, b) => (a.job.job_id < b.job.job_id ? -1 : a.job.job_id > b.job.job_id ? 1 : 0));
+}
+
+/** Writes a batch of SQS events' job descriptions in one guarded statement; returns the ids of rows written. */
+export async function applyJobDetailRows(db: Knex, rows: readonly JobDetailEventRow[]): Promise<string[]> {
+  const latest = latestDetailPerJob(rows);
+  if (latest.length === 0) return [];
+  const payload = mirroredBatchJson(
+    latest.map((r) => r.job),
+    new Map(latest.map((r) => [r.job.job_id, r.dependencies])),
+  );
+  const result = await db.raw<{ rows: { job_id: string }[] }>(GUARDED_DETAIL_SQL, [payload]);
+  return result.rows.map((r) => r.job_id);
 }

@@ -20,6 +20,8 @@ const state = (over: Partial<JobState> = {}): JobState => ({
   attempts: 0,
   array_properties: null,
   termination_requested: false,
+  event_written: false,
+  version: '1',
   ...over,
 });
 

@@ -9,12 +9,19 @@
  * more may already be there; a follower polls with it and gets only new events.
  * With `node`: the same for that node of a multi-node parallel job, whose
  * stream DescribeJobs names (src/aws/nodeLog.ts); empty until the node started.
+ * A row that DescribeJobs has not confirmed (written from an SQS event's
+ * description, or only from a hint) opens the stream DescribeJobs names now,
+ * never the row's: the mirror field is not AWS's word (docs/pipeline.md).
  */
 import { Readable } from 'node:stream';
 import type Router from '@koa/router';
 import { LogTokenRefused, MAX_LOG_CHUNK_BYTES, logPages, openLog, readLogChunk, type JobLogLocation } from '../../aws/logs';
 import { UnknownNode, nodeLogLocation } from '../../aws/nodeLog';
+import { describeJobs } from '../../aws/batch';
+import { upstreamCall } from '../../aws/errors';
+import { mapJobDetail } from '../../pipeline/mapping';
 import { getJob } from '../../store/jobs/lookups';
+import type { JobWithInstance } from '../../types';
 import type { ApiDeps } from '../deps';
 import { badRequest, notFound } from '../errors';
 import { jobIdParam } from '../params';
@@ -31,13 +38,22 @@ async function nodeLog(deps: ApiDeps, id: string, node: number): Promise<JobLogL
   }
 }
 
+/** Where the job logs: the row's stream once DescribeJobs confirmed it, else AWS's answer now (null: none yet, or AWS does not know the job). */
+async function jobLog(deps: ApiDeps, job: JobWithInstance): Promise<JobLogLocation | null> {
+  if (!job.event_written && !job.needs_describe) return job;
+  const [detail] = await upstreamCall('AWS Batch', 'DescribeJobs', () => describeJobs(deps.aws.batch, [job.job_id]));
+  if (!detail) return null;
+  const described = mapJobDetail(detail);
+  return described.log_stream_name ? described : null;
+}
+
 export function logRoutes(router: Router, deps: ApiDeps): void {
   router.get('/api/v1/jobs/:id/logs', async (ctx) => {
     const id = jobIdParam(ctx);
     const query = parseQueryOr400(logsQuerySchema, ctx.query);
     const job = await getJob(deps.db, id);
     if (!job) throw notFound('job not found', { id });
-    const where = query.node === undefined ? job : await nodeLog(deps, id, query.node);
+    const where = query.node === undefined ? await jobLog(deps, job) : await nodeLog(deps, id, query.node);
     const opts = { timestamps: query.timestamps === 'true' };
     ctx.set('Cache-Control', 'no-store');
     if (query.after !== undefined) {

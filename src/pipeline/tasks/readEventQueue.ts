@@ -24,9 +24,11 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Knex } from 'knex';
 import { type QueueMessage as Message, deleteMessages as deleteFromQueue, hasRedrivePolicy, receiveMessages } from '../../aws/sqs';
-import { applyJobEventRows, type JobEventRow } from '../../store/jobEvents';
+import type { JobDetail } from '@aws-sdk/client-batch';
+import { applyJobDetailRows, applyJobEventRows, type JobDetailEventRow, type JobEventRow } from '../../store/jobEvents';
 import type { TaskContext } from '../context';
 import { InvalidJobEventError, JOB_EVENT_DETAIL_TYPE, lacksJobName, parseJobEvent } from '../jobEvents';
+import { dependenciesOf, JobMappingError, mapJobDetail } from '../mapping';
 import { metrics } from '../metrics';
 import { isDataError } from './applyJobEvents';
 
@@ -40,15 +42,38 @@ export const WAIT_SECONDS = 20;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * What a message holds: hints (status and times, as notify's events) and, with
+ * events_write_details, EventBridge events' whole job descriptions.
+ */
+export interface MessageEvents {
+  rows: JobEventRow[];
+  details: JobDetailEventRow[];
+}
+
 /** What a message is: events to apply, nothing to apply (skipped), or malformed (with why). */
-export type DecodedMessage = { kind: 'events'; rows: JobEventRow[] } | { kind: 'skip'; why: string } | { kind: 'malformed'; problem: string };
+export type DecodedMessage = ({ kind: 'events' } & MessageEvents) | { kind: 'skip'; why: string } | { kind: 'malformed'; problem: string };
+
+export interface DecodeOptions {
+  /** Write an EventBridge envelope's job description (events_write_details); else it is a hint like the rest. */
+  writeDetails: boolean;
+}
 
 /** A raw job description (what DescribeJobs returns), as notify also takes inside `detail`. */
 function looksLikeJobDetail(v: Record<string, unknown>): boolean {
   return typeof v.jobId === 'string' && typeof v.status === 'string' && !('detail' in v);
 }
 
-function decodeOne(value: unknown, index: number): JobEventRow | 'skip' {
+/**
+ * An EventBridge envelope as AWS Batch sends it (source aws.batch): its
+ * detail is AWS's own job description. A raw description in a message, or
+ * anything posted to notify, stays a hint.
+ */
+function isBatchEnvelope(v: Record<string, unknown>): boolean {
+  return v.source === 'aws.batch' && v['detail-type'] === JOB_EVENT_DETAIL_TYPE;
+}
+
+function decodeOne(value: unknown, index: number, opts: DecodeOptions): JobEventRow | JobDetailEventRow | 'skip' {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidJobEventError(index, 'not a JSON object');
   const obj = value as Record<string, unknown>;
   const event = looksLikeJobDetail(obj) ? { detail: obj } : obj;
@@ -56,15 +81,25 @@ function decodeOne(value: unknown, index: number): JobEventRow | 'skip' {
   // Another kind of event (a broader rule): not ours to apply, not malformed either.
   if (type !== undefined && type !== JOB_EVENT_DETAIL_TYPE) return 'skip';
   if (lacksJobName(event)) return 'skip';
+  // Validated as a hint first: a description that is not a readable job event is malformed either way.
   const stored = parseJobEvent(event, index);
-  return { fields: stored.f, eventTime: stored.t };
+  if (!opts.writeDetails || !isBatchEnvelope(event)) return { fields: stored.f, eventTime: stored.t };
+  const detail = (event as { detail: JobDetail }).detail;
+  try {
+    return { job: mapJobDetail(detail), dependencies: dependenciesOf(detail), eventTime: stored.t };
+  } catch (err) {
+    if (err instanceof JobMappingError) throw new InvalidJobEventError(index, err.message);
+    throw new InvalidJobEventError(index, 'detail: a field has the wrong type for a Batch job description');
+  }
 }
+
+const isDetailRow = (r: JobEventRow | JobDetailEventRow): r is JobDetailEventRow => 'job' in r;
 
 /**
  * A message body: an EventBridge "Batch Job State Change" envelope, a raw job
  * description, or an array of either.
  */
-export function decodeMessageBody(body: string | undefined): DecodedMessage {
+export function decodeMessageBody(body: string | undefined, opts: DecodeOptions = { writeDetails: true }): DecodedMessage {
   let value: unknown;
   try {
     value = JSON.parse(body ?? '');
@@ -74,8 +109,9 @@ export function decodeMessageBody(body: string | undefined): DecodedMessage {
   const items = Array.isArray(value) ? value : [value];
   if (items.length === 0) return { kind: 'malformed', problem: 'an empty array' };
   try {
-    const rows = items.map(decodeOne).filter((r): r is JobEventRow => r !== 'skip');
-    return rows.length ? { kind: 'events', rows } : { kind: 'skip', why: 'not a job state change with a job name' };
+    const decoded = items.map((item, i) => decodeOne(item, i, opts)).filter((r): r is JobEventRow | JobDetailEventRow => r !== 'skip');
+    if (decoded.length === 0) return { kind: 'skip', why: 'not a job state change with a job name' };
+    return { kind: 'events', rows: decoded.filter((r): r is JobEventRow => !isDetailRow(r)), details: decoded.filter(isDetailRow) };
   } catch (err) {
     if (err instanceof InvalidJobEventError) return { kind: 'malformed', problem: err.message };
     throw err;
@@ -91,10 +127,17 @@ export const DEADLOCK_ATTEMPTS = 3;
  * 50-100 ms, rather than its messages waiting for the visibility timeout (and
  * counting towards the dead-letter queue).
  */
-async function applyRetryingDeadlocks(db: Knex, rows: JobEventRow[]): Promise<void> {
+async function applyRetryingDeadlocks(db: Knex, events: MessageEvents): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await applyJobEventRows(db, rows);
+      if (events.rows.length > 0 && events.details.length > 0) {
+        // One transaction: a batch's hints and descriptions are committed (and so deleted) together.
+        await db.transaction(async (trx) => {
+          await applyJobEventRows(trx, events.rows);
+          await applyJobDetailRows(trx, events.details);
+        });
+      } else if (events.details.length > 0) await applyJobDetailRows(db, events.details);
+      else await applyJobEventRows(db, events.rows);
       return;
     } catch (err) {
       if ((err as { code?: unknown }).code !== '40P01' || attempt >= DEADLOCK_ATTEMPTS) throw err;
@@ -116,6 +159,7 @@ interface Received {
 
 export function startEventQueueConsumer(ctx: TaskContext, sqs: SQSClient, queueUrl: string): EventQueueConsumer {
   const log = ctx.logger.child({ task: 'readEventQueue' });
+  const decodeOptions: DecodeOptions = { writeDetails: ctx.config.events_write_details };
   const abort = new AbortController();
   let stopping = false;
   /** The messages waiting for the next write, and its outcome. */
@@ -132,16 +176,19 @@ export function startEventQueueConsumer(ctx: TaskContext, sqs: SQSClient, queueU
 
   /** One statement for the batch; if the database refuses the data, message by message (the refused ones stay). */
   const write = async (items: Received[]): Promise<Received[]> => {
-    const rows = items.flatMap((r) => (r.decoded.kind === 'events' ? r.decoded.rows : []));
+    const events: MessageEvents = {
+      rows: items.flatMap((r) => (r.decoded.kind === 'events' ? r.decoded.rows : [])),
+      details: items.flatMap((r) => (r.decoded.kind === 'events' ? r.decoded.details : [])),
+    };
     try {
-      await applyRetryingDeadlocks(ctx.db, rows);
+      await applyRetryingDeadlocks(ctx.db, events);
       return items;
     } catch (err) {
       if (!isDataError(err)) throw err;
       const committed: Received[] = [];
       for (const item of items) {
         try {
-          if (item.decoded.kind === 'events') await applyRetryingDeadlocks(ctx.db, item.decoded.rows);
+          if (item.decoded.kind === 'events') await applyRetryingDeadlocks(ctx.db, item.decoded);
           committed.push(item);
         } catch (single) {
           if (!isDataError(single)) throw single;
@@ -227,7 +274,7 @@ export function startEventQueueConsumer(ctx: TaskContext, sqs: SQSClient, queueU
     metrics.queueReceived.inc(messages.length);
     const sent = messages.map((m) => Number(m.Attributes?.SentTimestamp)).filter(Number.isFinite);
     if (sent.length) metrics.queueOldestAge.set(Math.max(0, (Date.now() - Math.min(...sent)) / 1000));
-    await submit(messages.map((message) => ({ message, decoded: decodeMessageBody(message.Body) })));
+    await submit(messages.map((message) => ({ message, decoded: decodeMessageBody(message.Body, decodeOptions) })));
   };
 
   const receiver = async (n: number) => {

@@ -35,7 +35,7 @@ export function queueListQueries(queue: string, mark: number | null): ListJobsQu
   return queries;
 }
 
-export interface SyncQueueResult extends Pick<ReconcileStats, 'listed' | 'described' | 'changed' | 'missingDescribed'> {
+export interface SyncQueueResult extends Pick<ReconcileStats, 'listed' | 'described' | 'changed' | 'missingDescribed' | 'confirmedBySummary'> {
   queue: string;
   /** AWS does not know the queue. */
   unknownQueue: boolean;
@@ -89,6 +89,7 @@ export async function syncQueue(ctx: TaskContext, queue: string): Promise<SyncQu
     described: stats.described,
     changed: stats.changed,
     missingDescribed: stats.missingDescribed,
+    confirmedBySummary: stats.confirmedBySummary,
     childrenSynced: stats.finishedParents.length,
   };
 }

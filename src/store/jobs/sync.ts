@@ -18,7 +18,12 @@ export type JobState = Pick<
   | 'attempts'
   | 'array_properties'
   | 'termination_requested'
->;
+> & {
+  /** Written from an SQS event's job description and not confirmed since (event_written). */
+  event_written: boolean;
+  /** The row's version (xmin): a confirmation applies only to the row as it was read. */
+  version: string;
+};
 
 const JOB_STATE_COLUMNS = [
   'job_id',
@@ -30,16 +35,33 @@ const JOB_STATE_COLUMNS = [
   'attempts',
   'array_properties',
   'termination_requested',
+  'event_written',
 ] as const;
 
 export async function getJobStates(db: Knex, ids: string[]): Promise<Map<string, JobState>> {
   const states = new Map<string, JobState>();
   if (ids.length === 0) return states;
   const rows: JobState[] = await db('jobs')
-    .select(...JOB_STATE_COLUMNS)
+    .select(...JOB_STATE_COLUMNS, db.raw('xmin::text AS version'))
     .whereRaw('job_id = ANY(?::varchar[])', [ids]);
   for (const row of rows) states.set(row.job_id, row);
   return states;
+}
+
+/**
+ * Rows written from SQS events that a ListJobs summary agreed with: no longer
+ * marked, unless written again since they were read (another event).
+ */
+export async function confirmEventWritten(db: Knex, rows: readonly Pick<JobState, 'job_id' | 'version'>[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const sorted = [...rows].sort((a, b) => (a.job_id < b.job_id ? -1 : a.job_id > b.job_id ? 1 : 0));
+  const result = await db.raw<{ rowCount: number }>(
+    `UPDATE jobs SET event_written = false
+     FROM unnest(?::varchar[], ?::text[]) AS v(job_id, version)
+     WHERE jobs.job_id = v.job_id AND jobs.event_written AND jobs.xmin::text = v.version`,
+    [sorted.map((r) => r.job_id), sorted.map((r) => r.version)],
+  );
+  return result.rowCount;
 }
 
 /** Only non-terminal rows: a finished job needs no "still there" mark. */

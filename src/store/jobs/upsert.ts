@@ -83,8 +83,8 @@ export const mirroredFieldsDiffer = (left: string, right: string) =>
  * conflicting row even when its WHERE then skips the update. The same test in
  * DO UPDATE's WHERE covers a row changed by someone else in between.
  * RETURNING yields only the rows actually inserted or updated. A row an
- * event wrote (needs_describe) is rewritten even when equal: this describe
- * is what confirms it.
+ * event wrote (needs_describe, event_written) is rewritten even when equal:
+ * this describe is what confirms it.
  */
 function upsertSql(withDependencies: boolean): string {
   return `
@@ -93,7 +93,7 @@ function upsertSql(withDependencies: boolean): string {
   ), changed AS (
     SELECT input.*, (jobs.job_id IS NULL OR jobs.needs_describe) AS first_described
     FROM input LEFT JOIN jobs ON jobs.job_id = input.job_id
-    WHERE jobs.job_id IS NULL OR jobs.needs_describe OR ${mirroredFieldsDiffer('jobs', 'input')}
+    WHERE jobs.job_id IS NULL OR jobs.needs_describe OR jobs.event_written OR ${mirroredFieldsDiffer('jobs', 'input')}
   )${withDependencies ? DEPENDENCY_CTES : ''}
   INSERT INTO jobs (${MIRRORED_NAMES.join(', ')}, last_updated, last_seen_at)
   SELECT ${MIRRORED_NAMES.map((c) => `changed.${c}`).join(', ')}, now(), now()
@@ -101,9 +101,10 @@ function upsertSql(withDependencies: boolean): string {
   ON CONFLICT (job_id) DO UPDATE SET
     ${MIRRORED_UPDATABLE.map((c) => `${c} = EXCLUDED.${c}`).join(',\n    ')},
     needs_describe = false,
+    event_written = false,
     last_updated = now(),
     last_seen_at = now()
-  WHERE jobs.needs_describe OR ${mirroredFieldsDiffer('jobs', 'EXCLUDED')}
+  WHERE jobs.needs_describe OR jobs.event_written OR ${mirroredFieldsDiffer('jobs', 'EXCLUDED')}
   RETURNING job_id`;
 }
 
@@ -121,7 +122,7 @@ function upsertSql(withDependencies: boolean): string {
  * upsert's time. ON CONFLICT DO NOTHING: another worker's describe of the
  * same job may insert it first.
  */
-const DEPENDENCY_CTES = `, dep_jobs AS (
+export const DEPENDENCY_CTES = `, dep_jobs AS (
     SELECT job_id, dependencies FROM changed WHERE dependencies IS NOT NULL AND first_described
   ), dep_input AS (
     SELECT dep_jobs.job_id, d.i AS depends_on_job_id, d.t AS type
