@@ -2,7 +2,8 @@
  * Events benchmark (npm run bench:events): how fresh the mirror is, and what
  * it costs in AWS calls, with (a) polling only at the default sync_period
  * (30 s) vs (b) job state change events from SQS + reconciliation at the
- * default period with events (300 s), on the same workload in the same run.
+ * default period with events (SYNC_PERIOD_WITH_EVENTS), on the same
+ * workload in the same run.
  *
  * Workload, per mode (a fresh simulator on the real clock, database and Redis
  * prefix each): 1,000 active jobs in one queue, changing state at about 50 a
@@ -26,7 +27,8 @@
  * load average over each window is reported.
  *
  * Env: BENCH_EVENTS_WINDOW_A (s, default 120), BENCH_EVENTS_WINDOW_B (s,
- * default 300: one reconciliation round falls in it), BENCH_EVENTS_WARMUP (s,
+ * default the period with events: one whole reconciliation round falls in
+ * it, the one that lists the window's creations), BENCH_EVENTS_WARMUP (s,
  * 20), BENCH_EVENTS_MODES (`ab`, or `b` alone to profile the events path).
  */
 import { randomBytes } from 'node:crypto';
@@ -46,7 +48,7 @@ import { deleteKeysWithPrefix } from '../test/helpers/redis';
 import { createScratchDatabase } from './scratchDatabase';
 
 const WINDOW_A = Number(process.env.BENCH_EVENTS_WINDOW_A ?? 120);
-const WINDOW_B = Number(process.env.BENCH_EVENTS_WINDOW_B ?? 300);
+const WINDOW_B = Number(process.env.BENCH_EVENTS_WINDOW_B ?? SYNC_PERIOD_WITH_EVENTS);
 const WARMUP = Number(process.env.BENCH_EVENTS_WARMUP ?? 20);
 /** `b`: (b) only, for profiling the events path (no ratio then). */
 const MODES = process.env.BENCH_EVENTS_MODES ?? 'ab';

@@ -49,9 +49,13 @@ export const CONFIG_DEFAULTS = {
 
 /**
  * sync_period's default when events_queue_url is set: events keep the mirror
- * live, the round only reconciles what they missed (docs/pipeline.md).
+ * live (and, with events_write_details, write what a describe would), so the
+ * round only reconciles what they missed. Its floor is listing every job
+ * created once (ListJobs AFTER_CREATED_AT, 100 a page) whatever the period;
+ * 30 min is where the rest (5 active-status lists a round, the 60 s overlap)
+ * falls under a tenth of 30 s polling's calls (docs/pipeline.md, bench/README.md).
  */
-export const SYNC_PERIOD_WITH_EVENTS = 300;
+export const SYNC_PERIOD_WITH_EVENTS = 1800;
 
 /** A complete Config for code paths (tests, demo) that build one without a file. */
 export function configWith(overrides: Partial<Config> & Pick<Config, 'database_name'>): Config {

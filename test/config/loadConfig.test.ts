@@ -45,7 +45,7 @@ describe('config: loading a file', () => {
     const url = 'https://sqs.eu-west-1.amazonaws.com/123456789012/batch-events';
     const withEvents = await loadConfig({ path: tmp.write('events.toml', `${MINIMAL_TOML}\nevents_queue_url = "${url}"\n`), env: {} });
     expect(withEvents).to.include({ events_queue_url: url, sync_period: SYNC_PERIOD_WITH_EVENTS });
-    expect(SYNC_PERIOD_WITH_EVENTS).to.equal(300);
+    expect(SYNC_PERIOD_WITH_EVENTS).to.equal(1800);
     const explicit = await loadConfig({ path: tmp.write('events30.toml', `${MINIMAL_TOML}\nevents_queue_url = "${url}"\nsync_period = 30\n`), env: {} });
     expect(explicit.sync_period).to.equal(30);
     const fromEnv = await loadConfig({ path: tmp.write('events-env.toml', MINIMAL_TOML), env: { BATCHIEPATCHIE_EVENTS_QUEUE_URL: url, BATCHIEPATCHIE_SYNC_PERIOD: '60' } });
