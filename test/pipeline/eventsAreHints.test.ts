@@ -4,6 +4,8 @@
  * an action or a read — timeout, log group and stream, task ARN, resources,
  * definition, queue — comes only from DescribeJobs. Forged events for real
  * jobs, through the real route, then the real tasks and the real log route.
+ * (EventBridge envelopes read from SQS are written whole instead, marked
+ * unconfirmed: test/pipeline/eventDetails.test.ts. Notify's rule is this one.)
  */
 import type { JobDetail } from '@aws-sdk/client-batch';
 import { expect } from 'chai';
@@ -37,7 +39,7 @@ function forged(real: JobDetail, changes: { status?: JobDetail['status']; taskAr
   };
 }
 
-describe('events are hints: a forged event never drives an action or a read', function () {
+describe('notify events are hints: a forged event never drives an action or a read', function () {
   this.timeout(120_000);
   let h: Harness;
   let api: TestApi;

@@ -9,8 +9,12 @@
  * backlog, no waiting when there is none). The write is the same ordered one
  * as notify's events (store/jobEvents.ts: per job the most advanced event
  * wins, and an event never moves a row backwards, whichever worker applies
- * it and in whatever order the queue delivers). Events are hints: status and
- * times only; the next sync round describes the rest.
+ * it and in whatever order the queue delivers). An EventBridge envelope
+ * from AWS Batch (source aws.batch) is written whole, as a describe would
+ * write it, marked event_written until a sync round's listing confirms it
+ * (events_write_details; docs/pipeline.md#events-from-sqs); raw job
+ * descriptions are hints: status and times only, the next round describes
+ * the rest.
  *
  * Retry: a message is deleted only after the statement that applied it has
  * committed. A worker that dies, or a database that fails, leaves its
