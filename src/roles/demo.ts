@@ -286,7 +286,7 @@ export async function runDemo(args: string[]): Promise<void> {
         ...(stack.config.events_queue_url
           ? [
               `  events    SQS ${stack.config.events_queue_url} (as an EventBridge rule fills it): jobs move live`,
-              `  sync      every ${config.sync_period}s, reconciling what events missed and describing new jobs`,
+              `  sync      every ${config.sync_period}s, reconciling what events missed`,
             ]
           : [`  sync      every ${config.sync_period}s; jobs appear and move within seconds`]),
         '',
