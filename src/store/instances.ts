@@ -93,6 +93,15 @@ export async function upsertTaskInstanceInfo(db: Knex, rows: TaskInstanceInfo[])
   return result.rows.length;
 }
 
+/** The EC2 instance each of these tasks was recorded on (an ECS task never moves), by task ARN. */
+export async function knownTaskInstances(db: Knex, taskArns: string[]): Promise<Map<string, string>> {
+  if (taskArns.length === 0) return new Map();
+  const rows: { task_arn: string; instance_id: string }[] = await db('task_arns_to_instance_info')
+    .select('task_arn', 'instance_id')
+    .whereRaw('task_arn = ANY(?::text[])', [taskArns]);
+  return new Map(rows.map((r) => [r.task_arn, r.instance_id]));
+}
+
 export async function deleteInstanceEventLogOlderThan(db: Knex, cutoff: Date): Promise<number> {
   return db('instance_event_log').where('timestamp', '<', cutoff).del();
 }

@@ -58,7 +58,24 @@ describe('pipeline maintenance tasks', function () {
     expect(rows[0].disappeared_at).to.equal(null);
     const log = await h.db('instance_event_log').where({ instance_id: job.instance_id });
     expect(log.some((l: { active_jobs: string[] }) => l.active_jobs.includes(job.task_arn!))).to.equal(true);
+
+    // A task never moves: the next run describes only the task started since, and places both.
+    const { jobId: later } = h.sim.model.submitJob({ jobName: 'where-later', jobQueue: 'q-m', vcpus: 1, plan: { runSeconds: 10_000 } });
+    h.sim.model.advance(60_000);
+    await h.round();
+    h.sim.counters.reset();
+    const again = await h.task<{ tasks: number }>('reconcileEcsInstances');
+    expect(h.sim.counters.get()['ECS.DescribeTasks'], 'one DescribeTasks, for the new task').to.equal(1);
+    expect(again.tasks).to.equal(r.tasks + 1);
+    expect((await getJob(h.db, later))!.instance_id, 'the new task placed').to.be.a('string');
+    expect((await getJob(h.db, jobId))!.instance_id, 'the known task still placed').to.equal(job.instance_id);
+    h.sim.counters.reset();
+    await h.task('reconcileEcsInstances');
+    expect(h.sim.counters.get()['ECS.DescribeTasks'] ?? 0, 'nothing new: no DescribeTasks').to.equal(0);
+    const latest = await h.db('instance_event_log').where({ instance_id: job.instance_id }).orderBy('timestamp', 'desc').first();
+    expect(latest.active_jobs, 'the known task still logged on its instance').to.include(job.task_arn);
     h.sim.model.terminateJob(jobId, 'test cleanup');
+    h.sim.model.terminateJob(later, 'test cleanup');
   });
 
   it('terminates the instance of a job stuck in STARTING (by AWS time) once AWS confirms it', async () => {

@@ -16,8 +16,10 @@ import {
   ListTasksCommand,
   type ECSClient,
 } from '@aws-sdk/client-ecs';
+import type { Knex } from 'knex';
 import {
   appendInstanceEventLog,
+  knownTaskInstances,
   markInstancesDisappeared,
   upsertInstances,
   upsertTaskInstanceInfo,
@@ -55,13 +57,21 @@ async function listAll(first: (token?: string) => Promise<{ arns: string[]; next
   return out;
 }
 
-async function readCluster(ecs: ECSClient, clusterArn: string, computeEnvironmentArn: string): Promise<ClusterState> {
+/**
+ * A cluster's running tasks and the EC2 instances under them. A task never
+ * moves, so only tasks not yet recorded in task_arns_to_instance_info are
+ * described (DescribeTasks, 100 a call): a steady cluster costs its ListTasks
+ * pages and a DescribeTasks per 100 tasks started since the last run, not
+ * per 100 running.
+ */
+async function readCluster(ecs: ECSClient, db: Knex, clusterArn: string, computeEnvironmentArn: string): Promise<ClusterState> {
   const taskArns = await listAll(async (nextToken) => {
     const r = await ecs.send(new ListTasksCommand({ cluster: clusterArn, nextToken }));
     return { arns: r.taskArns ?? [], next: r.nextToken };
   });
+  const known = await knownTaskInstances(db, taskArns);
   const taskToContainerInstance = new Map<string, string>();
-  for (const part of chunks(taskArns, 100)) {
+  for (const part of chunks(taskArns.filter((t) => !known.has(t)), 100)) {
     const r = await ecs.send(new DescribeTasksCommand({ cluster: clusterArn, tasks: part }));
     for (const t of r.tasks ?? []) {
       if (t.taskArn && t.containerInstanceArn) taskToContainerInstance.set(t.taskArn, t.containerInstanceArn);
@@ -83,10 +93,16 @@ async function readCluster(ecs: ECSClient, clusterArn: string, computeEnvironmen
     }
   }
   const tasksByInstance = new Map<string, string[]>([...ec2ByContainerInstance.values()].map((id) => [id, []]));
+  const place = (task: string, ec2: string) => {
+    const list = tasksByInstance.get(ec2);
+    if (list) list.push(task);
+    else tasksByInstance.set(ec2, [task]);
+  };
   for (const [task, ci] of taskToContainerInstance) {
     const ec2 = ec2ByContainerInstance.get(ci);
-    if (ec2) tasksByInstance.get(ec2)!.push(task);
+    if (ec2) place(task, ec2);
   }
+  for (const [task, ec2] of known) place(task, ec2);
   return { clusterArn, computeEnvironmentArn, tasksByInstance };
 }
 
@@ -148,7 +164,7 @@ export async function reconcileEcsInstances(ctx: TaskContext): Promise<Reconcile
   for (const d of details) if (d.ecsClusterArn) clusters.set(d.ecsClusterArn, d.computeEnvironmentArn ?? '');
 
   const states: ClusterState[] = [];
-  for (const [clusterArn, ceArn] of clusters) states.push(await readCluster(ctx.aws.ecs, clusterArn, ceArn));
+  for (const [clusterArn, ceArn] of clusters) states.push(await readCluster(ctx.aws.ecs, ctx.db, clusterArn, ceArn));
 
   const where = new Map<string, ClusterState>();
   for (const s of states) for (const id of s.tasksByInstance.keys()) where.set(id, s);
