@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { activeVcpusByQueue, countActiveByQueue, deleteJobsOlderThan, findStuckStartingCandidates, findTimedOutJobs, markTerminationRequested } from '../../src/store/jobs/maintenance';
 import { getArrayChildren } from '../../src/store/jobs/lookups';
-import { getJobStates, listOpenArrayParents, markGone, touchLastSeen } from '../../src/store/jobs/sync';
+import { confirmEventWritten, getJobStates, listOpenArrayParents, markGone, touchLastSeen } from '../../src/store/jobs/sync';
 import { upsertJobs } from '../../src/store/jobs/upsert';
 import { upsertTaskInstanceInfo } from '../../src/store/instances';
 import { mirroredJob } from './fixtures';
@@ -27,11 +27,25 @@ describe('store/jobs bookkeeping operations', () => {
     await upsertJobs(t.db, [a]);
     const states = await getJobStates(t.db, [a.job_id, 'unknown']);
     expect([...states.keys()]).to.deep.equal([a.job_id]);
-    expect(states.get(a.job_id)).to.deep.equal({
+    const { version, ...state } = states.get(a.job_id)!;
+    expect(state).to.deep.equal({
       job_id: a.job_id, status: 'RUNNING', status_reason: null, stopped_at: null, run_started_at: null, exitcode: null,
-      attempts: 2, array_properties: { size: 2 }, termination_requested: false,
+      attempts: 2, array_properties: { size: 2 }, termination_requested: false, event_written: false,
     });
+    expect(version).to.match(/^[0-9]+$/);
     expect((await getJobStates(t.db, [])).size).to.equal(0);
+  });
+
+  it('confirmEventWritten clears the mark only of rows not written again since they were read', async () => {
+    const [kept, rewritten] = [mirroredJob({ status: 'RUNNING' }), mirroredJob({ status: 'RUNNING' })];
+    await upsertJobs(t.db, [kept, rewritten]);
+    await t.db('jobs').update({ event_written: true });
+    const read = await getJobStates(t.db, [kept.job_id, rewritten.job_id]);
+    // Another event writes one of them after the listing read it.
+    await t.db('jobs').where({ job_id: rewritten.job_id }).update({ status: 'SUCCEEDED' });
+    expect(await confirmEventWritten(t.db, [...read.values()])).to.equal(1);
+    const marks = Object.fromEntries((await t.db('jobs').select('job_id', 'event_written')).map((r) => [r.job_id, r.event_written]));
+    expect(marks).to.deep.equal({ [kept.job_id]: false, [rewritten.job_id]: true });
   });
 
   it('touchLastSeen marks non-terminal rows only', async () => {
