@@ -161,9 +161,9 @@ const atLeastAsFar = (a: string, b: string) =>
  * whole description. A job's dependency set is written with its first
  * description, as a describe writes it.
  */
-const GUARDED_DETAIL_SQL = `
+const guardedDetailSql = (withDependencies: boolean) => `
   WITH input AS (
-    ${mirroredBatchRecords('?', { dependencies: true })}
+    ${mirroredBatchRecords('?', { dependencies: withDependencies })}
   ), changed AS (
     SELECT input.*, (jobs.job_id IS NULL OR jobs.needs_describe) AS first_described
     FROM input LEFT JOIN jobs ON jobs.job_id = input.job_id
@@ -172,7 +172,7 @@ const GUARDED_DETAIL_SQL = `
         jobs.job_queue IN (SELECT job_queue FROM activated_job_queues)
         AND ${atLeastAsFar('input', 'jobs')}
         AND (jobs.needs_describe OR ${mirroredFieldsDiffer('jobs', 'input')})))
-  )${DEPENDENCY_CTES}
+  )${withDependencies ? DEPENDENCY_CTES : ''}
   INSERT INTO jobs (${MIRRORED_NAMES.join(', ')}, event_written, last_updated)
   SELECT ${MIRRORED_NAMES.map((c) => `changed.${c}`).join(', ')}, true, now()
   FROM changed
@@ -185,6 +185,9 @@ const GUARDED_DETAIL_SQL = `
   WHERE ${atLeastAsFar('EXCLUDED', 'jobs')}
     AND (jobs.needs_describe OR ${mirroredFieldsDiffer('jobs', 'EXCLUDED')})
   RETURNING job_id`;
+
+const GUARDED_DETAIL_SQL = guardedDetailSql(false);
+const GUARDED_DETAIL_WITH_DEPENDENCIES_SQL = guardedDetailSql(true);
 
 /** Keeps, per job, the most advanced description (ties: the latest event time, then the later one received), in id order. */
 export function latestDetailPerJob(rows: readonly JobDetailEventRow[]): JobDetailEventRow[] {
@@ -206,10 +209,15 @@ export function latestDetailPerJob(rows: readonly JobDetailEventRow[]): JobDetai
 export async function applyJobDetailRows(db: Knex, rows: readonly JobDetailEventRow[]): Promise<string[]> {
   const latest = latestDetailPerJob(rows);
   if (latest.length === 0) return [];
+  // Only non-empty sets: a job's dependsOn never changes after SubmitJob, and a row an event
+  // writes first has none stored, so an empty set has nothing to clear (most jobs; the
+  // dependency statements then stay out of the events' hot path).
+  const dependencies = new Map(latest.filter((r) => r.dependencies.length > 0).map((r) => [r.job.job_id, r.dependencies]));
   const payload = mirroredBatchJson(
     latest.map((r) => r.job),
-    new Map(latest.map((r) => [r.job.job_id, r.dependencies])),
+    dependencies,
   );
-  const result = await db.raw<{ rows: { job_id: string }[] }>(GUARDED_DETAIL_SQL, [payload]);
+  const sql = dependencies.size > 0 ? GUARDED_DETAIL_WITH_DEPENDENCIES_SQL : GUARDED_DETAIL_SQL;
+  const result = await db.raw<{ rows: { job_id: string }[] }>(sql, [payload]);
   return result.rows.map((r) => r.job_id);
 }

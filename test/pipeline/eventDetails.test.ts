@@ -241,6 +241,16 @@ describe('events from SQS write the job description they carry (events_write_det
     expect(awsCounters(h.sim)['Batch.DescribeJobs'] ?? 0).to.equal(1);
   });
 
+  it("writes a job's dependsOn from the event that first shows it, as a describe would", async () => {
+    const { jobId: first } = h.sim.model.submitJob({ jobName: 'dep-first', jobQueue: queue, vcpus: 1, plan: { runSeconds: 5 } });
+    const { jobId: then } = h.sim.model.submitJob({ jobName: 'dep-then', jobQueue: queue, vcpus: 1, dependsOn: [first], plan: { runSeconds: 5 } });
+    await advance(1_000);
+    await until(() => row(then), (r) => r?.event_written === true, 'the dependent job written from its event');
+    const links = await h.db('job_dependencies').where({ job_id: then }).select('depends_on_job_id');
+    expect(links.map((l: { depends_on_job_id: string }) => l.depends_on_job_id)).to.deep.equal([first]);
+    expect(Number((await h.db('job_dependencies').where({ job_id: first }).count({ n: '*' }))[0].n)).to.equal(0);
+  });
+
   it('the scaling hack describes event-written rows rather than trust their vCPUs', async () => {
     await h.queue('detail-scale-q', { instances: 0, minvCpus: 0, maxvCpus: 256 });
     await setForcedScaling(h.db, 'detail-scale-q', true);
