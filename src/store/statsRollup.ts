@@ -17,7 +17,7 @@
  * in one transaction. Marks that commit meanwhile stay for the next pass.
  */
 import type { Knex } from 'knex';
-import { ARRAY_PARENT_WITH_CHILDREN, ROLLUP_LEVELS, ROLLUP_STEP, bucket5, markedBuckets } from './stats';
+import { ARRAY_PARENT_WITH_CHILDREN, ON_INSTANCE, ROLLUP_LEVELS, ROLLUP_STEP, bucket5, markedBuckets } from './stats';
 
 /** Marks taken per transaction: bounds a pass's work and how long its rows stay locked. */
 const MARKS_PER_PASS = 10_000;
@@ -51,7 +51,7 @@ function fiveMinuteRows(source: string, bucket: string): string {
       j.stopped_at IS NULL AS running,
       COALESCE(j.vcpus_exact, j.vcpus)::float8 AS vcpus,
       j.memory::float8 AS memory,
-      EXISTS (SELECT 1 FROM task_arns_to_instance_info t WHERE t.task_arn = j.task_arn) AS on_instance,
+      ${ON_INSTANCE} AS on_instance,
       GREATEST(extract(epoch FROM j.stopped_at - j.run_started_at), 0)::float8 AS runtime,
       (extract(epoch FROM j.run_started_at) - ${bucket})::float8 AS since) f
     WHERE j.run_started_at IS NOT NULL AND (j.stopped_at IS NOT NULL OR j.run_started_at <= now())
