@@ -313,6 +313,8 @@ describe('store/stats: the rollup is what answers', () => {
     });
     expect(plan).to.match(/job_stats_rollup_pkey on job_stats_rollup/);
     expect(plan).to.match(/jobs_run_started_at/);
+    // The instance-seconds test compares bytes through the hash index, not in the database collation.
+    expect(plan).to.match(/task_arns_task_arn_bytes on task_arns_to_instance_info/);
     expect(plan).not.to.match(/Seq Scan on jobs\b/);
   });
 });
@@ -399,4 +401,126 @@ describe('store/stats: an update marks what it changes in the stats, and only th
       await expectExact(what);
     });
   }
+});
+
+describe('store/stats: marked 5-minute parts inside rolled-up coarse buckets', () => {
+  let t: TestDatabase;
+  // A day boundary: also a 6-hour, an hour and a 5-minute one.
+  const T0 = Date.parse('2026-10-01T00:00:00.000Z');
+  const stored = new Map<string, MirroredJob>();
+  let n = 0;
+  /** A finished job starting at T0 + `at`, 20 minutes long. */
+  const ran = (at: number, over: Partial<MirroredJob> = {}): MirroredJob => {
+    n += 1;
+    return mirroredJob({ job_id: `edge-${n}`, job_queue: n % 2 === 0 ? 'q-a' : 'q-b', status: n % 3 === 0 ? 'FAILED' : 'SUCCEEDED',
+      vcpus: 1 + (n % 4), memory: 512 * (1 + (n % 3)), run_started_at: new Date(T0 + at), stopped_at: new Date(T0 + at + 20 * MINUTE),
+      task_arn: `arn:task/edge-${n}`, ...over });
+  };
+  // Jobs on the edges of every level's buckets (first and last millisecond), and inside them.
+  const EDGES = [0, 5 * MINUTE - 1, 5 * MINUTE, HOUR - 1, HOUR, 6 * HOUR - 1, 6 * HOUR, 12 * HOUR + 7 * MINUTE, DAY - 5 * MINUTE, DAY - 1];
+  const marks = async () => Number((await t.db('job_stats_dirty').count<{ count: number }[]>('* as count'))[0].count);
+  async function write(list: MirroredJob[]): Promise<void> {
+    for (const j of list) stored.set(j.job_id, j);
+    await upsertJobs(t.db, list);
+  }
+
+  /** Windows of every stats interval, with edges inside marked 5-minute parts, on edges, and between; each filter. */
+  function windows(): StatsQuery[] {
+    const spans: [number, number][] = [
+      [-3 * DAY + 17_000, 40 * DAY - 5_000], // daily
+      [2 * DAY + 100_000, 35 * DAY + DAY - 3 * MINUTE], // daily, both ends inside marked parts
+      [0, 31 * DAY], // daily, aligned
+      [DAY + 6 * HOUR - MINUTE, 9 * DAY + 6 * HOUR + 1_000], // 6 hours
+      [2 * DAY - HOUR - 1, 3 * DAY + HOUR], // hourly
+      [5 * DAY + 23 * HOUR - 7_000, 6 * DAY + HOUR], // 15 minutes
+      [7 * DAY + 5 * HOUR + 40 * MINUTE + 3_000, 7 * DAY + 6 * HOUR + 20 * MINUTE], // 5 minutes
+      [7 * DAY + 6 * HOUR - MINUTE, 7 * DAY + 6 * HOUR + 2 * MINUTE], // inside one marked 5-minute part and the one before
+    ];
+    const filters: Pick<StatsQuery, 'queues' | 'statuses'>[] = [
+      { queues: [], statuses: [] },
+      { queues: ['q-a'], statuses: [] },
+      { queues: [], statuses: ['FAILED' as JobStatus] },
+      { queues: ['q-b', 'q-c'], statuses: ['SUCCEEDED' as JobStatus] },
+    ];
+    return spans.flatMap(([a, b]) => filters.map((f) => ({ start: new Date(T0 + a), end: new Date(T0 + b), ...f })));
+  }
+
+  async function expectExact(label: string): Promise<void> {
+    await t.db.transaction(async (trx) => {
+      for (const q of windows()) {
+        const what = `${label} [${q.start.toISOString()}, ${q.end.toISOString()}) ${q.queues.join('+')} ${q.statuses.join('+')}`;
+        const truth = await fullScanStats(trx, q, statsInterval(q.start, q.end));
+        expect(truth.length, what).to.be.greaterThan(0);
+        expectSameStats(await jobStats(trx, q), truth, what);
+      }
+    });
+  }
+
+  before(async () => {
+    t = await createTestDatabase();
+    const list: MirroredJob[] = [];
+    for (let day = -2; day < 38; day += 1) for (const at of EDGES) list.push(ran(day * DAY + at));
+    await write(list);
+    await upsertTaskInstanceInfo(t.db, list.filter((_, i) => i % 4 === 0)
+      .map((j) => ({ task_arn: j.task_arn!, instance_id: `i-${j.job_id}`, public_ip: '', private_ip: '' })));
+    await refreshStatsRollup(t.db);
+    expect(await marks()).to.equal(0);
+    await expectExact('rolled up');
+  });
+  after(async () => t.drop());
+
+  it('answers as the full scan with marks on the edges of daily, 6-hour and hourly buckets, and after their roll-up', async () => {
+    const at = (offset: number) => [...stored.values()].find((j) => j.run_started_at!.getTime() === T0 + offset)!;
+    const fresh = ran(4 * DAY + 12 * HOUR - 1);
+    await write([
+      { ...at(2 * DAY), vcpus: 9 }, // a day's first 5-minute part
+      { ...at(5 * DAY + DAY - 1), status: 'FAILED' }, // a day's last
+      { ...at(7 * DAY + 6 * HOUR), job_queue: 'q-c' }, // a 6-hour bucket's first, moved to another queue
+      { ...at(7 * DAY + 6 * HOUR - 1), stopped_at: new Date(T0 + 7 * DAY + 9 * HOUR) }, // the 5-minute part before it
+      { ...at(9 * DAY + HOUR), run_started_at: new Date(T0 + 20 * DAY + HOUR - 1), stopped_at: new Date(T0 + 20 * DAY + 2 * HOUR) }, // moved across days
+      fresh, // a new job in a rolled-up bucket
+    ]);
+    // Instance info arriving late for a job on a 6-hour edge; a job on an hour edge deleted.
+    const late = at(3 * DAY + 6 * HOUR - 1);
+    await upsertTaskInstanceInfo(t.db, [{ task_arn: late.task_arn!, instance_id: 'i-late', public_ip: '', private_ip: '' }]);
+    const gone = at(8 * DAY + HOUR);
+    await t.db('jobs').where({ job_id: gone.job_id }).del();
+    stored.delete(gone.job_id);
+    expect(await marks()).to.be.greaterThan(0);
+    await expectExact('marked');
+    await refreshStatsRollup(t.db);
+    expect(await marks()).to.equal(0);
+    await expectExact('rolled up again');
+  });
+
+  it('keeps a write that commits while a roll-up is under way (its mark stays for the next one)', async () => {
+    const start = T0 + 11 * DAY + 6 * HOUR;
+    const target = [...stored.values()].find((j) => j.run_started_at!.getTime() === start)!;
+    await write([{ ...target, vcpus: 5 }]); // a mark the roll-up will take
+    expect(await marks()).to.be.greaterThan(0);
+    // The roll-up takes the marks and recomputes the 5-minute rows, then waits for the hourly row held here:
+    // a write to the same bucket commits meanwhile, after the roll-up read jobs and before it commits.
+    const blocker = await t.db.transaction();
+    try {
+      await blocker.raw('SELECT 1 FROM job_stats_rollup WHERE level = ? AND bucket = ? FOR UPDATE', [3600, start / 1000]);
+      const rolling = refreshStatsRollup(t.db);
+      for (let i = 0; ; i += 1) {
+        const waiting = await t.db.raw<{ rows: unknown[] }>(
+          "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+        if (waiting.rows.length > 0) break;
+        if (i > 500) throw new Error('the roll-up never waited for the hourly row');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await write([{ ...target, vcpus: 7, job_queue: 'q-c' }, ran(11 * DAY + 6 * HOUR + 1)]);
+      await blocker.commit();
+      await rolling;
+    } finally {
+      if (!blocker.isCompleted()) await blocker.rollback();
+    }
+    expect(await marks(), 'the overtaking write\'s mark').to.be.greaterThan(0);
+    await expectExact('after a roll-up that a write overtook');
+    await refreshStatsRollup(t.db);
+    expect(await marks()).to.equal(0);
+    await expectExact('rolled up once more');
+  });
 });
