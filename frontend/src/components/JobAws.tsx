@@ -4,6 +4,7 @@
  * job's nodes with their log streams, each readable in the job page's log
  * viewer (`?node=N`) (the jobs it depends on: Dependencies).
  */
+import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { api, type JobAwsDetail, type JobJson } from '../lib/api';
@@ -63,6 +64,27 @@ function shortArn(arn: string | null): string {
   return arn ? arn.slice(arn.lastIndexOf('/') + 1) : '—';
 }
 
+/** A titled, horizontally scrollable table of AWS-side rows (attempts, nodes). */
+function TablePanel({ testId, title, columns, children }: { testId: string; title: ReactNode; columns: string[]; children: ReactNode }) {
+  return (
+    <div className="children-panel" data-testid={testId}>
+      <h2>{title}</h2>
+      <div className="table-scroll">
+        <table className="jobs-table compact">
+          <thead>
+            <tr>
+              {columns.map((c) => (
+                <th key={c}>{c}</th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>{children}</tbody>
+        </table>
+      </div>
+    </div>
+  );
+}
+
 export function JobAwsPanels({
   job,
   region,
@@ -91,103 +113,79 @@ export function JobAwsPanels({
   return (
     <>
       {d.attempts.length > 0 && (
-        <div className="children-panel" data-testid="attempts">
-          <h2>Attempts</h2>
-          <div className="table-scroll">
-            <table className="jobs-table compact">
-              <thead>
-                <tr>
-                  <th>#</th>
-                  <th>Started</th>
-                  <th>Stopped</th>
-                  <th>Exit code</th>
-                  <th>Reason</th>
-                  <th>Container instance</th>
-                  <th>Log stream</th>
-                </tr>
-              </thead>
-              <tbody>
-                {d.attempts.map((a, i) => (
-                  <tr key={i}>
-                    <td>{i + 1}</td>
-                    <td>{formatTime(a.started_at, zone)}</td>
-                    <td>{formatTime(a.stopped_at, zone)}</td>
-                    <td title={explainExit(a.exit_code, a.reason) ?? undefined}>{a.exit_code ?? '—'}</td>
-                    <td>{a.reason ?? '—'}</td>
-                    <td className="mono" title={a.container_instance_arn ?? undefined}>
-                      {shortArn(a.container_instance_arn)}
-                    </td>
-                    <td className="mono">
-                      {a.log_stream_name && region ? (
-                        <a href={logStreamUrl(region, group, a.log_stream_name)} target="_blank" rel="noreferrer">
-                          {a.log_stream_name} ↗
-                        </a>
-                      ) : (
-                        a.log_stream_name ?? '—'
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </div>
+        <TablePanel
+          testId="attempts"
+          title="Attempts"
+          columns={['#', 'Started', 'Stopped', 'Exit code', 'Reason', 'Container instance', 'Log stream']}
+        >
+          {d.attempts.map((a, i) => (
+            <tr key={i}>
+              <td>{i + 1}</td>
+              <td>{formatTime(a.started_at, zone)}</td>
+              <td>{formatTime(a.stopped_at, zone)}</td>
+              <td title={explainExit(a.exit_code, a.reason) ?? undefined}>{a.exit_code ?? '—'}</td>
+              <td>{a.reason ?? '—'}</td>
+              <td className="mono" title={a.container_instance_arn ?? undefined}>
+                {shortArn(a.container_instance_arn)}
+              </td>
+              <td className="mono">
+                {a.log_stream_name && region ? (
+                  <a href={logStreamUrl(region, group, a.log_stream_name)} target="_blank" rel="noreferrer">
+                    {a.log_stream_name} ↗
+                  </a>
+                ) : (
+                  a.log_stream_name ?? '—'
+                )}
+              </td>
+            </tr>
+          ))}
+        </TablePanel>
       )}
       {d.nodes && (
-        <div className="children-panel" data-testid="nodes">
-          <h2>
-            Nodes <span className="muted">({d.nodes.num_nodes}, main node {d.nodes.main_node})</span>
-          </h2>
-          <div className="table-scroll">
-            <table className="jobs-table compact">
-              <thead>
-                <tr>
-                  <th>Node</th>
-                  <th>Status</th>
-                  <th>Exit code</th>
-                  <th>Reason</th>
-                  <th>Log</th>
-                </tr>
-              </thead>
-              <tbody>
-                {d.nodes.list.map((n) => (
-                  <tr key={n.id}>
-                    <td className="mono">
-                      #{n.index}
-                      {n.index === d.nodes?.main_node ? ' (main)' : ''}
-                    </td>
-                    <td>{n.status ? <PlainStatusBadge status={n.status} /> : '—'}</td>
-                    <td>{n.exit_code ?? '—'}</td>
-                    <td>{n.reason ?? '—'}</td>
-                    <td className="mono">
-                      {n.log_stream_name ? (
-                        <>
-                          <Link
-                            to={{ search: `?node=${n.index}` }}
-                            aria-current={n.index === logNode ? 'true' : undefined}
-                            data-testid="node-log-view"
-                          >
-                            {n.index === logNode ? 'Shown below' : 'Read log'}
-                          </Link>
-                          {region && (
-                            <>
-                              {' · '}
-                              <a href={logStreamUrl(region, group, n.log_stream_name)} target="_blank" rel="noreferrer" data-testid="node-log">
-                                {n.log_stream_name} ↗
-                              </a>
-                            </>
-                          )}
-                        </>
-                      ) : (
-                        '—'
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </div>
+        <TablePanel
+          testId="nodes"
+          title={
+            <>
+              Nodes <span className="muted">({d.nodes.num_nodes}, main node {d.nodes.main_node})</span>
+            </>
+          }
+          columns={['Node', 'Status', 'Exit code', 'Reason', 'Log']}
+        >
+          {d.nodes.list.map((n) => (
+            <tr key={n.id}>
+              <td className="mono">
+                #{n.index}
+                {n.index === d.nodes?.main_node ? ' (main)' : ''}
+              </td>
+              <td>{n.status ? <PlainStatusBadge status={n.status} /> : '—'}</td>
+              <td>{n.exit_code ?? '—'}</td>
+              <td>{n.reason ?? '—'}</td>
+              <td className="mono">
+                {n.log_stream_name ? (
+                  <>
+                    <Link
+                      to={{ search: `?node=${n.index}` }}
+                      aria-current={n.index === logNode ? 'true' : undefined}
+                      data-testid="node-log-view"
+                    >
+                      {n.index === logNode ? 'Shown below' : 'Read log'}
+                    </Link>
+                    {region && (
+                      <>
+                        {' · '}
+                        <a href={logStreamUrl(region, group, n.log_stream_name)} target="_blank" rel="noreferrer" data-testid="node-log">
+                          {n.log_stream_name} ↗
+                        </a>
+                      </>
+                    )}
+                  </>
+                ) : (
+                  '—'
+                )}
+              </td>
+            </tr>
+          ))}
+        </TablePanel>
       )}
     </>
   );
