@@ -6,7 +6,7 @@
 import type { Knex } from 'knex';
 import { progressOf, STATUS_RANK, TERMINAL_STATUSES, type AwsJobStatus } from '../domain/jobStatus';
 import type { JobDependencyLink, MirroredJob } from '../types';
-import { DEPENDENCY_CTES, MIRRORED_NAMES, MIRRORED_UPDATABLE, mirroredBatchJson, mirroredBatchRecords, mirroredFieldsDiffer } from './jobs/upsert';
+import { byJobId, DEPENDENCY_CTES, MIRRORED_NAMES, MIRRORED_UPDATABLE, mirroredBatchJson, mirroredBatchRecords, mirroredFieldsDiffer } from './jobs/upsert';
 
 /** SQL: domain's STATUS_RANK of the status column `col` (0 for GONE or anything unknown). */
 export const STATUS_RANK_SQL = (col: string) =>
@@ -68,7 +68,7 @@ const GUARDED_EVENT_SQL = `
   SELECT ${EVENT_NAMES.map((c) => `r.${c}`).join(', ')}, ${Object.values(UNDESCRIBED).join(', ')}, true, now()
   FROM json_to_recordset(?::json) AS r(${EVENT_COLUMNS.map(([c, t]) => `${c} ${t}`).join(', ')})
   WHERE r.job_queue IN (SELECT job_queue FROM activated_job_queues)
-  ORDER BY r.job_id
+  ORDER BY r.job_id COLLATE "C"
   ON CONFLICT (job_id) DO UPDATE SET
     ${EVENT_UPDATABLE.map((c) => `${c} = EXCLUDED.${c}`).join(',\n    ')},
     needs_describe = true,
@@ -91,8 +91,8 @@ export function latestPerJob(rows: JobEventRow[]): JobEventFields[] {
     const prev = best.get(row.fields.job_id);
     if (!prev || compareEvents(row, prev) >= 0) best.set(row.fields.job_id, row);
   }
-  // Rows locked in id order: concurrent batches of overlapping jobs cannot deadlock.
-  return [...best.values()].map((r) => r.fields).sort((a, b) => (a.job_id < b.job_id ? -1 : a.job_id > b.job_id ? 1 : 0));
+  // Rows locked in id order (byte order, as upsertJobs): concurrent batches of overlapping jobs cannot deadlock.
+  return [...best.values()].map((r) => r.fields).sort(byJobId);
 }
 
 function compareEvents(a: JobEventRow, b: JobEventRow): number {
@@ -176,7 +176,7 @@ const guardedDetailSql = (withDependencies: boolean) => `
   INSERT INTO jobs (${MIRRORED_NAMES.join(', ')}, event_written, last_updated)
   SELECT ${MIRRORED_NAMES.map((c) => `changed.${c}`).join(', ')}, true, now()
   FROM changed
-  ORDER BY changed.job_id
+  ORDER BY changed.job_id COLLATE "C"
   ON CONFLICT (job_id) DO UPDATE SET
     ${MIRRORED_UPDATABLE.map((c) => `${c} = EXCLUDED.${c}`).join(',\n    ')},
     needs_describe = false,
@@ -202,7 +202,7 @@ export function latestDetailPerJob(rows: readonly JobDetailEventRow[]): JobDetai
     const [ba, br] = progressOf(prev.job);
     if ((aa - ba || ar - br || row.eventTime - prev.eventTime) >= 0) best.set(row.job.job_id, row);
   }
-  return [...best.values()].sort((a, b) => (a.job.job_id < b.job.job_id ? -1 : a.job.job_id > b.job.job_id ? 1 : 0));
+  return [...best.values()].sort((a, b) => byJobId(a.job, b.job));
 }
 
 /** Writes a batch of SQS events' job descriptions in one guarded statement; returns the ids of rows written. */

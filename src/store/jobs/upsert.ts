@@ -85,6 +85,11 @@ export const mirroredFieldsDiffer = (left: string, right: string) =>
  * RETURNING yields only the rows actually inserted or updated. A row an
  * event wrote (needs_describe, event_written) is rewritten even when equal:
  * this describe is what confirms it.
+ *
+ * ORDER BY job_id in byte order (COLLATE "C", the order upsertJobs sorts
+ * batches in, and the event path's): rows are locked in the order the INSERT
+ * reads them, which the join in `changed` alone does not fix, so two writers
+ * of overlapping jobs always lock in the same order and cannot deadlock.
  */
 function upsertSql(withDependencies: boolean): string {
   return `
@@ -98,6 +103,7 @@ function upsertSql(withDependencies: boolean): string {
   INSERT INTO jobs (${MIRRORED_NAMES.join(', ')}, last_updated, last_seen_at)
   SELECT ${MIRRORED_NAMES.map((c) => `changed.${c}`).join(', ')}, now(), now()
   FROM changed
+  ORDER BY changed.job_id COLLATE "C"
   ON CONFLICT (job_id) DO UPDATE SET
     ${MIRRORED_UPDATABLE.map((c) => `${c} = EXCLUDED.${c}`).join(',\n    ')},
     needs_describe = false,
@@ -187,11 +193,15 @@ export type DependencySets = ReadonlyMap<string, readonly JobDependencyLink[]>;
 
 export const DEFAULT_UPSERT_CONCURRENCY = 2;
 
+/** Byte order of ids: JavaScript's `<` on strings, and SQL's COLLATE "C" (for ids without characters beyond U+FFFF). */
+export const byJobId = (a: { job_id: string }, b: { job_id: string }): number => (a.job_id < b.job_id ? -1 : a.job_id > b.job_id ? 1 : 0);
+
 /**
  * Batches run on up to `concurrency` connections at once (1 inside a
  * transaction). Ids are distinct and sorted, so concurrent batches never touch
- * the same row and every statement locks rows in the same order as any other
- * caller's: no deadlocks between workers.
+ * the same row, and every statement (and a transaction's batches, one after
+ * another) locks rows in byte order of ids, as every other writer does: no
+ * deadlocks between workers (test/store/jobs.upsertConcurrent.test.ts).
  */
 export async function upsertJobs(
   db: Knex,
@@ -200,7 +210,7 @@ export async function upsertJobs(
 ): Promise<{ written: number; changedIds: string[] }> {
   const batchSize = Math.max(1, Math.floor(opts.batchSize ?? DEFAULT_UPSERT_BATCH_SIZE));
   const concurrency = db.isTransaction ? 1 : Math.max(1, Math.floor(opts.concurrency ?? DEFAULT_UPSERT_CONCURRENCY));
-  const unique = lastPerId(jobs).sort((a, b) => (a.job_id < b.job_id ? -1 : a.job_id > b.job_id ? 1 : 0));
+  const unique = lastPerId(jobs).sort(byJobId);
   const batches: MirroredJob[][] = [];
   for (let i = 0; i < unique.length; i += batchSize) batches.push(unique.slice(i, i + batchSize));
   const changedPerBatch: string[][] = new Array(batches.length);
