@@ -178,6 +178,28 @@ describe('store/jobs upsertJobs', () => {
     expect(await getJob(t.db, good.job_id)).to.equal(null);
   });
 
+  it('rewrites job_status_events rows in place (HOT) at a status change; one row per changed job, a duplicate in a call once', async () => {
+    const jobs = Array.from({ length: 400 }, () => mirroredJob({ status: 'RUNNABLE' }));
+    await upsertJobs(t.db, jobs);
+    // The page each job's event row is on: a HOT update puts the new version on the old one's page.
+    const pages = async () =>
+      new Map(
+        (await t.db.raw<{ rows: { job_id: string; page: number }[] }>('SELECT job_id, (ctid::text::point)[0] AS page FROM job_status_events')).rows.map(
+          (r) => [r.job_id, r.page],
+        ),
+      );
+    const before = await pages();
+    // Every job changes status; the first one twice in this call (the last version wins, one event).
+    const batch = [{ ...jobs[0], status: 'PENDING' as const }, ...jobs.map((j) => ({ ...j, status: 'RUNNING' as const }))];
+    expect((await upsertJobs(t.db, batch)).written).to.equal(jobs.length);
+    const after = await pages();
+    expect([...after.keys()].sort()).to.deep.equal(jobs.map((j) => j.job_id).sort());
+    // Full pages (fillfactor 100) kept none of the rows in place: each new version went elsewhere with a new index entry.
+    // (Later changes need the old versions pruned first, which a transaction open anywhere on the server delays.)
+    expect(jobs.filter((j) => after.get(j.job_id) === before.get(j.job_id))).to.have.length(jobs.length);
+    expect(await t.db('jobs').where({ status: 'RUNNING' }).count({ n: '*' })).to.deep.equal([{ n: jobs.length }]);
+  });
+
   it('accepts an empty list', async () => {
     expect(await upsertJobs(t.db, [])).to.deep.equal({ written: 0, changedIds: [] });
   });
