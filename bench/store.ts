@@ -453,6 +453,49 @@ async function benchSearchWriteCost(db: Knex, lastRound: number): Promise<number
   return round;
 }
 
+/** How many writers write at once in benchConcurrentWriters. */
+const WRITER_COUNTS = [1, 2, 4];
+
+/**
+ * Concurrent batched writers, as the pipeline writes: every sync worker
+ * (a process of its own, BullMQ hands each queue's round to one) upserts
+ * its jobs in batches of 1,000 on one connection (reconcileListing). Here
+ * 1, 2 and 4 writers, each with a connection pool of its own, change
+ * disjoint shares of the jobs at once (committed, with dependency sets);
+ * the figure is all writers' changed jobs over the wall time, best of the
+ * passes. Passes rotate the counts, so load falls on all alike.
+ */
+async function benchConcurrentWriters(db: Knex, lastRound: number): Promise<number> {
+  const database = (await db.raw<{ rows: { name: string }[] }>('SELECT current_database() AS name')).rows[0].name;
+  const pools = Array.from({ length: Math.max(...WRITER_COUNTS) }, () => createDb({ ...PG, database_name: database }, { min: 1, max: 1 }));
+  let round = lastRound;
+  const best = new Map<number, number>(WRITER_COUNTS.map((n) => [n, 0]));
+  try {
+    await Promise.all(pools.map((p) => p.raw('SELECT 1')));
+    for (let pass = 0; pass < 3; pass += 1) {
+      for (let c = 0; c < WRITER_COUNTS.length; c += 1) {
+        const writers = WRITER_COUNTS[(c + pass) % WRITER_COUNTS.length];
+        round += 1;
+        const jobs = Array.from({ length: JOBS }, (_, i) => benchJob(i, round));
+        const shares = Array.from({ length: writers }, (_, w) => jobs.filter((_, i) => i % writers === w));
+        await db.raw('VACUUM jobs');
+        const r = await timed(() =>
+          Promise.all(shares.map((share, w) => upsertJobs(pools[w], share, { concurrency: 1, dependencies: benchDependencies(share) }))),
+        );
+        const written = r.value.reduce((n, x) => n + x.written, 0);
+        if (written !== JOBS) throw new Error(`${writers} writers wrote ${written}, expected ${JOBS}`);
+        best.set(writers, Math.max(best.get(writers)!, perSecond(JOBS, r.ms)));
+      }
+    }
+  } finally {
+    await Promise.all(pools.map((p) => p.destroy()));
+  }
+  const one = best.get(1)!;
+  log(`\nconcurrent batched writers (disjoint jobs, 1 connection each, batches of 1,000, committed; best of 3):`);
+  for (const n of WRITER_COUNTS) log(`  ${n} writer${n > 1 ? 's' : ' '}: ${String(best.get(n)).padStart(6)} changed jobs/s in all (${(best.get(n)! / one).toFixed(2)}x one)`);
+  return round;
+}
+
 /** The write path's costs alone (BENCH_STORE_PARTS=writecost): the breakdown and the rollup's marks. */
 async function benchWriteCost(db: Knex): Promise<void> {
   log(`\n## The write path's costs on ${JOBS.toLocaleString('en-US')} jobs`);
@@ -549,7 +592,9 @@ async function benchUpserts(db: Knex, opts: { sweep: boolean }): Promise<UpsertF
   const last = await benchDependencyCost(db, round);
   await benchWriteBreakdown(db, last);
   const afterSearch = await benchSearchWriteCost(db, last);
-  await benchNotStoppedIndexWriteCost(db, await benchRollupWriteCost(db, afterSearch));
+  const afterRollup = await benchRollupWriteCost(db, afterSearch);
+  await benchNotStoppedIndexWriteCost(db, afterRollup);
+  await benchConcurrentWriters(db, afterRollup + 2 * SLICES);
   return { batchedPerSec, goWayPerSec, leanPerRowPerSec, ratio };
 }
 
@@ -857,7 +902,7 @@ export function slowShapes(): [string, JobSearch][] {
 }
 
 const NAIVE_RUNS = Number(process.env.BENCH_STORE_NAIVE_RUNS ?? 2);
-/** Which parts run (comma list of upserts, search, stats, cleaner; searchwrites: only the reason/cmd write cost of upserts; writecost: only the breakdown and the rollup cost of upserts); all but searchwrites and writecost by default. */
+/** Which parts run (comma list of upserts, search, stats, cleaner; searchwrites: only the reason/cmd write cost of upserts; writecost: only the breakdown and the rollup cost of upserts; writers: only the concurrent writers of upserts); all but searchwrites, writecost and writers by default. */
 const PARTS = new Set((process.env.BENCH_STORE_PARTS ?? 'upserts,search,stats,cleaner').split(','));
 const NAIVE_TIMEOUT_MS = Number(process.env.BENCH_STORE_NAIVE_TIMEOUT_MS ?? 10_000);
 
@@ -1144,6 +1189,12 @@ async function main(): Promise<void> {
       await benchSearchWriteCost(db, 0);
     }
     if (!KEEP_DB && PARTS.has('writecost')) await benchWriteCost(db);
+    if (!KEEP_DB && PARTS.has('writers') && !PARTS.has('upserts')) {
+      log(`\n## Concurrent writers on ${JOBS.toLocaleString('en-US')} jobs`);
+      const initial = Array.from({ length: JOBS }, (_, i) => benchJob(i, 0));
+      await upsertJobs(db, initial, { dependencies: benchDependencies(initial) });
+      await benchConcurrentWriters(db, 0);
+    }
 
     // The generated jobs only for the parts that read them (or a kept database's).
     if (KEEP_DB || PARTS.has('search') || PARTS.has('stats')) {
