@@ -300,6 +300,13 @@ async function writePathParts(db: Knex): Promise<WritePathPart[]> {
     { name: 'dependency sets', off: async () => {}, withoutDependencies: true },
     // Negative: what the marks of every update (before 20261203090000) would add.
     { name: 'marks of changed inputs, with those of every update', off: async (trx) => { await trx.raw(JOB_STATS_MARK_UPDATED.everyUpdate); } },
+    // Negative: what job_status_events packed full (before 20261204150000: no room for HOT updates) would add.
+    { name: 'job_status_events half empty, packed full', off: async (trx) => {
+      await trx.raw('ALTER TABLE job_status_events SET (fillfactor = 100)');
+      await trx.raw('CLUSTER job_status_events USING job_status_events_pkey');
+    } },
+    // Negative: what Go's index on created_at (dropped by 20261204151000) would add.
+    { name: "no created_at index, with Go's", off: async (trx) => { await trx.raw('CREATE INDEX jobs_created_at_timestamp ON jobs (created_at)'); } },
     ...indexes.map((name) => ({ name: `index ${name}`, off: async (trx: Knex.Transaction) => { await trx.raw('DROP INDEX ??', [name]); } })),
     {
       name: 'all of the above',
@@ -357,7 +364,7 @@ async function benchWriteBreakdown(db: Knex, lastRound: number): Promise<void> {
   log(`\nwhere a changed batch's time goes (as in the head to head; 1 connection, each pass rolled back, trigram pending list merged after each, interleaved): ${perSecond(JOBS, total)} changed jobs/s as is`);
   for (let p = 1; p < passes.length; p += 1) {
     const share = ((total - ms[p]) / total) * 100;
-    log(`  without ${passes[p]!.name.padEnd(46)} ${String(perSecond(JOBS, ms[p])).padStart(6)} changed jobs/s: ${share.toFixed(1).padStart(5)} % of the time`);
+    log(`  without ${passes[p]!.name.padEnd(50)} ${String(perSecond(JOBS, ms[p])).padStart(6)} changed jobs/s: ${share.toFixed(1).padStart(5)} % of the time`);
   }
 }
 
