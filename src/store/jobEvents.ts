@@ -4,7 +4,7 @@
  * that tell a sync task which jobs to describe besides the listed ones.
  */
 import type { Knex } from 'knex';
-import { progressOf, STATUS_RANK, TERMINAL_STATUSES, type AwsJobStatus } from '../domain/jobStatus';
+import { ACTIVE_STATUSES, progressOf, STATUS_RANK, TERMINAL_STATUSES, type AwsJobStatus } from '../domain/jobStatus';
 import type { JobDependencyLink, MirroredJob } from '../types';
 import { byJobId, DEPENDENCY_CTES, MIRRORED_NAMES, MIRRORED_UPDATABLE, mirroredBatchJson, mirroredBatchRecords, mirroredFieldsDiffer } from './jobs/upsert';
 
@@ -134,7 +134,7 @@ export async function listNonTerminalTopLevelJobIds(db: Knex, queue: string): Pr
     .select('job_id')
     .where('job_queue', queue)
     .whereNull('array_parent_id')
-    .whereNotIn('status', TERMINAL_STATUSES);
+    .whereIn('status', ACTIVE_STATUSES);
   return rows.map((r) => r.job_id);
 }
 

@@ -21,7 +21,7 @@ export async function findTimedOutJobs(
   return db('jobs')
     .select('job_id', 'job_queue', 'timeout', 'created_at')
     .where('timeout', '>', 0)
-    .whereNotIn('status', TERMINAL_STATUSES)
+    .whereIn('status', ACTIVE_STATUSES)
     .where('termination_requested', false)
     .whereRaw("created_at + timeout * interval '1 second' < ?", [now])
     .orderBy('created_at');

@@ -3,7 +3,7 @@
  * jobs, "still seen" marks, GONE, and the array parents still open.
  */
 import type { Knex } from 'knex';
-import { TERMINAL_STATUSES } from '../../domain/jobStatus';
+import { ACTIVE_STATUSES, TERMINAL_STATUSES } from '../../domain/jobStatus';
 import type { JobRow } from '../../types';
 import { whereArrayParent } from './lookups';
 
@@ -77,7 +77,7 @@ export async function markGone(db: Knex, queues: string[], cutoff: Date): Promis
   if (queues.length === 0) return [];
   const rows: { job_id: string }[] = await db('jobs')
     .whereRaw('job_queue = ANY(?::text[])', [queues])
-    .whereNotIn('status', TERMINAL_STATUSES)
+    .whereIn('status', ACTIVE_STATUSES)
     .whereRaw('COALESCE(last_seen_at, last_updated) < ?', [cutoff])
     .update({ status: 'GONE', last_updated: db.fn.now() }, ['job_id']);
   return rows.map((r) => r.job_id).sort();
@@ -87,7 +87,7 @@ export async function listOpenArrayParents(db: Knex, queues: string[]): Promise<
   if (queues.length === 0) return [];
   const rows: { job_id: string }[] = await whereArrayParent(db('jobs').select('job_id'))
     .whereRaw('job_queue = ANY(?::text[])', [queues])
-    .whereNotIn('status', TERMINAL_STATUSES)
+    .whereIn('status', ACTIVE_STATUSES)
     .orderBy('job_id');
   return rows.map((r) => r.job_id);
 }
