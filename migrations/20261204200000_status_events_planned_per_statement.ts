@@ -31,26 +31,23 @@ const RECORD_AND_NOTIFY = `WITH recorded AS (
       )
       SELECT count(pg_notify('job_status_events', job_id)) FROM recorded`;
 
-export async function up(knex: Knex): Promise<void> {
-  await knex.raw(`
+/** The trigger function running `run` (PL/pgSQL that sets `notified`). */
+function triggerFunction(run: string): string {
+  return `
     CREATE OR REPLACE FUNCTION ${FUNCTION}() RETURNS trigger AS $body$
     DECLARE
       notified bigint;
     BEGIN
-      EXECUTE $sql$ ${RECORD_AND_NOTIFY} $sql$ INTO notified;
+      ${run};
       RETURN NULL;
     END;
-    $body$ LANGUAGE plpgsql`);
+    $body$ LANGUAGE plpgsql`;
+}
+
+export async function up(knex: Knex): Promise<void> {
+  await knex.raw(triggerFunction(`EXECUTE $sql$ ${RECORD_AND_NOTIFY} $sql$ INTO notified`));
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.raw(`
-    CREATE OR REPLACE FUNCTION ${FUNCTION}() RETURNS trigger AS $body$
-    DECLARE
-      notified bigint;
-    BEGIN
-      ${RECORD_AND_NOTIFY} INTO notified;
-      RETURN NULL;
-    END;
-    $body$ LANGUAGE plpgsql`);
+  await knex.raw(triggerFunction(`${RECORD_AND_NOTIFY} INTO notified`));
 }
