@@ -13,7 +13,7 @@ import { mirroredJob } from './fixtures';
  * for its later, large batches. The plans are read from auto_explain, sent to
  * this session as notices.
  */
-describe('store: the status trigger plans each statement with its row counts', () => {
+describe('store: trigger statements over transition tables are planned with their row counts', () => {
   let t: TestDatabase;
   let db: Knex;
   const plans: string[] = [];
@@ -48,5 +48,35 @@ describe('store: the status trigger plans each statement with its row counts', (
     expect(plan).not.to.contain('Nested Loop');
     const recorded = await db('job_status_events').count({ n: '*' }).first();
     expect(Number(recorded?.n)).to.equal(2001);
+  });
+
+  it('deletes from the search copies by probe or hash after a first delete on empty copies', async () => {
+    // A database whose copies have never held a row, and one connection: its first delete caches the plans.
+    const t2 = await createTestDatabase();
+    const fresh = createDb({ ...PG, database_name: t2.name }, { min: 1, max: 1 });
+    try {
+      const conn = (await fresh.client.acquireConnection()) as Client;
+      conn.on('notice', (n: { message?: string }) => plans.push(n.message ?? ''));
+      await fresh.client.releaseConnection(conn);
+      await fresh('jobs').del();
+      await upsertJobs(fresh, Array.from({ length: 2000 }, () => mirroredJob({ status: 'SUCCEEDED' })));
+      plans.length = 0;
+      await fresh.raw("LOAD 'auto_explain'");
+      await fresh.raw('SET auto_explain.log_min_duration = 0');
+      await fresh.raw('SET auto_explain.log_nested_statements = on');
+      await fresh.raw("SET auto_explain.log_level = 'notice'");
+      await fresh('jobs').del();
+      await fresh.raw('RESET auto_explain.log_min_duration');
+      for (const copy of ['job_command_lines', 'job_search_texts']) {
+        const plan = plans.find((p) => p.includes(`DELETE FROM ${copy}`));
+        expect(plan, `the delete from ${copy} was explained`).to.be.a('string');
+        // A join filter is the nested loop comparing every deleted job with every row of the copy.
+        expect(plan).not.to.contain('Join Filter');
+        expect(Number((await fresh(copy).count({ n: '*' }).first())?.n), copy).to.equal(0);
+      }
+    } finally {
+      await fresh.destroy();
+      await t2.drop();
+    }
   });
 });
