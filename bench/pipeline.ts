@@ -11,7 +11,7 @@
  * 1. Sync round against the simulator holding BENCH_PIPELINE_FINISHED retained
  *    finished jobs (default 100,000) and BENCH_PIPELINE_ACTIVE active ones
  *    (default 1,000) in one queue: AWS calls and wall time of one round, ours
- *    (list active statuses + AFTER_CREATED_AT, describe only new/changed) vs
+ *    (active statuses + finished ones since the mark, describe only new/changed) vs
  *    the Go original's way (list all 7 statuses, describe every listed job,
  *    upsert them), on the same state in the same run — a steady round (nothing
  *    changed) and a moving round (30 simulated seconds of transitions).

@@ -8,4 +8,9 @@ export const awsMetrics = {
     'Times an AWS call waited for the shared per-operation rate limit',
     ['operation'],
   ),
+  unorderedFinishedLists: counter(
+    'batchiepatchie_listing_unordered_total',
+    'Finished-job lists (by status) that were not newest first, so the round listed AFTER_CREATED_AT instead',
+    ['status'],
+  ),
 };

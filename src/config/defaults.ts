@@ -51,9 +51,9 @@ export const CONFIG_DEFAULTS = {
  * sync_period's default when events_queue_url is set: events keep the mirror
  * live (and, with events_write_details, write what a describe would), so the
  * round only reconciles what they missed. Its floor is listing every job
- * created once (ListJobs AFTER_CREATED_AT, 100 a page) whatever the period;
- * 30 min is where the rest (5 active-status lists a round, the 60 s overlap)
- * falls under a tenth of 30 s polling's calls (docs/pipeline.md, bench/README.md).
+ * that ended once (ListJobs SUCCEEDED / FAILED, 1,000 a page) whatever the
+ * period; a longer period trims the 5 active-status lists a round and the
+ * overlap of one period and a minute (docs/pipeline.md, bench/README.md).
  */
 export const SYNC_PERIOD_WITH_EVENTS = 1800;
 

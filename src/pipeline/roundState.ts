@@ -1,7 +1,7 @@
 /**
  * Round bookkeeping in Redis: per-queue locks (two rounds of one queue never
- * overlap) and per-queue creation marks (where the AFTER_CREATED_AT listing
- * starts next round).
+ * overlap) and per-queue creation marks (how far back the next round lists
+ * finished jobs).
  */
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema';
@@ -50,7 +50,7 @@ export async function abandonRound(ctx: TaskContext, data: RoundTaskData): Promi
 }
 
 /**
- * Where AFTER_CREATED_AT may start (before the margin): the later of the
+ * How far back finished jobs are listed (before the margin): the later of the
  * newest createdAt seen and the (wall-clock) start of the last successful
  * sync of the queue — every job created after that start is newer than both.
  * Null before the first successful sync (the bootstrap round lists all statuses).

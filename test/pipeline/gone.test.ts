@@ -52,8 +52,8 @@ describe('pipeline GONE and horizontally scaled workers', function () {
 
     /** A round that has work to do: 150 new jobs and one new array job per queue. */
     async function busyRound(): Promise<Record<string, number>> {
-      // Settle the previous round's jobs and move past the AFTER_CREATED_AT margin, so every measured round is alike.
-      // A sentinel per queue moves the AFTER_CREATED_AT mark (the simulator's manual clock runs ahead of the wall clock).
+      // Settle the previous round's jobs and move past the listing's margin, so every measured round is alike.
+      // A sentinel per queue moves the created mark (the simulator's manual clock runs ahead of the wall clock).
       h.sim.model.advance(120_000);
       for (const q of ['w-a', 'w-b', 'w-c']) h.sim.model.submitJob({ jobName: 'sentinel', jobQueue: q, plan: { runSeconds: 100_000 } });
       await h.round();
@@ -73,7 +73,7 @@ describe('pipeline GONE and horizontally scaled workers', function () {
       await h.round(); // bootstrap listing of finished statuses
       await h.round();
       const one = await busyRound();
-      expect(one['Batch.ListJobs']).to.equal(21); // 3 queues x (5 statuses + 2 AFTER_CREATED_AT pages of 100)
+      expect(one['Batch.ListJobs']).to.equal(21); // 3 queues x (5 active statuses + SUCCEEDED + FAILED since the mark)
       expect(one['Batch.DescribeJobs']).to.equal(6); // 150 new jobs per queue = 2 calls of <= 100 ids
       for (const n of [2, 4]) {
         await h.stopWorkers();

@@ -109,8 +109,8 @@ describe('pipeline sync rounds (simulator + Redis + Postgres)', function () {
     expect(r.status).to.equal('completed');
     const calls = awsCounters(h.sim);
     expect(calls['Batch.DescribeJobs'] ?? 0).to.equal(0);
-    // 5 active statuses + the AFTER_CREATED_AT listing, one page each.
-    expect(calls['Batch.ListJobs']).to.equal(6);
+    // 5 active statuses, then SUCCEEDED and FAILED since the mark: one page each.
+    expect(calls['Batch.ListJobs']).to.equal(7);
   });
 
   it('stops syncing a deactivated queue', async () => {

@@ -53,11 +53,12 @@ describe('pipeline units', () => {
     });
   });
 
-  it('lists finished statuses only on the first round of a queue, then AFTER_CREATED_AT with a margin', () => {
-    expect(queueListQueries('q', null)).to.have.length(7);
-    const later = queueListQueries('q', 1_000_000);
-    expect(later.slice(0, 5).map((q) => ('jobStatus' in q ? q.jobStatus : null))).to.deep.equal(['SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING']);
-    expect(later[5]).to.deep.equal({ jobQueue: 'q', afterCreatedAt: 940_000 });
+  it('lists every status on the first round of a queue, then the finished jobs since the mark less a margin and a period', () => {
+    expect(queueListQueries('q', null, 30_000).map((q) => ('jobStatus' in q ? q.jobStatus : null))).to.deep.equal([
+      'SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING', 'SUCCEEDED', 'FAILED',
+    ]);
+    expect(queueListQueries('q', 1_000_000, 30_000)).to.deep.equal([{ jobQueue: 'q', finishedSince: 910_000 }]);
+    expect(queueListQueries('q', 1_000_000, 1_800_000)).to.deep.equal([{ jobQueue: 'q', finishedSince: 0 }]);
   });
 
   it('keeps the most advanced summary of a job listed twice, and describes again a job that moved on after its describe', () => {

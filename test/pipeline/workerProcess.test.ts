@@ -233,7 +233,7 @@ describe('pipeline worker processes (batchiepatchie worker)', function () {
   it('makes each AWS call of a round once, with 1, 2 and 4 worker processes', async () => {
     const queues = ['p-a', 'p-b'];
     const busyRound = async (): Promise<Record<string, number>> => {
-      // Settle, move the AFTER_CREATED_AT mark with a sentinel, then 150 new jobs per queue.
+      // Settle, move the created mark with a sentinel, then 150 new jobs per queue.
       h.sim.model.advance(120_000);
       for (const q of queues) h.sim.model.submitJob({ jobName: 'sentinel', jobQueue: q, plan: { runSeconds: 100_000 } });
       expect((await h.round()).status).to.equal('completed');

@@ -1,8 +1,8 @@
 /**
  * syncQueue — one activated queue, once per sync round (fanned out by
- * syncRound). Lists what AWS reports as active (plus, with AFTER_CREATED_AT,
- * everything created since the last round, so jobs that started and finished
- * between two rounds are caught), describes only jobs that are new or whose
+ * syncRound). Lists what AWS reports as active, then the finished jobs created
+ * since the last round (so jobs that started and finished between two rounds
+ * are caught; see forEachJobPage's finishedSince), describes only jobs that are new or whose
  * summary differs from our row, describes once the jobs we believe active
  * that AWS no longer lists (to learn how they ended), upserts in batches and
  * marks as seen every job AWS still reports active — listing, describing and
@@ -15,7 +15,7 @@
  */
 import { listJobsNeedingDescribe, listNonTerminalTopLevelJobIds } from '../../store/jobEvents';
 import { recordQueueSynced } from '../../store/syncState';
-import { ACTIVE_STATUSES, AWS_JOB_STATUSES, type AwsJobStatus } from '../../domain/jobStatus';
+import { AWS_JOB_STATUSES } from '../../domain/jobStatus';
 import { describeJobQueues, type ListJobsQuery } from '../../aws/batch';
 import type { TaskContext } from '../context';
 import { metrics } from '../metrics';
@@ -24,15 +24,20 @@ import { abandonRound, getCreatedMark, raiseCreatedMark, recordSyncedAt, type Ro
 import { SYNC_QUEUE } from '../names';
 import { defineTask, ROUND_KEEP, SYNC_TASK_RETRY } from '../task';
 
-/** AFTER_CREATED_AT starts this long before the newest job seen last round (ListJobs is eventually consistent). */
+/** The finished lists reach this long before the newest job seen last round (ListJobs is eventually consistent). */
 export const CREATED_MARK_MARGIN_MS = 60_000;
 
-/** Active statuses always; the first round of a queue also lists finished ones (bootstrap), later rounds use AFTER_CREATED_AT. */
-export function queueListQueries(queue: string, mark: number | null): ListJobsQuery[] {
-  const statuses: readonly AwsJobStatus[] = mark === null ? AWS_JOB_STATUSES : ACTIVE_STATUSES;
-  const queries: ListJobsQuery[] = statuses.map((jobStatus) => ({ jobQueue: queue, jobStatus }));
-  if (mark !== null) queries.push({ jobQueue: queue, afterCreatedAt: Math.max(0, mark - CREATED_MARK_MARGIN_MS) });
-  return queries;
+/**
+ * The first round of a queue lists all 7 statuses in parallel (bootstrap: the
+ * retained history). Later rounds list the active statuses and the finished
+ * jobs created since the mark, less the margin and one sync period more: a
+ * job no list met in one round (it went back to RUNNABLE for a retry between
+ * two list calls, or ListJobs had not caught up with its end) is still inside
+ * the next round's window.
+ */
+export function queueListQueries(queue: string, mark: number | null, periodMs: number): ListJobsQuery[] {
+  if (mark === null) return AWS_JOB_STATUSES.map((jobStatus) => ({ jobQueue: queue, jobStatus }));
+  return [{ jobQueue: queue, finishedSince: Math.max(0, mark - CREATED_MARK_MARGIN_MS - periodMs) }];
 }
 
 export interface SyncQueueResult extends Pick<ReconcileStats, 'listed' | 'described' | 'changed' | 'missingDescribed' | 'confirmedBySummary'> {
@@ -58,7 +63,7 @@ export async function syncQueue(ctx: TaskContext, queue: string): Promise<SyncQu
     ctx,
     { queue },
     {
-      queries: queueListQueries(queue, mark),
+      queries: queueListQueries(queue, mark, ctx.config.sync_period * 1000),
       believedActive,
       unconfirmed,
       // A queue AWS no longer knows lists as empty (its jobs then go the GONE way)
