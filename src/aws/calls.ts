@@ -62,16 +62,43 @@ export interface RateLimiter {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The longest the first calls wait for the limiter's first connection to Redis. */
+export const FIRST_CONNECTION_WAIT_MS = 2_000;
+
+/**
+ * Resolves when the client's first connection is ready, has failed, or after
+ * FIRST_CONNECTION_WAIT_MS. A fail-fast client (no offline queue) rejects
+ * commands until then, which the limiter would take for Redis being down: every
+ * process would make its first calls unlimited.
+ */
+function firstConnection(redis: Redis): Promise<void> {
+  if (redis.status === 'wait') redis.connect().catch(() => undefined); // lazyConnect: the outcome comes as events
+  if (redis.status !== 'connecting' && redis.status !== 'connect') return Promise.resolve();
+  return new Promise((resolve) => {
+    const events = ['ready', 'error', 'close', 'end'] as const;
+    const done = () => {
+      clearTimeout(timer);
+      for (const e of events) redis.off(e, done);
+      resolve();
+    };
+    const timer = setTimeout(done, FIRST_CONNECTION_WAIT_MS);
+    for (const e of events) redis.once(e, done);
+  });
+}
+
 /**
  * A rate limiter shared through Redis. When Redis is unreachable it lets calls
  * through (fails open): AWS throttling plus SDK back-off still protect us, and
- * a Redis blip must not stop the mirror.
+ * a Redis blip must not stop the mirror. A client still making its first
+ * connection is not unreachable: calls wait for it (bounded).
  */
 export function redisRateLimiter(redis: Redis, keyPrefix: string, callsPerSecond: number): RateLimiter {
   const rate = Math.max(0.1, callsPerSecond);
   const burst = Math.max(1, Math.ceil(rate));
+  let connected: Promise<void> | undefined;
   return {
     async take(operation) {
+      await (connected ??= firstConnection(redis));
       for (let i = 0; i < 1000; i++) {
         let wait: number;
         try {

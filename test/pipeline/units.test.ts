@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import type { JobSummary } from '@aws-sdk/client-batch';
-import { operationName, redisRateLimiter } from '../../src/aws/calls';
+import { FIRST_CONNECTION_WAIT_MS, operationName, redisRateLimiter } from '../../src/aws/calls';
+import { closeRedis, createRedis, openRateLimiter } from '../../src/pipeline/connection';
 import { metrics } from '../../src/pipeline/metrics';
 import { summaryChanged } from '../../src/pipeline/summaryDiff';
 import { type JobEventFields, latestPerJob } from '../../src/store/jobEvents';
@@ -132,6 +133,34 @@ describe('pipeline units', () => {
     } finally {
       a.disconnect();
       b.disconnect();
+      await cleanup();
+    }
+  });
+
+  it('waits for its first connection to Redis: a process does not start with unlimited calls', async function () {
+    this.timeout(20_000);
+    const { prefix, cleanup } = testRedisPrefix();
+    const waits = async () => (await metrics.awsThrottleWaits.get()).values.find((v) => v.labels.operation === 'Batch.DescribeJobs')?.value ?? 0;
+    const before = await waits();
+    // Used at once, as a process's first task would: its fail-fast client is still connecting.
+    const { limiter, close } = openRateLimiter({ redis_url: REDIS_URL, redis_prefix: prefix, aws_calls_per_second: 1 }, 'bp-test-rate');
+    let refused: Redis | undefined;
+    try {
+      // 1/s, burst 1: the second call, a Redis round trip after the first, waits for the next token.
+      await limiter.take('Batch.DescribeJobs');
+      await limiter.take('Batch.DescribeJobs');
+      const waited = (await waits()) - before;
+      expect(waited, 'waits for a token').to.be.at.least(1);
+      // A Redis that refuses the first connection is unreachable: open at once, not after the bounded wait.
+      const started = Date.now();
+      refused = createRedis({ redis_url: 'redis://127.0.0.1:1', redis_prefix: prefix }, { failFast: true });
+      await redisRateLimiter(refused, `${prefix}:rate`, 1).take('Batch.DescribeJobs');
+      await redisRateLimiter(refused, `${prefix}:rate`, 1).take('Batch.DescribeJobs');
+      expect(Date.now() - started).to.be.below(FIRST_CONNECTION_WAIT_MS);
+      expect((await waits()) - before, 'no call waited').to.equal(waited);
+    } finally {
+      await close();
+      if (refused) await closeRedis(refused);
       await cleanup();
     }
   });
