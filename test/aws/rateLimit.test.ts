@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ListJobsCommand } from '@aws-sdk/client-batch';
+import { DescribeJobQueuesCommand, ListJobsCommand } from '@aws-sdk/client-batch';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { createAwsClients } from '../../src/aws/clients';
@@ -120,12 +120,20 @@ describe('AWS rate limit per operation, shared by all workers', function () {
     const limited = instrumentAwsClients(createAwsClients({ region: 'us-east-1', aws_endpoint: h.sim.endpoint }), redisRateLimiter(live, `${prefix}:rate`, 1));
     const unlimited = instrumentAwsClients(createAwsClients({ region: 'us-east-1', aws_endpoint: h.sim.endpoint }), redisRateLimiter(dead, `${prefix}:rate`, 1));
     try {
-      // Through Redis at 1/s: the second and third calls wait for tokens before they reach AWS.
+      // A first call on a bucket of its own opens the client's connection: the measured calls' way to AWS is warm.
+      await limited.batch.send(new DescribeJobQueuesCommand({}));
+      // Through Redis at 1/s, burst 1: of three calls made at once, the second and third wait for tokens before
+      // they reach AWS. At once, not one after another: however slow the machine, all three want a token together.
       const before = await waits();
       h.sim.counters.reset();
-      for (let i = 0; i < 3; i++) await limited.batch.send(new ListJobsCommand({ jobQueue: 'r-a' }));
+      await Promise.all([0, 1, 2].map(() => limited.batch.send(new ListJobsCommand({ jobQueue: 'r-a' }))));
       expect((await waits()) - before, 'waits for a token').to.be.at.least(2);
-      const spaced = h.sim.counters.calls().map((c) => c.startedAt);
+      const spaced = h.sim.counters
+        .calls()
+        .map((c) => c.startedAt)
+        .sort((a, b) => a - b);
+      expect(spaced).to.have.length(3);
+      // The third token comes 2 s after the first; less up to 1 s the first call may have taken to reach AWS.
       expect(spaced[2] - spaced[0], 'two tokens at 1/s after the first').to.be.at.least(1000);
       // Redis unreachable: every call goes out, none waited, none failed.
       const offline = await waits();
