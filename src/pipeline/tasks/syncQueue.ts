@@ -2,12 +2,12 @@
  * syncQueue — one activated queue, once per sync round (fanned out by
  * syncRound). Lists what AWS reports as active, then the finished jobs created
  * since the last round (so jobs that started and finished between two rounds
- * are caught; see forEachJobPage's finishedSince), describes only jobs that are new or whose
- * summary differs from our row, describes once the jobs we believe active
- * that AWS no longer lists (to learn how they ended), upserts in batches and
- * marks as seen every job AWS still reports active — listing, describing and
- * upserting overlapping as a pipeline (reconcileListing); the created mark and
- * synced-at rise only once all of it succeeded.
+ * are caught; forEachJobPage's `finishedSince`), describes only jobs that are
+ * new or whose summary differs from our row, describes once the jobs we
+ * believe active that AWS no longer lists (to learn how they ended), upserts
+ * in batches and marks as seen every job AWS still reports active — listing,
+ * describing and upserting overlapping as a pipeline (reconcileListing); the
+ * created mark and synced-at rise only once all of it succeeded.
  *
  * Added by syncRound, one per locked queue. Retry: SYNC_TASK_RETRY; the
  * round marks nothing GONE unless every task of the round succeeded, and a
