@@ -37,10 +37,15 @@ const TRANSIT_SLACK_MS = 1000;
 function watchStalls(): { stop(): number } {
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
+  let stalledMs: number | undefined;
   return {
+    /** Ends the watch (also when the calls failed); later calls give the same figure. */
     stop() {
-      loop.disable();
-      return Math.round(loop.max / 1e6);
+      if (stalledMs === undefined) {
+        loop.disable();
+        stalledMs = Math.round(loop.max / 1e6);
+      }
+      return stalledMs;
     },
   };
 }
