@@ -146,3 +146,72 @@ describe('store/jobs search: a name cluster\'s token by name, every way to match
     expect(got.ids.slice(0, 3)).to.deep.equal(['u-00000', 'u-00001', 'u-00002']);
   });
 });
+
+/**
+ * Two tokens by name whose matches sit inside the longer one's cluster, at a
+ * sub-cluster (`report-daily-…` after every `report-adhoc-…`): the walk
+ * starts at the sub-cluster and the part of the cluster before it (after it,
+ * DESC) is collected. Matches hide in that part, in every other place, and
+ * in other cases; the answer must be every match sorted.
+ */
+describe('store/jobs search: two tokens by name, walked from their sub-cluster', function () {
+  this.timeout(60_000);
+  let t: TestDatabase;
+  const jobs: MirroredJob[] = [];
+  const add = (n: number, job: (i: number) => Partial<MirroredJob>) => {
+    for (let i = 0; i < n; i++) jobs.push(mirroredJob({ image: 'img:1', job_queue: 'q-1', ...job(i) }));
+  };
+
+  before(async () => {
+    add(3200, (i) => ({ job_id: `a-${pad(i)}`, job_name: `000-${pad(i)}` }));
+    add(3200, (i) => ({ job_id: `z-${pad(i)}`, job_name: `zzz-${pad(i)}` }));
+    // The cluster: more than a probe's rows on each side of the sub-cluster.
+    add(3500, (i) => ({ job_id: `ra-${pad(i)}`, job_name: `report-adhoc-${pad(i)}` }));
+    add(400, (i) => ({ job_id: `rd-${pad(i)}`, job_name: `report-daily-${pad(i)}` }));
+    add(3500, (i) => ({ job_id: `rw-${pad(i)}`, job_name: `report-weekly-${pad(i)}` }));
+    // Matches on both sides of the sub-cluster inside the cluster, and around it.
+    add(3, (i) => ({ job_id: `ma-${pad(i)}`, job_name: `report-adhoc-daily-${pad(i)}` }));
+    add(3, (i) => ({ job_id: `mq-${pad(i)}`, job_name: `report-adhoc-q${pad(i)}`, job_queue: 'q-DAILY' }));
+    add(3, (i) => ({ job_id: `mi-${pad(i)}`, job_name: `report-weekly-i${pad(i)}`, image: 'daily:1' }));
+    add(3, (i) => ({ job_id: `mu-${pad(i)}`, job_name: `REPORT-Daily-${pad(i)}` }));
+    add(3, (i) => ({ job_id: `mx-${pad(i)}`, job_name: `x-report-daily-${pad(i)}` }));
+    add(3, (i) => ({ job_id: `md-${pad(i)}`, job_name: `report_daily-${pad(i)}` }));
+    // Only across columns: no match.
+    add(3, (i) => ({ job_id: `s-${pad(i)}`, job_name: `report-adhoc-dai${pad(i)}`, job_queue: 'ly-q' }));
+    t = await createTestDatabase();
+    await upsertJobs(t.db, jobs);
+    await t.db.raw('ANALYZE jobs, job_search_texts');
+  });
+  after(async () => t.drop());
+
+  function expected(tokens: string[], dir: 'ASC' | 'DESC', page: number): string[] {
+    const matching = jobs.filter((j) =>
+      tokens.every((token) => [j.job_id, j.job_name, j.job_queue, j.image].some((v) => v.toLowerCase().includes(token.toLowerCase()))),
+    );
+    const cmp = (a: MirroredJob, b: MirroredJob) =>
+      a.job_name < b.job_name ? -1 : a.job_name > b.job_name ? 1 : a.job_id < b.job_id ? -1 : a.job_id > b.job_id ? 1 : 0;
+    matching.sort((a, b) => (dir === 'ASC' ? cmp(a, b) : cmp(b, a)));
+    return matching.slice(page * 100, page * 100 + 100).map((j) => j.job_id);
+  }
+
+  for (const tokens of [['report', 'daily'], ['daily', 'REPORT']]) {
+    for (const dir of ['ASC', 'DESC'] as const) {
+      for (const page of [0, 1]) {
+        it(`"${tokens.join(' ')}" by name ${dir}, page ${page}: the same rows as every match sorted`, async () => {
+          const want = expected(tokens, dir, page);
+          expect(want.length).to.equal(100);
+          const got = await searchLogged(t.db, jobSearch({ tokens, sortColumn: 'name', sortDirection: dir, page }));
+          expect(got.ids).to.deep.equal(want);
+          const walkedFromSubCluster = got.statements.filter((sql) => sql.startsWith('EXPLAIN') && sql.includes('UNION ALL'));
+          expect(walkedFromSubCluster, 'the sub-cluster estimated').to.have.length(1);
+        });
+      }
+    }
+  }
+
+  it('walks from the cluster itself when the page lies at its start', async () => {
+    const got = await searchLogged(t.db, jobSearch({ tokens: ['report', 'adhoc'], sortColumn: 'name', sortDirection: 'ASC' }));
+    expect(got.ids).to.deep.equal(expected(['report', 'adhoc'], 'ASC', 0));
+    expect(got.statements.filter((sql) => sql.startsWith('EXPLAIN'))).to.deep.equal([]);
+  });
+});

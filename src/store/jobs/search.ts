@@ -485,7 +485,7 @@ async function fewMatches(db: Knex, where: SqlPart): Promise<boolean> {
 }
 
 /**
- * The planner's estimate of the rows each of two or more `wheres` keeps,
+ * The planner's estimate of the rows each of `wheres` keeps,
  * from one EXPLAIN (one round trip, nothing run): the arms of a UNION ALL
  * are planned alone, as the children of its Append.
  */
@@ -495,7 +495,9 @@ async function estimatedRowsEach(db: Knex, wheres: SqlPart[]): Promise<number[]>
     `EXPLAIN (FORMAT JSON) ${wheres.map((w) => `(SELECT 1 FROM jobs WHERE ${w.sql})`).join(' UNION ALL ')}`,
     wheres.flatMap((w) => w.bindings),
   );
-  return (plan.rows[0]['QUERY PLAN'][0].Plan.Plans ?? []).map((arm) => arm['Plan Rows']);
+  const root = plan.rows[0]['QUERY PLAN'][0].Plan;
+  // One arm is planned without an Append.
+  return wheres.length === 1 ? [root['Plan Rows']] : (root.Plans ?? []).map((arm) => arm['Plan Rows']);
 }
 
 /**
@@ -595,22 +597,65 @@ function prefixEnd(prefix: string): string | null {
  * token is not clustered there and null sends the caller to collect instead.
  */
 async function searchAroundTokenPrefix(db: Knex, q: PageQuery, tokens: readonly string[]): Promise<string[] | null> {
-  const prefix = [...tokens].sort((a, b) => b.length - a.length)[0]?.toLowerCase() ?? '';
+  const lowered = tokens.map((t) => t.toLowerCase());
+  const prefix = [...lowered].sort((a, b) => b.length - a.length)[0] ?? '';
   const end = prefixEnd(prefix);
   if (!prefix || !end) return null;
   const need = q.offset + JOBS_PAGE_SIZE;
+  const ascending = q.direction === 'ASC';
   // ASC: [prefix, ...) is walked, (..., prefix) collected; DESC: (..., end) walked, [end, ...) collected.
-  const walkRange = q.direction === 'ASC' ? `${q.column} >= ?` : `${q.column} < ?`;
-  const collectRange = q.direction === 'ASC' ? `${q.column} < ?` : `${q.column} >= ?`;
-  const bound = q.direction === 'ASC' ? prefix : end;
-  const nearIds = await firstMatchesFrom(db, q, walkRange, bound, need);
-  if (nearIds.length < need) return null;
+  const walkRange = ascending ? `${q.column} >= ?` : `${q.column} < ?`;
+  const collectRange = ascending ? `${q.column} < ?` : `${q.column} >= ?`;
+  const bound = ascending ? prefix : end;
+  let nearIds = await firstMatchesFrom(db, q, walkRange, bound, need);
+  let between: string[] = [];
+  if (nearIds.length < need) {
+    const inner = await subClusterBound(db, q, prefix, lowered);
+    if (!inner) return null;
+    nearIds = await firstMatchesFrom(db, q, walkRange, inner, need);
+    if (nearIds.length < need) return null;
+    const [low, high] = ascending ? [bound, inner] : [inner, bound];
+    between = await collectWithBitmaps(db, q, { sql: `${q.column} >= ? AND ${q.column} < ?`, bindings: [low, high] }, need);
+  }
   const collect: SqlPart = { sql: collectRange, bindings: [bound] };
   const before =
     q.sortColumn === 'name' && ASCII_ONLY.test(prefix) && (await nameOrderIsCodePoint(db))
       ? await collectBesideNameCluster(db, q, prefix, collect, need)
       : await collectWithBitmaps(db, q, collect, need);
-  return [...before, ...nearIds].slice(0, need);
+  return [...before, ...between, ...nearIds].slice(0, need);
+}
+
+/** What AWS allows between the words of a job name (letters, digits, `-`, `_`), and nothing. */
+const NAME_SEPARATORS = ['-', '_', ''];
+
+/** A sub-cluster worth walking to holds at least a page of names, by the planner's estimate. */
+const SUB_CLUSTER_ROWS = JOBS_PAGE_SIZE;
+
+/**
+ * Two common tokens by name (`report daily`): the names starting with the
+ * longer one hold the other's matches further in, at a sub-cluster
+ * (`report-daily-…` after every `report-adhoc-…`, a quarter of the cluster:
+ * ~310,000 index rows at 10,000,000 jobs to walk). The sub-cluster is the
+ * prefix joined to another token by a separator a name may hold, the one the
+ * planner's statistics give the most names; where the walk starts it (by
+ * name ASC; where it ends, DESC), the part of the cluster before it is
+ * collected with bitmaps like any side of a split (the two tokens' trigrams
+ * ANDed with that name range: the matches there, mostly none). Null when no
+ * such range holds a page of names by the estimate.
+ */
+async function subClusterBound(db: Knex, q: PageQuery, prefix: string, tokens: readonly string[]): Promise<string | null> {
+  if (q.sortColumn !== 'name') return null;
+  const starts = tokens
+    .filter((t) => t !== prefix && t.length > 0 && ASCII_ONLY.test(t))
+    .flatMap((t) => NAME_SEPARATORS.map((sep) => prefix + sep + t))
+    .filter((start) => prefixEnd(start) !== null);
+  if (starts.length === 0) return null;
+  const ranges = starts.map((start): SqlPart => ({ sql: 'jobs.job_name >= ? AND jobs.job_name < ?', bindings: [start, prefixEnd(start)] }));
+  const estimates = await estimatedRowsEach(db, ranges);
+  if (estimates.length !== starts.length) return null; // an arm the planner proved empty was dropped: no way to tell which
+  const best = estimates.reduce((bestIndex, rows, i) => (rows > estimates[bestIndex] ? i : bestIndex), 0);
+  if (estimates[best] < SUB_CLUSTER_ROWS) return null;
+  return q.direction === 'ASC' ? starts[best] : prefixEnd(starts[best]);
 }
 
 /** The first `need` matches inside `range`, in order, collected with bitmaps of jobs' own indexes. */
