@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
-import { jobSearch, searchJobs } from '../../src/store/jobs/search';
+import { commandIndexPatterns, jobSearch, searchJobs } from '../../src/store/jobs/search';
 import { countJobs } from '../../src/store/jobs/count';
 import { upsertJobs } from '../../src/store/jobs/upsert';
 import type { JobSearch, MirroredJob } from '../../src/types';
@@ -130,6 +130,7 @@ describe('store/jobs reason: and cmd: search on the planner\'s paths', function 
     ['a common command word', { commandWords: ['--shard'] }],
     ['a command word in a third', { commandWords: ['jobs.train'] }],
     ['a rare command word', { commandWords: ['s3://b/4242"'] }],
+    ['a command word of common, frequent and rare parts', { commandWords: ['jobs.train","--shard","7"'] }],
     ['both, and a status', { reasonWords: ['memory'], commandWords: ['jobs.etl'], statuses: ['FAILED'] }],
   ];
   for (const [what, q] of cases) {
@@ -145,6 +146,24 @@ describe('store/jobs reason: and cmd: search on the planner\'s paths', function 
 
   it('pages deep into a common command word', async () => {
     const s = jobSearch({ commandWords: ['--shard'], page: 7 });
+    expect(ids(await searchJobs(t.db, s))).to.deep.equal(expected(s));
+  });
+
+  it('gives the trigram index only the parts of a command word not in most lines, and stays exact', async () => {
+    const words = ['s3://b/4242"', '--shard', 'jobs.train","--shard', 'python/4242"', 'x3://b/4242'];
+    expect(Object.fromEntries((await commandIndexPatterns(t.db, words)) ?? [])).to.deep.equal({
+      's3://b/4242"': ['/4242"'], // "s3" is in every line
+      'jobs.train","--shard': ['.train"'], // "jobs" and "shard" are in every line, "train" in a third
+      'python/4242"': ['/4242"'],
+      // "--shard": one part; "x3://b/4242": no part is common
+    });
+    // Lines that hold every part given to the index but not the word: none found, none counted.
+    for (const word of ['python/4242"', 'x3://b/4242']) {
+      expect(ids(await searchJobs(t.db, jobSearch({ commandWords: [word] })))).to.deep.equal([]);
+      expect(await countJobs(t.db, jobSearch({ commandWords: [word] }))).to.deep.equal({ count: 0, exact: true });
+    }
+    const s = jobSearch({ commandWords: ['s3://b/4244"', 'jobs.train","--shard'] });
+    expect(expected(s)).to.deep.equal(['p-04244']);
     expect(ids(await searchJobs(t.db, s))).to.deep.equal(expected(s));
   });
 });

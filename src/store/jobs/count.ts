@@ -5,7 +5,7 @@
  */
 import type { Knex } from 'knex';
 import type { JobSearch } from '../../types';
-import { searchWhere } from './search';
+import { commandIndexPatterns, searchWhere } from './search';
 
 /** Counted exactly up to this many matches. */
 export const COUNT_EXACT_UP_TO = 10_000;
@@ -21,7 +21,7 @@ export interface JobCount {
 const QUERY_CANCELED = '57014';
 
 export async function countJobs(db: Knex, search: JobSearch, exactUpTo = COUNT_EXACT_UP_TO): Promise<JobCount> {
-  const where = searchWhere(search);
+  const where = searchWhere(search, await commandIndexPatterns(db, search.commandWords ?? []));
   let atLeast = 0;
   try {
     const n = await db.transaction(async (trx) => {
