@@ -681,15 +681,16 @@ async function searchAroundTokenPrefix(db: Knex, q: PageQuery, search: JobSearch
   const walkRange = ascending ? `${q.column} >= ?` : `${q.column} < ?`;
   const collectRange = ascending ? `${q.column} < ?` : `${q.column} >= ?`;
   const bound = ascending ? prefix : end;
-  let nearIds = await firstMatchesFrom(db, q, walkRange, bound, need);
+  // Several words: from their sub-cluster if there is one (the walk from the
+  // cluster's start would pass every name before it), else from the start.
+  const inner = lowered.length > 1 ? await subClusterBound(db, q, prefix, lowered) : null;
+  let nearIds = inner ? await firstMatchesFrom(db, q, walkRange, inner, need) : [];
   let between: string[] = [];
-  if (nearIds.length < need) {
-    const inner = await subClusterBound(db, q, prefix, lowered);
-    if (!inner) return null;
-    nearIds = await firstMatchesFrom(db, q, walkRange, inner, need);
+  if (inner && nearIds.length >= need) {
+    between = await walkInsideCluster(db, q, search, prefix, ascending ? [bound, inner] : [inner, bound], need);
+  } else {
+    nearIds = await firstMatchesFrom(db, q, walkRange, bound, need);
     if (nearIds.length < need) return null;
-    const [low, high] = ascending ? [bound, inner] : [inner, bound];
-    between = await walkInsideCluster(db, q, search, prefix, [low, high], need);
   }
   const collect: SqlPart = { sql: collectRange, bindings: [bound] };
   const before =
