@@ -622,11 +622,12 @@ const SERIAL_WALK_SETTINGS = { enable_sort: 'off', max_parallel_workers_per_gath
 
 /**
  * A walk of the name index expected to run to its range's end (no match
- * there, mostly): split between parallel workers, which then read nothing
+ * there, mostly): split with a parallel worker, which then reads nothing
  * ahead of the page, since there is none (310,000 entries on 2 cores:
- * 172 -> 116 ms). The planner would not start workers for it by itself.
+ * ~175 -> ~120 ms; two workers and the leader on 2 cores were no faster).
+ * The planner would not start a worker for it by itself.
  */
-const WALK_TO_END_SETTINGS = { enable_sort: 'off', parallel_setup_cost: '0', parallel_tuple_cost: '0' };
+const WALK_TO_END_SETTINGS = { enable_sort: 'off', parallel_setup_cost: '0', parallel_tuple_cost: '0', max_parallel_workers_per_gather: '1' };
 
 /** The page's rows and instance info, given the ids of every match up to the page's end, in order. */
 async function pageRows(db: Knex, q: PageQuery, orderedIds: string[]): Promise<JobWithInstance[]> {
