@@ -890,6 +890,7 @@ export function slowShapes(): [string, JobSearch][] {
     ['common token "etl" by name DESC', search({ tokens: ['etl'], sortColumn: 'name', sortDirection: 'DESC' })],
     ['token "sync" by name DESC', search({ tokens: ['sync'], sortColumn: 'name', sortDirection: 'DESC' })],
     ['two tokens "report daily" by name ASC', search({ tokens: ['report', 'daily'], sortColumn: 'name', sortDirection: 'ASC' })],
+    ['two tokens "report daily" by name DESC', search({ tokens: ['report', 'daily'], sortColumn: 'name', sortDirection: 'DESC' })],
     ['two tokens "report team-7" by name DESC', search({ tokens: ['report', 'team-7'], sortColumn: 'name', sortDirection: 'DESC' })],
     ['4-digit id fragment "7431"', search({ tokens: ['7431'] })],
     ['4-digit id fragment "7431" by name', search({ tokens: ['7431'], sortColumn: 'name', sortDirection: 'ASC' })],
