@@ -670,9 +670,11 @@ function prefixEnd(prefix: string): string | null {
  * reads no table page when there are none. The two parts concatenated are
  * the exact order whatever the data; if the walk does not find the page, the
  * token is not clustered there and null sends the caller to collect instead.
+ * With several tokens, the walk may start further in, at their sub-cluster
+ * (subClusterBound), the cluster's part before it then walked to its end.
  */
 async function searchAroundTokenPrefix(db: Knex, q: PageQuery, search: JobSearch): Promise<string[] | null> {
-  const lowered = search.tokens.map((t) => t.toLowerCase());
+  const lowered = nonEmpty(search.tokens).map((t) => t.toLowerCase());
   const prefix = [...lowered].sort((a, b) => b.length - a.length)[0] ?? '';
   const end = prefixEnd(prefix);
   if (!prefix || !end) return null;
