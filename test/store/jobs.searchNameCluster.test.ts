@@ -25,6 +25,21 @@ async function searchLogged(db: TestDatabase['db'], search: JobSearch): Promise<
   }
 }
 
+/** Adds n jobs built from their index, in queue q-1 with image img:1 unless given. */
+const jobAdder = (jobs: MirroredJob[]) => (n: number, job: (i: number) => Partial<MirroredJob>) => {
+  for (let i = 0; i < n; i++) jobs.push(mirroredJob({ image: 'img:1', job_queue: 'q-1', ...job(i) }));
+};
+
+/**
+ * Never-matching names at both ends of the name order (digits sort before
+ * upper-case letters), more than a probe's rows: the probe from either end
+ * finds nothing.
+ */
+function addNeverMatchingEnds(add: ReturnType<typeof jobAdder>): void {
+  add(3200, (i) => ({ job_id: `a-${pad(i)}`, job_name: `000-${pad(i)}` }));
+  add(3200, (i) => ({ job_id: `z-${pad(i)}`, job_name: `zzz-${pad(i)}` }));
+}
+
 const textOf = (j: Pick<MirroredJob, 'job_id' | 'job_name' | 'job_queue' | 'image'>) =>
   `${j.job_id} ${j.job_name.slice(1)} ${j.job_queue} ${j.image}`;
 
@@ -78,15 +93,10 @@ describe('store/jobs search: a name cluster\'s token by name, every way to match
   this.timeout(60_000);
   let t: TestDatabase;
   const jobs: MirroredJob[] = [];
-  const add = (n: number, job: (i: number) => Partial<MirroredJob>) => {
-    for (let i = 0; i < n; i++) jobs.push(mirroredJob({ image: 'img:1', job_queue: 'q-1', ...job(i) }));
-  };
+  const add = jobAdder(jobs);
 
   before(async () => {
-    // Never-matching names at both ends (digits sort before upper-case
-    // letters): the probe from either end finds nothing.
-    add(3200, (i) => ({ job_id: `a-${pad(i)}`, job_name: `000-${pad(i)}` }));
-    add(3200, (i) => ({ job_id: `z-${pad(i)}`, job_name: `zzz-${pad(i)}` }));
+    addNeverMatchingEnds(add);
     add(250, (i) => ({ job_id: `n-${pad(i)}`, job_name: `needle-${pad(i)}` }));
     // Other cases of the start: upper-case letters sort before lower-case ones.
     add(20, (i) => ({ job_id: `u-${pad(i)}`, job_name: `NEEDLE-${pad(i)}` }));
@@ -151,20 +161,17 @@ describe('store/jobs search: a name cluster\'s token by name, every way to match
  * Two tokens by name whose matches sit inside the longer one's cluster, at a
  * sub-cluster (`report-daily-…` after every `report-adhoc-…`): the walk
  * starts at the sub-cluster and the part of the cluster before it (after it,
- * DESC) is collected. Matches hide in that part, in every other place, and
+ * DESC) is walked to its end. Matches hide in that part, in every other place, and
  * in other cases; the answer must be every match sorted.
  */
 describe('store/jobs search: two tokens by name, walked from their sub-cluster', function () {
   this.timeout(60_000);
   let t: TestDatabase;
   const jobs: MirroredJob[] = [];
-  const add = (n: number, job: (i: number) => Partial<MirroredJob>) => {
-    for (let i = 0; i < n; i++) jobs.push(mirroredJob({ image: 'img:1', job_queue: 'q-1', ...job(i) }));
-  };
+  const add = jobAdder(jobs);
 
   before(async () => {
-    add(3200, (i) => ({ job_id: `a-${pad(i)}`, job_name: `000-${pad(i)}` }));
-    add(3200, (i) => ({ job_id: `z-${pad(i)}`, job_name: `zzz-${pad(i)}` }));
+    addNeverMatchingEnds(add);
     // The cluster: more than a probe's rows on each side of the sub-cluster.
     add(3500, (i) => ({ job_id: `ra-${pad(i)}`, job_name: `report-adhoc-${pad(i)}` }));
     add(400, (i) => ({ job_id: `rd-${pad(i)}`, job_name: `report-daily-${pad(i)}` }));

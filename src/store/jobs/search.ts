@@ -608,10 +608,10 @@ const SHORT_WALK_ROWS = 20_000;
  * order can only come from the index. The page's rows are read by pageRows,
  * whose own sort of 100 rows is left alone.
  */
-async function nameWalkIds(db: Knex, q: PageQuery, where: SqlPart, need: number): Promise<string[]> {
+async function nameWalkIds(db: Knex, q: PageQuery, where: SqlPart, need: number, settings = SERIAL_WALK_SETTINGS): Promise<string[]> {
   const rows = await withPlannerSettings<{ job_id: string }>(
     db,
-    SERIAL_WALK_SETTINGS,
+    settings,
     `SELECT jobs.job_id FROM jobs WHERE ${where.sql} ORDER BY ${q.column} ${q.direction}, jobs.job_id ${q.direction} LIMIT ?`,
     [...where.bindings, need],
   );
@@ -753,13 +753,7 @@ async function walkInsideCluster(
 ): Promise<string[]> {
   const others = tokenConditions({ ...search, tokens: search.tokens.filter((t) => t.toLowerCase() !== prefix) }, true);
   const where = andAll([others, q.filters, { sql: `${q.column} >= ? AND ${q.column} < ?`, bindings: [low, high] }]);
-  const rows = await withPlannerSettings<{ job_id: string }>(
-    db,
-    WALK_TO_END_SETTINGS,
-    `SELECT jobs.job_id FROM jobs WHERE ${where.sql} ORDER BY ${q.column} ${q.direction}, jobs.job_id ${q.direction} LIMIT ?`,
-    [...where.bindings, need],
-  );
-  return rows.map((r) => r.job_id);
+  return nameWalkIds(db, q, where, need, WALK_TO_END_SETTINGS);
 }
 
 /** The first `need` matches inside `range`, in order, collected with bitmaps of jobs' own indexes. */
