@@ -185,12 +185,16 @@ async function writeDescribed(ctx: TaskContext, label: Record<string, string>, b
   await clearNeedsDescribe(ctx.db, batch.filter((b) => !b.detail).map((b) => b.id));
   const mapped = mapDetails(ctx, label, details);
   const prior = new Map(batch.map((b) => [b.id, b.prior]));
+  const parents = mapped.filter((j) => j.array_properties?.size !== undefined && !j.array_parent_id);
   // An array parent about to be stored as finished will not be "open" next round: mirror its
   // children first, so a failure here leaves the parent open and the next round tries again.
-  const finishing = mapped.filter(
-    (j) => j.array_properties?.size !== undefined && !j.array_parent_id && isTerminal(j.status) && !isTerminal(prior.get(j.job_id) ?? 'SUBMITTED'),
-  );
-  for (const parent of finishing) await syncArrayChildren(ctx, parent.job_id, childCounts(parent.array_properties) ?? undefined);
+  const finishing = parents.filter((j) => isTerminal(j.status) && !isTerminal(prior.get(j.job_id) ?? 'SUBMITTED'));
+  // One new to the mirror and still running is open only from the next round's start (open
+  // parents are listed then): its children are mirrored now, not a round later.
+  const arriving = parents.filter((j) => !isTerminal(j.status) && prior.get(j.job_id) === undefined);
+  for (const parent of [...finishing, ...arriving]) {
+    await syncArrayChildren(ctx, parent.job_id, childCounts(parent.array_properties) ?? undefined);
+  }
   const written = await upsertJobs(ctx.db, mapped, { batchSize: WRITE_BATCH, concurrency: 1, dependencies: dependencySets(details) });
   out.changedIds.push(...written.changedIds);
   out.finishedParents.push(...finishing.map((j) => j.job_id));

@@ -90,6 +90,21 @@ describe('pipeline sync rounds (simulator + Redis + Postgres)', function () {
     for (let i = 0; i < 3; i++) await expectMirrored(h, `${array}:${i}`);
   });
 
+  it('mirrors the children of an array parent first seen running, in that same round', async () => {
+    await h.round();
+    const { jobId: array } = h.sim.model.submitJob({ jobName: 'arr-late', jobQueue: 'q-main', arraySize: 4, vcpus: 1, memory: 128, plan: { runSeconds: 600 } });
+    h.sim.model.advance(30_000);
+    const parent = h.sim.model.getJob(array)!;
+    expect(parent.status, 'the parent runs when the mirror first sees it').to.be.oneOf(['RUNNING', 'STARTING', 'RUNNABLE', 'PENDING']);
+    expect((await h.round()).status).to.equal('completed');
+    await expectMirrored(h, array);
+    for (let i = 0; i < 4; i++) await expectMirrored(h, `${array}:${i}`);
+    // Leave nothing running for the next tests' steady rounds.
+    h.sim.model.advance(700_000);
+    expect((await h.round()).status).to.equal('completed');
+    expect((await getJob(h.db, `${array}:3`))!.status).to.equal('SUCCEEDED');
+  });
+
   it('catches a short job created and finished between two rounds', async () => {
     await h.round();
     const { jobId } = h.sim.model.submitJob({ jobName: 'blink', jobQueue: 'q-main', plan: { runSeconds: 1 } });
