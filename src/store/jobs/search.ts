@@ -197,13 +197,11 @@ export async function commandIndexPatterns(db: Knex, words: readonly string[]): 
   const split = words.map((w) => ({ word: w, parts: wordParts(w) })).filter((w) => w.parts.length > 1);
   if (split.length === 0) return undefined;
   // Each part's word alone: how common its trigrams are, whatever stands beside it.
-  const arms = [...split.flatMap((w) => w.parts).map((p) => ({ sql: 'c.command_line ILIKE ?', bindings: [likeSubstring(p.word)] })), { sql: 'TRUE', bindings: [] }];
-  type Node = { 'Plan Rows': number; Plans?: Node[] };
-  const plan = await db.raw<{ rows: { 'QUERY PLAN': { Plan: Node }[] }[] }>(
-    `EXPLAIN (FORMAT JSON) ${arms.map((a) => `(SELECT 1 FROM job_command_lines c WHERE ${a.sql})`).join(' UNION ALL ')}`,
-    arms.flatMap((a) => a.bindings),
-  );
-  const estimates = (plan.rows[0]['QUERY PLAN'][0].Plan.Plans ?? []).map((arm) => arm['Plan Rows']);
+  const arms: SqlPart[] = [
+    ...split.flatMap((w) => w.parts).map((p) => ({ sql: 'c.command_line ILIKE ?', bindings: [likeSubstring(p.word)] })),
+    { sql: 'TRUE', bindings: [] },
+  ];
+  const estimates = await estimatedRowsEach(db, arms, 'job_command_lines c');
   if (estimates.length !== arms.length) return undefined; // an arm was proven empty and dropped: keep the cores
   const total = Math.max(estimates[estimates.length - 1], 1);
   const patterns = new Map<string, readonly string[]>();
@@ -551,14 +549,15 @@ async function fewMatches(db: Knex, where: SqlPart): Promise<boolean> {
 }
 
 /**
- * The planner's estimate of the rows each of `wheres` keeps,
- * from one EXPLAIN (one round trip, nothing run): the arms of a UNION ALL
- * are planned alone, as the children of its Append.
+ * The planner's estimate of the rows each of `wheres` keeps (of `from`, a
+ * fixed table expression, never input), from one EXPLAIN (one round trip,
+ * nothing run): the arms of a UNION ALL are planned alone, as the children
+ * of its Append.
  */
-async function estimatedRowsEach(db: Knex, wheres: SqlPart[]): Promise<number[]> {
+async function estimatedRowsEach(db: Knex, wheres: SqlPart[], from = 'jobs'): Promise<number[]> {
   type Node = { 'Plan Rows': number; Plans?: Node[] };
   const plan = await db.raw<{ rows: { 'QUERY PLAN': { Plan: Node }[] }[] }>(
-    `EXPLAIN (FORMAT JSON) ${wheres.map((w) => `(SELECT 1 FROM jobs WHERE ${w.sql})`).join(' UNION ALL ')}`,
+    `EXPLAIN (FORMAT JSON) ${wheres.map((w) => `(SELECT 1 FROM ${from} WHERE ${w.sql})`).join(' UNION ALL ')}`,
     wheres.flatMap((w) => w.bindings),
   );
   const root = plan.rows[0]['QUERY PLAN'][0].Plan;
