@@ -1,6 +1,7 @@
 import { ConfigError, describeConfig, loadConfig } from './config';
 import { createLogger } from './log';
 import type { Config } from './config/schema';
+import { untilSignal } from './pipeline/shutdown';
 
 /**
  * What each role does once it has a Config. Modules load lazily (require, so
@@ -15,6 +16,9 @@ const CONFIG_ROLES: Record<string, () => Promise<RoleRunner>> = {
   scheduler: async () => (require('./roles/scheduler') as typeof import('./roles/scheduler')).runScheduler,
   migrate: async () => (require('./roles/migrate') as typeof import('./roles/migrate')).runMigrate,
 };
+
+/** Roles that run until SIGTERM/SIGINT (migrate runs to its end). */
+const SERVING_ROLES = new Set(['all', 'api', 'worker', 'scheduler']);
 
 /** Roles that take their own flags instead of a config file. */
 const FLAG_ROLES: Record<string, () => Promise<(args: string[]) => Promise<void>>> = {
@@ -54,6 +58,8 @@ export async function main(argv: string[]): Promise<void> {
     // Secrets redacted: what an operator checking a deployment needs to see.
     // `code`: the compiled build (dist/) or the TypeScript sources (development, tests).
     const code = __filename.endsWith('.js') ? 'compiled' : 'sources';
+    // A serving role stops gracefully on SIGTERM: listen before loading it.
+    if (SERVING_ROLES.has(role)) void untilSignal();
     createLogger(config.log_level, { role }).info({ config: describeConfig(config), code }, 'configuration loaded');
     // Before the role's modules load, so that their http/pg/redis/AWS calls are traced.
     const tracing = config.use_datadog_tracing ? (require('./tracing') as typeof import('./tracing')).startTracing({ role }) : null;

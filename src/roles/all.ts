@@ -12,11 +12,13 @@ import type { Config } from '../config/schema';
  */
 export async function runAll(config: Config): Promise<void> {
   const logger = createLogger(config.log_level, { role: 'all' });
+  // Listening before starting (the CLI already does): a SIGTERM while starting ends it cleanly.
+  const stopped = untilSignal();
   const scheduler = await startScheduler(config, { logger });
   const workers = await startWorkers(config, { logger });
   const api = await startApi(config, { logger });
   logger.info({ url: api.url }, 'batchiepatchie running (api + worker + scheduler)');
-  const signal = await untilSignal();
+  const signal = await stopped;
   logger.info({ signal }, 'shutting down');
   // API first so no request is left waiting on a closed worker, then the pipeline.
   await api.close();

@@ -11,9 +11,11 @@ import { untilSignal } from '../pipeline/shutdown';
  */
 export async function runScheduler(config: Config): Promise<void> {
   const logger = createLogger(config.log_level, { role: 'scheduler' });
+  // Listening before starting (the CLI already does): a SIGTERM while starting ends it cleanly.
+  const stopped = untilSignal();
   const metrics = config.metrics_port > 0 ? await startMetricsServer(config.host, config.metrics_port, logger) : null;
   const scheduler = await startScheduler(config, { logger });
-  const signal = await untilSignal();
+  const signal = await stopped;
   logger.info({ signal }, 'scheduler shutting down');
   await scheduler.close();
   await metrics?.close();

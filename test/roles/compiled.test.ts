@@ -82,5 +82,16 @@ describe('the compiled build (dist/) starts every role', function () {
         if (p.child.exitCode === null) p.child.kill('SIGKILL');
       }
     });
+
+    it(`${role}: a SIGTERM while it is still starting ends it cleanly, exit 0`, async () => {
+      const p = startRole(configPath, role, { compiled: true });
+      try {
+        // The config is loaded; the role is still connecting to Postgres, Redis and AWS.
+        await waitForOutput(p.output, /"msg":"configuration loaded"/);
+        expect(await stopRole(p), p.output()).to.equal(0);
+      } finally {
+        if (p.child.exitCode === null) p.child.kill('SIGKILL');
+      }
+    });
   }
 });
