@@ -104,9 +104,10 @@ async function loadJobs(db: Knex): Promise<number> {
   // The search's copies, as their triggers would have written them (they were off for the load).
   await db.raw('INSERT INTO job_command_lines (job_id, command_line) SELECT job_id, command_line FROM jobs');
   await db.raw(`INSERT INTO job_search_texts (job_id, search_text)
-    SELECT job_id, job_id || ' ' || substr(job_name, 2) || ' ' || job_queue || ' ' || image FROM jobs`);
+    SELECT job_id, job_id || ' ' || job_queue || ' ' || image FROM jobs`);
+  await db.raw('INSERT INTO job_names (job_name) SELECT DISTINCT job_name FROM jobs ON CONFLICT DO NOTHING');
   await db.raw('ALTER TABLE jobs ENABLE TRIGGER USER');
-  await db.raw('VACUUM ANALYZE jobs, job_command_lines, job_search_texts');
+  await db.raw('VACUUM ANALYZE jobs, job_command_lines, job_search_texts, job_names');
   await db.raw('ANALYZE task_arns_to_instance_info');
   return (performance.now() - t0) / 1000;
 }

@@ -730,7 +730,8 @@ export async function generateJobs(db: Knex, n: number): Promise<void> {
   // The command lines' copy, as its triggers would have written it (they were off for the load).
   await db.raw('INSERT INTO job_command_lines (job_id, command_line) SELECT job_id, command_line FROM jobs');
   await db.raw(`INSERT INTO job_search_texts (job_id, search_text)
-    SELECT job_id, job_id || ' ' || substr(job_name, 2) || ' ' || job_queue || ' ' || image FROM jobs`);
+    SELECT job_id, job_id || ' ' || job_queue || ' ' || image FROM jobs`);
+  await db.raw('INSERT INTO job_names (job_name) SELECT DISTINCT job_name FROM jobs ON CONFLICT DO NOTHING');
   await db.raw('ALTER TABLE jobs ENABLE TRIGGER USER');
   await db.raw("SET maintenance_work_mem = '256MB'");
   for (const ix of indexes) {
@@ -739,7 +740,7 @@ export async function generateJobs(db: Knex, n: number): Promise<void> {
   }
   await db.raw('CREATE INDEX job_command_lines_trgm ON job_command_lines USING gin (command_line gin_trgm_ops)');
   await db.raw('CREATE INDEX job_search_texts_trgm ON job_search_texts USING gin (search_text gin_trgm_ops)');
-  await db.raw('VACUUM ANALYZE jobs, task_arns_to_instance_info, job_command_lines, job_search_texts');
+  await db.raw('VACUUM ANALYZE jobs, task_arns_to_instance_info, job_command_lines, job_search_texts, job_names');
   // The stats rollup's triggers were off during the load.
   await rebuildStatsRollup(db);
   await db.raw('VACUUM ANALYZE job_stats_rollup, job_stats_dirty');

@@ -146,13 +146,12 @@ describe('adoption of a Go-Batchiepatchie database (goose version 23)', () => {
     expect(copies).to.equal(jobs);
   });
 
-  it('fills the search texts of the adopted jobs (the copy filled by the migration)', async () => {
+  it('fills the search copies of the adopted jobs (texts and names, filled by the migrations)', async () => {
     const texts = await t.db('job_search_texts').orderBy('job_id').pluck('search_text');
-    const want = (await t.db('jobs').orderBy('job_id')).map(
-      (j: { job_id: string; job_name: string; job_queue: string; image: string }) =>
-        `${j.job_id} ${j.job_name.slice(1)} ${j.job_queue} ${j.image}`,
-    );
-    expect(texts).to.deep.equal(want);
+    const adopted: { job_id: string; job_name: string; job_queue: string; image: string }[] = await t.db('jobs').orderBy('job_id');
+    expect(texts).to.deep.equal(adopted.map((j) => `${j.job_id} ${j.job_queue} ${j.image}`));
+    const names = (await t.db('job_names').pluck('job_name')).sort();
+    expect(names).to.deep.equal([...new Set(adopted.map((j) => j.job_name))].sort());
   });
 
   it('adds job_dependencies, written by the upsert beside the adopted rows', async () => {
@@ -177,6 +176,7 @@ describe('adoption of a Go-Batchiepatchie database (goose version 23)', () => {
     expect(await t.db.schema.hasTable('job_dependencies'), 'not a Go table').to.equal(false);
     expect(await t.db.schema.hasTable('job_command_lines'), 'not a Go table').to.equal(false);
     expect(await t.db.schema.hasTable('job_search_texts'), 'not a Go table').to.equal(false);
+    expect(await t.db.schema.hasTable('job_names'), 'not a Go table').to.equal(false);
     const rows = await t.db('jobs').orderBy('job_id').pluck('job_id');
     expect(rows).to.include.members([ID36, ID44]);
     expect(rows).to.have.length(5);

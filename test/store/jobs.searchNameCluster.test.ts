@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { caseVariantStarts, jobSearch, searchJobs } from '../../src/store/jobs/search';
+import { jobSearch, searchJobs } from '../../src/store/jobs/search';
 import { upsertJobs } from '../../src/store/jobs/upsert';
 import type { JobSearch, MirroredJob } from '../../src/types';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
@@ -13,13 +13,18 @@ async function searchTexts(db: TestDatabase['db']): Promise<Record<string, strin
   return Object.fromEntries(rows.map((r) => [r.job_id, r.search_text]));
 }
 
-/** The search's ids and the statements it ran. */
-async function searchLogged(db: TestDatabase['db'], search: JobSearch): Promise<{ ids: string[]; statements: string[] }> {
+/** The search's ids, the statements it ran, and whether one walked a range of the name index to its end (in parallel). */
+async function searchLogged(db: TestDatabase['db'], search: JobSearch): Promise<{ ids: string[]; statements: string[]; walkedToEnd: boolean }> {
   const statements: string[] = [];
-  const log = (q: { sql: string }) => statements.push(q.sql);
+  let walkedToEnd = false;
+  const log = (q: { sql: string; bindings?: unknown[] }) => {
+    statements.push(q.sql);
+    if (q.bindings?.includes('parallel_setup_cost')) walkedToEnd = true;
+  };
   db.on('query', log);
   try {
-    return { ids: (await searchJobs(db, search)).map((j) => j.job_id), statements };
+    const ids = (await searchJobs(db, search)).map((j) => j.job_id);
+    return { ids, statements, walkedToEnd };
   } finally {
     db.removeListener('query', log);
   }
@@ -40,14 +45,19 @@ function addNeverMatchingEnds(add: ReturnType<typeof jobAdder>): void {
   add(3200, (i) => ({ job_id: `z-${pad(i)}`, job_name: `zzz-${pad(i)}` }));
 }
 
-const textOf = (j: Pick<MirroredJob, 'job_id' | 'job_name' | 'job_queue' | 'image'>) =>
-  `${j.job_id} ${j.job_name.slice(1)} ${j.job_queue} ${j.image}`;
+const textOf = (j: Pick<MirroredJob, 'job_id' | 'job_queue' | 'image'>) => `${j.job_id} ${j.job_queue} ${j.image}`;
 
-describe('store/jobs search texts (job_search_texts, the name-cluster split\'s copy)', () => {
+/** The names job_names holds, sorted. */
+async function storedNames(db: TestDatabase['db']): Promise<string[]> {
+  return (await db('job_names').pluck('job_name')).sort();
+}
+
+describe('store/jobs search copies (job_search_texts, job_names)', () => {
   let t: TestDatabase;
   const jobs = [
     mirroredJob({ job_id: 's-1', job_name: 'ingest-1', job_queue: 'q-a', image: 'img:1' }),
     mirroredJob({ job_id: 's-2', job_name: 'etl-2', job_queue: 'q-b', image: 'img:2' }),
+    mirroredJob({ job_id: 's-3', job_name: 'etl-2', job_queue: 'q-b', image: 'img:2' }),
   ];
   before(async () => {
     t = await createTestDatabase();
@@ -55,10 +65,11 @@ describe('store/jobs search texts (job_search_texts, the name-cluster split\'s c
   });
   after(async () => t.drop());
 
-  it('keeps the copy equal to jobs through inserts, changes, deletes and TRUNCATE, by any writer', async () => {
+  it('keeps the copies equal to jobs through inserts, changes, deletes and TRUNCATE, by any writer', async () => {
     const expected = () => Object.fromEntries(jobs.map((j) => [j.job_id, textOf(j)]));
     expect(await searchTexts(t.db)).to.deep.equal(expected());
-    // A status change leaves the copy alone (no trigger call); a changed name, queue or image replaces it.
+    expect(await storedNames(t.db), 'each name once').to.deep.equal(['etl-2', 'ingest-1']);
+    // A status change leaves the copies alone (no trigger call); a changed name, queue or image replaces the text.
     await upsertJobs(t.db, [{ ...jobs[0], status: 'RUNNING' }]);
     expect(await searchTexts(t.db)).to.deep.equal(expected());
     for (const change of [{ job_name: 'Renamed-1' }, { job_queue: 'q-moved' }, { image: 'img:new' }]) {
@@ -69,16 +80,21 @@ describe('store/jobs search texts (job_search_texts, the name-cluster split\'s c
     await upsertJobs(t.db, [{ ...jobs[1], job_name: 'etl-renamed' }]);
     Object.assign(jobs[1], { job_name: 'etl-renamed' });
     expect(await searchTexts(t.db)).to.deep.equal(expected());
+    // Every name a job has had stays: a stale name is a candidate without a job.
+    expect(await storedNames(t.db)).to.deep.equal(['Renamed-1', 'etl-2', 'etl-renamed', 'ingest-1']);
     await t.db('jobs').where({ job_id: 's-1' }).del();
-    expect(await searchTexts(t.db)).to.deep.equal({ 's-2': textOf(jobs[1]) });
+    expect(await searchTexts(t.db)).to.deep.equal({ 's-2': textOf(jobs[1]), 's-3': textOf(jobs[2]) });
     await t.db.raw('TRUNCATE jobs');
     expect(await searchTexts(t.db)).to.deep.equal({});
+    expect(await storedNames(t.db)).to.deep.equal([]);
   });
 
-  it('spells every case of the token\'s start, at most 16 of them', () => {
-    expect(caseVariantStarts('etl')).to.have.members(['etl', 'etL', 'eTl', 'eTL', 'Etl', 'EtL', 'ETl', 'ETL']);
-    expect(caseVariantStarts('needle')).to.have.length(16).and.include.members(['need', 'NEED', 'neeD']);
-    expect(caseVariantStarts('2026-12-ab')).to.have.members(['2026-12-ab', '2026-12-aB', '2026-12-Ab', '2026-12-AB']);
+  it('lets two writers add the same new names in either order at once', async () => {
+    const batch = (prefix: string, names: string[]) =>
+      names.map((name, i) => mirroredJob({ job_id: `${prefix}-${i}`, job_name: name, job_queue: 'q-a', image: 'img:1' }));
+    const names = Array.from({ length: 200 }, (_, i) => `shared-${pad(i)}`);
+    await Promise.all([upsertJobs(t.db, batch('w1', names)), upsertJobs(t.db, batch('w2', [...names].reverse()))]);
+    expect(await storedNames(t.db)).to.deep.equal(names);
   });
 });
 
@@ -123,7 +139,7 @@ describe('store/jobs search: a name cluster\'s token by name, every way to match
     }
     t = await createTestDatabase();
     await upsertJobs(t.db, jobs);
-    await t.db.raw('ANALYZE jobs, job_search_texts');
+    await t.db.raw('ANALYZE jobs, job_search_texts, job_names');
   });
   after(async () => t.drop());
 
@@ -187,7 +203,7 @@ describe('store/jobs search: two tokens by name, walked from their sub-cluster',
     add(3, (i) => ({ job_id: `s-${pad(i)}`, job_name: `report-adhoc-dai${pad(i)}`, job_queue: 'ly-q' }));
     t = await createTestDatabase();
     await upsertJobs(t.db, jobs);
-    await t.db.raw('ANALYZE jobs, job_search_texts');
+    await t.db.raw('ANALYZE jobs, job_search_texts, job_names');
   });
   after(async () => t.drop());
 
@@ -211,6 +227,8 @@ describe('store/jobs search: two tokens by name, walked from their sub-cluster',
           expect(got.ids).to.deep.equal(want);
           const walkedFromSubCluster = got.statements.filter((sql) => sql.startsWith('EXPLAIN') && sql.includes('UNION ALL'));
           expect(walkedFromSubCluster, 'the sub-cluster estimated').to.have.length(1);
+          expect(got.walkedToEnd, 'the part before the sub-cluster collected from job_names, not walked').to.equal(false);
+          expect(got.statements.some((sql) => sql.includes('FROM job_names')), 'job_names read').to.equal(true);
         });
       }
     }
@@ -224,4 +242,39 @@ describe('store/jobs search: two tokens by name, walked from their sub-cluster',
       expect(got.ids, tokens.join(' ')).to.deep.equal(want);
     }
   });
+});
+
+/**
+ * The same, where many names of the cluster's part before the sub-cluster
+ * hold the other word (more than collecting their jobs is worth): that part
+ * is walked instead, with the same answer.
+ */
+describe('store/jobs search: two tokens by name, many names beside the sub-cluster holding the other', function () {
+  this.timeout(60_000);
+  let t: TestDatabase;
+  const jobs: MirroredJob[] = [];
+  const add = jobAdder(jobs);
+
+  before(async () => {
+    addNeverMatchingEnds(add);
+    add(3500, (i) => ({ job_id: `ra-${pad(i)}`, job_name: `report-adhoc-${pad(i)}` }));
+    add(600, (i) => ({ job_id: `ma-${pad(i)}`, job_name: `report-adhoc-daily-${pad(i)}` }));
+    add(400, (i) => ({ job_id: `rd-${pad(i)}`, job_name: `report-daily-${pad(i)}` }));
+    add(600, (i) => ({ job_id: `mw-${pad(i)}`, job_name: `report-weekly-daily-${pad(i)}` }));
+    add(3500, (i) => ({ job_id: `rw-${pad(i)}`, job_name: `report-weekly-${pad(i)}` }));
+    t = await createTestDatabase();
+    await upsertJobs(t.db, jobs);
+    await t.db.raw('ANALYZE jobs, job_search_texts, job_names');
+  });
+  after(async () => t.drop());
+
+  for (const dir of ['ASC', 'DESC'] as const) {
+    it(`"report daily" by name ${dir}: walked, the same rows as every match sorted`, async () => {
+      const matching = jobs.filter((j) => j.job_name.includes('report') && j.job_name.includes('daily'));
+      matching.sort((a, b) => (a.job_name < b.job_name ? -1 : a.job_name > b.job_name ? 1 : 0) * (dir === 'ASC' ? 1 : -1));
+      const got = await searchLogged(t.db, jobSearch({ tokens: ['report', 'daily'], sortColumn: 'name', sortDirection: dir }));
+      expect(got.ids).to.deep.equal(matching.slice(0, 100).map((j) => j.job_id));
+      expect(got.walkedToEnd, 'walked').to.equal(true);
+    });
+  }
 });

@@ -670,7 +670,8 @@ function prefixEnd(prefix: string): string | null {
  * the exact order whatever the data; if the walk does not find the page, the
  * token is not clustered there and null sends the caller to collect instead.
  * With several tokens, the walk may start further in, at their sub-cluster
- * (subClusterBound), the cluster's part before it then walked to its end.
+ * (subClusterBound); the cluster's part before it is then collected
+ * (collectInsideCluster) or walked to its end.
  */
 async function searchAroundTokenPrefix(db: Knex, q: PageQuery, search: JobSearch): Promise<string[] | null> {
   const lowered = nonEmpty(search.tokens).map((t) => t.toLowerCase());
@@ -681,24 +682,29 @@ async function searchAroundTokenPrefix(db: Knex, q: PageQuery, search: JobSearch
   const ascending = q.direction === 'ASC';
   // ASC: [prefix, ...) is walked, (..., prefix) collected; DESC: (..., end) walked, [end, ...) collected.
   const walkRange = ascending ? `${q.column} >= ?` : `${q.column} < ?`;
-  const collectRange = ascending ? `${q.column} < ?` : `${q.column} >= ?`;
   const bound = ascending ? prefix : end;
+  const collectRange: NameRange = ascending ? { before: bound } : { from: bound };
   // Several words: from their sub-cluster if there is one (the walk from the
   // cluster's start would pass every name before it), else from the start.
   const inner = lowered.length > 1 ? await subClusterBound(db, q, prefix, lowered) : null;
   let nearIds = inner ? await firstMatchesFrom(db, q, walkRange, inner, need) : [];
   let between: string[] = [];
   if (inner && nearIds.length >= need) {
-    between = await walkInsideCluster(db, q, search, prefix, ascending ? [bound, inner] : [inner, bound], need);
+    const leadIn: [string, string] = ascending ? [bound, inner] : [inner, bound];
+    between =
+      (await collectInsideCluster(db, q, search, prefix, leadIn, need)) ?? (await walkInsideCluster(db, q, search, prefix, leadIn, need));
   } else {
     nearIds = await firstMatchesFrom(db, q, walkRange, bound, need);
     if (nearIds.length < need) return null;
   }
-  const collect: SqlPart = { sql: collectRange, bindings: [bound] };
+  // By name, the cluster's own names are no candidates of the copies (but
+  // for other cases, which sort apart): trgm_idx_jobs would hand over every
+  // one, each then refused by the range (an eighth of the table for `ingest`:
+  // 1-9.5 s at 10,000,000 jobs).
   const before =
     q.sortColumn === 'name' && ASCII_ONLY.test(prefix) && (await nameOrderIsCodePoint(db))
-      ? await collectBesideNameCluster(db, q, prefix, collect, need)
-      : await collectWithBitmaps(db, q, collect, need);
+      ? await collectFromCandidates(db, q, prefix, collectRange, need)
+      : await collectWithBitmaps(db, q, nameRangeOn(q.column, collectRange), need);
   return [...before, ...between, ...nearIds].slice(0, need);
 }
 
@@ -715,12 +721,12 @@ const SUB_CLUSTER_ROWS = JOBS_PAGE_SIZE;
  * ~310,000 index rows at 10,000,000 jobs to walk). The sub-cluster is the
  * prefix joined to another token by a separator a name may hold, the one the
  * planner's statistics give the most names; the walk starts there (by name
- * ASC; where it ends, DESC), and the part of the cluster before it is walked
- * too (walkInsideCluster), index-only and to its end when it holds no match
- * (10,000,000 jobs: ~310,000 entries, ~120 ms). The tokens' trigrams cannot
- * prove that part empty for less: both words are common, and ANDing their
- * lists with its name range took 365 ms. Null when no such range holds a
- * page of names by the estimate.
+ * ASC; where it ends, DESC). The part of the cluster before it must still
+ * be searched: trgm_idx_jobs cannot prove it empty cheaply (both words are
+ * common, and ANDing their lists with its name range took 365 ms), the
+ * copies of distinct names and of ids, queues and images can
+ * (collectInsideCluster). Null when no such range holds a page of names by
+ * the estimate.
  */
 async function subClusterBound(db: Knex, q: PageQuery, prefix: string, tokens: readonly string[]): Promise<string | null> {
   if (q.sortColumn !== 'name') return null;
@@ -739,8 +745,9 @@ async function subClusterBound(db: Knex, q: PageQuery, prefix: string, tokens: r
 
 /**
  * The first `need` matches with a name in [low, high), inside the cluster
- * of names starting with `prefix`, in order. Every name there starts with
- * it, so only the other words are tested.
+ * of names starting with `prefix`, in order, walking it. Every name there
+ * starts with the prefix when names sort by code point, so only the other
+ * words are tested then (a linguistic order may put `re-port-a` there).
  */
 async function walkInsideCluster(
   db: Knex,
@@ -750,7 +757,8 @@ async function walkInsideCluster(
   [low, high]: [string, string],
   need: number,
 ): Promise<string[]> {
-  const others = tokenConditions({ ...search, tokens: search.tokens.filter((t) => t.toLowerCase() !== prefix) }, true);
+  const tested = (await nameOrderIsCodePoint(db)) ? search.tokens.filter((t) => t.toLowerCase() !== prefix) : search.tokens;
+  const others = tokenConditions({ ...search, tokens: tested }, true);
   const where = andAll([others, q.filters, { sql: `${q.column} >= ? AND ${q.column} < ?`, bindings: [low, high] }]);
   return nameWalkIds(db, q, where, need, WALK_TO_END_SETTINGS);
 }
@@ -768,33 +776,53 @@ async function collectWithBitmaps(db: Knex, q: PageQuery, range: SqlPart, need: 
   return rows.map((r) => r.job_id);
 }
 
+/** A range of the name order: names from `from` on, and before `before`. */
+interface NameRange {
+  from?: string;
+  before?: string;
+}
+
+function nameRangeOn(column: string, range: NameRange): SqlPart {
+  const parts: SqlPart[] = [];
+  if (range.from !== undefined) parts.push({ sql: `${column} >= ?`, bindings: [range.from] });
+  if (range.before !== undefined) parts.push({ sql: `${column} < ?`, bindings: [range.before] });
+  return parts.length > 0 ? andAll(parts) : { sql: 'TRUE', bindings: [] };
+}
+
 /**
- * By name, the matches of `token` (lower case, ASCII) inside `range`, the
- * side of the order away from the names that start with it, in order, at
- * most `need`. trgm_idx_jobs would hand over every name of the cluster as a
- * candidate, each then refused by the range: an eighth of the table for
- * `ingest` (1-9.5 s at 10,000,000 jobs). The candidates here are:
- * - the token anywhere but at a name's first character: job_search_texts
- *   (see its migration), whose text leaves that character out;
- * - names that start with the token: one range of the name index per case
- *   variant of the token's start (upper-case names sort apart from lower-case
- *   ones), inside `range`; the lower-case cluster lies outside it.
- * Every candidate is then tested exactly (tokenTest), so the answer is the
- * same as from the bitmaps; when none exists, this reads a few index pages.
+ * Jobs holding `token` in their id, queue or image: job_search_texts, whose
+ * text leaves the name out (see migration 20261205010000).
  */
-async function collectBesideNameCluster(db: Knex, q: PageQuery, token: string, range: SqlPart, need: number): Promise<string[]> {
-  const starts = caseVariantStarts(token).map(
-    (start): SqlPart => ({
-      sql: `(SELECT jobs.job_id FROM jobs WHERE jobs.job_name >= ? AND jobs.job_name < ? AND ${range.sql})`,
-      bindings: [start, prefixEnd(start), ...range.bindings],
-    }),
-  );
-  const anywhereElse: SqlPart = {
-    sql: '(SELECT s.job_id FROM job_search_texts s WHERE s.search_text ILIKE ?)',
-    bindings: [likeSubstring(trigramCore(token))],
+function textCandidates(token: string): SqlPart {
+  return { sql: '(SELECT s.job_id FROM job_search_texts s WHERE s.search_text ILIKE ?)', bindings: [likeSubstring(trigramCore(token))] };
+}
+
+/** The distinct names inside `range` holding `token`, from job_names (each name once, trigram-indexed). */
+function namesHolding(token: string, range: NameRange): SqlPart {
+  const inRange = nameRangeOn('n.job_name', range);
+  return { sql: `SELECT n.job_name FROM job_names n WHERE n.job_name ILIKE ? AND ${inRange.sql}`, bindings: [likeSubstring(token), ...inRange.bindings] };
+}
+
+/** Jobs whose name holds `token`, inside `range`: each such name's jobs, read from the name index. */
+function nameCandidates(token: string, range: NameRange): SqlPart {
+  const names = namesHolding(token, range);
+  const inRange = nameRangeOn('jobs.job_name', range);
+  return {
+    sql: `(SELECT jobs.job_id FROM jobs WHERE jobs.job_name IN (${names.sql}) AND ${inRange.sql})`,
+    bindings: [...names.bindings, ...inRange.bindings],
   };
-  const candidates = [anywhereElse, ...starts];
-  const where = andAll([q.tokenTest, q.filters, range]);
+}
+
+/**
+ * The first `need` matches inside `range` of the name order, in order, among
+ * the jobs holding `token` (one of the search's tokens) in their id, queue or
+ * image or in their name. Every candidate is then tested exactly, so the
+ * answer is the same as a walk's; when there are none, this reads a few
+ * index pages.
+ */
+async function collectFromCandidates(db: Knex, q: PageQuery, token: string, range: NameRange, need: number): Promise<string[]> {
+  const candidates = [textCandidates(token), nameCandidates(token, range)];
+  const where = andAll([q.tokenTest, q.filters, nameRangeOn(q.column, range)]);
   return (
     await withPlannerSettings<{ job_id: string }>(
       db,
@@ -809,32 +837,54 @@ async function collectBesideNameCluster(db: Knex, q: PageQuery, token: string, r
 }
 
 /**
- * Each candidate is looked up by its id: few are expected, and the planner,
- * which cannot tell how few, would otherwise hash them against a scan of jobs.
- * It also cannot see that a case range is empty inside the collect range
- * (`ETL`..`ETM` above `etm`), so it costs the statement past jit_above_cost,
- * and compiling it took 70 ms of a 0.2 ms statement at 10,000,000 jobs.
+ * Candidates worth collecting inside a cluster, at most: past these the
+ * walk is cheaper (a candidate costs a few table reads, an entry of the
+ * walk ~0.35 µs).
  */
-const CANDIDATES_SETTINGS = { enable_hashjoin: 'off', enable_mergejoin: 'off', enable_seqscan: 'off', jit: 'off' };
-
-/** At most this many name ranges per token: 4 leading letters, each either case. */
-const MAX_CASE_VARIANTS = 16;
+const MAX_TEXT_CANDIDATES = 10_000;
+const MAX_NAME_CANDIDATES = 500;
 
 /**
- * Every upper/lower-case spelling of the token's start (ASCII), as long a
- * start as MAX_CASE_VARIANTS allows: a name starting with the token in any
- * case starts with one of them. A shorter start only widens its range
- * (more rows to test exactly), never loses a name.
+ * The first `need` matches inside [low, high) of a cluster, in order, from
+ * the candidates of the longest other token (collectFromCandidates), or null
+ * when those are too many by the planner's estimate (the token is in a
+ * queue or image name) or by count (many names hold it): the cluster is
+ * then walked instead. At 10,000,000 jobs, `report daily` DESC: the 620,000
+ * entries of `report-hourly-…` and `report-weekly-…` were walked (~250 ms);
+ * their 10,000 names are read instead, and no id, queue or image holds
+ * `daily`.
  */
-export function caseVariantStarts(token: string): string[] {
-  let variants = [''];
-  for (const ch of token) {
-    const cases = [...new Set([ch.toLowerCase(), ch.toUpperCase()])];
-    if (variants.length * cases.length > MAX_CASE_VARIANTS) break;
-    variants = variants.flatMap((v) => cases.map((c) => v + c));
-  }
-  return variants;
+async function collectInsideCluster(
+  db: Knex,
+  q: PageQuery,
+  search: JobSearch,
+  prefix: string,
+  [low, high]: [string, string],
+  need: number,
+): Promise<string[] | null> {
+  const others = nonEmpty(search.tokens).filter((t) => t.toLowerCase() !== prefix);
+  const token = [...others].sort((a, b) => b.length - a.length)[0];
+  if (!token || !trigramSearchable([token])) return null;
+  const range = { from: low, before: high };
+  const [texts] = await estimatedRowsEach(db, [{ sql: 'search_text ILIKE ?', bindings: [likeSubstring(trigramCore(token))] }], 'job_search_texts');
+  if (texts === undefined || texts > MAX_TEXT_CANDIDATES) return null;
+  const names = namesHolding(token, range);
+  const counted = await db.raw<{ rows: { n: number }[] }>(`SELECT count(*)::int AS n FROM (${names.sql} LIMIT ?) x`, [
+    ...names.bindings,
+    MAX_NAME_CANDIDATES + 1,
+  ]);
+  if (counted.rows[0].n > MAX_NAME_CANDIDATES) return null;
+  return collectFromCandidates(db, q, token, range, need);
 }
+
+/**
+ * Each candidate is looked up by its id: few are expected, and the planner,
+ * which cannot tell how few, would otherwise hash them against a scan of jobs.
+ * It also cannot see that a range is empty, so it may cost the statement
+ * past jit_above_cost, and compiling it took 70 ms of a 0.2 ms statement at
+ * 10,000,000 jobs.
+ */
+const CANDIDATES_SETTINGS = { enable_hashjoin: 'off', enable_mergejoin: 'off', enable_seqscan: 'off', jit: 'off' };
 
 const codePointOrder = new WeakMap<Knex, Promise<boolean>>();
 
