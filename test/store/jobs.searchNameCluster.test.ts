@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { jobSearch, searchJobs } from '../../src/store/jobs/search';
+import { caseVariantStarts, jobSearch, searchJobs } from '../../src/store/jobs/search';
 import { upsertJobs } from '../../src/store/jobs/upsert';
 import type { JobSearch, MirroredJob } from '../../src/types';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
@@ -96,6 +96,12 @@ describe('store/jobs search copies (job_search_texts, job_names)', () => {
     await Promise.all([upsertJobs(t.db, batch('w1', names)), upsertJobs(t.db, batch('w2', [...names].reverse()))]);
     expect(await storedNames(t.db)).to.deep.equal(names);
   });
+
+  it('spells every case of the token\'s start, at most 16 of them', () => {
+    expect(caseVariantStarts('etl')).to.have.members(['etl', 'etL', 'eTl', 'eTL', 'Etl', 'EtL', 'ETl', 'ETL']);
+    expect(caseVariantStarts('needle')).to.have.length(16).and.include.members(['need', 'NEED', 'neeD']);
+    expect(caseVariantStarts('2026-12-ab')).to.have.members(['2026-12-ab', '2026-12-aB', '2026-12-Ab', '2026-12-AB']);
+  });
 });
 
 /**
@@ -189,9 +195,10 @@ describe('store/jobs search: two tokens by name, walked from their sub-cluster',
   before(async () => {
     addNeverMatchingEnds(add);
     // The cluster: more than a probe's rows on each side of the sub-cluster.
-    add(3500, (i) => ({ job_id: `ra-${pad(i)}`, job_name: `report-adhoc-${pad(i)}` }));
-    add(400, (i) => ({ job_id: `rd-${pad(i)}`, job_name: `report-daily-${pad(i)}` }));
-    add(3500, (i) => ({ job_id: `rw-${pad(i)}`, job_name: `report-weekly-${pad(i)}` }));
+    // Names repeat (8-9 jobs each), as a mirror's do: the sub-cluster's sides are then read by name.
+    add(3500, (i) => ({ job_id: `ra-${pad(i)}`, job_name: `report-adhoc-${pad(i % 400)}` }));
+    add(400, (i) => ({ job_id: `rd-${pad(i)}`, job_name: `report-daily-${pad(i % 50)}` }));
+    add(3500, (i) => ({ job_id: `rw-${pad(i)}`, job_name: `report-weekly-${pad(i % 400)}` }));
     // Matches on both sides of the sub-cluster inside the cluster, and around it.
     add(3, (i) => ({ job_id: `ma-${pad(i)}`, job_name: `report-adhoc-daily-${pad(i)}` }));
     add(3, (i) => ({ job_id: `mq-${pad(i)}`, job_name: `report-adhoc-q${pad(i)}`, job_queue: 'q-DAILY' }));
@@ -245,36 +252,59 @@ describe('store/jobs search: two tokens by name, walked from their sub-cluster',
 });
 
 /**
- * The same, where many names of the cluster's part before the sub-cluster
- * hold the other word (more than collecting their jobs is worth): that part
- * is walked instead, with the same answer.
+ * The same, where reading the names of the cluster's part before the
+ * sub-cluster is not worth it: many of them hold the other word, or names
+ * do not repeat. That part is walked instead, with the same answer.
  */
-describe('store/jobs search: two tokens by name, many names beside the sub-cluster holding the other', function () {
-  this.timeout(60_000);
-  let t: TestDatabase;
-  const jobs: MirroredJob[] = [];
-  const add = jobAdder(jobs);
+const walkedLeadIns: [what: string, fill: (add: ReturnType<typeof jobAdder>) => void][] = [
+  [
+    'many names beside the sub-cluster hold the other word',
+    (add) => {
+      add(3500, (i) => ({ job_id: `ra-${pad(i)}`, job_name: `report-adhoc-${pad(i % 100)}` }));
+      add(4800, (i) => ({ job_id: `ma-${pad(i)}`, job_name: `report-adhoc-daily-${pad(i % 600)}` }));
+      add(400, (i) => ({ job_id: `rd-${pad(i)}`, job_name: `report-daily-${pad(i % 50)}` }));
+      add(4800, (i) => ({ job_id: `mw-${pad(i)}`, job_name: `report-weekly-daily-${pad(i % 600)}` }));
+      add(3500, (i) => ({ job_id: `rw-${pad(i)}`, job_name: `report-weekly-${pad(i % 100)}` }));
+    },
+  ],
+  [
+    'every name is unique',
+    (add) => {
+      add(3500, (i) => ({ job_id: `ra-${pad(i)}`, job_name: `report-adhoc-${pad(i)}` }));
+      add(3, (i) => ({ job_id: `ma-${pad(i)}`, job_name: `report-adhoc-daily-${pad(i)}` }));
+      add(400, (i) => ({ job_id: `rd-${pad(i)}`, job_name: `report-daily-${pad(i)}` }));
+      add(3, (i) => ({ job_id: `mw-${pad(i)}`, job_name: `report-weekly-daily-${pad(i)}` }));
+      add(3500, (i) => ({ job_id: `rw-${pad(i)}`, job_name: `report-weekly-${pad(i)}` }));
+    },
+  ],
+];
 
-  before(async () => {
-    addNeverMatchingEnds(add);
-    add(3500, (i) => ({ job_id: `ra-${pad(i)}`, job_name: `report-adhoc-${pad(i)}` }));
-    add(600, (i) => ({ job_id: `ma-${pad(i)}`, job_name: `report-adhoc-daily-${pad(i)}` }));
-    add(400, (i) => ({ job_id: `rd-${pad(i)}`, job_name: `report-daily-${pad(i)}` }));
-    add(600, (i) => ({ job_id: `mw-${pad(i)}`, job_name: `report-weekly-daily-${pad(i)}` }));
-    add(3500, (i) => ({ job_id: `rw-${pad(i)}`, job_name: `report-weekly-${pad(i)}` }));
-    t = await createTestDatabase();
-    await upsertJobs(t.db, jobs);
-    await t.db.raw('ANALYZE jobs, job_search_texts, job_names');
-  });
-  after(async () => t.drop());
+for (const [what, fill] of walkedLeadIns) {
+  describe(`store/jobs search: two tokens by name, ${what}`, function () {
+    this.timeout(60_000);
+    let t: TestDatabase;
+    const jobs: MirroredJob[] = [];
+    const add = jobAdder(jobs);
 
-  for (const dir of ['ASC', 'DESC'] as const) {
-    it(`"report daily" by name ${dir}: walked, the same rows as every match sorted`, async () => {
-      const matching = jobs.filter((j) => j.job_name.includes('report') && j.job_name.includes('daily'));
-      matching.sort((a, b) => (a.job_name < b.job_name ? -1 : a.job_name > b.job_name ? 1 : 0) * (dir === 'ASC' ? 1 : -1));
-      const got = await searchLogged(t.db, jobSearch({ tokens: ['report', 'daily'], sortColumn: 'name', sortDirection: dir }));
-      expect(got.ids).to.deep.equal(matching.slice(0, 100).map((j) => j.job_id));
-      expect(got.walkedToEnd, 'walked').to.equal(true);
+    before(async () => {
+      addNeverMatchingEnds(add);
+      fill(add);
+      t = await createTestDatabase();
+      await upsertJobs(t.db, jobs);
+      await t.db.raw('ANALYZE jobs, job_search_texts, job_names');
     });
-  }
-});
+    after(async () => t.drop());
+
+    for (const dir of ['ASC', 'DESC'] as const) {
+      it(`"report daily" by name ${dir}: walked, the same rows as every match sorted`, async () => {
+        const cmp = (a: MirroredJob, b: MirroredJob) =>
+          a.job_name < b.job_name ? -1 : a.job_name > b.job_name ? 1 : a.job_id < b.job_id ? -1 : a.job_id > b.job_id ? 1 : 0;
+        const matching = jobs.filter((j) => j.job_name.includes('report') && j.job_name.includes('daily'));
+        matching.sort((a, b) => (dir === 'ASC' ? cmp(a, b) : cmp(b, a)));
+        const got = await searchLogged(t.db, jobSearch({ tokens: ['report', 'daily'], sortColumn: 'name', sortDirection: dir }));
+        expect(got.ids).to.deep.equal(matching.slice(0, 100).map((j) => j.job_id));
+        expect(got.walkedToEnd, 'walked').to.equal(true);
+      });
+    }
+  });
+}

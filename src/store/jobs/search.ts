@@ -697,10 +697,10 @@ async function searchAroundTokenPrefix(db: Knex, q: PageQuery, search: JobSearch
     nearIds = await firstMatchesFrom(db, q, walkRange, bound, need);
     if (nearIds.length < need) return null;
   }
-  // By name, the cluster's own names are no candidates of the copies (but
-  // for other cases, which sort apart): trgm_idx_jobs would hand over every
-  // one, each then refused by the range (an eighth of the table for `ingest`:
-  // 1-9.5 s at 10,000,000 jobs).
+  // By name, the copies give only candidates inside the collected range,
+  // where the cluster's names never are (its other cases sort apart and are
+  // in it); trgm_idx_jobs would hand over every one, each then refused by
+  // the range (an eighth of the table for `ingest`: 1-9.5 s at 10,000,000 jobs).
   const before =
     q.sortColumn === 'name' && ASCII_ONLY.test(prefix) && (await nameOrderIsCodePoint(db))
       ? await collectFromCandidates(db, q, prefix, collectRange, need)
@@ -797,10 +797,44 @@ function textCandidates(token: string): SqlPart {
   return { sql: '(SELECT s.job_id FROM job_search_texts s WHERE s.search_text ILIKE ?)', bindings: [likeSubstring(trigramCore(token))] };
 }
 
-/** The distinct names inside `range` holding `token`, from job_names (each name once, trigram-indexed). */
+/** At most this many name ranges per token: 4 leading letters, each either case. */
+const MAX_CASE_VARIANTS = 16;
+
+/**
+ * Every upper/lower-case spelling of the token's start (ASCII), as long a
+ * start as MAX_CASE_VARIANTS allows: a name starting with the token in any
+ * case starts with one of them. A shorter start only widens its range
+ * (more names to test exactly), never loses one.
+ */
+export function caseVariantStarts(token: string): string[] {
+  let variants = [''];
+  for (const ch of token) {
+    const cases = [...new Set([ch.toLowerCase(), ch.toUpperCase()])];
+    if (variants.length * cases.length > MAX_CASE_VARIANTS) break;
+    variants = variants.flatMap((v) => cases.map((c) => v + c));
+  }
+  return variants;
+}
+
+/**
+ * The distinct names inside `range` holding `token` (ASCII, names sorting by
+ * code point), from job_names: those holding it past their first character
+ * through its trigram index on that part, and those starting with it through
+ * one range of its key per case spelling of the token's start. A cluster of
+ * names starting with the token (`ingest-…`) is then no candidate unless it
+ * lies inside `range`: its trigrams would hand over every one of its names.
+ */
 function namesHolding(token: string, range: NameRange): SqlPart {
   const inRange = nameRangeOn('n.job_name', range);
-  return { sql: `SELECT n.job_name FROM job_names n WHERE n.job_name ILIKE ? AND ${inRange.sql}`, bindings: [likeSubstring(token), ...inRange.bindings] };
+  const pattern = likeSubstring(token);
+  const arms: SqlPart[] = [
+    { sql: `SELECT n.job_name FROM job_names n WHERE substr(n.job_name, 2) ILIKE ? AND ${inRange.sql}`, bindings: [pattern, ...inRange.bindings] },
+    ...caseVariantStarts(token).map((start) => ({
+      sql: `SELECT n.job_name FROM job_names n WHERE n.job_name >= ? AND n.job_name < ? AND n.job_name ILIKE ? AND ${inRange.sql}`,
+      bindings: [start, prefixEnd(start), pattern, ...inRange.bindings],
+    })),
+  ];
+  return { sql: arms.map((a) => `(${a.sql})`).join(' UNION '), bindings: arms.flatMap((a) => a.bindings) };
 }
 
 /** Jobs whose name holds `token`, inside `range`: each such name's jobs, read from the name index. */
@@ -845,6 +879,14 @@ const MAX_TEXT_CANDIDATES = 10_000;
 const MAX_NAME_CANDIDATES = 500;
 
 /**
+ * Reading a range's names instead of its jobs pays when names repeat: with
+ * fewer jobs per name than this (names unique per job, say), the names are
+ * nearly as many as the walk's entries and are read twice (counted, then
+ * collected), so the range is walked.
+ */
+const MIN_JOBS_PER_NAME = 4;
+
+/**
  * The first `need` matches inside [low, high) of a cluster, in order, from
  * the candidates of the longest other token (collectFromCandidates), or null
  * when those are too many by the planner's estimate (the token is in a
@@ -864,10 +906,13 @@ async function collectInsideCluster(
 ): Promise<string[] | null> {
   const others = nonEmpty(search.tokens).filter((t) => t.toLowerCase() !== prefix);
   const token = [...others].sort((a, b) => b.length - a.length)[0];
-  if (!token || !trigramSearchable([token])) return null;
+  if (!token || !trigramSearchable([token]) || !ASCII_ONLY.test(token) || !(await nameOrderIsCodePoint(db))) return null;
   const range = { from: low, before: high };
   const [texts] = await estimatedRowsEach(db, [{ sql: 'search_text ILIKE ?', bindings: [likeSubstring(trigramCore(token))] }], 'job_search_texts');
   if (texts === undefined || texts > MAX_TEXT_CANDIDATES) return null;
+  const [namesInRange] = await estimatedRowsEach(db, [nameRangeOn('job_name', range)], 'job_names');
+  const [jobsInRange] = await estimatedRowsEach(db, [nameRangeOn('jobs.job_name', range)]);
+  if (namesInRange === undefined || jobsInRange === undefined || namesInRange * MIN_JOBS_PER_NAME > jobsInRange) return null;
   const names = namesHolding(token, range);
   const counted = await db.raw<{ rows: { n: number }[] }>(`SELECT count(*)::int AS n FROM (${names.sql} LIMIT ?) x`, [
     ...names.bindings,
