@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 /**
  * Jobs that never stopped (stopped_at NULL), keyed by status: a search sorted
  * by stopped_at takes its never-stopped rows from here, one walk per status
- * its filter keeps (src/store/jobs/search.ts, nullStopParts). Without it the
+ * its filter keeps (src/store/jobs/search/walks.ts, nullStopParts). Without it the
  * walk passed every never-stopped job at the NULL end of the stopped_at index
  * to find none that a FAILED filter keeps (1,500,000 entries, 363 ms on
  * 10,000,000 jobs). Only unfinished jobs are in it: small on a real mirror.

@@ -11,7 +11,7 @@ import type { Knex } from 'knex';
  * first character: `job_id SEP substr(job_name, 2) SEP job_queue SEP image`.
  * A name that merely starts with the token is then no candidate of its
  * trigram index; those names are found by range scans of the name index
- * instead (search.ts, searchAroundTokenPrefix). The separator is a space:
+ * instead (search/nameCluster.ts, searchAroundTokenPrefix). The separator is a space:
  * the API splits a search on whitespace, so no token holds one, and a token
  * can never match across two columns here (without separators, `etl` had
  * 15,683 false candidates at 2,000,000 jobs: ids ending in `e` + names `tl-`).

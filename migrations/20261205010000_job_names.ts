@@ -17,8 +17,8 @@ import type { Knex } from 'knex';
  *   without the name, whose trigrams made `daily` a quarter of the table.
  *
  * Together they give a token's jobs, in any range of the name order, from
- * two small candidate sets (search.ts, collectInsideCluster and
- * collectBesideNameCluster). Both are kept by the copy's triggers, called
+ * two small candidate sets (search/nameCluster.ts, collectFromCandidates).
+ * Both are kept by the copy's triggers, called
  * only when a job is inserted or its name, queue or image changes: a status
  * change (the write path's common case) costs nothing more.
  *
