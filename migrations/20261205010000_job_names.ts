@@ -18,14 +18,15 @@ import type { Knex } from 'knex';
  *
  * Together they give a token's jobs, in any range of the name order, from
  * two small candidate sets (search/nameCluster.ts, collectFromCandidates).
- * Both are kept by the copy's triggers, called
- * only when a job is inserted or its name, queue or image changes: a status
- * change (the write path's common case) costs nothing more.
+ * Both are kept by the copy's triggers, called only when a job is inserted
+ * or its name, queue or image changes: a status change (the write path's
+ * common case) costs nothing more.
  *
- * A name stays in `job_names` after its last job is deleted (the cleaner):
- * deleting it safely would need a lock per name against a writer inserting
- * a job of that name at the same moment. A stale name only adds a candidate
- * with no job. TRUNCATE of `jobs` empties it.
+ * The triggers only add names: deleting one when its last job goes would
+ * race with a writer inserting a job of that name at that moment. The
+ * cleaner prunes the names its deletes left without a job, then puts back
+ * any that such a writer gave a job (store/jobs/names.ts). A stale name
+ * only adds a candidate with no job. TRUNCATE of `jobs` empties it.
  *
  * On an existing mirror the copy is rewritten in batches with progress on
  * stderr (about as long as its first fill; bench/README.md has the time at

@@ -160,7 +160,7 @@ describe('store: job_dependencies (written by the upsert, read both ways)', () =
       ]),
     });
     await t.db('jobs').update({ last_updated: new Date('2020-01-01T00:00:00Z') });
-    expect(await deleteJobsOlderThan(t.db, new Date('2021-01-01T00:00:00Z'))).to.deep.equal({ jobs: 2, taskInfo: 0 });
+    expect(await deleteJobsOlderThan(t.db, new Date('2021-01-01T00:00:00Z'))).to.include({ jobs: 2, taskInfo: 0 });
     expect(await pairs()).to.deep.equal([['clean-waiting', 'clean-old', null]]);
     expect((await waitsOn(t.db, 'clean-waiting'))[0]).to.include({ job_id: 'clean-old', status: null });
   });

@@ -10,12 +10,15 @@ import type { TaskContext } from '../context';
 import { MAINTENANCE_QUEUE } from '../names';
 import { defineTask, MAINTENANCE_RETRY, SCHEDULED_KEEP } from '../task';
 
-export async function cleanOldRows(ctx: TaskContext): Promise<{ jobs: number; taskInfo: number; instanceEvents: number }> {
+export async function cleanOldRows(ctx: TaskContext): Promise<{ jobs: number; taskInfo: number; names: number; instanceEvents: number }> {
   // Wall clock: compared with last_updated and instance log timestamps, which we stamp.
   const cutoff = new Date(Date.now() - ctx.config.retention_days * 86_400_000);
-  const { jobs, taskInfo } = await deleteJobsOlderThan(ctx.db, cutoff);
+  const { jobs, taskInfo, names, writersStillOpen } = await deleteJobsOlderThan(ctx.db, cutoff);
+  if (writersStillOpen) {
+    ctx.logger.warn('cleaner: a writer of jobs stayed open past the job_names prune; a job it wrote may be missing from job_names');
+  }
   const instanceEvents = await deleteInstanceEventLogOlderThan(ctx.db, cutoff);
-  return { jobs, taskInfo, instanceEvents };
+  return { jobs, taskInfo, names, instanceEvents };
 }
 
 export const cleanOldRowsTask = defineTask({

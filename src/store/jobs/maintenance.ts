@@ -7,6 +7,7 @@ import type { Knex } from 'knex';
 import { ACTIVE_STATUSES, TERMINAL_STATUSES } from '../../domain/jobStatus';
 import type { JobRow, JobSummaryCounts } from '../../types';
 import { whereArrayParent } from './lookups';
+import { deleteUnusedNames, restoreNamesInUse } from './names';
 
 export async function markTerminationRequested(db: Knex, ids: string[]): Promise<number> {
   if (ids.length === 0) return 0;
@@ -92,24 +93,35 @@ export async function countActiveByQueue(db: Knex, queues: string[]): Promise<Ma
 
 const DELETE_BATCH = 5000;
 
+/** What one run of the cleaner's delete removed. */
+export interface DeletedJobs {
+  jobs: number;
+  taskInfo: number;
+  /** Names no job has any more, out of job_names. */
+  names: number;
+  /** A writer stayed open past the name prune's wait (restoreNamesInUse). */
+  writersStillOpen: boolean;
+}
+
 /**
  * Deletes terminal jobs last updated before the cutoff, with the instance info
  * of their tasks, their job_status_events rows and what they waited on
  * (job_dependencies; a row naming a deleted job as the one waited on belongs
  * to the job still waiting and stays), in batches so the cleaner never holds
- * long locks.
+ * long locks; then the names left without a job.
  */
-export async function deleteJobsOlderThan(db: Knex, cutoff: Date): Promise<{ jobs: number; taskInfo: number }> {
+export async function deleteJobsOlderThan(db: Knex, cutoff: Date): Promise<DeletedJobs> {
   let jobs = 0;
   let taskInfo = 0;
+  const pruned: string[] = [];
   for (;;) {
-    const result = await db.raw<{ rows: { jobs: number; task_info: number }[] }>(
+    const result = await db.raw<{ rows: { jobs: number; task_info: number; names: string[] | null }[] }>(
       `WITH doomed AS (
          SELECT job_id FROM jobs
          WHERE status = ANY(?::text[]) AND last_updated < ?
          LIMIT ?
        ), deleted AS (
-         DELETE FROM jobs WHERE job_id IN (SELECT job_id FROM doomed) RETURNING job_id, task_arn
+         DELETE FROM jobs WHERE job_id IN (SELECT job_id FROM doomed) RETURNING job_id, task_arn, job_name
        ), deleted_events AS (
          DELETE FROM job_status_events WHERE job_id IN (SELECT job_id FROM deleted)
        ), deleted_dependencies AS (
@@ -119,13 +131,16 @@ export async function deleteJobsOlderThan(db: Knex, cutoff: Date): Promise<{ job
          WHERE task_arn IN (SELECT task_arn FROM deleted WHERE task_arn IS NOT NULL)
          RETURNING 1
        )
-       SELECT (SELECT COUNT(*) FROM deleted)::int AS jobs, (SELECT COUNT(*) FROM deleted_info)::int AS task_info`,
+       SELECT (SELECT COUNT(*) FROM deleted)::int AS jobs, (SELECT COUNT(*) FROM deleted_info)::int AS task_info,
+              (SELECT array_agg(DISTINCT job_name) FROM deleted) AS names`,
       [[...TERMINAL_STATUSES], cutoff, DELETE_BATCH],
     );
-    const row = result.rows[0] ?? { jobs: 0, task_info: 0 };
+    const row = result.rows[0] ?? { jobs: 0, task_info: 0, names: null };
     jobs += row.jobs;
     taskInfo += row.task_info;
+    pruned.push(...(await deleteUnusedNames(db, row.names ?? [])));
     if (row.jobs < DELETE_BATCH) break;
   }
-  return { jobs, taskInfo };
+  const names = await restoreNamesInUse(db, pruned);
+  return { jobs, taskInfo, names: names.gone, writersStillOpen: names.writersStillOpen };
 }
