@@ -50,26 +50,31 @@ export async function restoreNamesInUse(db: Knex, pruned: readonly string[]): Pr
   return { gone: pruned.length - (restored.rowCount ?? 0), writersStillOpen: !writersEnded };
 }
 
-/** Waits until every transaction holding a lock on job_names now (but this one's connection) has ended; false on timeout. */
+/** pg_locks lists every database's locks, and relation ids repeat across databases. */
+const THIS_DATABASE = '(SELECT oid FROM pg_database WHERE datname = current_database())';
+
+/**
+ * The transactions (virtual ids) holding a lock on job_names in this
+ * database, but this connection's; only those of `among` when given.
+ */
+async function jobNamesLockHolders(db: Knex, among?: readonly string[]): Promise<string[]> {
+  const rows = await db.raw<{ rows: { vxid: string }[] }>(
+    `SELECT DISTINCT virtualtransaction AS vxid FROM pg_locks
+     WHERE locktype = 'relation' AND database = ${THIS_DATABASE} AND relation = 'job_names'::regclass
+       AND granted AND pid <> pg_backend_pid() AND (?::text[] IS NULL OR virtualtransaction = ANY(?::text[]))`,
+    [among ? [...among] : null, among ? [...among] : null],
+  );
+  return rows.rows.map((r) => r.vxid);
+}
+
+/** Waits until every transaction holding a lock on job_names now has ended; false on timeout. */
 async function waitForWritersInFlight(db: Knex): Promise<boolean> {
-  const holders = (
-    await db.raw<{ rows: { vxid: string }[] }>(
-      `SELECT DISTINCT virtualtransaction AS vxid FROM pg_locks
-       WHERE locktype = 'relation' AND relation = 'job_names'::regclass AND granted AND pid <> pg_backend_pid()`,
-    )
-  ).rows.map((r) => r.vxid);
   const deadline = Date.now() + WRITERS_WAIT_MS;
-  let waiting = holders;
+  let waiting = await jobNamesLockHolders(db);
   while (waiting.length > 0) {
     if (Date.now() > deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, WRITERS_POLL_MS));
-    waiting = (
-      await db.raw<{ rows: { vxid: string }[] }>(
-        `SELECT DISTINCT virtualtransaction AS vxid FROM pg_locks
-         WHERE locktype = 'relation' AND relation = 'job_names'::regclass AND virtualtransaction = ANY(?::text[])`,
-        [waiting],
-      )
-    ).rows.map((r) => r.vxid);
+    waiting = await jobNamesLockHolders(db, waiting);
   }
   return true;
 }
