@@ -80,7 +80,7 @@ describe('store/jobs search copies (job_search_texts, job_names)', () => {
     await upsertJobs(t.db, [{ ...jobs[1], job_name: 'etl-renamed' }]);
     Object.assign(jobs[1], { job_name: 'etl-renamed' });
     expect(await searchTexts(t.db)).to.deep.equal(expected());
-    // Every name a job has had stays: a stale name is a candidate without a job.
+    // Every name a job has had stays (only the cleaner prunes): a stale name is a candidate without a job.
     expect(await storedNames(t.db)).to.deep.equal(['Renamed-1', 'etl-2', 'etl-renamed', 'ingest-1']);
     await t.db('jobs').where({ job_id: 's-1' }).del();
     expect(await searchTexts(t.db)).to.deep.equal({ 's-2': textOf(jobs[1]), 's-3': textOf(jobs[2]) });
@@ -107,7 +107,7 @@ describe('store/jobs search copies (job_search_texts, job_names)', () => {
 /**
  * A token that a cluster of names starts with, sorted by name: the split
  * walks the cluster and collects the matches on the other side of it from
- * job_search_texts and the name index's case-variant ranges. Every other
+ * job_search_texts and job_names (its trigrams, its case-variant ranges). Every other
  * way a job can match is here (another case, mid-name, id, queue, image),
  * and texts that would match only across two columns must not.
  */
@@ -253,8 +253,9 @@ describe('store/jobs search: two tokens by name, walked from their sub-cluster',
 
 /**
  * The same, where reading the names of the cluster's part before the
- * sub-cluster is not worth it: many of them hold the other word, or names
- * do not repeat. That part is walked instead, with the same answer.
+ * sub-cluster is not worth it: many of them hold the other word, most jobs
+ * hold it in their queue, or names do not repeat. That part is walked
+ * instead, with the same answer.
  */
 const walkedLeadIns: [what: string, fill: (add: ReturnType<typeof jobAdder>) => void][] = [
   [
@@ -265,6 +266,14 @@ const walkedLeadIns: [what: string, fill: (add: ReturnType<typeof jobAdder>) => 
       add(400, (i) => ({ job_id: `rd-${pad(i)}`, job_name: `report-daily-${pad(i % 50)}` }));
       add(4800, (i) => ({ job_id: `mw-${pad(i)}`, job_name: `report-weekly-daily-${pad(i % 600)}` }));
       add(3500, (i) => ({ job_id: `rw-${pad(i)}`, job_name: `report-weekly-${pad(i % 100)}` }));
+    },
+  ],
+  [
+    'most queues hold the other word',
+    (add) => {
+      add(6000, (i) => ({ job_id: `ra-${pad(i)}`, job_name: `report-adhoc-${pad(i % 100)}`, job_queue: 'q-daily' }));
+      add(400, (i) => ({ job_id: `rd-${pad(i)}`, job_name: `report-daily-${pad(i % 50)}` }));
+      add(6000, (i) => ({ job_id: `rw-${pad(i)}`, job_name: `report-weekly-${pad(i % 100)}`, job_queue: 'q-daily' }));
     },
   ],
   [
@@ -299,7 +308,8 @@ for (const [what, fill] of walkedLeadIns) {
       it(`"report daily" by name ${dir}: walked, the same rows as every match sorted`, async () => {
         const cmp = (a: MirroredJob, b: MirroredJob) =>
           a.job_name < b.job_name ? -1 : a.job_name > b.job_name ? 1 : a.job_id < b.job_id ? -1 : a.job_id > b.job_id ? 1 : 0;
-        const matching = jobs.filter((j) => j.job_name.includes('report') && j.job_name.includes('daily'));
+        const has = (j: MirroredJob, word: string) => [j.job_id, j.job_name, j.job_queue, j.image].some((v) => v.includes(word));
+        const matching = jobs.filter((j) => has(j, 'report') && has(j, 'daily'));
         matching.sort((a, b) => (dir === 'ASC' ? cmp(a, b) : cmp(b, a)));
         const got = await searchLogged(t.db, jobSearch({ tokens: ['report', 'daily'], sortColumn: 'name', sortDirection: dir }));
         expect(got.ids).to.deep.equal(matching.slice(0, 100).map((j) => j.job_id));

@@ -3,6 +3,7 @@
  * planner's estimates, and planner settings scoped to one statement.
  */
 import type { Knex } from 'knex';
+
 export interface SqlPart {
   sql: string;
   bindings: Knex.RawBinding[];
