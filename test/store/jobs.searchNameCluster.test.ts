@@ -35,6 +35,18 @@ const jobAdder = (jobs: MirroredJob[]) => (n: number, job: (i: number) => Partia
   for (let i = 0; i < n; i++) jobs.push(mirroredJob({ image: 'img:1', job_queue: 'q-1', ...job(i) }));
 };
 
+/** The page order by name: name, then id (code point order, as the test databases sort). */
+const byNameThenId = (a: MirroredJob, b: MirroredJob) =>
+  a.job_name < b.job_name ? -1 : a.job_name > b.job_name ? 1 : a.job_id < b.job_id ? -1 : a.job_id > b.job_id ? 1 : 0;
+
+/** A database of its own holding `jobs`, written by the upsert, with fresh statistics. */
+async function databaseWith(jobs: MirroredJob[]): Promise<TestDatabase> {
+  const t = await createTestDatabase();
+  await upsertJobs(t.db, jobs);
+  await t.db.raw('ANALYZE jobs, job_search_texts, job_names');
+  return t;
+}
+
 /**
  * Never-matching names at both ends of the name order (digits sort before
  * upper-case letters), more than a probe's rows: the probe from either end
@@ -143,18 +155,14 @@ describe('store/jobs search: a name cluster\'s token by name, every way to match
       if (seen.has(j.job_id)) j.job_id = `${j.job_id}-${seen.size}`;
       seen.add(j.job_id);
     }
-    t = await createTestDatabase();
-    await upsertJobs(t.db, jobs);
-    await t.db.raw('ANALYZE jobs, job_search_texts, job_names');
+    t = await databaseWith(jobs);
   });
   after(async () => t.drop());
 
   function expected(token: string, dir: 'ASC' | 'DESC', page: number): string[] {
     const has = (v: string) => v.toLowerCase().includes(token.toLowerCase());
     const matching = jobs.filter((j) => [j.job_id, j.job_name, j.job_queue, j.image].some(has));
-    const cmp = (a: MirroredJob, b: MirroredJob) =>
-      a.job_name < b.job_name ? -1 : a.job_name > b.job_name ? 1 : a.job_id < b.job_id ? -1 : a.job_id > b.job_id ? 1 : 0;
-    matching.sort((a, b) => (dir === 'ASC' ? cmp(a, b) : cmp(b, a)));
+    matching.sort((a, b) => (dir === 'ASC' ? byNameThenId(a, b) : byNameThenId(b, a)));
     return matching.slice(page * 100, page * 100 + 100).map((j) => j.job_id);
   }
 
@@ -208,9 +216,7 @@ describe('store/jobs search: two tokens by name, walked from their sub-cluster',
     add(3, (i) => ({ job_id: `md-${pad(i)}`, job_name: `report_daily-${pad(i)}` }));
     // Only across columns: no match.
     add(3, (i) => ({ job_id: `s-${pad(i)}`, job_name: `report-adhoc-dai${pad(i)}`, job_queue: 'ly-q' }));
-    t = await createTestDatabase();
-    await upsertJobs(t.db, jobs);
-    await t.db.raw('ANALYZE jobs, job_search_texts, job_names');
+    t = await databaseWith(jobs);
   });
   after(async () => t.drop());
 
@@ -218,9 +224,7 @@ describe('store/jobs search: two tokens by name, walked from their sub-cluster',
     const matching = jobs.filter((j) =>
       tokens.every((token) => [j.job_id, j.job_name, j.job_queue, j.image].some((v) => v.toLowerCase().includes(token.toLowerCase()))),
     );
-    const cmp = (a: MirroredJob, b: MirroredJob) =>
-      a.job_name < b.job_name ? -1 : a.job_name > b.job_name ? 1 : a.job_id < b.job_id ? -1 : a.job_id > b.job_id ? 1 : 0;
-    matching.sort((a, b) => (dir === 'ASC' ? cmp(a, b) : cmp(b, a)));
+    matching.sort((a, b) => (dir === 'ASC' ? byNameThenId(a, b) : byNameThenId(b, a)));
     return matching.slice(page * 100, page * 100 + 100).map((j) => j.job_id);
   }
 
@@ -298,19 +302,15 @@ for (const [what, fill] of walkedLeadIns) {
     before(async () => {
       addNeverMatchingEnds(add);
       fill(add);
-      t = await createTestDatabase();
-      await upsertJobs(t.db, jobs);
-      await t.db.raw('ANALYZE jobs, job_search_texts, job_names');
+      t = await databaseWith(jobs);
     });
     after(async () => t.drop());
 
     for (const dir of ['ASC', 'DESC'] as const) {
       it(`"report daily" by name ${dir}: walked, the same rows as every match sorted`, async () => {
-        const cmp = (a: MirroredJob, b: MirroredJob) =>
-          a.job_name < b.job_name ? -1 : a.job_name > b.job_name ? 1 : a.job_id < b.job_id ? -1 : a.job_id > b.job_id ? 1 : 0;
         const has = (j: MirroredJob, word: string) => [j.job_id, j.job_name, j.job_queue, j.image].some((v) => v.includes(word));
         const matching = jobs.filter((j) => has(j, 'report') && has(j, 'daily'));
-        matching.sort((a, b) => (dir === 'ASC' ? cmp(a, b) : cmp(b, a)));
+        matching.sort((a, b) => (dir === 'ASC' ? byNameThenId(a, b) : byNameThenId(b, a)));
         const got = await searchLogged(t.db, jobSearch({ tokens: ['report', 'daily'], sortColumn: 'name', sortDirection: dir }));
         expect(got.ids).to.deep.equal(matching.slice(0, 100).map((j) => j.job_id));
         expect(got.walkedToEnd, 'walked').to.equal(true);

@@ -96,7 +96,7 @@ const DELETE_BATCH = 5000;
 /**
  * Names of deleted jobs gathered before they are pruned: each distinct name
  * is probed once per prune, and the jobs of a name are spread over many
- * batches (per batch, the prune cost the cleaner 22 % at 10,000,000 jobs).
+ * batches, so pruning per batch probed the same names again and again.
  */
 const NAMES_PER_PRUNE = 50_000;
 

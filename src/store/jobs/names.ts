@@ -10,11 +10,11 @@ const WRITERS_WAIT_MS = 60_000;
 const WRITERS_POLL_MS = 50;
 
 /**
- * Deletes the given names (of jobs just deleted) that no job has any more;
- * returns them. A writer inserting a job of such a name meanwhile may have
- * found the name still there and added nothing, its job invisible here
- * until it commits: restoreNamesInUse, after the last prune, puts such
- * names back.
+ * Deletes the given names (of jobs just deleted, each once) that no job
+ * has any more; returns them. A writer inserting a job of such a name
+ * meanwhile may have found the name still there and added nothing, its job
+ * invisible here until it commits: restoreNamesInUse, after the last prune,
+ * puts such names back.
  */
 export async function deleteUnusedNames(db: Knex, names: readonly string[]): Promise<string[]> {
   if (names.length === 0) return [];
@@ -22,7 +22,7 @@ export async function deleteUnusedNames(db: Knex, names: readonly string[]): Pro
     `DELETE FROM job_names n WHERE n.job_name = ANY(?::text[])
        AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.job_name = n.job_name)
      RETURNING n.job_name`,
-    [[...new Set(names)]],
+    [[...names]],
   );
   return pruned.rows.map((r) => r.job_name);
 }

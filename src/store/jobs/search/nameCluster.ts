@@ -200,9 +200,8 @@ function namesHolding(token: string, range: NameRange): SqlPart {
   return { sql: arms.map((a) => `(${a.sql})`).join(' UNION '), bindings: arms.flatMap((a) => a.bindings) };
 }
 
-/** Jobs whose name holds `token`, inside `range`: each such name's jobs, read from the name index. */
-function nameCandidates(token: string, range: NameRange): SqlPart {
-  const names = namesHolding(token, range);
+/** The jobs of `names` (a set of names, as SQL) inside `range`, read from the name index. */
+function nameCandidates(names: SqlPart, range: NameRange): SqlPart {
   const inRange = nameRangeOn('jobs.job_name', range);
   return {
     sql: `(SELECT jobs.job_id FROM jobs WHERE jobs.job_name IN (${names.sql}) AND ${inRange.sql})`,
@@ -217,8 +216,15 @@ function nameCandidates(token: string, range: NameRange): SqlPart {
  * answer is the same as a walk's; when there are none, this reads a few
  * index pages.
  */
-async function collectFromCandidates(db: Knex, q: PageQuery, token: string, range: NameRange, need: number): Promise<string[]> {
-  const candidates = [textCandidates(token), nameCandidates(token, range)];
+async function collectFromCandidates(
+  db: Knex,
+  q: PageQuery,
+  token: string,
+  range: NameRange,
+  need: number,
+  names = namesHolding(token, range),
+): Promise<string[]> {
+  const candidates = [textCandidates(token), nameCandidates(names, range)];
   const where = andAll([q.tokenTest, q.filters, nameRangeOn(q.column, range)]);
   return (
     await withPlannerSettings<{ job_id: string }>(
@@ -245,8 +251,7 @@ const MAX_NAME_CANDIDATES = 500;
 /**
  * Reading a range's names instead of its jobs pays when names repeat: with
  * fewer jobs per name than this (names unique per job, say), the names are
- * nearly as many as the walk's entries and are read twice (counted, then
- * collected), so the range is walked.
+ * nearly as many as the walk's entries, so the range is walked.
  */
 const MIN_JOBS_PER_NAME = 4;
 
@@ -277,13 +282,11 @@ async function collectInsideCluster(
   const [namesInRange] = await estimatedRowsEach(db, [nameRangeOn('job_name', range)], 'job_names');
   const [jobsInRange] = await estimatedRowsEach(db, [nameRangeOn('jobs.job_name', range)]);
   if (namesInRange === undefined || jobsInRange === undefined || namesInRange * MIN_JOBS_PER_NAME > jobsInRange) return null;
-  const names = namesHolding(token, range);
-  const counted = await db.raw<{ rows: { n: number }[] }>(`SELECT count(*)::int AS n FROM (${names.sql} LIMIT ?) x`, [
-    ...names.bindings,
-    MAX_NAME_CANDIDATES + 1,
-  ]);
-  if (counted.rows[0].n > MAX_NAME_CANDIDATES) return null;
-  return collectFromCandidates(db, q, token, range, need);
+  const held = namesHolding(token, range);
+  const names = await db.raw<{ rows: { job_name: string }[] }>(`${held.sql} LIMIT ?`, [...held.bindings, MAX_NAME_CANDIDATES + 1]);
+  if (names.rows.length > MAX_NAME_CANDIDATES) return null;
+  const found: SqlPart = { sql: 'SELECT unnest(?::text[])', bindings: [names.rows.map((r) => r.job_name)] };
+  return collectFromCandidates(db, q, token, range, need, found);
 }
 
 /**
