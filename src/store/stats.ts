@@ -69,15 +69,22 @@ export const JOB_RUNTIME = `CROSS JOIN LATERAL (
 /**
  * SQL: the 5-minute buckets the marks of `marks` (job_stats_dirty rows)
  * stand for: buckets as they are; array parents and task ARNs resolved to
- * the bucket of their job as the reader sees it.
+ * the bucket of their job as the reader sees it. A task's jobs are looked up
+ * among running and stopped jobs apart, each through its partial index of
+ * the ARNs' hash codes (migration 20261205030000).
  */
 export function markedBuckets(marks: string): string {
+  const taskJobs = (stopped: string) =>
+    `SELECT ${bucket5('j')} FROM ${marks} m JOIN jobs j ON hashtext(j.task_arn) = hashtext(m.task_arn) AND j.task_arn = m.task_arn
+     WHERE j.stopped_at IS ${stopped} AND j.task_arn IS NOT NULL AND j.run_started_at IS NOT NULL`;
   return `
     SELECT m.bucket FROM ${marks} m WHERE m.bucket IS NOT NULL
     UNION ALL
     SELECT ${bucket5('p')} FROM ${marks} m JOIN jobs p ON p.job_id = m.job_id WHERE p.run_started_at IS NOT NULL
     UNION ALL
-    SELECT ${bucket5('j')} FROM ${marks} m JOIN jobs j ON j.task_arn = m.task_arn WHERE j.run_started_at IS NOT NULL`;
+    ${taskJobs('NULL')}
+    UNION ALL
+    ${taskJobs('NOT NULL')}`;
 }
 
 /**

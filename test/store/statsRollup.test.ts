@@ -9,7 +9,7 @@
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
-import { jobStats, jobStatsFromJobs, statsInterval } from '../../src/store/stats';
+import { jobStats, jobStatsFromJobs, markedBuckets, statsInterval } from '../../src/store/stats';
 import { rebuildStatsRollup, refreshStatsRollup } from '../../src/store/statsRollup';
 import { upsertJobs } from '../../src/store/jobs/upsert';
 import { upsertTaskInstanceInfo } from '../../src/store/instances';
@@ -376,6 +376,26 @@ describe('store/stats: an update marks what it changes in the stats, and only th
     await write([{ ...j('wait'), status: 'STARTING' }]);
     expect(await marks()).to.equal(0);
     await expectExact('updates outside the stats');
+  });
+
+  it('finds the jobs of a late task ARN whether they run or stopped, each through its partial index', async () => {
+    // Instance info arriving late for the running job and for a finished one: a task mark each.
+    await upsertTaskInstanceInfo(t.db, ['run', 'fin'].map((id) => ({ task_arn: `arn:task/${id}`, instance_id: 'i-late-2', public_ip: '', private_ip: '' })));
+    const buckets = await t.db.raw<{ rows: { bucket: string | number }[] }>(`SELECT bucket FROM (${markedBuckets('job_stats_dirty')}) marked ORDER BY 1`);
+    const bucketOf = (id: string) => Math.floor(stored.get(id)!.run_started_at!.getTime() / 1000 / 300) * 300;
+    expect(buckets.rows.map((r) => Number(r.bucket))).to.include.members([bucketOf('run'), bucketOf('fin')]);
+    // Enough running jobs that scanning them all for each mark costs more than a lookup.
+    await write(Array.from({ length: 300 }, (_, i) => ran(`busy-${i}`, 50 * MINUTE, { status: 'RUNNING', stopped_at: null })));
+    await t.db.raw('ANALYZE jobs');
+    const plan = await t.db.transaction(async (trx) => {
+      // Tiny tables are scanned and hashed whatever indexes exist; without those ways, a mark must find its jobs through an index.
+      for (const off of ['enable_seqscan', 'enable_hashjoin', 'enable_mergejoin', 'enable_material', 'jit']) await trx.raw(`SET LOCAL ${off} = off`);
+      const r = await trx.raw<{ rows: { 'QUERY PLAN': string }[] }>(`EXPLAIN SELECT * FROM (${markedBuckets('job_stats_dirty')}) marked`);
+      return r.rows.map((row) => row['QUERY PLAN']).join('\n');
+    });
+    expect(plan).to.match(/jobs_task_arn_running on jobs/);
+    expect(plan).to.match(/jobs_task_arn_stopped on jobs/);
+    await expectExact('instance info late for a running and a stopped job');
   });
 
   // Each input of the stats changed alone on rolled-up rows: the answer must follow at once.

@@ -1,0 +1,34 @@
+import type { Knex } from 'knex';
+
+/**
+ * The jobs of a task ARN (the stats rollup's task marks), found through two
+ * partial indexes instead of one over every row: one of the jobs that have
+ * not stopped, one of those that have.
+ *
+ * Task ARNs are random, so each new row version with one wrote a random page
+ * of a hash index as large as the table's history (320 MiB at 10M jobs): a
+ * cold page read and dirtied, and after every checkpoint a full-page image,
+ * for every status change of a running job. Split by stop, the changes of
+ * running jobs go to an index only as large as the jobs still running, which
+ * stays in memory; a job enters the large one once, when it stops.
+ *
+ * Each is a btree of the ARN's hash code (4 bytes an entry; the lookup
+ * compares the ARN itself too): a hash index is sized at its build from the
+ * whole table whatever its predicate, so the running jobs' one would have
+ * been as large as the old index. Jobs without an ARN (all waiting ones) are
+ * left out, as the hash index left them out.
+ *
+ * Built before the old index is dropped, so the marks are never without one.
+ * Building reads the table once (seconds per million jobs).
+ */
+export async function up(knex: Knex): Promise<void> {
+  await knex.raw('CREATE INDEX IF NOT EXISTS jobs_task_arn_running ON jobs (hashtext(task_arn)) WHERE stopped_at IS NULL AND task_arn IS NOT NULL');
+  await knex.raw('CREATE INDEX IF NOT EXISTS jobs_task_arn_stopped ON jobs (hashtext(task_arn)) WHERE stopped_at IS NOT NULL AND task_arn IS NOT NULL');
+  await knex.raw('DROP INDEX IF EXISTS jobs_task_arn');
+}
+
+export async function down(knex: Knex): Promise<void> {
+  await knex.raw('CREATE INDEX IF NOT EXISTS jobs_task_arn ON jobs USING hash (task_arn)');
+  await knex.raw('DROP INDEX IF EXISTS jobs_task_arn_running');
+  await knex.raw('DROP INDEX IF EXISTS jobs_task_arn_stopped');
+}
