@@ -186,15 +186,16 @@ async function changeAll(db: Knex, round: number, opts: { batchSize?: number; co
   return perSecond(JOBS, r.ms);
 }
 
-/** The stats rollup's part of the write path: its statement triggers on jobs and its two indexes. */
+/** The stats rollup's part of the write path: its statement triggers on jobs and its three indexes. */
 async function rollupWritePath(db: Knex, on: boolean): Promise<void> {
   const triggers = ['job_stats_jobs_insert', 'job_stats_jobs_update', 'job_stats_jobs_delete'];
   for (const t of triggers) await db.raw(`ALTER TABLE jobs ${on ? 'ENABLE' : 'DISABLE'} TRIGGER ??`, [t]);
   if (on) {
-    await db.raw('CREATE INDEX jobs_task_arn ON jobs USING hash (task_arn)');
+    await db.raw('CREATE INDEX jobs_task_arn_running ON jobs (hashtext(task_arn)) WHERE stopped_at IS NULL AND task_arn IS NOT NULL');
+    await db.raw('CREATE INDEX jobs_task_arn_stopped ON jobs (hashtext(task_arn)) WHERE stopped_at IS NOT NULL AND task_arn IS NOT NULL');
     await db.raw('CREATE INDEX jobs_running_run_started_at ON jobs (run_started_at) WHERE stopped_at IS NULL AND run_started_at IS NOT NULL');
   } else {
-    await db.raw('DROP INDEX jobs_task_arn, jobs_running_run_started_at');
+    await db.raw('DROP INDEX jobs_task_arn_running, jobs_task_arn_stopped, jobs_running_run_started_at');
   }
 }
 
@@ -210,7 +211,7 @@ async function rollupMode(db: Knex, mode: RollupMode, on: boolean): Promise<void
  * What the stats rollup costs the batched upsert, and what marking only
  * changed stats inputs saved: each tenth of the jobs changed with the marks
  * of this version, with the marks as before (every updated row that ran),
- * and without the rollup (its triggers disabled, its two indexes dropped and
+ * and without the rollup (its triggers disabled, its three indexes dropped and
  * built again), in a rotating order, so all see the same load; defaults
  * (2 connections, committed). Two kinds of change: finished or not (each
  * change makes or unmakes a finished job: every row leaves marks, the worst
@@ -542,6 +543,26 @@ async function benchSearchTextsInsertCost(db: Knex): Promise<void> {
   log(`search texts' copy (new jobs, interleaved): with ${on} jobs/s, without ${off} (${(((off - on) / off) * 100).toFixed(1)} % slower with)`);
 }
 
+/** WAL bytes written, summed over the writes measured. */
+interface WalTotals { bytes: number }
+
+/**
+ * Runs `write`, adding the WAL the server inserted meanwhile to `sum`: the
+ * distance between insert positions, exact at once (pg_stat_wal's counters
+ * reach shared memory up to a second late). The bench is the server's only writer.
+ */
+async function countingWal<T>(db: Knex, sum: WalTotals, write: () => Promise<T>): Promise<T> {
+  const position = async () => (await db.raw<{ rows: { lsn: string }[] }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0].lsn;
+  const before = await position();
+  const value = await write();
+  const after = await position();
+  const r = await db.raw<{ rows: { bytes: string }[] }>('SELECT pg_wal_lsn_diff(?::pg_lsn, ?::pg_lsn)::bigint AS bytes', [after, before]);
+  sum.bytes += Number(r.rows[0].bytes);
+  return value;
+}
+
+const walPerJob = (w: WalTotals, jobs: number) => `${Math.round(w.bytes / jobs).toLocaleString('en-US')} B`;
+
 async function benchUpserts(db: Knex, opts: { sweep: boolean }): Promise<UpsertFigures> {
   log(`\n## Upserts on ${JOBS.toLocaleString('en-US')} jobs`);
   let round = 0;
@@ -558,18 +579,20 @@ async function benchUpserts(db: Knex, opts: { sweep: boolean }): Promise<UpsertF
   let batchedMs = 0;
   let goWayMs = 0;
   let leanMs = 0;
+  const batchedWal: WalTotals = { bytes: 0 };
+  const goWayWal: WalTotals = { bytes: 0 };
   for (let from = 0; from < JOBS; from += slice) {
     const ids = Array.from({ length: Math.min(slice, JOBS - from) }, (_, k) => from + k);
     // These jobs were last written at round 0 (status by round parity): an
     // odd round, then even, then odd, so each way changes every job.
     round += round % 2 === 0 ? 1 : 2;
     const ours = ids.map((i) => benchJob(i, round));
-    const b = await timed(() => upsertJobs(db, ours, { dependencies: benchDependencies(ours) }));
+    const b = await countingWal(db, batchedWal, () => timed(() => upsertJobs(db, ours, { dependencies: benchDependencies(ours) })));
     if (b.value.written !== ids.length) throw new Error(`batched wrote ${b.value.written}, expected ${ids.length}`);
     batchedMs += b.ms;
     round += 1;
     const go = ids.map((i) => benchJob(i, round));
-    goWayMs += (await timed(() => upsertGoWay(db, go))).ms;
+    goWayMs += (await countingWal(db, goWayWal, () => timed(() => upsertGoWay(db, go)))).ms;
     await expectStatus(db, go, 'the Go way');
     round += 1;
     const lean = ids.map((i) => benchJob(i, round));
@@ -584,6 +607,7 @@ async function benchUpserts(db: Knex, opts: { sweep: boolean }): Promise<UpsertF
   log(`Go's Store way (per job, lib/pq):       ${goWayPerSec} changed jobs/s`);
   log(`ratio batched / Go way:                 ${ratio.toFixed(1)}x`);
   log(`lean per-row (1 round trip per job):    ${leanPerRowPerSec} changed jobs/s (ratio ${(batchedPerSec / leanPerRowPerSec).toFixed(1)}x)`);
+  log(`WAL per changed job, batched:           ${walPerJob(batchedWal, JOBS)}; the Go way ${walPerJob(goWayWal, JOBS)}`);
 
   if (!opts.sweep) return { batchedPerSec, goWayPerSec, leanPerRowPerSec, ratio };
   // How the knobs matter (each a full pass over all jobs).
