@@ -18,6 +18,11 @@ import type { Knex } from 'knex';
  * been as large as the old index. Jobs without an ARN (all waiting ones) are
  * left out, as the hash index left them out.
  *
+ * The planner reads no statistics from a partial index's expression: without
+ * the statistics object below it took each hash code for 42,000 jobs, and
+ * resolved 100 task marks by reading all of `jobs` (2 s at 10M) instead of
+ * 100 lookups (12 ms). ANALYZE fills it at once (a sample: ~1 s at 10M).
+ *
  * Built before the old index is dropped, so the marks are never without one.
  * Each build reads the table once (~4 s for 10M jobs already in memory;
  * longer when the table must come from disk).
@@ -25,6 +30,8 @@ import type { Knex } from 'knex';
 export async function up(knex: Knex): Promise<void> {
   await knex.raw('CREATE INDEX IF NOT EXISTS jobs_task_arn_running ON jobs (hashtext(task_arn)) WHERE stopped_at IS NULL AND task_arn IS NOT NULL');
   await knex.raw('CREATE INDEX IF NOT EXISTS jobs_task_arn_stopped ON jobs (hashtext(task_arn)) WHERE stopped_at IS NOT NULL AND task_arn IS NOT NULL');
+  await knex.raw('CREATE STATISTICS IF NOT EXISTS jobs_task_arn_hash ON (hashtext(task_arn)) FROM jobs');
+  await knex.raw('ANALYZE jobs');
   await knex.raw('DROP INDEX IF EXISTS jobs_task_arn');
 }
 
@@ -32,4 +39,5 @@ export async function down(knex: Knex): Promise<void> {
   await knex.raw('CREATE INDEX IF NOT EXISTS jobs_task_arn ON jobs USING hash (task_arn)');
   await knex.raw('DROP INDEX IF EXISTS jobs_task_arn_running');
   await knex.raw('DROP INDEX IF EXISTS jobs_task_arn_stopped');
+  await knex.raw('DROP STATISTICS IF EXISTS jobs_task_arn_hash');
 }

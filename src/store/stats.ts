@@ -76,7 +76,7 @@ export const JOB_RUNTIME = `CROSS JOIN LATERAL (
 export function markedBuckets(marks: string): string {
   const taskJobs = (stopped: string) =>
     `SELECT ${bucket5('j')} FROM ${marks} m JOIN jobs j ON hashtext(j.task_arn) = hashtext(m.task_arn) AND j.task_arn = m.task_arn
-     WHERE j.stopped_at IS ${stopped} AND j.task_arn IS NOT NULL AND j.run_started_at IS NOT NULL`;
+     WHERE m.task_arn IS NOT NULL AND j.stopped_at IS ${stopped} AND j.task_arn IS NOT NULL AND j.run_started_at IS NOT NULL`;
   return `
     SELECT m.bucket FROM ${marks} m WHERE m.bucket IS NOT NULL
     UNION ALL
