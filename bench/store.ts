@@ -30,6 +30,7 @@ import type pg from 'pg';
 import { execLikeLibPq } from './libpqExec';
 import { createScratchDatabase } from './scratchDatabase';
 import { JOB_STATS_MARK_UPDATED } from '../migrations/20261203090000_job_stats_marks_changed_inputs';
+import { TASK_ARN_INDEXES } from '../migrations/20261205030000_jobs_task_arn_running_stopped';
 
 const JOBS = Number(process.env.BENCH_STORE_JOBS ?? 100_000);
 const SEARCH_JOBS = Number(process.env.BENCH_STORE_SEARCH_JOBS ?? 1_000_000);
@@ -191,11 +192,11 @@ async function rollupWritePath(db: Knex, on: boolean): Promise<void> {
   const triggers = ['job_stats_jobs_insert', 'job_stats_jobs_update', 'job_stats_jobs_delete'];
   for (const t of triggers) await db.raw(`ALTER TABLE jobs ${on ? 'ENABLE' : 'DISABLE'} TRIGGER ??`, [t]);
   if (on) {
-    await db.raw('CREATE INDEX jobs_task_arn_running ON jobs (hashtext(task_arn)) WHERE stopped_at IS NULL AND task_arn IS NOT NULL');
-    await db.raw('CREATE INDEX jobs_task_arn_stopped ON jobs (hashtext(task_arn)) WHERE stopped_at IS NOT NULL AND task_arn IS NOT NULL');
+    for (const [name, definition] of TASK_ARN_INDEXES) await db.raw(`CREATE INDEX ?? ON jobs ${definition}`, [name]);
     await db.raw('CREATE INDEX jobs_running_run_started_at ON jobs (run_started_at) WHERE stopped_at IS NULL AND run_started_at IS NOT NULL');
   } else {
-    await db.raw('DROP INDEX jobs_task_arn_running, jobs_task_arn_stopped, jobs_running_run_started_at');
+    for (const [name] of TASK_ARN_INDEXES) await db.raw('DROP INDEX ??', [name]);
+    await db.raw('DROP INDEX jobs_running_run_started_at');
   }
 }
 
@@ -552,11 +553,9 @@ interface WalTotals { bytes: number }
  * reach shared memory up to a second late). The bench is the server's only writer.
  */
 async function countingWal<T>(db: Knex, sum: WalTotals, write: () => Promise<T>): Promise<T> {
-  const position = async () => (await db.raw<{ rows: { lsn: string }[] }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0].lsn;
-  const before = await position();
+  const start = (await db.raw<{ rows: { lsn: string }[] }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0].lsn;
   const value = await write();
-  const after = await position();
-  const r = await db.raw<{ rows: { bytes: string }[] }>('SELECT pg_wal_lsn_diff(?::pg_lsn, ?::pg_lsn)::bigint AS bytes', [after, before]);
+  const r = await db.raw<{ rows: { bytes: string }[] }>('SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), ?::pg_lsn)::bigint AS bytes', [start]);
   sum.bytes += Number(r.rows[0].bytes);
   return value;
 }

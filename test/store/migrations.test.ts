@@ -47,7 +47,6 @@ describe('migrations', () => {
       'btree (hashtext(task_arn)) WHERE ((stopped_at IS NOT NULL) AND (task_arn IS NOT NULL))',
       'btree (hashtext(task_arn)) WHERE ((stopped_at IS NULL) AND (task_arn IS NOT NULL))',
     ]);
-
   });
 
   it("plans a task ARN's lookup as one job, through the statistics of its hash code", async () => {
