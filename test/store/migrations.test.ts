@@ -38,9 +38,9 @@ describe('migrations', () => {
     expect(defs.find((d) => d.includes('(job_name, job_id)'))).to.match(/INCLUDE \(last_updated, status, job_queue, image\)/);
     // No query reads Go's index on created_at; it only cost an entry per status change.
     expect(defs.some((d) => /\(created_at\)/.test(d)), 'created_at index').to.equal(false);
-    // Half of each new page free for its jobs' next versions (20261205020000, then 20261206010000).
+    // New versions of a job's row stay on its page or the newest ones (20261205020000).
     const options = await t.db.raw("SELECT reloptions FROM pg_class WHERE oid = 'jobs'::regclass");
-    expect(options.rows[0].reloptions).to.deep.equal(['fillfactor=50']);
+    expect(options.rows[0].reloptions).to.deep.equal(['fillfactor=90']);
     // A task ARN's jobs: running ones in a small index of their own, stopped ones in another (20261205030000).
     const taskIndexes = defs.filter((d) => /task_arn\)/.test(d)).map((d) => d.replace(/^.* USING /, ''));
     expect(taskIndexes.sort()).to.deep.equal([
