@@ -10,10 +10,12 @@ import type { Knex } from 'knex';
  * rows landed on pages across the whole table, so every write dirtied a cold
  * page, the trigram index's entries (kept in heap order) went to cold pages
  * too, and after each checkpoint each of those pages cost a full-page image
- * in the WAL. With 10 % of each new page kept free, a page filled long ago
- * never qualifies for a new version (it needs the row plus that 10 %), so
- * new versions stay on their page or go to the newest pages
- * (bench/README.md, "The store at 10,000,000 jobs").
+ * in the WAL. With 10 % of each new page kept free, a page filled to the
+ * brim long ago never qualifies for a new version (it needs the row plus
+ * that 10 %), so new versions stay on their page or go to the newest pages
+ * (bench/README.md, "The store at 10,000,000 jobs"). Pages written at 90 %
+ * can still take a row smaller than their leftover space; see
+ * bench/README.md, "Fillfactor 50, measured and not kept".
  *
  * Only pages written from now on get the room; existing ones are left as
  * they are (no rewrite of the table: instant on an adopted database).
