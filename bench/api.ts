@@ -64,7 +64,13 @@ async function loadJobs(db: Knex): Promise<number> {
   const t0 = performance.now();
   await db.raw('TRUNCATE jobs, job_status_events, task_arns_to_instance_info');
   await db.raw('ALTER TABLE jobs DISABLE TRIGGER USER'); // no 1M status events for a bulk load
-  await db.raw('DROP INDEX IF EXISTS trgm_idx_jobs'); // built once after the load: much faster
+  // The copies' trigram indexes are built once after the load: much faster.
+  const copyIndexes = (
+    await db.raw<{ rows: { indexname: string; indexdef: string }[] }>(
+      "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename IN ('job_command_lines', 'job_search_texts') AND indexname NOT LIKE '%_pkey'",
+    )
+  ).rows;
+  for (const ix of copyIndexes) await db.raw('DROP INDEX ??', [ix.indexname]);
   await db.raw(
     `INSERT INTO jobs (job_id, job_name, job_definition, job_queue, image, status, created_at, stopped_at, vcpus, memory,
        timeout, command_line, last_updated, status_reason, run_started_at, exitcode, log_stream_name, task_arn, attempts,
@@ -98,15 +104,13 @@ async function loadJobs(db: Knex): Promise<number> {
     `INSERT INTO task_arns_to_instance_info (task_arn, instance_id, public_ip, private_ip)
      SELECT task_arn, 'i-' || substr(md5(task_arn), 1, 17), '54.0.0.1', '10.0.0.1' FROM jobs WHERE right(job_id, 1) = '0'`,
   );
-  await db.raw(
-    'CREATE INDEX IF NOT EXISTS trgm_idx_jobs ON jobs USING gin ((job_id || job_name || job_queue || image) gin_trgm_ops)',
-  );
   // The search's copies, as their triggers would have written them (they were off for the load).
   await db.raw('INSERT INTO job_command_lines (job_id, command_line) SELECT job_id, command_line FROM jobs');
-  await db.raw(`INSERT INTO job_search_texts (job_id, search_text)
-    SELECT job_id, job_id || ' ' || job_queue || ' ' || image FROM jobs`);
+  await db.raw(`INSERT INTO job_search_texts (job_id, search_text, job_name)
+    SELECT job_id, job_id || ' ' || job_queue || ' ' || image, job_name FROM jobs`);
   await db.raw('INSERT INTO job_names (job_name) SELECT DISTINCT job_name FROM jobs ON CONFLICT DO NOTHING');
   await db.raw('ALTER TABLE jobs ENABLE TRIGGER USER');
+  for (const ix of copyIndexes) await db.raw(ix.indexdef);
   await db.raw('VACUUM ANALYZE jobs, job_command_lines, job_search_texts, job_names');
   await db.raw('ANALYZE task_arns_to_instance_info');
   return (performance.now() - t0) / 1000;

@@ -7,10 +7,10 @@ import { mirroredJob } from './fixtures';
 
 const pad = (n: number) => String(n).padStart(5, '0');
 
-/** The copy the triggers keep, by job id. */
+/** The copy the triggers keep, by job id: its text (id, queue, image) and name, tab-separated. */
 async function searchTexts(db: TestDatabase['db']): Promise<Record<string, string>> {
-  const rows: { job_id: string; search_text: string }[] = await db('job_search_texts').select('job_id', 'search_text');
-  return Object.fromEntries(rows.map((r) => [r.job_id, r.search_text]));
+  const rows: { job_id: string; search_text: string; job_name: string }[] = await db('job_search_texts').select('job_id', 'search_text', 'job_name');
+  return Object.fromEntries(rows.map((r) => [r.job_id, `${r.search_text}\t${r.job_name}`]));
 }
 
 /** The search's ids, the statements it ran, and whether one walked a range of the name index to its end (in parallel). */
@@ -57,7 +57,7 @@ function addNeverMatchingEnds(add: ReturnType<typeof jobAdder>): void {
   add(3200, (i) => ({ job_id: `z-${pad(i)}`, job_name: `zzz-${pad(i)}` }));
 }
 
-const textOf = (j: Pick<MirroredJob, 'job_id' | 'job_queue' | 'image'>) => `${j.job_id} ${j.job_queue} ${j.image}`;
+const textOf = (j: Pick<MirroredJob, 'job_id' | 'job_name' | 'job_queue' | 'image'>) => `${j.job_id} ${j.job_queue} ${j.image}\t${j.job_name}`;
 
 /** The names job_names holds, sorted. */
 async function storedNames(db: TestDatabase['db']): Promise<string[]> {

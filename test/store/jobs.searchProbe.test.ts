@@ -82,7 +82,7 @@ describe('store/jobs search: token + sort by id/name, past the index probe', fun
     for (let i = 0; i < 150; i++) jobs.push(mirroredJob({ job_id: `z-${pad(i)}`, job_name: `zzz-needle-${pad(i)}`, image: 'img:1' }));
     for (let i = 0; i < 40; i++) jobs.push(mirroredJob({ job_id: `b-${pad(i)}`, job_name: `aaa-${pad(i * 80)}-early`, image: 'img:1' }));
     t = await databaseWith(jobs);
-    await t.db.raw('ANALYZE jobs');
+    await t.db.raw('ANALYZE jobs, job_search_texts');
   });
   after(async () => t.drop());
 
@@ -146,7 +146,7 @@ describe('store/jobs search: token + sort by name, split at the token', function
     for (let i = 0; i < 20; i++) jobs.push(mirroredJob({ job_id: `o-${pad(i)}`, job_name: `mmm-needle-old-${pad(i)}`, image: 'img:1' }));
     t = await databaseWith(jobs);
     await t.db('jobs').where('job_id', 'like', 'o-%').update({ last_updated: new Date(Date.now() - 40 * 86_400_000) });
-    await t.db.raw('ANALYZE jobs');
+    await t.db.raw('ANALYZE jobs, job_search_texts');
   });
   after(async () => t.drop());
 
@@ -234,7 +234,7 @@ describe('store/jobs search: rare token + sort by last_updated/status/stopped_at
            WHEN job_name LIKE 'filler-%' THEN interval '0' ELSE interval '1 day' END)
          - right(job_id, 5)::int * interval '1 second'`,
     );
-    await t.db.raw('ANALYZE jobs');
+    await t.db.raw('ANALYZE jobs, job_search_texts');
   });
   after(async () => t.drop());
 
@@ -323,7 +323,7 @@ describe('store/jobs search: queue + status sorted by name, walk or slice', func
     await t.db('jobs').where('job_id', 'template').delete();
     // Outside the default 30-day range, which no page may show: 5 %, and a fifth of the RUNNING.
     await t.db.raw("UPDATE jobs SET last_updated = now() - interval '40 days' WHERE right(job_id, 2)::int % 20 = 7 OR right(job_id, 3) = '200'");
-    await t.db.raw('ANALYZE jobs');
+    await t.db.raw('ANALYZE jobs, job_search_texts');
     rows = (await t.db('jobs').select('job_id', 'job_name', 'job_queue', 'status', 'last_updated')) as Row[];
   });
   after(async () => t.drop());

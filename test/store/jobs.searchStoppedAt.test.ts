@@ -56,7 +56,7 @@ describe('store/jobs search: sort by stopped_at', () => {
     for (let k = 0; k < 6; k += 1, i += 1) add(i, null, ago(k * DAY), { status: 'FAILED' });
     await upsertJobs(t.db, rows.map((r) => r.job));
     for (const r of rows) await t.db('jobs').where({ job_id: r.job.job_id }).update({ last_updated: r.lastUpdated });
-    await t.db.raw('ANALYZE jobs');
+    await t.db.raw('ANALYZE jobs, job_search_texts');
   });
   after(async () => t.drop());
 

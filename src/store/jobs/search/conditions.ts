@@ -56,12 +56,10 @@ export function trigramCore(token: string): string {
 export const ASCII_ONLY = /^[\x00-\x7f]*$/;
 
 /**
- * A token must be a substring of one column. The concatenated ILIKE is the
- * trigram index's expression, so the planner can use trgm_idx_jobs; the
- * per-column test then rejects matches that only exist across a column
- * boundary. It is written with strpos (literal by nature) rather than four
- * more ILIKEs so the planner does not count the token's selectivity twice:
- * that underestimate made it pick bitmap scans over far cheaper index walks.
+ * A token must be a substring of one of the job's id, name, queue and image.
+ * Written with strpos (literal by nature) rather than ILIKEs so the planner
+ * does not count the token's selectivity twice beside the copy's lookup:
+ * that underestimate made it pick collecting over far cheaper index walks.
  *
  * An ASCII token is lower-cased in the "C" collation: ASCII case folding,
  * without the locale's per-character conversion (3x cheaper per row on a
@@ -70,28 +68,46 @@ export const ASCII_ONLY = /^[\x00-\x7f]*$/;
  * references, so the answer is the same; a token with other characters keeps
  * the database's full Unicode lower().
  */
-function tokenCondition(token: string, perRow: boolean): SqlPart {
+function tokenTest(token: string): SqlPart {
   const columns = ['jobs.job_id', 'jobs.job_name', 'jobs.job_queue', 'jobs.image'];
-  const ascii = ASCII_ONLY.test(token);
-  const collate = ascii ? ' COLLATE "C"' : '';
-  const exact: SqlPart = {
+  const collate = ASCII_ONLY.test(token) ? ' COLLATE "C"' : '';
+  return {
     sql: `(${columns.map((c) => `strpos(lower(${c}${collate}), lower(?${collate})) > 0`).join(' OR ')})`,
     bindings: columns.map(() => token),
   };
-  // Tested per row, an ASCII token needs only the exact test (it implies the
-  // ILIKE, which is there for the index): the ILIKE builds the concatenation
-  // for each row, twice the cost of the exact test on a walk of the name index.
-  if (perRow && ascii) return exact;
+}
+
+/**
+ * The text of job_search_texts (alias `s`) a token is looked up in: id,
+ * queue, image and name, space-separated. Written exactly as the expression
+ * of its trigram index job_search_texts_tokens_trgm (migration
+ * 20261206010000), so the planner can use that index.
+ */
+const TOKEN_TEXT_SQL = "(s.search_text || ' ' || s.job_name)";
+
+/**
+ * Tokens in a WHERE: one EXISTS in the copy job_search_texts for all of them
+ * (a semi-join, so rare matches are collected from the copy's trigram index,
+ * each token given to it as its trigram core), and each token's exact test
+ * on the job's own columns. The copy is written only when a job is inserted
+ * or its name, queue or image changes; a trigram index on `jobs` itself got
+ * ~100 entries at every status change (see the migration). Per row (a
+ * bounded walk, or a walk the planner is left to) the exact tests alone.
+ */
+function tokensCondition(tokens: readonly string[], perRow: boolean): SqlPart {
+  const exact = andAll(tokens.map(tokenTest));
+  if (perRow) return exact;
+  const lookups = tokens.map(() => `${TOKEN_TEXT_SQL} ILIKE ?`).join(' AND ');
   return {
-    sql: `(jobs.job_id || jobs.job_name || jobs.job_queue || jobs.image) ILIKE ? AND ${exact.sql}`,
-    bindings: [likeSubstring(trigramCore(token)), ...exact.bindings],
+    sql: `EXISTS (SELECT 1 FROM job_search_texts s WHERE s.job_id = jobs.job_id AND ${lookups}) AND ${exact.sql}`,
+    bindings: [...tokens.map((t) => likeSubstring(trigramCore(t))), ...exact.bindings],
   };
 }
 
 /**
  * A `reason:` word must be a substring of the status reason, found through
  * the partial trigram index jobs_status_reason_trgm (ILIKE on the word's
- * trigram core, as tokenCondition does; strpos keeps the exact semantics).
+ * trigram core, as tokensCondition does; strpos keeps the exact semantics).
  * The database's own lower(): a reason may be any text (a kill reason).
  */
 function reasonCondition(word: string, perRow: boolean): SqlPart {
@@ -191,7 +207,8 @@ export const hasFieldWords = (search: JobSearch) => nonEmpty(search.reasonWords)
  * walked takes ~5 ms.
  */
 export function tokenConditions(search: JobSearch, perRow = false, patterns?: CommandPatterns): SqlPart {
-  const parts = nonEmpty(search.tokens).map((t) => tokenCondition(t, perRow));
+  const tokens = nonEmpty(search.tokens);
+  const parts = tokens.length > 0 ? [tokensCondition(tokens, perRow)] : [];
   parts.push(...nonEmpty(search.reasonWords).map((w) => reasonCondition(w, perRow)));
   const commandWords = nonEmpty(search.commandWords);
   if (commandWords.length > 0) parts.push(commandCondition(commandWords, perRow, patterns));

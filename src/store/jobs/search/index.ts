@@ -168,14 +168,18 @@ export async function searchJobs(db: Knex, search: JobSearch): Promise<JobWithIn
   if (!hasTokens && (await walksNameIndexPastQueueSlice(db, q, search))) {
     return pageRows(db, q, await nameWalkIds(db, q, where, q.offset + JOBS_PAGE_SIZE));
   }
+  // A walk tests the tokens on each row it reads (the row is at hand); the
+  // lookup in the copy is for collecting, and in a walk the planner may
+  // instead hash every job the copy gives for a common token.
+  const walked = orderBy === column ? andAll([q.tokenTest, q.filters]) : where;
   // Two steps: the page's ids first (an index-only scan of the sort column's
   // covering index when no token needs the text columns), then the 100 rows
   // and their instance info.
   if (orderBy === column && q.sortColumn === 'stopped_at' && direction === 'DESC') {
-    return pageRows(db, q, await stoppedAtDescendingIds(db, q, where, q.offset + JOBS_PAGE_SIZE));
+    return pageRows(db, q, await stoppedAtDescendingIds(db, q, walked, q.offset + JOBS_PAGE_SIZE));
   }
   if (orderBy === column && walksIndexFirst(q)) {
-    const walk = orderedWalk(q, where, q.offset + JOBS_PAGE_SIZE);
+    const walk = orderedWalk(q, walked, q.offset + JOBS_PAGE_SIZE);
     const rows = await db.raw<{ rows: JobWithInstance[] }>(
       `WITH page AS (SELECT o.job_id FROM (${walk.sql}) o ORDER BY ${walkOrder(q, 'o')} LIMIT ? OFFSET ?)
        ${PAGE_ROWS_SQL(column, direction)}`,
@@ -186,11 +190,11 @@ export async function searchJobs(db: Knex, search: JobSearch): Promise<JobWithIn
   const sql = `
     WITH page AS (
       SELECT jobs.job_id FROM jobs
-      WHERE ${where.sql}
+      WHERE ${walked.sql}
       ORDER BY ${orderBy} ${direction}, jobs.job_id ${direction}
       LIMIT ? OFFSET ?
     ) ${PAGE_ROWS_SQL(column, direction)}`;
-  const bindings = [...where.bindings, JOBS_PAGE_SIZE, q.offset];
+  const bindings = [...walked.bindings, JOBS_PAGE_SIZE, q.offset];
   if (orderBy === column) return (await db.raw<{ rows: JobWithInstance[] }>(sql, bindings)).rows;
   return withPlannerSettings<JobWithInstance>(db, COLLECT_SETTINGS, sql, bindings);
 }

@@ -27,9 +27,9 @@ function prefixEnd(prefix: string): string | null {
  * Collecting all of them to sort reads a table page per match (62,000 of
  * them: ~200 ms on 1,000,000 jobs). Instead the order is split at the token:
  * the rows from the token on are walked in order (the cluster gives the page
- * within a few hundred rows), and only the matches before it are collected,
- * through the trigram index ANDed with that range of the sort index, which
- * reads no table page when there are none. The two parts concatenated are
+ * within a few hundred rows), and only the matches before it are collected
+ * (by name, from the search copies' candidates in that range; otherwise the
+ * token's lookup with that range of the sort index). The two parts concatenated are
  * the exact order whatever the data; if the walk does not find the page, the
  * token is not clustered there and null sends the caller to collect instead.
  * With several tokens, the walk may start further in, at their sub-cluster
@@ -62,8 +62,9 @@ export async function searchAroundTokenPrefix(db: Knex, q: PageQuery, search: Jo
   }
   // By name, the copies give only candidates inside the collected range,
   // where the cluster's names never are (its other cases sort apart and are
-  // in it); trgm_idx_jobs would hand over every one, each then refused by
-  // the range (an eighth of the table for `ingest`: 1-9.5 s at 10,000,000 jobs).
+  // in it); a trigram lookup of the whole text hands over every one, each
+  // then refused by the range (an eighth of the table for `ingest`: 1-9.5 s
+  // at 10,000,000 jobs).
   const before =
     q.sortColumn === 'name' && ASCII_ONLY.test(prefix) && (await nameOrderIsCodePoint(db))
       ? await collectFromCandidates(db, q, prefix, collectRange, need)
@@ -85,8 +86,8 @@ const SUB_CLUSTER_ROWS = JOBS_PAGE_SIZE;
  * prefix joined to another token by a separator a name may hold, the one the
  * planner's statistics give the most names; the walk starts there (by name
  * ASC; where it ends, DESC). The part of the cluster before it must still
- * be searched: trgm_idx_jobs cannot prove it empty cheaply (both words are
- * common, and ANDing their lists with its name range took 365 ms), the
+ * be searched: a trigram lookup of the whole text cannot prove it empty
+ * cheaply (both words are common: 365 ms with the name range), the
  * copies of distinct names and of ids, queues and images can
  * (collectInsideCluster). Null when no such range holds a page of names by
  * the estimate.
@@ -126,7 +127,7 @@ async function walkInsideCluster(
   return nameWalkIds(db, q, where, need, WALK_TO_END_SETTINGS);
 }
 
-/** The first `need` matches inside `range`, in order, collected with bitmaps of jobs' own indexes. */
+/** The first `need` matches inside `range`, in order, collected with bitmaps (the tokens' lookup in the copy, the range). */
 async function collectWithBitmaps(db: Knex, q: PageQuery, range: SqlPart, need: number): Promise<string[]> {
   const where = andAll([q.tokens, q.filters, range]);
   const rows = await withPlannerSettings<{ job_id: string }>(

@@ -69,25 +69,22 @@ export const COLLECT_SETTINGS = { random_page_cost: '1.1' };
 export const WALK_SETTINGS = { enable_bitmapscan: 'off', enable_sort: 'off', enable_seqscan: 'off' };
 
 /**
- * For one side of a split (see searchAroundTokenPrefix): bitmaps only, so
- * the trigram index ANDed with the sort index's range reads no table page
- * when that side has no match. Left to itself the planner prefers filtering
- * the range's index entries one by one (~2x slower on 1,000,000 jobs).
+ * For one side of a split (see searchAroundTokenPrefix) where the copies'
+ * candidates cannot be used (sorted by id, or names sorting by linguistic
+ * rules): bitmaps only. The tokens' candidates come from the copy's trigram
+ * index, and each is looked up in `jobs` with the side's range in the same
+ * bitmap condition, so a candidate outside the range reads no page of
+ * `jobs`. Left to itself the planner prefers filtering the range's index
+ * entries one by one (~2x slower on 1,000,000 jobs, measured when the
+ * trigram index was on `jobs`).
  *
- * A BitmapAnd reads its inputs in the order of the planner's cost and stops
- * at the first empty intersection. Ten times the default per-operator cost
- * makes that order follow the number of index entries, so under a wide date
- * range the name range (which holds the token's cluster out, and so usually
- * empties the trigram candidates) is read before the larger last_updated
- * range, which is then skipped: "ingest" by name ~87 -> ~81 ms, "report
- * team-7" by name ~157 -> ~135 ms on 1,000,000 jobs.
- *
- * The token's trigram candidates are a whole name cluster (an eighth of the
- * table for "ingest"); in the default 4 MB of work_mem their bitmap goes
- * lossy and every row of every page it names is read and tested again
- * (1,000,000 jobs with real-length command lines: ~207 ms). 32 MB keeps it
- * exact to a few million jobs (~87 ms); it bounds this one statement's
- * bitmaps, set for its transaction only.
+ * Ten times the default per-operator cost makes a BitmapAnd read its inputs
+ * in the order of their number of entries, the smaller (and so usually
+ * emptying) range first. A common token's candidates are a whole name
+ * cluster (an eighth of the table for "ingest"); in the default 4 MB of
+ * work_mem their bitmap goes lossy and every row of every page it names is
+ * read and tested again. 32 MB keeps it exact to a few million jobs; it
+ * bounds this one statement's bitmaps, set for its transaction only.
  */
 export const BITMAPS_ONLY_SETTINGS = {
   ...COLLECT_SETTINGS,
