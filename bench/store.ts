@@ -384,7 +384,7 @@ async function benchWriteBreakdown(db: Knex, lastRound: number): Promise<void> {
     await db.raw('VACUUM jobs');
   }
   const total = ms[0];
-  log(`\nwhere a changed batch's time goes (as in the head to head; 1 connection, each pass rolled back, trigram pending list merged after each, interleaved): ${perSecond(JOBS, total)} changed jobs/s as is`);
+  log(`\nwhere a changed batch's time goes (as in the head to head; 1 connection, each pass rolled back, GIN pending lists merged in each, interleaved): ${perSecond(JOBS, total)} changed jobs/s as is`);
   for (let p = 1; p < passes.length; p += 1) {
     const share = ((total - ms[p]) / total) * 100;
     log(`  without ${passes[p]!.name.padEnd(50)} ${String(perSecond(JOBS, ms[p])).padStart(6)} changed jobs/s: ${share.toFixed(1).padStart(5)} % of the time`);

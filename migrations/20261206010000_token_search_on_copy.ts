@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
  *
  * No status change of a job is a HOT update (`status` and `last_updated` are
  * indexed), so every index of `jobs` gets an entry for every new row version.
- * For the trigram index that is ~100 trigrams per version (id, name, queue
+ * For the trigram index that is ~90 trigrams per version (id, name, queue
  * and image), and merging them into its posting trees was a quarter of a
  * changed batch's time (bench/README.md, "The store at 10,000,000 jobs").
  * The copy is written when a job is inserted, or its name, queue or image

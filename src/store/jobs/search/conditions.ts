@@ -91,7 +91,7 @@ const TOKEN_TEXT_SQL = "(s.search_text || ' ' || s.job_name)";
  * each token given to it as its trigram core), and each token's exact test
  * on the job's own columns. The copy is written only when a job is inserted
  * or its name, queue or image changes; a trigram index on `jobs` itself got
- * ~100 entries at every status change (see the migration). Per row (a
+ * ~90 entries at every status change (see the migration). Per row (a
  * bounded walk, or a walk the planner is left to) the exact tests alone.
  */
 function tokensCondition(tokens: readonly string[], perRow: boolean): SqlPart {
