@@ -93,3 +93,29 @@ export async function withPgConnection<T>(db: Knex, work: (client: PgClientBase)
     await db.client.releaseConnection(client);
   }
 }
+
+/**
+ * Runs `work` in a transaction of its own (a savepoint inside the caller's)
+ * with `settings` for it alone. A local setting lasts to the end of the
+ * outermost transaction, not of a savepoint, so inside a caller's
+ * transaction the values it had are put back once `work` succeeds; a failed
+ * `work`'s savepoint is rolled back, which undoes them by itself.
+ */
+export async function withLocalSettings<T>(
+  db: Knex,
+  settings: Readonly<Record<string, string>>,
+  work: (trx: Knex.Transaction) => Promise<T>,
+): Promise<T> {
+  const names = Object.keys(settings);
+  const setAll = (trx: Knex.Transaction, values: readonly string[]) =>
+    trx.raw(`SELECT ${names.map(() => 'set_config(?, ?, true)').join(', ')}`, names.flatMap((name, i) => [name, values[i]]));
+  return db.transaction(async (trx) => {
+    const before = db.isTransaction
+      ? (await trx.raw<{ rows: { value: string }[] }>('SELECT current_setting(name) AS value FROM unnest(?::text[]) WITH ORDINALITY AS s(name, n) ORDER BY n', [names])).rows.map((r) => r.value)
+      : null;
+    await setAll(trx, names.map((name) => settings[name]));
+    const result = await work(trx);
+    if (before) await setAll(trx, before);
+    return result;
+  });
+}

@@ -18,6 +18,7 @@
  * (jobStatsFromJobs) gives at that moment.
  */
 import type { Knex } from 'knex';
+import { withLocalSettings } from './db';
 import type { StatsQuery } from '../types';
 import type { StatsRow } from '../api/contract';
 
@@ -118,10 +119,7 @@ function filtersOn(alias: string, q: StatsQuery, p: (value: Knex.RawBinding) => 
  * milliseconds. In a transaction of its own (a savepoint in the caller's).
  */
 function withoutJit<T>(db: Knex, query: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-  return db.transaction(async (trx) => {
-    await trx.raw('SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0');
-    return query(trx);
-  });
+  return withLocalSettings(db, { jit: 'off', max_parallel_workers_per_gather: '0' }, query);
 }
 
 function toRows(rows: Omit<StatsRow, 'interval'>[], interval: number): StatsRow[] {

@@ -6,6 +6,7 @@
 import type { Knex } from 'knex';
 import type { JobSearch } from '../../types';
 import { commandIndexPatterns, searchWhere } from './search';
+import { withLocalSettings } from '../db';
 
 /** Counted exactly up to this many matches. */
 export const COUNT_EXACT_UP_TO = 10_000;
@@ -24,8 +25,7 @@ export async function countJobs(db: Knex, search: JobSearch, exactUpTo = COUNT_E
   const where = searchWhere(search, await commandIndexPatterns(db, search.commandWords ?? []));
   let atLeast = 0;
   try {
-    const n = await db.transaction(async (trx) => {
-      await trx.raw("SELECT set_config('statement_timeout', ?, true)", [String(COUNT_BUDGET_MS)]);
+    const n = await withLocalSettings(db, { statement_timeout: String(COUNT_BUDGET_MS) }, async (trx) => {
       const r = await trx.raw<{ rows: { n: number }[] }>(
         `SELECT COUNT(*)::int AS n FROM (SELECT 1 FROM jobs WHERE ${where.sql} LIMIT ?) m`,
         [...where.bindings, exactUpTo + 1],

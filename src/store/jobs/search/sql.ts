@@ -3,6 +3,7 @@
  * planner's estimates, and planner settings scoped to one statement.
  */
 import type { Knex } from 'knex';
+import { withLocalSettings } from '../../db';
 
 export interface SqlPart {
   sql: string;
@@ -56,11 +57,7 @@ export async function withPlannerSettings<Row>(
   sql: string,
   bindings: Knex.RawBinding[],
 ): Promise<Row[]> {
-  return db.transaction(async (trx) => {
-    const names = Object.keys(settings);
-    await trx.raw(`SELECT ${names.map(() => 'set_config(?, ?, true)').join(', ')}`, names.flatMap((n) => [n, settings[n]]));
-    return (await trx.raw<{ rows: Row[] }>(sql, bindings)).rows;
-  });
+  return withLocalSettings(db, settings, async (trx) => (await trx.raw<{ rows: Row[] }>(sql, bindings)).rows);
 }
 
 export const COLLECT_SETTINGS = { random_page_cost: '1.1' };
