@@ -251,9 +251,9 @@ export async function pageRows(db: Knex, q: PageQuery, orderedIds: string[]): Pr
   return rows.rows;
 }
 
-/** The first `need` matches of a walk from `bound` on; the walk stops as soon as it has them. */
-export async function firstMatchesFrom(db: Knex, q: PageQuery, range: string, bound: string, need: number): Promise<string[]> {
-  const walk = walkSql(q, PROBE_ROWS, { sql: range, bindings: [bound] });
+/** The first `need` matches of a walk of at most `rows` rows from `bound` on; the walk stops as soon as it has them. */
+export async function firstMatchesFrom(db: Knex, q: PageQuery, range: string, bound: string, need: number, rows = PROBE_ROWS): Promise<string[]> {
+  const walk = walkSql(q, rows, { sql: range, bindings: [bound] });
   const result = await db.raw<{ rows: { job_id: string }[] }>(
     `SELECT w.job_id FROM (${walk.sql}) w
      WHERE w.matches ORDER BY ${walkOrder(q, 'w')} LIMIT ?`,
