@@ -120,6 +120,14 @@ describe('store/jobs search: token + sort by id/name, past the index probe', fun
   });
 });
 
+/** Names that never match, filling the first and the last 3,200 places: the probe from either end finds nothing. */
+function neverMatchingEnds(): MirroredJob[] {
+  const jobs: MirroredJob[] = [];
+  for (let i = 0; i < 3200; i++) jobs.push(mirroredJob({ job_id: `a-${pad(i)}`, job_name: `aaa-${pad(i)}`, image: 'img:1' }));
+  for (let i = 0; i < 3200; i++) jobs.push(mirroredJob({ job_id: `z-${pad(i)}`, job_name: `zzz-${pad(i)}`, image: 'img:1' }));
+  return jobs;
+}
+
 /**
  * A token that is the start of many names, far along the order: the search
  * walks the sort index from the token and collects only the matches before
@@ -132,10 +140,7 @@ describe('store/jobs search: token + sort by name, split at the token', function
   const jobs: MirroredJob[] = [];
 
   before(async () => {
-    // Names that never match fill the first and the last 3,200 places, so the
-    // probe from either end finds nothing.
-    for (let i = 0; i < 3200; i++) jobs.push(mirroredJob({ job_id: `a-${pad(i)}`, job_name: `aaa-${pad(i)}`, image: 'img:1' }));
-    for (let i = 0; i < 3200; i++) jobs.push(mirroredJob({ job_id: `z-${pad(i)}`, job_name: `zzz-${pad(i)}`, image: 'img:1' }));
+    jobs.push(...neverMatchingEnds());
     // The cluster at the token, and a few matches before and after it.
     for (let i = 0; i < 250; i++) jobs.push(mirroredJob({ job_id: `n-${pad(i)}`, job_name: `needle-${pad(i)}`, image: 'img:1' }));
     for (let i = 0; i < 30; i++) jobs.push(mirroredJob({ job_id: `m-${pad(i)}`, job_name: `mmm-needle-${pad(i)}`, image: 'img:1' }));
@@ -206,8 +211,7 @@ describe('store/jobs search: two words by name, the other sparse in the cluster'
   const jobs: MirroredJob[] = [];
 
   before(async () => {
-    for (let i = 0; i < 3200; i++) jobs.push(mirroredJob({ job_id: `a-${pad(i)}`, job_name: `aaa-${pad(i)}`, image: 'img:1' }));
-    for (let i = 0; i < 3200; i++) jobs.push(mirroredJob({ job_id: `z-${pad(i)}`, job_name: `zzz-${pad(i)}`, image: 'img:1' }));
+    jobs.push(...neverMatchingEnds());
     // The other word in one job of 40: 75 matches in a probe's 3,000 rows, 150 in all.
     for (let i = 0; i < 6000; i++) jobs.push(mirroredJob({ job_id: `s-${pad(i)}`, job_name: `sparse-${pad(i)}`, image: i % 40 === 0 ? 'img:rare7' : 'img:1' }));
     t = await databaseWith(jobs);
