@@ -19,6 +19,7 @@ import autocannon from 'autocannon';
 import type { Knex } from 'knex';
 import { parseJobSearch } from '../src/api/routes/jobs';
 import { createDb, migrateLatest } from '../src/store/db';
+import { dropSecondaryIndexes } from './bulkLoad';
 import { getJob } from '../src/store/jobs/lookups';
 import { searchJobs } from '../src/store/jobs/search';
 import { PG } from '../test/helpers/db';
@@ -65,12 +66,7 @@ async function loadJobs(db: Knex): Promise<number> {
   await db.raw('TRUNCATE jobs, job_status_events, task_arns_to_instance_info');
   await db.raw('ALTER TABLE jobs DISABLE TRIGGER USER'); // no 1M status events for a bulk load
   // The copies' trigram indexes are built once after the load: much faster.
-  const copyIndexes = (
-    await db.raw<{ rows: { indexname: string; indexdef: string }[] }>(
-      "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename IN ('job_command_lines', 'job_search_texts') AND indexname NOT LIKE '%_pkey'",
-    )
-  ).rows;
-  for (const ix of copyIndexes) await db.raw('DROP INDEX ??', [ix.indexname]);
+  const copyIndexes = await dropSecondaryIndexes(db, ['job_command_lines', 'job_search_texts']);
   await db.raw(
     `INSERT INTO jobs (job_id, job_name, job_definition, job_queue, image, status, created_at, stopped_at, vcpus, memory,
        timeout, command_line, last_updated, status_reason, run_started_at, exitcode, log_stream_name, task_arn, attempts,
@@ -110,7 +106,7 @@ async function loadJobs(db: Knex): Promise<number> {
     SELECT job_id, job_id || ' ' || job_queue || ' ' || image, job_name FROM jobs`);
   await db.raw('INSERT INTO job_names (job_name) SELECT DISTINCT job_name FROM jobs ON CONFLICT DO NOTHING');
   await db.raw('ALTER TABLE jobs ENABLE TRIGGER USER');
-  for (const ix of copyIndexes) await db.raw(ix.indexdef);
+  for (const indexdef of copyIndexes) await db.raw(indexdef);
   await db.raw('VACUUM ANALYZE jobs, job_command_lines, job_search_texts, job_names');
   await db.raw('ANALYZE task_arns_to_instance_info');
   return (performance.now() - t0) / 1000;

@@ -29,6 +29,7 @@ import { JOBS_PAGE_SIZE, type StatsRow } from '../src/api/contract';
 import type pg from 'pg';
 import { execLikeLibPq } from './libpqExec';
 import { createScratchDatabase } from './scratchDatabase';
+import { dropSecondaryIndexes } from './bulkLoad';
 import { JOB_STATS_MARK_UPDATED } from '../migrations/20261203090000_job_stats_marks_changed_inputs';
 import { TASK_ARN_INDEXES } from '../migrations/20261205030000_jobs_task_arn_running_stopped';
 
@@ -715,20 +716,8 @@ async function benchDependencyCost(db: Knex, firstRound: number): Promise<number
 export async function generateJobs(db: Knex, n: number): Promise<void> {
   await reniceBackends(db);
   await db.raw('TRUNCATE jobs, job_status_events, task_arns_to_instance_info');
-  // Bulk load without the secondary indexes, then build them exactly as the
-  // migrations defined them: much faster than maintaining them row by row.
-  const indexes = (
-    await db.raw<{ rows: { indexname: string; indexdef: string }[] }>(
-      "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = 'jobs' AND indexname <> 'jobs_pkey'",
-    )
-  ).rows;
-  for (const ix of indexes) await db.raw('DROP INDEX ??', [ix.indexname]);
-  const copyIndexes = (
-    await db.raw<{ rows: { indexname: string; indexdef: string }[] }>(
-      "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename IN ('job_command_lines', 'job_search_texts') AND indexname NOT LIKE '%_pkey'",
-    )
-  ).rows;
-  for (const ix of copyIndexes) await db.raw('DROP INDEX ??', [ix.indexname]);
+  // Bulk load without the secondary indexes (the copies' too), built after it.
+  const indexes = await dropSecondaryIndexes(db, ['jobs', 'job_command_lines', 'job_search_texts']);
   await db.raw('ALTER TABLE jobs DISABLE TRIGGER USER');
   await db.raw(
     `INSERT INTO jobs (job_id, job_name, job_definition, job_queue, image, status, created_at, stopped_at,
@@ -784,13 +773,9 @@ export async function generateJobs(db: Knex, n: number): Promise<void> {
   await db.raw('INSERT INTO job_names (job_name) SELECT DISTINCT job_name FROM jobs ON CONFLICT DO NOTHING');
   await db.raw('ALTER TABLE jobs ENABLE TRIGGER USER');
   await db.raw("SET maintenance_work_mem = '256MB'");
-  for (const ix of indexes) {
+  for (const indexdef of indexes) {
     await reniceBackends(db);
-    await db.raw(ix.indexdef);
-  }
-  for (const ix of copyIndexes) {
-    await reniceBackends(db);
-    await db.raw(ix.indexdef);
+    await db.raw(indexdef);
   }
   await db.raw('VACUUM ANALYZE jobs, task_arns_to_instance_info, job_command_lines, job_search_texts, job_names');
   // The stats rollup's triggers were off during the load.

@@ -78,26 +78,24 @@ function progress(what: string, started: number): void {
 }
 
 /**
- * Writes every job's copy again, in job_id order, batch by batch, into an
+ * Writes every job's copy again, with its name, in job_id order, batch by batch, into an
  * emptied copy whose indexes are built afterwards (one sort each instead of
  * an index insert per row).
  */
-async function rewriteCopy(knex: Knex, withName: boolean): Promise<void> {
+async function rewriteCopy(knex: Knex): Promise<void> {
   const [{ total }] = (await knex.raw<{ rows: { total: number }[] }>("SELECT reltuples::bigint AS total FROM pg_class WHERE oid = 'jobs'::regclass")).rows;
   const started = Date.now();
   await knex.raw('DROP INDEX IF EXISTS job_search_texts_trgm');
   await knex.raw('DROP INDEX IF EXISTS job_search_texts_tokens_trgm');
   await knex.raw('TRUNCATE job_search_texts');
-  const columns = withName ? 'job_id, search_text, job_name' : 'job_id, search_text';
-  const values = withName ? `${TEXT_WITHOUT_NAME('j')}, j.job_name` : TEXT_WITHOUT_NAME('j');
   let after = '';
   let copied = 0;
   for (;;) {
     const result = await knex.raw<{ rows: { last: string | null; n: number }[] }>(
       `WITH batch AS (SELECT job_id FROM jobs WHERE job_id > ? ORDER BY job_id LIMIT ?),
        copied AS (
-         INSERT INTO job_search_texts (${columns})
-         SELECT j.job_id, ${values} FROM jobs j JOIN batch USING (job_id)
+         INSERT INTO job_search_texts (job_id, search_text, job_name)
+         SELECT j.job_id, ${TEXT_WITHOUT_NAME('j')}, j.job_name FROM jobs j JOIN batch USING (job_id)
        )
        SELECT max(job_id) AS last, count(*)::int AS n FROM batch`,
       [after, REWRITE_BATCH],
@@ -112,10 +110,8 @@ async function rewriteCopy(knex: Knex, withName: boolean): Promise<void> {
   await knex.raw("SELECT set_config('maintenance_work_mem', '256MB', true)");
   await knex.raw(NAME_TAIL_INDEX);
   if (total > REWRITE_BATCH) progress('job_search_texts: id, queue and image indexed', started);
-  if (withName) {
-    await knex.raw(TOKEN_INDEX);
-    if (total > REWRITE_BATCH) progress('job_search_texts: tokens indexed', started);
-  }
+  await knex.raw(TOKEN_INDEX);
+  if (total > REWRITE_BATCH) progress('job_search_texts: tokens indexed', started);
   await knex.raw('ANALYZE job_search_texts');
 }
 
@@ -123,7 +119,7 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw("ALTER TABLE job_search_texts ADD COLUMN IF NOT EXISTS job_name text NOT NULL DEFAULT ''");
   // The triggers keep the name from here on; the rewrite below reads every job after.
   for (const fn of functions(true)) await knex.raw(fn);
-  await rewriteCopy(knex, true);
+  await rewriteCopy(knex);
   await knex.raw('DROP INDEX IF EXISTS trgm_idx_jobs');
 }
 
